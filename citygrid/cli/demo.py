@@ -1,0 +1,3 @@
+"""citygrid demo commands (being built)."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""citygrid gaps commands (being built)."""
+
+COMMANDS: list = []

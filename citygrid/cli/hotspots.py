@@ -1,0 +1,3 @@
+"""citygrid hotspots commands (being built)."""
+
+COMMANDS: list = []

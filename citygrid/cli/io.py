@@ -1,0 +1,3 @@
+"""citygrid io commands (being built)."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""citygrid responsibility commands (being built)."""
+
+COMMANDS: list = []

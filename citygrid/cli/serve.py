@@ -1,0 +1,3 @@
+"""citygrid serve commands (being built)."""
+
+COMMANDS: list = []

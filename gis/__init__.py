@@ -1,0 +1,1 @@
+"""citygrid.gis: geometry and CRS tools with no database and no web framework."""

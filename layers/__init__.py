@@ -1,0 +1,1 @@
+"""citygrid.layers: the layer registry, the store and reading/writing layers."""

@@ -1,0 +1,346 @@
+"""Storage backends behind one interface, found by the URL's dialect name.
+
+A backend knows how its database stores geometries: the SQL type of the
+``geom`` column, how to select it as WKB, how to filter by a bbox with the
+spatial index, and how to load many rows fast. The :class:`~citygrid.layers.store.Store`
+does everything else the same way on every backend.
+
+- ``sqlite``: WKB in a BLOB column and an R*Tree virtual table
+  ``rtree_<layer>`` kept in step by the store. Needs nothing but Python.
+- ``postgresql``: PostGIS ``geometry(<type>, 4326)`` columns with GiST
+  indexes, bulk loads with ``COPY``.
+
+A third backend registers itself with :func:`register_backend`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+
+from citygrid.layers.registry import Layer
+
+_BACKENDS: dict[str, type[Backend]] = {}
+
+
+def register_backend(dialect: str, backend: type[Backend]) -> None:
+    """Make ``backend`` serve URLs whose dialect name is ``dialect``."""
+    _BACKENDS[dialect] = backend
+
+
+def backend_for(dialect: str) -> type[Backend] | None:
+    """Return the backend class for a dialect name, or ``None``."""
+    return _BACKENDS.get(dialect)
+
+
+def supported_dialects() -> list[str]:
+    """Dialect names that have a backend."""
+    return sorted(_BACKENDS)
+
+
+class Backend:
+    """How one kind of database stores and indexes geometries."""
+
+    name: ClassVar[str] = ""
+
+    def geometry_column(self, layer: Layer) -> sa.Column:
+        """Return the ``geom`` column of a spatial layer."""
+        raise NotImplementedError
+
+    def geometry_select(self, table: sa.Table) -> sa.ColumnElement[Any]:
+        """Return an expression selecting ``geom`` as WKB bytes, labelled ``geom``."""
+        raise NotImplementedError
+
+    def bbox_filter(
+        self, table: sa.Table, bbox: tuple[float, float, float, float]
+    ) -> sa.ColumnElement[bool]:
+        """Return a filter keeping rows whose bounding box overlaps ``bbox`` (index-backed)."""
+        raise NotImplementedError
+
+    def extent_select(self, table: sa.Table) -> sa.Select[Any]:
+        """A query returning one row ``(minx, miny, maxx, maxy)`` of the layer."""
+        raise NotImplementedError
+
+    def exact_filter_in_sql(self) -> bool:
+        """Whether :meth:`intersects_filter` runs exact predicates in SQL."""
+        return False
+
+    def intersects_filter(self, table: sa.Table, wkb: bytes) -> sa.ColumnElement[bool]:
+        """Return an exact ST_Intersects filter (only where :meth:`exact_filter_in_sql`)."""
+        raise NotImplementedError
+
+    def create_extras(self, conn: sa.Connection, layers: Sequence[Layer]) -> None:
+        """Create what the backend needs beyond the tables (indexes, extensions)."""
+
+    def drop_extras(self, conn: sa.Connection, layers: Sequence[Layer]) -> None:
+        """Drop what :meth:`create_extras` made."""
+
+    def insert_rows(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        columns: list[str],
+        rows: list[tuple[Any, ...]],
+        wkb: np.ndarray | None,
+    ) -> np.ndarray:
+        """Insert ``rows`` (and their WKB geometries) and return the new fids."""
+        raise NotImplementedError
+
+    def update_geometries(
+        self, conn: sa.Connection, table: sa.Table, fids: np.ndarray, wkb: np.ndarray
+    ) -> None:
+        """Replace the geometries of the features ``fids``."""
+        raise NotImplementedError
+
+    def delete_index_rows(self, conn: sa.Connection, table: sa.Table, fids: np.ndarray) -> None:
+        """Remove deleted features from backend-kept indexes."""
+
+
+def _bounds_rows(fids: np.ndarray, wkb: np.ndarray) -> list[tuple[int, float, float, float, float]]:
+    """Return ``(fid, minx, maxx, miny, maxy)`` for the non-empty geometries."""
+    geoms = shapely.from_wkb(wkb)
+    bounds = shapely.bounds(geoms)
+    keep = ~np.isnan(bounds[:, 0])
+    b = bounds[keep]
+    return list(
+        zip(
+            fids[keep].tolist(),
+            b[:, 0].tolist(),
+            b[:, 2].tolist(),
+            b[:, 1].tolist(),
+            b[:, 3].tolist(),
+            strict=True,
+        )
+    )
+
+
+class SQLiteBackend(Backend):
+    """WKB geometries plus an R*Tree per spatial layer; exact predicates in shapely."""
+
+    name = "sqlite"
+
+    def geometry_column(self, layer: Layer) -> sa.Column:
+        """WKB bytes in a BLOB column."""
+        return sa.Column("geom", sa.LargeBinary, nullable=True)
+
+    def geometry_select(self, table: sa.Table) -> sa.ColumnElement[Any]:
+        """The stored WKB as is."""
+        return table.c.geom.label("geom")
+
+    def bbox_filter(
+        self, table: sa.Table, bbox: tuple[float, float, float, float]
+    ) -> sa.ColumnElement[bool]:
+        """``fid IN (SELECT id FROM rtree_<layer> WHERE ...)``."""
+        minx, miny, maxx, maxy = bbox
+        rtree = sa.table(
+            f"rtree_{table.name}",
+            sa.column("id"),
+            sa.column("minx"),
+            sa.column("maxx"),
+            sa.column("miny"),
+            sa.column("maxy"),
+        )
+        inner = sa.select(rtree.c.id).where(
+            rtree.c.minx <= maxx, rtree.c.maxx >= minx, rtree.c.miny <= maxy, rtree.c.maxy >= miny
+        )
+        return table.c.fid.in_(inner)
+
+    def extent_select(self, table: sa.Table) -> sa.Select[Any]:
+        """Min and max over the R*Tree."""
+        rtree = sa.table(
+            f"rtree_{table.name}",
+            sa.column("minx"),
+            sa.column("maxx"),
+            sa.column("miny"),
+            sa.column("maxy"),
+        )
+        return sa.select(
+            sa.func.min(rtree.c.minx),
+            sa.func.min(rtree.c.miny),
+            sa.func.max(rtree.c.maxx),
+            sa.func.max(rtree.c.maxy),
+        )
+
+    def create_extras(self, conn: sa.Connection, layers: Sequence[Layer]) -> None:
+        """One R*Tree virtual table per spatial layer."""
+        for layer in layers:
+            if layer.has_geometry:
+                conn.exec_driver_sql(
+                    f"CREATE VIRTUAL TABLE IF NOT EXISTS rtree_{layer.name} "
+                    "USING rtree(id, minx, maxx, miny, maxy)"
+                )
+
+    def drop_extras(self, conn: sa.Connection, layers: Sequence[Layer]) -> None:
+        """Drop the R*Tree tables."""
+        for layer in layers:
+            if layer.has_geometry:
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS rtree_{layer.name}")
+
+    def insert_rows(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        columns: list[str],
+        rows: list[tuple[Any, ...]],
+        wkb: np.ndarray | None,
+    ) -> np.ndarray:
+        """Insert with explicit fids after the current maximum, then fill the R*Tree."""
+        start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.fid), 0))).scalar_one()
+        fids = np.arange(start + 1, start + 1 + len(rows), dtype=np.int64)
+        names = ["fid", *columns] + (["geom"] if wkb is not None else [])
+        placeholders = ", ".join("?" for _ in names)
+        sql = f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({placeholders})'
+        if wkb is not None:
+            payload = [(int(f), *r, g) for f, r, g in zip(fids, rows, wkb, strict=True)]
+        else:
+            payload = [(int(f), *r) for f, r in zip(fids, rows, strict=True)]
+        if payload:
+            conn.exec_driver_sql(sql, payload)
+        if wkb is not None and len(fids):
+            self._index(conn, table, fids, wkb)
+        return fids
+
+    def _index(
+        self, conn: sa.Connection, table: sa.Table, fids: np.ndarray, wkb: np.ndarray
+    ) -> None:
+        rows = _bounds_rows(fids, wkb)
+        if rows:
+            conn.exec_driver_sql(
+                f"INSERT OR REPLACE INTO rtree_{table.name} (id, minx, maxx, miny, maxy) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def update_geometries(
+        self, conn: sa.Connection, table: sa.Table, fids: np.ndarray, wkb: np.ndarray
+    ) -> None:
+        """Write the new WKB and refresh the R*Tree entries."""
+        conn.exec_driver_sql(
+            f'UPDATE "{table.name}" SET geom = ? WHERE fid = ?',
+            [(g, int(f)) for f, g in zip(fids, wkb, strict=True)],
+        )
+        self.delete_index_rows(conn, table, fids)
+        self._index(conn, table, fids, wkb)
+
+    def delete_index_rows(self, conn: sa.Connection, table: sa.Table, fids: np.ndarray) -> None:
+        """Remove the R*Tree entries of ``fids``."""
+        if len(fids):
+            conn.exec_driver_sql(
+                f"DELETE FROM rtree_{table.name} WHERE id = ?", [(int(f),) for f in fids]
+            )
+
+
+class PostGISBackend(Backend):
+    """PostGIS geometry columns (SRID 4326) with GiST indexes; predicates in SQL."""
+
+    name = "postgresql"
+
+    def geometry_column(self, layer: Layer) -> sa.Column:
+        """``geometry(<type>, 4326)`` with a GiST index."""
+        from geoalchemy2 import Geometry
+
+        gtype = (layer.geometry_type or "GEOMETRY").upper()
+        return sa.Column("geom", Geometry(gtype, srid=4326, spatial_index=True), nullable=True)
+
+    def geometry_select(self, table: sa.Table) -> sa.ColumnElement[Any]:
+        """``ST_AsBinary(geom)``."""
+        return sa.func.ST_AsBinary(sa.literal_column(f'"{table.name}".geom')).label("geom")
+
+    def bbox_filter(
+        self, table: sa.Table, bbox: tuple[float, float, float, float]
+    ) -> sa.ColumnElement[bool]:
+        """``geom && ST_MakeEnvelope(...)`` (GiST)."""
+        envelope = sa.func.ST_MakeEnvelope(*bbox, 4326)
+        return sa.literal_column(f'"{table.name}".geom').op("&&")(envelope)
+
+    def extent_select(self, table: sa.Table) -> sa.Select[Any]:
+        """``ST_Extent`` of the layer."""
+        ext = sa.func.ST_Extent(sa.literal_column(f'"{table.name}".geom'))
+        inner = sa.select(ext.label("e")).select_from(table).subquery()
+        return sa.select(
+            sa.func.ST_XMin(inner.c.e),
+            sa.func.ST_YMin(inner.c.e),
+            sa.func.ST_XMax(inner.c.e),
+            sa.func.ST_YMax(inner.c.e),
+        )
+
+    def exact_filter_in_sql(self) -> bool:
+        """PostGIS runs ST_Intersects itself."""
+        return True
+
+    def intersects_filter(self, table: sa.Table, wkb: bytes) -> sa.ColumnElement[bool]:
+        """``ST_Intersects(geom, ST_GeomFromWKB(:wkb, 4326))``."""
+        other = sa.func.ST_GeomFromWKB(sa.literal(wkb, sa.LargeBinary), 4326)
+        return sa.func.ST_Intersects(sa.literal_column(f'"{table.name}".geom'), other)
+
+    def create_extras(self, conn: sa.Connection, layers: Sequence[Layer]) -> None:
+        """Nothing: GeoAlchemy2 creates the GiST indexes with the tables."""
+
+    def insert_rows(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        columns: list[str],
+        rows: list[tuple[Any, ...]],
+        wkb: np.ndarray | None,
+    ) -> np.ndarray:
+        """Load with ``COPY ... FROM STDIN`` and return the new fids."""
+        import psycopg
+
+        try:
+            return self._copy_rows(conn, table, columns, rows, wkb)
+        except psycopg.IntegrityError as exc:
+            raise sa.exc.IntegrityError("COPY", None, exc) from exc
+
+    def _copy_rows(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        columns: list[str],
+        rows: list[tuple[Any, ...]],
+        wkb: np.ndarray | None,
+    ) -> np.ndarray:
+        names = list(columns) + (["geom"] if wkb is not None else [])
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            cur.execute(
+                f"SELECT nextval(pg_get_serial_sequence('\"{table.name}\"', 'fid')) "
+                "FROM generate_series(1, %s)",
+                (len(rows),),
+            )
+            fids = np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
+            quoted = ", ".join(f'"{n}"' for n in ["fid", *names])
+            with cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+                if wkb is None:
+                    for fid, row in zip(fids, rows, strict=True):
+                        copy.write_row((int(fid), *row))
+                else:
+                    ewkb = _ewkb_hex(wkb)
+                    for fid, row, geom in zip(fids, rows, ewkb, strict=True):
+                        copy.write_row((int(fid), *row, geom))
+        return fids
+
+    def update_geometries(
+        self, conn: sa.Connection, table: sa.Table, fids: np.ndarray, wkb: np.ndarray
+    ) -> None:
+        """``UPDATE ... SET geom = ST_GeomFromWKB(...)``."""
+        conn.exec_driver_sql(
+            f'UPDATE "{table.name}" SET geom = ST_GeomFromWKB(%s, 4326) WHERE fid = %s',
+            [(g, int(f)) for f, g in zip(fids, wkb, strict=True)],
+        )
+
+
+def _ewkb_hex(wkb: np.ndarray) -> list[str | None]:
+    """Turn WKB bytes into hex EWKB with SRID 4326, the text COPY expects."""
+    geoms = shapely.set_srid(shapely.from_wkb(wkb), 4326)
+    hexes = shapely.to_wkb(geoms, hex=True, include_srid=True)
+    return [None if h is None else str(h) for h in hexes]
+
+
+register_backend("sqlite", SQLiteBackend)
+register_backend("postgresql", PostGISBackend)

@@ -1,0 +1,1 @@
+"""Declarations of the coverage-gap analysis layers (being built)."""

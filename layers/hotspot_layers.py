@@ -1,0 +1,1 @@
+"""Declarations of the hot-spot analysis layers (being built)."""

@@ -1,0 +1,106 @@
+"""Shared fixtures: stores on both backends, each test with its own database.
+
+SQLite runs always. PostGIS runs when ``CITYGRID_TEST_POSTGIS_URL`` points at
+a PostgreSQL server where the user may create databases (CI sets it; see
+``.ci/run``); with ``CITYGRID_REQUIRE_POSTGIS=1`` a missing URL is an error
+rather than a skip, so CI cannot pass with the PostGIS tests skipped.
+
+Each PostGIS test gets a fresh database cloned from a template that already
+holds the schema, which takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from citygrid.i18n import language
+from citygrid.layers.store import Store
+
+POSTGIS_URL = os.environ.get("CITYGRID_TEST_POSTGIS_URL")
+REQUIRE_POSTGIS = os.environ.get("CITYGRID_REQUIRE_POSTGIS") == "1"
+BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+def _admin_engine() -> sa.Engine:
+    assert POSTGIS_URL is not None
+    url = sa.engine.make_url(POSTGIS_URL).set(drivername="postgresql+psycopg")
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _url_for(database: str) -> str:
+    assert POSTGIS_URL is not None
+    url = sa.engine.make_url(POSTGIS_URL).set(drivername="postgresql+psycopg", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgis_template() -> Iterator[str]:
+    """A template database with PostGIS and the citygrid schema; yields its name."""
+    if POSTGIS_URL is None:
+        if REQUIRE_POSTGIS:
+            pytest.fail("CITYGRID_REQUIRE_POSTGIS=1 but CITYGRID_TEST_POSTGIS_URL is not set")
+        pytest.skip("CITYGRID_TEST_POSTGIS_URL is not set")
+    name = f"citygrid_tpl_{uuid.uuid4().hex[:8]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    store = Store.open(_url_for(name), check_schema=False)
+    store.init()
+    store.close()
+    yield name
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _fresh_database(request: pytest.FixtureRequest, tmp_path: Path, backend: str) -> Iterator[str]:
+    """Yield the URL of a new database holding the current schema and no data."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'citygrid.db'}"
+        store = Store.open(url, check_schema=False)
+        store.init()
+        store.close()
+        yield url
+        return
+    template = request.getfixturevalue("postgis_template")
+    name = f"citygrid_t_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _url_for(name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, empty citygrid database, on SQLite and on PostGIS."""
+    yield from _fresh_database(request, tmp_path, request.param)
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """An open, empty store with the current schema, on SQLite and on PostGIS."""
+    opened = Store.open(database_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Run every test with messages in English unless it switches language itself.
+
+    Tests of the zh-CN default use ``citygrid.i18n.language("zh_CN")`` or
+    run the CLI, which sets the language from its own options.
+    """
+    with language("en"):
+        yield

@@ -1,0 +1,229 @@
+"""The store on both backends: schema, reads by bbox and geometry, writes, edits, audit."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from citygrid.errors import BadInput, Conflict, NotFound, SchemaError, StoreUnavailable
+from citygrid.i18n import language
+from citygrid.layers.registry import get_layer
+from citygrid.layers.store import Store
+
+
+def _grids() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "code": ["G001", "G002", "G003"],
+            "name": ["五一网格", "解放网格", "橘子洲网格"],
+            "unit_code": ["U01", None, "U02"],
+            "kind": ["general", "general", "special"],
+        },
+        geometry=[
+            shapely.box(112.97, 28.19, 112.98, 28.20),
+            shapely.box(112.98, 28.19, 112.99, 28.20),
+            shapely.MultiPolygon([shapely.box(113.00, 28.19, 113.01, 28.20)]),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+def test_write_then_read_round_trips_chinese_and_geometry(store: Store) -> None:
+    fids = store.write("grids", _grids())
+    assert len(fids) == 3
+    grids = store.read("grids")
+    assert grids.crs.to_epsg() == 4326
+    assert grids["name"].tolist() == ["五一网格", "解放网格", "橘子洲网格"]
+    assert grids["unit_code"].tolist() == ["U01", None, "U02"]
+    assert set(grids.geom_type) == {"MultiPolygon"}
+    assert grids.geometry.iloc[0].equals(
+        shapely.MultiPolygon([shapely.box(112.97, 28.19, 112.98, 28.20)])
+    )
+    assert (grids["version"] == 1).all()
+
+
+def test_bbox_and_intersects_filters_are_exact(store: Store) -> None:
+    store.write("grids", _grids())
+    in_bbox = store.read("grids", bbox=(112.975, 28.195, 112.976, 28.196))
+    assert in_bbox["code"].tolist() == ["G001"]
+    # The bbox of this triangle touches G002's box but the triangle itself does not.
+    triangle = shapely.Polygon([(112.9995, 28.1999), (112.9999, 28.1999), (112.9999, 28.1995)])
+    assert store.read("grids", intersects=triangle)["code"].tolist() == []
+    assert store.read("grids", intersects=shapely.Point(113.005, 28.195))["code"].tolist() == [
+        "G003"
+    ]
+
+
+def test_reprojects_metric_input_and_accepts_cgcs2000(store: Store) -> None:
+    metric = _grids().to_crs("EPSG:32649")
+    store.write("grids", metric.iloc[:1])
+    cgcs = _grids().set_crs("EPSG:4490", allow_override=True).iloc[1:2]
+    store.write("grids", cgcs)
+    grids = store.read("grids")
+    assert grids.geometry.iloc[0].equals_exact(_grids().geometry.iloc[0].buffer(0), 1e-7) or (
+        abs(grids.geometry.iloc[0].area - _grids().geometry.iloc[0].area) < 1e-9
+    )
+    assert grids.geometry.iloc[1].bounds == pytest.approx(_grids().geometry.iloc[1].bounds)
+
+
+def test_duplicate_codes_are_refused(store: Store) -> None:
+    store.write("grids", _grids())
+    repeated = _grids()
+    repeated.loc[1, "code"] = "G001"
+    with pytest.raises(Conflict, match="repeat in the data: G001"):
+        store.write("grids", repeated, mode="replace")
+    with pytest.raises(Conflict, match="already holds"):
+        store.write("grids", _grids().iloc[:1])
+    assert store.read("grids")["code"].tolist() == ["G001", "G002", "G003"]
+
+
+def test_where_filters(store: Store) -> None:
+    store.write("grids", _grids())
+    assert store.read("grids", where={"unit_code": None})["code"].tolist() == ["G002"]
+    assert store.read("grids", where={"code": ["G001", "G003"]})["code"].tolist() == [
+        "G001",
+        "G003",
+    ]
+    with pytest.raises(NotFound, match="no field"):
+        store.read("grids", where={"colour": "red"})
+
+
+def test_writes_in_one_transaction_land_together_or_not_at_all(store: Store) -> None:
+    store.write("grids", _grids())
+    def replace_then_fail() -> None:
+        with store.transaction() as conn:
+            store.write("grids", _grids().iloc[:1], mode="replace", conn=conn)
+            assert store.count("grids", conn=conn) == 1
+            raise RuntimeError("the import failed half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        replace_then_fail()
+    assert store.read("grids")["code"].tolist() == ["G001", "G002", "G003"]
+    assert len(store.read("grids", bbox=(112.97, 28.19, 113.01, 28.20))) == 3
+
+
+def test_required_fields_are_checked_before_writing(store: Store) -> None:
+    store.write("grids", _grids())
+    broken = _grids()
+    broken.loc[2, "name"] = None
+    with pytest.raises(BadInput, match=r"name.*row 3"):
+        store.write("grids", broken, mode="replace")
+    assert store.count("grids") == 3
+
+
+def test_update_bumps_version_and_audits(store: Store) -> None:
+    store.write("grids", _grids())
+    log = store.update(
+        "grids",
+        pd.DataFrame({"code": ["G002", "G001"], "unit_code": ["U03", "U01"], "version": [1, 1]}),
+        actor="王planner",
+        action="assign",
+        reason="属地调整",
+    )
+    assert log["code"].tolist() == ["G002"]  # G001 already had U01: no change, no version bump
+    grids = store.read("grids").set_index("code")
+    assert grids.loc["G002", "unit_code"] == "U03"
+    assert grids.loc["G002", "version"] == 2
+    assert grids.loc["G001", "version"] == 1
+    history = store.history("grids", "G002")
+    assert history["actor"].tolist() == ["王planner"]
+    assert history["reason"].tolist() == ["属地调整"]
+    assert '"U03"' in history["after"].iloc[0]
+
+
+def test_stale_edit_is_refused_naming_who_changed_first(store: Store) -> None:
+    store.write("grids", _grids())
+    store.update(
+        "grids",
+        pd.DataFrame({"code": ["G001"], "unit_code": ["U05"], "version": [1]}),
+        actor="张三",
+    )
+    with pytest.raises(Conflict, match="changed by 张三") as err:
+        store.update(
+            "grids",
+            pd.DataFrame({"code": ["G001"], "unit_code": ["U06"], "version": [1]}),
+            actor="李四",
+        )
+    assert err.value.status == 409
+    assert store.read("grids", where={"code": "G001"})["unit_code"].tolist() == ["U05"]
+
+
+def test_update_unknown_code_changes_nothing(store: Store) -> None:
+    store.write("grids", _grids())
+    with pytest.raises(NotFound, match="G999"):
+        store.update(
+            "grids", pd.DataFrame({"code": ["G001", "G999"], "unit_code": ["X", "Y"]}), actor="a"
+        )
+    assert store.read("grids", where={"code": "G001"})["unit_code"].tolist() == ["U01"]
+
+
+def test_update_geometry_moves_the_spatial_index(store: Store) -> None:
+    store.write("grids", _grids())
+    moved = gpd.GeoDataFrame(
+        {"code": ["G001"]}, geometry=[shapely.box(113.1, 28.3, 113.11, 28.31)], crs="EPSG:4326"
+    )
+    store.update("grids", moved, actor="a")
+    assert store.read("grids", bbox=(112.97, 28.19, 112.975, 28.195)).empty
+    assert store.read("grids", bbox=(113.1, 28.3, 113.2, 28.4))["code"].tolist() == ["G001"]
+
+
+def test_delete_audits_and_unindexes(store: Store) -> None:
+    store.write("grids", _grids())
+    assert store.delete("grids", ["G003"], actor="a", reason="合并") == 1
+    assert store.read("grids", bbox=(113.0, 28.19, 113.01, 28.2)).empty
+    assert store.history("grids", "G003")["action"].tolist() == ["delete"]
+
+
+def test_tables_without_geometry(store: Store) -> None:
+    people = pd.DataFrame(
+        {"code": ["P1"], "name": ["李巷长"], "role": ["alley_head"], "unit_code": ["U01"]}
+    )
+    store.write("people", people)
+    read = store.read("people")
+    assert not isinstance(read, gpd.GeoDataFrame)
+    assert read["name"].tolist() == ["李巷长"]
+    with pytest.raises(BadInput):
+        store.read("people", bbox=(0, 0, 1, 1))
+
+
+def test_bad_bbox_is_refused(store: Store) -> None:
+    with pytest.raises(BadInput, match="min <= max"):
+        store.read("grids", bbox=(113, 28, 112, 29))
+
+
+def test_unparseable_url_and_unreachable_server() -> None:
+    with pytest.raises(StoreUnavailable, match="does not parse"):
+        Store.open("not a url")
+    with pytest.raises(StoreUnavailable, match="Cannot reach"):
+        Store.open("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(StoreUnavailable, match="not supported"):
+        Store.open("mysql://root@127.0.0.1/test")
+
+
+def test_schema_missing_old_and_newer(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    with pytest.raises(SchemaError, match="citygrid init"):
+        Store.open(url)
+    store = Store.open(url, check_schema=False)
+    store.init()
+    with store.transaction() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(SchemaError, match="newer version"):
+        Store.open(url)
+    with pytest.raises(SchemaError, match="newer version"):
+        store.init()
+
+
+def test_extent(store: Store) -> None:
+    assert store.extent("grids") is None
+    store.write("grids", _grids())
+    assert store.extent("grids") == pytest.approx((112.97, 28.19, 113.01, 28.20))
+
+
+def test_messages_default_to_chinese() -> None:
+    with language("zh_CN"), pytest.raises(NotFound) as err:
+        get_layer("roads")
+    assert "未知图层" in str(err.value.message("zh_CN"))
+    assert "Unknown layer" in err.value.message("en")
