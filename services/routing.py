@@ -1,0 +1,650 @@
+"""Route a location to who answers for it: point, street or alley, cell, sub-district.
+
+The chain (谁主管谁负责, 属地管理)
+-----------------------------------
+For each location the router finds, in the city's metric CRS:
+
+``point``
+    the point whose zone holds it: a point geometry with its ``radius_m``
+    (default :data:`DEFAULT_POINT_RADIUS_M`), or a polygon point (plus its
+    ``radius_m`` if set);
+``street`` / ``alley``
+    the street or alley within ``Config.street_snap_m`` metres;
+``grid``
+    the cell holding it;
+``subdistrict``
+    the sub-district (jurisdiction of level ``subdistrict``) holding it: the
+    cell's ``subdistrict_code`` when the cell has one, else found by
+    location.
+
+The responsible unit is the unit of the first link of the chain that has
+one, and ``routed_by`` names that link's rule; a link without a unit
+passes the problem on to the next. A sub-district answers through its unit
+of kind ``subdistrict``. A location in no sub-district is ``outside``; the
+answer names the nearest sub-district and its distance in metres.
+
+Tie rules (the same on every backend)
+-------------------------------------
+All decisions are made here, in shapely on frames read from the store, so
+SQLite and PostGIS give the same answers.
+
+* Distances closer than :data:`TIE_TOLERANCE_M` (1 cm) are equal.
+* Several point zones: the nearest point wins, then the lowest code.
+* Several streets or alleys: the nearest wins; at equal distance a street
+  wins over an alley, then the lowest code.
+* A location on a shared cell edge (within 1 cm of several cells): the
+  lowest cell code; the same for sub-districts.
+* Outside: the nearest sub-district; at equal distance, the lowest code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from citygrid.config import Config
+from citygrid.errors import BadInput, NotFound
+from citygrid.gis.metric import metric_crs
+from citygrid.layers.store import STORAGE_CRS, Store
+
+#: Radius (metres) of a point geometry without its own ``radius_m``.
+DEFAULT_POINT_RADIUS_M = 50.0
+#: Distances (metres) closer than this are equal, for the tie rules.
+TIE_TOLERANCE_M = 0.01
+#: Columns of :func:`route_locations`' answer.
+ROUTE_COLUMNS = [
+    "point_code",
+    "street_code",
+    "alley_code",
+    "grid_code",
+    "subdistrict_code",
+    "unit_code",
+    "head_code",
+    "routed_by",
+    "outside_distance_m",
+]
+_LINKS = ("point", "line", "grid", "subdistrict")
+_METRES_PER_DEGREE = 111_320.0
+
+
+@dataclass(frozen=True)
+class _Features:
+    """One layer of the chain, in the metric CRS, with a tree over its geometries."""
+
+    codes: np.ndarray
+    geoms: np.ndarray
+    units: np.ndarray
+    heads: np.ndarray
+    rank: np.ndarray
+    tree: shapely.STRtree
+
+    @classmethod
+    def build(
+        cls,
+        codes: Sequence[Any],
+        geoms: np.ndarray,
+        units: Sequence[Any],
+        heads: Sequence[Any],
+        order: Sequence[Any] | None = None,
+    ) -> _Features:
+        codes_arr = np.asarray(codes, dtype=object)
+        keys = codes_arr if order is None else np.asarray(order, dtype=object)
+        rank = np.empty(len(keys), dtype=np.int64)
+        rank[np.argsort(keys.astype(str), kind="stable")] = np.arange(len(keys))
+        return cls(
+            codes_arr,
+            np.asarray(geoms, dtype=object),
+            np.asarray(units, dtype=object),
+            np.asarray(heads, dtype=object),
+            rank,
+            shapely.STRtree(geoms),
+        )
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+@dataclass(frozen=True)
+class RoutingIndex:
+    """Everything routing needs, read once from the store and kept in memory.
+
+    Build it with :meth:`from_store`; route with :func:`route_locations`.
+    Geometries are in ``crs``, the city's metric CRS.
+    """
+
+    crs: CRS
+    snap_m: float
+    points: _Features
+    point_radius: np.ndarray
+    point_is_zone: np.ndarray
+    lines: _Features
+    line_layers: np.ndarray
+    cells: _Features
+    cell_subdistrict: np.ndarray
+    subdistricts: _Features
+    units: pd.DataFrame
+    people: pd.DataFrame
+    names: dict[str, pd.Series]
+
+    @classmethod
+    def from_store(
+        cls,
+        store: Store,
+        config: Config,
+        *,
+        near: tuple[float, float] | None = None,
+        conn: Any = None,
+    ) -> RoutingIndex:
+        """Read the chain's layers.
+
+        Parameters
+        ----------
+        near
+            ``(lon, lat)`` in EPSG:4326: read only the features that could
+            answer for that one location (sub-districts are always read
+            whole, for the nearest one when it is outside).
+        conn
+            A connection of an open transaction, to see its changes.
+        """
+        crs = metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
+        to_metric = Transformer.from_crs(STORAGE_CRS, crs, always_xy=True)
+        bbox = None if near is None else _bbox_near(store, near, config.street_snap_m, conn)
+
+        def read(layer: str, columns: list[str], **kw: Any) -> gpd.GeoDataFrame:
+            frame = store.read(layer, columns=columns, conn=conn, **kw)
+            return frame.assign(
+                geometry=shapely.transform(
+                    frame.geometry.to_numpy(), to_metric.transform, interleaved=False
+                )
+            )
+
+        points = read("points", ["code", "name", "unit_code", "head_code", "radius_m"], bbox=bbox)
+        streets = read("streets", ["code", "name", "unit_code", "head_code"], bbox=bbox)
+        alleys = read("alleys", ["code", "name", "unit_code", "head_code"], bbox=bbox)
+        cells = read(
+            "grids", ["code", "name", "unit_code", "manager_code", "subdistrict_code"], bbox=bbox
+        )
+        subs = read("jurisdictions", ["code", "name"], where={"level": "subdistrict"})
+        units = store.read(
+            "units",
+            columns=["code", "name", "kind", "jurisdiction_code", "contact", "phone"],
+            conn=conn,
+        )
+        people = store.read("people", columns=["code", "name", "unit_code", "phone"], conn=conn)
+        sub_units = units[units["kind"] == "subdistrict"].dropna(subset=["jurisdiction_code"])
+        sub_unit = sub_units.sort_values("code").drop_duplicates("jurisdiction_code")
+        sub_unit = sub_unit.set_index("jurisdiction_code")["code"]
+
+        point_geoms = points.geometry.to_numpy()
+        is_point = shapely.get_type_id(point_geoms) == shapely.GeometryType.POINT
+        radius = points["radius_m"].to_numpy(dtype=float, na_value=np.nan)
+        radius = np.where(np.isnan(radius), np.where(is_point, DEFAULT_POINT_RADIUS_M, 0.0), radius)
+        lines = pd.concat(
+            [streets.assign(layer="streets"), alleys.assign(layer="alleys")], ignore_index=True
+        )
+        line_order = np.where(lines["layer"] == "streets", "0", "1").astype(object) + lines[
+            "code"
+        ].astype(str)
+        cell_sub = cells["subdistrict_code"].to_numpy(dtype=object)
+        return cls(
+            crs=crs,
+            snap_m=float(config.street_snap_m),
+            points=_Features.build(
+                points["code"], point_geoms, points["unit_code"], points["head_code"]
+            ),
+            point_radius=radius,
+            point_is_zone=~is_point,
+            lines=_Features.build(
+                lines["code"],
+                lines.geometry.to_numpy(),
+                lines["unit_code"],
+                lines["head_code"],
+                line_order,
+            ),
+            line_layers=lines["layer"].to_numpy(dtype=object),
+            cells=_Features.build(
+                cells["code"], cells.geometry.to_numpy(), cells["unit_code"], cells["manager_code"]
+            ),
+            cell_subdistrict=cell_sub,
+            subdistricts=_Features.build(
+                subs["code"],
+                subs.geometry.to_numpy(),
+                subs["code"].map(sub_unit),
+                [None] * len(subs),
+            ),
+            units=units.set_index("code"),
+            people=people.set_index("code"),
+            names={
+                "points": points.set_index("code")["name"],
+                "streets": streets.set_index("code")["name"],
+                "alleys": alleys.set_index("code")["name"],
+                "grids": cells.set_index("code")["name"],
+                "jurisdictions": subs.set_index("code")["name"],
+            },
+        )
+
+    def to_metric(self, locations: gpd.GeoSeries) -> np.ndarray:
+        """Point geometries of ``locations`` (any CRS; none means EPSG:4326) in :attr:`crs`."""
+        source = locations.crs or STORAGE_CRS
+        xy = shapely.get_coordinates(locations.to_numpy())
+        if len(xy) != len(locations):
+            raise BadInput(
+                "Every location must be one point; {count} of them are empty or not points.",
+                count=abs(len(locations) - len(xy)),
+            )
+        x, y = Transformer.from_crs(source, self.crs, always_xy=True).transform(xy[:, 0], xy[:, 1])
+        return shapely.points(x, y)
+
+
+def _bbox_near(
+    store: Store, near: tuple[float, float], snap_m: float, conn: Any
+) -> tuple[float, float, float, float]:
+    """A bbox around ``near`` wide enough for every point radius and the snap distance."""
+    import sqlalchemy as sa
+
+    table = store.table("points")
+    stmt = sa.select(sa.func.max(table.c.radius_m))
+    if conn is None:
+        with store.engine.connect() as own:
+            largest = own.execute(stmt).scalar()
+    else:
+        largest = conn.execute(stmt).scalar()
+    margin_m = max(snap_m, DEFAULT_POINT_RADIUS_M, float(largest or 0.0)) * 1.5 + 10.0
+    lon, lat = near
+    dy = margin_m / _METRES_PER_DEGREE
+    dx = dy / max(np.cos(np.radians(lat)), 0.01)
+    return (lon - dx, lat - dy, lon + dx, lat + dy)
+
+
+# -- picking one feature per location --------------------------------------------
+
+
+def _first_per_location(loc: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Positions of the pair that sorts first for each location (keys: most minor first)."""
+    order = np.lexsort((*order_keys, loc))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = loc[order][1:] != loc[order][:-1]
+    return order[first]
+
+
+def _pick(
+    n: int, loc: np.ndarray, feat: np.ndarray, dist: np.ndarray, rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``n`` locations, the nearest candidate, ties to the lowest rank.
+
+    Returns the chosen feature index (-1 for none) and its distance (NaN).
+    """
+    chosen = np.full(n, -1, dtype=np.int64)
+    distance = np.full(n, np.nan)
+    if len(loc) == 0:
+        return chosen, distance
+    nearest = np.full(n, np.inf)
+    np.minimum.at(nearest, loc, dist)
+    close = dist <= nearest[loc] + TIE_TOLERANCE_M
+    loc, feat, dist = loc[close], feat[close], dist[close]
+    best = _first_per_location(loc, (rank[feat],))
+    chosen[loc[best]] = feat[best]
+    distance[loc[best]] = dist[best]
+    return chosen, distance
+
+
+def _lowest_within(features: _Features, locations: np.ndarray, distance: float) -> np.ndarray:
+    """Index of the lowest-code feature within ``distance`` metres of each location (-1: none)."""
+    chosen = np.full(len(locations), -1, dtype=np.int64)
+    if len(features) == 0 or len(locations) == 0:
+        return chosen
+    loc, feat = features.tree.query(locations, predicate="dwithin", distance=distance)
+    if len(loc):
+        best = _first_per_location(loc, (features.rank[feat],))
+        chosen[loc[best]] = feat[best]
+    return chosen
+
+
+def cell_at(cells: gpd.GeoDataFrame, locations: np.ndarray) -> np.ndarray:
+    """Code of the cell holding each location, ``None`` outside every cell.
+
+    Parameters
+    ----------
+    cells
+        Cells with a ``code`` column, in the same metric CRS as ``locations``.
+    locations
+        Point geometries.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of cell codes; on a shared edge (within
+        :data:`TIE_TOLERANCE_M`) the lowest code.
+    """
+    features = _Features.build(
+        cells["code"], cells.geometry.to_numpy(), cells["code"], cells["code"]
+    )
+    idx = _lowest_within(features, np.asarray(locations, dtype=object), TIE_TOLERANCE_M)
+    return _take(features.codes, idx)
+
+
+def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    out = np.full(len(idx), None, dtype=object)
+    found = idx >= 0
+    out[found] = values[idx[found]]
+    return out
+
+
+def _point_links(index: RoutingIndex, locs: np.ndarray) -> np.ndarray:
+    feats = index.points
+    if len(feats) == 0:
+        return np.full(len(locs), -1, dtype=np.int64)
+    reach = float(index.point_radius.max()) + TIE_TOLERANCE_M
+    loc, feat = feats.tree.query(locs, predicate="dwithin", distance=reach)
+    dist = shapely.distance(locs[loc], feats.geoms[feat])
+    inside = dist <= index.point_radius[feat] + TIE_TOLERANCE_M
+    chosen, _ = _pick(len(locs), loc[inside], feat[inside], dist[inside], feats.rank)
+    return chosen
+
+
+def _line_links(index: RoutingIndex, locs: np.ndarray) -> np.ndarray:
+    feats = index.lines
+    if len(feats) == 0:
+        return np.full(len(locs), -1, dtype=np.int64)
+    loc, feat = feats.tree.query(locs, predicate="dwithin", distance=index.snap_m)
+    dist = shapely.distance(locs[loc], feats.geoms[feat])
+    chosen, _ = _pick(len(locs), loc, feat, dist, feats.rank)
+    return chosen
+
+
+# -- the chain ----------------------------------------------------------------------
+
+
+def route_locations(index: RoutingIndex, locations: gpd.GeoSeries) -> pd.DataFrame:
+    """Route many locations at once (vectorised: tree queries, no loop over features).
+
+    Parameters
+    ----------
+    index
+        The city, from :meth:`RoutingIndex.from_store`.
+    locations
+        Point geometries in any CRS (none: EPSG:4326).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``locations``, with :data:`ROUTE_COLUMNS`: the code of
+        each link found (``point_code``, ``street_code``, ``alley_code``,
+        ``grid_code``, ``subdistrict_code``; the nearest sub-district when
+        outside), the responsible ``unit_code`` and ``head_code``,
+        ``routed_by`` (``point``, ``street``, ``alley``, ``grid``,
+        ``subdistrict`` or ``outside``) and ``outside_distance_m`` (metres to
+        the nearest sub-district, NaN inside).
+    """
+    locs = index.to_metric(locations)
+    n = len(locs)
+    point = _point_links(index, locs)
+    line = _line_links(index, locs)
+    cell = _lowest_within(index.cells, locs, TIE_TOLERANCE_M)
+    sub_code = _take(index.cell_subdistrict, cell)
+    sub = _subdistrict_index(index, sub_code)
+    missing = np.flatnonzero(sub < 0)
+    outside_distance = np.full(n, np.nan)
+    if len(missing):
+        found = _lowest_within(index.subdistricts, locs[missing], TIE_TOLERANCE_M)
+        sub[missing] = found
+        outside = missing[found < 0]
+        if len(outside) and len(index.subdistricts):
+            loc, feat = index.subdistricts.tree.query_nearest(locs[outside], all_matches=True)
+            dist = shapely.distance(locs[outside][loc], index.subdistricts.geoms[feat])
+            nearest, distance = _pick(len(outside), loc, feat, dist, index.subdistricts.rank)
+            sub[outside] = nearest
+            outside_distance[outside] = distance
+    is_outside = ~np.isnan(outside_distance) | ((cell < 0) & (sub < 0))
+    links = {
+        "point": (index.points, point),
+        "line": (index.lines, line),
+        "grid": (index.cells, cell),
+    }
+    links["subdistrict"] = (index.subdistricts, np.where(is_outside, -1, sub))
+    unit, head, rule = _decide(index, links, line, is_outside)
+    line_layer = _take(index.line_layers, line)
+    line_code = _take(index.lines.codes, line)
+    frame = pd.DataFrame(
+        {
+            "point_code": _take(index.points.codes, point),
+            "street_code": np.where(line_layer == "streets", line_code, None),
+            "alley_code": np.where(line_layer == "alleys", line_code, None),
+            "grid_code": _take(index.cells.codes, cell),
+            "subdistrict_code": _take(index.subdistricts.codes, sub),
+            "unit_code": unit,
+            "head_code": head,
+            "routed_by": rule,
+            "outside_distance_m": outside_distance,
+        },
+        index=locations.index,
+    )
+    return frame
+
+
+def _subdistrict_index(index: RoutingIndex, codes: np.ndarray) -> np.ndarray:
+    position = pd.Series(np.arange(len(index.subdistricts)), index=index.subdistricts.codes)
+    position = position[~position.index.duplicated()]
+    found = pd.Series(codes, dtype=object).map(position)
+    return found.fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _decide(
+    index: RoutingIndex,
+    links: dict[str, tuple[_Features, np.ndarray]],
+    line: np.ndarray,
+    is_outside: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit, head and rule: the first link of the chain with a unit."""
+    n = len(is_outside)
+    unit = np.full(n, None, dtype=object)
+    head = np.full(n, None, dtype=object)
+    rule = np.full(n, None, dtype=object)
+    first_found = np.full(n, None, dtype=object)
+    line_rule = np.where(_take(index.line_layers, line) == "alleys", "alley", "street")
+    for name in _LINKS:
+        features, idx = links[name]
+        link_rule = line_rule if name == "line" else np.full(n, name, dtype=object)
+        link_unit = _take(features.units, idx)
+        found = idx >= 0
+        first_found = np.where(found & pd.isna(first_found), link_rule, first_found)
+        decides = found & pd.notna(link_unit) & pd.isna(unit)
+        unit = np.where(decides, link_unit, unit)
+        head = np.where(decides, _take(features.heads, idx), head)
+        rule = np.where(decides, link_rule, rule)
+    rule = np.where(pd.isna(rule), first_found, rule)
+    rule = np.where(is_outside, "outside", rule)
+    unit = np.where(is_outside, None, unit)
+    head = np.where(is_outside, None, head)
+    return unit, head, rule
+
+
+# -- one location, as the JSON answer of `citygrid who` -------------------------------
+
+
+def check_lon_lat(lon: Any, lat: Any, crs: str | None = None) -> tuple[float, float]:
+    """Parse a location given by a user into EPSG:4326 ``(lon, lat)``.
+
+    Parameters
+    ----------
+    lon, lat
+        Numbers or strings; with ``crs`` the x and y in that CRS.
+    crs
+        The CRS of the coordinates (default EPSG:4326; CGCS2000 EPSG:4490
+        is taken as equal to it).
+
+    Raises
+    ------
+    BadInput
+        Not numbers, not finite, outside -180..180 / -90..90, or an unknown CRS.
+    """
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise BadInput(
+            "LON LAT must be numbers, like 112.98 28.19; got {lon} {lat}.", lon=lon, lat=lat
+        ) from None
+    if crs:
+        try:
+            source = CRS.from_user_input(crs)
+        except Exception:  # pyproj's CRSError
+            raise BadInput(
+                "{crs!r} is not a CRS pyproj knows; give one like EPSG:4490.", crs=crs
+            ) from None
+        x, y = Transformer.from_crs(source, STORAGE_CRS, always_xy=True).transform(x, y)
+    if not (np.isfinite(x) and np.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
+        raise BadInput(
+            "({lon}, {lat}) is not a longitude and latitude: longitude must be within -180..180 "
+            "and latitude within -90..90 degrees (give --crs for projected coordinates).",
+            lon=lon,
+            lat=lat,
+        )
+    return float(x), float(y)
+
+
+def check_category(store: Store, code: str) -> dict[str, Any]:
+    """The catalogue item ``code`` as a dict, or :class:`NotFound`."""
+    found = store.read(
+        "catalogue",
+        where={"code": code},
+        columns=["code", "name", "weight", "rectify_days", "urgent_hours"],
+    )
+    if found.empty:
+        raise NotFound(
+            "There is no catalogue item {code}; use a code from the evaluation catalogue.",
+            code=code,
+        )
+    return _jsonable(found.drop(columns=["fid", "version"]).iloc[0].to_dict())
+
+
+def route_point(
+    store: Store,
+    config: Config,
+    lon: Any,
+    lat: Any,
+    *,
+    crs: str | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """Who answers for one location, with the whole chain.
+
+    Parameters
+    ----------
+    lon, lat
+        The location, in EPSG:4326 unless ``crs`` is given.
+    category
+        A catalogue item code; it is checked and echoed with its time limits.
+
+    Returns
+    -------
+    dict
+        ``location`` (lon, lat in EPSG:4326), ``routed_by``, ``unit`` and
+        ``head`` of the responsible link, ``chain`` (each link found:
+        ``rule``, ``layer``, ``code``, ``name``, ``distance_m``, ``unit``,
+        ``head``, ``decides``), and when outside ``outside`` with the
+        nearest sub-district and ``distance_m``; ``category`` if given.
+    """
+    x, y = check_lon_lat(lon, lat, crs)
+    category_info = check_category(store, category) if category else None
+    index = RoutingIndex.from_store(store, config, near=(x, y))
+    location = gpd.GeoSeries([shapely.Point(x, y)], crs=STORAGE_CRS)
+    row = route_locations(index, location).iloc[0]
+    metric = index.to_metric(location)[0]
+    answer: dict[str, Any] = {
+        "location": {"lon": x, "lat": y},
+        "routed_by": row["routed_by"],
+        "unit": _unit(index, row["unit_code"]),
+        "head": _person(index, row["head_code"]),
+    }
+    if category_info is not None:
+        answer["category"] = category_info
+    if row["routed_by"] == "outside":
+        code = row["subdistrict_code"]
+        answer["outside"] = {
+            "nearest_subdistrict": code,
+            "name": _name(index, "jurisdictions", code),
+            "distance_m": round(float(row["outside_distance_m"]), 2),
+            "unit": _unit(index, _sub_unit(index, code)),
+        }
+        answer["chain"] = []
+        return answer
+    answer["chain"] = _chain(index, row, metric)
+    return answer
+
+
+def _chain(index: RoutingIndex, row: pd.Series, metric: shapely.Point) -> list[dict[str, Any]]:
+    specs = [
+        ("point", "points", row["point_code"], index.points),
+        ("street", "streets", row["street_code"], index.lines),
+        ("alley", "alleys", row["alley_code"], index.lines),
+        ("grid", "grids", row["grid_code"], index.cells),
+        ("subdistrict", "jurisdictions", row["subdistrict_code"], index.subdistricts),
+    ]
+    chain = []
+    for rule, layer, code, features in specs:
+        if code is None:
+            continue
+        at = int(np.flatnonzero(features.codes == code)[0])
+        unit_code = features.units[at]
+        chain.append(
+            {
+                "rule": rule,
+                "layer": layer,
+                "code": code,
+                "name": _name(index, layer, code),
+                "distance_m": round(float(shapely.distance(metric, features.geoms[at])), 2),
+                "unit": _unit(index, unit_code),
+                "head": _person(index, features.heads[at]),
+                "decides": rule == row["routed_by"],
+            }
+        )
+    return chain
+
+
+def _sub_unit(index: RoutingIndex, code: Any) -> Any:
+    found = np.flatnonzero(index.subdistricts.codes == code)
+    return index.subdistricts.units[found[0]] if len(found) else None
+
+
+def _name(index: RoutingIndex, layer: str, code: Any) -> Any:
+    names = index.names[layer]
+    return names.get(code) if code is not None else None
+
+
+def _unit(index: RoutingIndex, code: Any) -> dict[str, Any] | None:
+    if code is None or pd.isna(code):
+        return None
+    if code not in index.units.index:
+        return {"code": code, "name": None, "contact": None, "phone": None}
+    unit = index.units.loc[code]
+    return _jsonable(
+        {"code": code, "name": unit["name"], "contact": unit["contact"], "phone": unit["phone"]}
+    )
+
+
+def _person(index: RoutingIndex, code: Any) -> dict[str, Any] | None:
+    if code is None or pd.isna(code):
+        return None
+    if code not in index.people.index:
+        return {"code": code, "name": None, "phone": None}
+    person = index.people.loc[code]
+    return _jsonable({"code": code, "name": person["name"], "phone": person["phone"]})
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in values.items():
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            out[key] = None
+        elif isinstance(value, np.generic):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out
