@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import geopandas as gpd
 import numpy as np
 import shapely
 import sqlalchemy as sa
@@ -101,10 +102,17 @@ class Backend:
 
 
 def _bounds_rows(fids: np.ndarray, wkb: np.ndarray) -> list[tuple[int, float, float, float, float]]:
-    """Return ``(fid, minx, maxx, miny, maxy)`` for the non-empty geometries."""
+    """Return ``(fid, minx, maxx, miny, maxy)`` for the non-empty geometries.
+
+    Rows come in a space-filling (Hilbert) order: an R*Tree fills several
+    times faster when neighbours arrive together.
+    """
     geoms = shapely.from_wkb(wkb)
     bounds = shapely.bounds(geoms)
-    keep = ~np.isnan(bounds[:, 0])
+    keep = np.flatnonzero(~np.isnan(bounds[:, 0]))
+    if len(keep) > 1:
+        centres = gpd.GeoSeries(shapely.centroid(geoms[keep]))
+        keep = keep[np.argsort(centres.hilbert_distance(), kind="stable")]
     b = bounds[keep]
     return list(
         zip(

@@ -35,6 +35,7 @@ from citygrid.layers.registry import Layer, get_layer, stored_layers
 from citygrid.layers.schema import build_metadata
 
 STORAGE_CRS = "EPSG:4326"
+_BULK_ROWS = 50_000  # replace-loads at least this large rebuild the indexes after loading
 Bbox = tuple[float, float, float, float]
 
 
@@ -262,7 +263,9 @@ class Store:
         for name in wanted:
             if name not in table.c:
                 layer.field(name)  # raises NotFound naming the known fields
-        selected: list[Any] = [table.c.fid, table.c.version] + [table.c[n] for n in wanted]
+        selected: list[Any] = [table.c.fid, table.c.version] + [
+            _raw(table.c[n], layer.field(n).type) for n in wanted
+        ]
         if layer.has_geometry:
             selected.append(self.backend.geometry_select(table))
         stmt = sa.select(*selected).where(*self._conditions(table, layer, where, filters))
@@ -280,7 +283,11 @@ class Store:
             stmt = stmt.limit(limit)
         with self._conn(conn) as c:
             result = c.execute(stmt)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            keys = list(result.keys())
+            columns = list(zip(*result.fetchall(), strict=True)) or [()] * len(keys)
+            frame = pd.DataFrame(
+                {k: pd.Series(v, dtype=object) for k, v in zip(keys, columns, strict=True)}
+            )
         frame = _typed(frame, layer, ["fid", "version", *wanted])
         if not layer.has_geometry:
             return frame
@@ -376,8 +383,15 @@ class Store:
             removed = 0
             if mode == "replace":
                 removed = self._delete_all(c, table)
+            # Into an emptied table, building the indexes once after the load is
+            # several times faster than updating them row by row.
+            rebuilt = list(table.indexes) if mode == "replace" and len(rows) >= _BULK_ROWS else []
+            for index in rebuilt:
+                index.drop(c)
             try:
                 fids = self.backend.insert_rows(c, table, columns, rows, wkb)
+                for index in rebuilt:
+                    index.create(c)
             except sa.exc.IntegrityError as exc:
                 raise Conflict(
                     "Layer {layer} already holds some of these codes ({reason}). Nothing was "
@@ -590,6 +604,13 @@ class Store:
         return self.read("audit", where={"layer": layer_name, "feature_code": code}, conn=conn)
 
 
+def _raw(column: sa.Column, field_type: str) -> sa.ColumnElement[Any]:
+    """Select dates as the driver gives them; pandas parses them column-wise, much faster."""
+    if field_type in ("date", "datetime"):
+        return sa.type_coerce(column, sa.String).label(column.name)
+    return column
+
+
 def _make_engine(parsed: sa.URL) -> sa.Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -621,6 +642,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads build indexes in memory
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
