@@ -44,7 +44,7 @@ import shapely
 from pyproj import CRS
 
 from citygrid.config import Config
-from citygrid.errors import BadInput, CitygridError, NotFound
+from citygrid.errors import BadInput, CitygridError, Conflict, NotFound
 from citygrid.gis.metric import metric_crs
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
@@ -411,8 +411,8 @@ def _problems(store: Store, layer_name: str, rows: pd.DataFrame) -> list[RowProb
                 RowProblem(
                     row,
                     NotFound(
-                        "There is no unit {unit}; list the units with `citygrid layers` or add "
-                        "it first.",
+                        "There is no unit {unit}; check the code against the units layer or "
+                        "add the unit first.",
                         unit=unit,
                     ),
                 )
@@ -780,3 +780,60 @@ def _apply_auto(store: Store, config: Config, changes: pd.DataFrame, actor: str)
         follow_assignments(
             store, changed, config=config, actor=actor, reason="auto_assign", conn=conn
         )
+
+
+# -- units ---------------------------------------------------------------------------
+
+#: What a unit can hold, and the field naming it there.
+_HOLDINGS = (
+    ("grids", "unit_code"),
+    ("streets", "unit_code"),
+    ("alleys", "unit_code"),
+    ("points", "unit_code"),
+    ("people", "unit_code"),
+    ("units", "parent_code"),
+)
+
+
+def unit_holdings(store: Store, unit: str) -> dict[str, list[str]]:
+    """Codes of what a unit holds: features, people, sub-units and open problems."""
+    from citygrid.services.reroute import OPEN_STATUSES
+
+    held = {
+        layer: sorted(store.read(layer, where={field: unit}, columns=["code"])["code"])
+        for layer, field in _HOLDINGS
+    }
+    problems = store.read(
+        "problems", where={"unit_code": unit, "status": list(OPEN_STATUSES)}, columns=["code"]
+    )
+    held["problems"] = sorted(problems["code"])
+    return {layer: codes for layer, codes in held.items() if codes}
+
+
+def delete_unit(store: Store, unit: str, *, actor: str, reason: str | None = None) -> None:
+    """Delete a unit that holds nothing.
+
+    Raises
+    ------
+    NotFound
+        There is no such unit.
+    Conflict
+        The unit still holds features, people, sub-units or open problems;
+        the message lists them and nothing is deleted.
+    """
+    store.get("units", unit)
+    held = unit_holdings(store, unit)
+    if held:
+        listing = "; ".join(
+            f"{layer}: {', '.join(codes[:10])}"
+            + (f" (+{len(codes) - 10})" if len(codes) > 10 else "")
+            for layer, codes in held.items()
+        )
+        raise Conflict(
+            "Unit {unit} still holds {holdings}. Assign them to another unit first, then delete "
+            "it again; nothing was deleted.",
+            unit=unit,
+            holdings=listing,
+            held=held,
+        )
+    store.delete("units", [unit], actor=actor, reason=reason)

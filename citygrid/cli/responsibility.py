@@ -1,3 +1,225 @@
-"""citygrid responsibility commands (being built)."""
+"""Who answers for each place: assign, auto-assign, who, route, history, workload, units.
 
-COMMANDS: list = []
+A thin adapter over :mod:`citygrid.services.responsibility`,
+:mod:`~citygrid.services.routing`, :mod:`~citygrid.services.reroute` and
+:mod:`~citygrid.services.workload`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from citygrid.cli.context import CliContext
+from citygrid.i18n import _
+from citygrid.services import responsibility, routing, workload
+from citygrid.services.reroute import OPEN_STATUSES, route_problems
+
+pass_context = click.make_pass_decorator(CliContext)
+
+_LAYERS = click.Choice(sorted(responsibility.HEAD_FIELDS))
+_STATUSES = click.Choice(["open", "dispatched", "rectified", "closed", "reopened"])
+
+
+def _print_table(frame: pd.DataFrame, title: str, limit: int = 200) -> None:
+    table = Table(*map(str, frame.columns), title=title)
+    for row in frame.head(limit).itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    console = Console(width=max(Console().width, 120))
+    console.print(table)
+    if len(frame) > limit:
+        click.echo(_("... and {count} more rows.").format(count=len(frame) - limit))
+
+
+def _print_changes(changes: pd.DataFrame, dry_run: bool) -> None:
+    if changes.empty:
+        click.echo(_("Nothing to change."))
+        return
+    title = _("Would change") if dry_run else _("Changed")
+    _print_table(changes, title)
+    message = (
+        _("{count} changes would be made; run without --dry-run to make them.")
+        if dry_run
+        else _("{count} changes made.")
+    )
+    click.echo(message.format(count=len(changes)))
+
+
+@click.command("assign")
+@click.argument("layer", type=_LAYERS)
+@click.argument("code")
+@click.option("--unit", required=True, metavar="CODE", help="Responsible unit code.")
+@click.option("--head", metavar="CODE", help="Head (grid manager for a cell) of that unit.")
+@click.option("--version", type=int, help="The version you edited; refused if stale.")
+@click.option("--reason", help="Why, for the audit log.")
+@pass_context
+def assign_command(
+    ctx: CliContext,
+    layer: str,
+    code: str,
+    unit: str,
+    head: str | None,
+    version: int | None,
+    reason: str | None,
+) -> None:
+    """Make UNIT (and HEAD) responsible for the feature CODE of LAYER."""
+    log = responsibility.assign(
+        ctx.store(),
+        layer,
+        code,
+        unit=unit,
+        head=head,
+        version=version,
+        actor=ctx.config.actor,
+        reason=reason,
+        config=ctx.config,
+    )
+    if log.empty:
+        click.echo(_("{layer} {code} already has these values.").format(layer=layer, code=code))
+        return
+    click.echo(
+        _("{layer} {code} assigned to {unit} (version {version}).").format(
+            layer=layer, code=code, unit=unit, version=int(log["version"].iloc[0])
+        )
+    )
+
+
+@click.command("assign-bulk")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--layer", type=_LAYERS, help="Layer of every row, if the file has no layer column.")
+@click.option("--dry-run", is_flag=True, help="Check and list the changes without making them.")
+@click.option("--reason", help="Why, for the audit log.")
+@pass_context
+def assign_bulk_command(
+    ctx: CliContext, file: Path, layer: str | None, dry_run: bool, reason: str | None
+) -> None:
+    """Apply the assignments in FILE (CSV, GeoPackage, Shapefile...), all or none.
+
+    Columns: layer (图层), code (编码) or name (名称), unit_code (责任单位),
+    head_code (责任人), version (版本).
+    """
+    changes = responsibility.assign_file(
+        ctx.store(),
+        file,
+        layer_name=layer,
+        actor=ctx.config.actor,
+        reason=reason,
+        dry_run=dry_run,
+        config=ctx.config,
+    )
+    _print_changes(changes, dry_run)
+
+
+@click.command("auto-assign")
+@click.option("--dry-run", is_flag=True, help="List what would change without changing it.")
+@pass_context
+def auto_assign_command(ctx: CliContext, dry_run: bool) -> None:
+    """Give units to cells (sub-district), points (their cell) and streets/alleys
+    (the cell with most of their length); features assigned by hand are kept."""
+    changes = responsibility.auto_assign(
+        ctx.store(), ctx.config, dry_run=dry_run, actor=ctx.config.actor
+    )
+    _print_changes(changes, dry_run)
+
+
+@click.command("who")
+@click.argument("lon")
+@click.argument("lat")
+@click.option("--category", metavar="CODE", help="Catalogue item of the problem.")
+@click.option("--crs", help="CRS of LON LAT (default EPSG:4326; e.g. EPSG:4547).")
+@pass_context
+def who_command(ctx: CliContext, lon: str, lat: str, category: str | None, crs: str | None) -> None:
+    """Who answers for the place at LON LAT, as JSON."""
+    answer = routing.route_point(ctx.store(), ctx.config, lon, lat, crs=crs, category=category)
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+@click.command("route")
+@click.option(
+    "--status",
+    "statuses",
+    type=_STATUSES,
+    multiple=True,
+    help="Route problems in this status (repeatable; default: all but closed).",
+)
+@click.option("--dry-run", is_flag=True, help="List the changes without making them.")
+@pass_context
+def route_command(ctx: CliContext, statuses: tuple[str, ...], dry_run: bool) -> None:
+    """Route the problems layer to the units responsible for each location."""
+    changes = route_problems(
+        ctx.store(),
+        ctx.config,
+        statuses=statuses or OPEN_STATUSES,
+        dry_run=dry_run,
+        actor=ctx.config.actor,
+    )
+    shown = changes.drop(columns=["outside_distance_m"]) if not changes.empty else changes
+    _print_changes(shown, dry_run)
+    if not changes.empty:
+        counts = changes["routed_by"].value_counts().sort_index()
+        click.echo(
+            ", ".join(f"{rule}: {count}" for rule, count in counts.items()),
+        )
+
+
+@click.command("history")
+@click.argument("layer")
+@click.argument("code")
+@pass_context
+def history_command(ctx: CliContext, layer: str, code: str) -> None:
+    """The changes to the feature CODE of LAYER, oldest first."""
+    entries = responsibility.feature_history(ctx.store(), layer, code)
+    for column in ("before", "after"):
+        entries[column] = [_compact(v) for v in entries[column]]
+    _print_table(entries, _("History of {layer} {code}").format(layer=layer, code=code))
+
+
+def _compact(values: dict[str, Any]) -> str:
+    return json.dumps(values, ensure_ascii=False, default=str) if values else ""
+
+
+@click.command("workload")
+@click.option("--by", type=click.Choice(["unit", "head"]), default="unit", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Write the table to a CSV file.")
+@pass_context
+def workload_command(ctx: CliContext, by: str, out: Path | None) -> None:
+    """Each unit's (or head's) cells, street and alley km, points and problems."""
+    table = workload.workload(ctx.store(), ctx.config, by=by)  # type: ignore[arg-type]
+    if out is not None:
+        written = workload.export_workload(table, out)
+        click.echo(_("Wrote {count} rows to {path}.").format(count=len(table), path=written))
+        return
+    _print_table(table, _("Workload"))
+
+
+@click.group("units")
+def units_group() -> None:
+    """Responsible units."""
+
+
+@units_group.command("delete")
+@click.argument("code")
+@click.option("--reason", help="Why, for the audit log.")
+@pass_context
+def units_delete_command(ctx: CliContext, code: str, reason: str | None) -> None:
+    """Delete the unit CODE; refused while it still holds anything."""
+    responsibility.delete_unit(ctx.store(), code, actor=ctx.config.actor, reason=reason)
+    click.echo(_("Unit {unit} deleted.").format(unit=code))
+
+
+COMMANDS = [
+    assign_command,
+    assign_bulk_command,
+    auto_assign_command,
+    who_command,
+    route_command,
+    history_command,
+    workload_command,
+    units_group,
+]
