@@ -57,6 +57,23 @@ _SNIFF_BYTES = 4 * 1024 * 1024
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "point_x")
 _LAT_NAMES = ("lat", "latitude", "y", "纬度", "point_y")
 _NOT_DATA_TABLES = ("layer_styles",)
+_KML_STANDARD = frozenset(
+    (
+        "id",
+        "Name",
+        "description",
+        "timestamp",
+        "begin",
+        "end",
+        "altitudeMode",
+        "tessellate",
+        "extrude",
+        "visibility",
+        "drawOrder",
+        "icon",
+        "snippet",
+    )
+)
 _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "坐标")
 
 
@@ -161,6 +178,8 @@ class Source:
         For CSV: ``("xy", lon_col, lat_col)`` or ``("wkt", col)``.
     renames
         Short shapefile field names and the full names they stand for.
+    read_columns
+        The file's columns to read, when not all of them (KML).
     """
 
     path: Path
@@ -173,6 +192,7 @@ class Source:
     columns: tuple[str, ...]
     csv_geometry: tuple[str, ...] = ()
     renames: tuple[tuple[str, str], ...] = ()
+    read_columns: tuple[str, ...] | None = None
 
 
 def open_source(
@@ -227,7 +247,10 @@ def open_source(
     if format_.name == "kml" and crs is None:
         crs = CRS.from_epsg(4326)
     renames = _read_mapping(path) if format_.name == "shp" else ()
-    columns = tuple(dict(renames).get(c, c) for c in info["fields"])
+    fields = [str(f) for f in info["fields"]]
+    if format_.name == "kml":
+        fields = _kml_columns(gdal_path, layer, fields)
+    columns = tuple(dict(renames).get(c, c) for c in fields)
     return Source(
         path,
         format_,
@@ -238,7 +261,22 @@ def open_source(
         int(info["features"]),
         columns,
         renames=renames,
+        read_columns=tuple(fields) if format_.name == "kml" else None,
     )
+
+
+def _kml_columns(gdal_path: str, layer: str | None, fields: list[str]) -> list[str]:
+    """KML's own fields, leaving out LIBKML's standard ones that hold nothing."""
+    standard = [f for f in fields if f in _KML_STANDARD]
+    if not standard:
+        return fields
+    values = pyogrio.read_dataframe(gdal_path, layer=layer, columns=standard, read_geometry=False)
+    empty = {
+        name
+        for name in standard
+        if name not in ("Name", "description") or values[name].isna().all()
+    }
+    return [f for f in fields if f not in empty]
 
 
 def _unreadable(path: Path, format_: Format, exc: BaseException) -> BadInput:
@@ -470,6 +508,7 @@ def read_batches(source: Source, batch_size: int = 65536) -> Iterator[gpd.GeoDat
             source.gdal_path,
             layer=source.layer,
             encoding=source.encoding,
+            columns=source.read_columns,
             batch_size=batch_size,
             use_pyarrow=True,
         ) as (meta, reader):

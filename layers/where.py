@@ -1,0 +1,222 @@
+"""A small, safe filter language for ``--where``, compiled to SQLAlchemy conditions.
+
+Grammar (keywords in any case; ``and`` binds tighter than ``or``)::
+
+    expr   := clause { ("and" | "or") clause }
+    clause := FIELD OP VALUE
+            | FIELD ["not"] "in" "(" VALUE { "," VALUE } ")"
+            | FIELD "is" ["not"] "null"
+    OP     := "=" | "!=" | "<>" | "<" | "<=" | ">" | ">="
+
+``FIELD`` is a field's name or its zh/en label; ``VALUE`` is a bare word
+(``open``, ``2025-01-01``, ``待处置``) or a quoted string (``'a b'``).
+Values are converted to the field's type, and a choice may be given by its
+label (``status=待处置``). Examples: ``status=open``,
+``status in (open,reopened)``, ``reported_at>=2025-01-01 and grid_code=G01``.
+
+User text never reaches SQL: fields are looked up in the layer's table and
+values become bound parameters.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from citygrid.errors import BadInput
+from citygrid.layers.registry import Field, Layer
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<quoted>'(?:[^']|'')*'|"(?:[^"]|"")*")
+      | (?P<op><=|>=|!=|<>|=|<|>)
+      | (?P<punct>[(),])
+      | (?P<word>[^\s=!<>(),'"]+)
+    )""",
+    re.VERBOSE,
+)
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<>": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_TRUE = {"true", "1", "yes", "y", "t", "是"}
+_FALSE = {"false", "0", "no", "n", "f", "否"}
+
+
+class _Tokens:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.items: list[tuple[str, str]] = []
+        position = 0
+        text = text.rstrip()
+        while position < len(text):
+            match = _TOKEN.match(text, position)
+            if match is None or match.end() == position:
+                self.fail("cannot read {part!r}", part=text[position:].strip()[:30])
+                raise AssertionError  # fail() raises
+            kind = match.lastgroup or "word"
+            value = match.group(kind)
+            if kind == "quoted":
+                value = value[1:-1].replace(value[0] * 2, value[0])
+            self.items.append((kind, value))
+            position = match.end()
+        self.index = 0
+
+    def fail(self, problem: str, **params: Any) -> None:
+        raise BadInput(
+            "The filter {where!r} does not parse: {problem}. Write conditions like "
+            "status=open, status in (open,reopened) or reported_at>=2025-01-01, joined with "
+            "and / or.",
+            where=self.text,
+            problem=problem.format(**params),
+        )
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.items[self.index] if self.index < len(self.items) else None
+
+    def next(self, expected: str) -> tuple[str, str]:
+        token = self.peek()
+        if token is None:
+            self.fail("it ends where {expected} should follow", expected=expected)
+            raise AssertionError
+        self.index += 1
+        return token
+
+    def keyword(self, *words: str) -> str | None:
+        token = self.peek()
+        if token and token[0] == "word" and token[1].lower() in words:
+            self.index += 1
+            return token[1].lower()
+        return None
+
+
+def parse_where(text: str, layer: Layer, table: sa.Table) -> sa.ColumnElement[bool]:
+    """Compile a ``--where`` expression into a condition on ``table``.
+
+    Parameters
+    ----------
+    text
+        The expression (see the module docstring).
+    layer
+        The layer, for field names, labels, types and choices.
+    table
+        The layer's table (from ``Store.table``).
+
+    Raises
+    ------
+    BadInput
+        The expression does not parse, or a value does not fit its field.
+    NotFound
+        A field is not in the layer.
+    """
+    tokens = _Tokens(text)
+    if tokens.peek() is None:
+        tokens.fail("it is empty")
+    any_of: list[sa.ColumnElement[bool]] = []
+    all_of: list[sa.ColumnElement[bool]] = [_clause(tokens, layer, table)]
+    while tokens.peek() is not None:
+        joiner = tokens.keyword("and", "or")
+        if joiner is None:
+            tokens.fail("expected and / or before {token!r}", token=tokens.next("and")[1])
+        if joiner == "or":
+            any_of.append(sa.and_(*all_of))
+            all_of = []
+        all_of.append(_clause(tokens, layer, table))
+    any_of.append(sa.and_(*all_of))
+    return sa.or_(*any_of)
+
+
+def _clause(tokens: _Tokens, layer: Layer, table: sa.Table) -> sa.ColumnElement[bool]:
+    kind, name = tokens.next("a field name")
+    if kind not in ("word", "quoted"):
+        tokens.fail("expected a field name, not {token!r}", token=name)
+    field = layer.field(name)
+    column = table.c[field.name]
+    if tokens.keyword("is"):
+        negate = tokens.keyword("not") is not None
+        if tokens.keyword("null") is None:
+            tokens.fail("expected null after is")
+        return column.is_not(None) if negate else column.is_(None)
+    negate = tokens.keyword("not") is not None
+    if tokens.keyword("in"):
+        values = _value_list(tokens, field)
+        return column.not_in(values) if negate else column.in_(values)
+    if negate:
+        tokens.fail("expected in after not")
+    kind, op = tokens.next("an operator")
+    if kind != "op":
+        tokens.fail("expected an operator (=, !=, <, <=, >, >=, in) after {field}", field=name)
+    kind, raw = tokens.next("a value")
+    if kind not in ("word", "quoted"):
+        tokens.fail("expected a value after {op}", op=op)
+    return _COMPARE[op](column, typed_value(field, raw))
+
+
+def _value_list(tokens: _Tokens, field: Field) -> list[Any]:
+    if tokens.next("(") != ("punct", "("):
+        tokens.fail("expected ( after in")
+    values = []
+    while True:
+        kind, raw = tokens.next("a value")
+        if kind not in ("word", "quoted"):
+            tokens.fail("expected a value in the list, not {token!r}", token=raw)
+        values.append(typed_value(field, raw))
+        kind, punct = tokens.next(")")
+        if punct == ")":
+            return values
+        if punct != ",":
+            tokens.fail("expected , or ) in the list, not {token!r}", token=punct)
+
+
+def typed_value(field: Field, raw: str) -> Any:
+    """A value the user typed, as the field's type (choice labels give their value).
+
+    Raises
+    ------
+    BadInput
+        The text is not a value of the field's type or choices.
+    """
+    if field.choices:
+        for choice in field.choices:
+            if raw in (choice.value, choice.zh, choice.en):
+                return choice.value
+        raise BadInput(
+            "{value!r} is not a value of {field}; use one of: {known}.",
+            value=raw,
+            field=field.name,
+            known=", ".join(field.choice_values()),
+        )
+    try:
+        if field.type == "int":
+            return int(raw)
+        if field.type == "float":
+            return float(raw)
+        if field.type == "bool":
+            if raw.lower() not in _TRUE | _FALSE:
+                raise ValueError(raw)
+            return raw.lower() in _TRUE
+        if field.type == "datetime":
+            return pd.Timestamp(raw).to_pydatetime()
+        if field.type == "date":
+            return pd.Timestamp(raw).date()
+    except ValueError:
+        raise BadInput(
+            "{value!r} is not a {type} for {field}; write it like {example}.",
+            value=raw,
+            type=field.type,
+            field=field.name,
+            example={"datetime": "2025-01-31", "date": "2025-01-31", "bool": "true"}.get(
+                field.type, "12"
+            ),
+        ) from None
+    return raw
