@@ -101,14 +101,21 @@ class _Features:
         return cls(
             codes_arr,
             np.asarray(geoms, dtype=object),
-            np.asarray(units, dtype=object),
-            np.asarray(heads, dtype=object),
+            _objects(units),
+            _objects(heads),
             rank,
             shapely.STRtree(geoms),
         )
 
     def __len__(self) -> int:
         return len(self.codes)
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """An object array with ``None`` for every missing value (NaN, NA, None)."""
+    out = np.asarray(values, dtype=object).copy()
+    out[pd.isna(out)] = None
+    return out
 
 
 @dataclass(frozen=True)
@@ -412,20 +419,23 @@ def route_locations(index: RoutingIndex, locations: gpd.GeoSeries) -> pd.DataFra
     unit, head, rule = _decide(index, links, line, is_outside)
     line_layer = _take(index.line_layers, line)
     line_code = _take(index.lines.codes, line)
+    codes = {
+        "point_code": _take(index.points.codes, point),
+        "street_code": np.where(line_layer == "streets", line_code, None),
+        "alley_code": np.where(line_layer == "alleys", line_code, None),
+        "grid_code": _take(index.cells.codes, cell),
+        "subdistrict_code": _take(index.subdistricts.codes, sub),
+        "unit_code": unit,
+        "head_code": head,
+        "routed_by": rule,
+    }
     frame = pd.DataFrame(
         {
-            "point_code": _take(index.points.codes, point),
-            "street_code": np.where(line_layer == "streets", line_code, None),
-            "alley_code": np.where(line_layer == "alleys", line_code, None),
-            "grid_code": _take(index.cells.codes, cell),
-            "subdistrict_code": _take(index.subdistricts.codes, sub),
-            "unit_code": unit,
-            "head_code": head,
-            "routed_by": rule,
-            "outside_distance_m": outside_distance,
-        },
-        index=locations.index,
+            name: pd.Series(values, index=locations.index, dtype=object)
+            for name, values in codes.items()
+        }
     )
+    frame["outside_distance_m"] = pd.Series(outside_distance, index=locations.index)
     return frame
 
 

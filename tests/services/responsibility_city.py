@@ -194,7 +194,7 @@ def add_problems(store: Store) -> None:
             ],
             [
                 shapely.Point(112.9835, 28.1925),  # G02, far from streets
-                shapely.Point(112.9945, 28.1934),  # next to 太平街 in G03
+                shapely.Point(112.9945, 28.1932),  # 22 m from 太平街, in G03
                 shapely.Point(112.9835, 28.1925),  # same place as W001, closed
             ],
         ),
