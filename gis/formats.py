@@ -552,7 +552,7 @@ def _parquet_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFra
 def _csv_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
     kind, *geometry_columns = source.csv_geometry
     try:
-        chunks = pd.read_csv(
+        with pd.read_csv(
             source.path,
             encoding=source.encoding,
             dtype=str,
@@ -560,19 +560,19 @@ def _csv_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
             na_values=[""],
             chunksize=batch_size,
             skipinitialspace=True,
-        )
-        start = 0
-        for chunk in chunks:
-            chunk.columns = [c.strip().lstrip("\ufeff") for c in chunk.columns]
-            chunk.index = pd.RangeIndex(start, start + len(chunk))
-            start += len(chunk)
-            geoms = (
-                _csv_points(source, chunk, *geometry_columns)
-                if kind == "xy"
-                else _csv_wkt(source, chunk, geometry_columns[0])
-            )
-            attributes = chunk.drop(columns=geometry_columns)
-            yield gpd.GeoDataFrame(attributes, geometry=geoms, crs=None)
+        ) as chunks:
+            start = 0
+            for chunk in chunks:
+                chunk.columns = [c.strip().lstrip("\ufeff") for c in chunk.columns]
+                chunk.index = pd.RangeIndex(start, start + len(chunk))
+                start += len(chunk)
+                geoms = (
+                    _csv_points(source, chunk, *geometry_columns)
+                    if kind == "xy"
+                    else _csv_wkt(source, chunk, geometry_columns[0])
+                )
+                attributes = chunk.drop(columns=geometry_columns)
+                yield gpd.GeoDataFrame(attributes, geometry=geoms, crs=None)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise _unreadable(source.path, source.format, exc) from None
 
