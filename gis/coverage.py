@@ -1,0 +1,540 @@
+"""Coverage geometry: where grid cells leave land uncovered, overlap, reach
+outside the jurisdiction or fail to tile, where lines and points fall
+outside every cell, and where problems cluster far from any point.
+
+Overlays (union, difference, intersection) run in the CRS of the inputs,
+so their results keep the inputs' exact vertices: a gap's edges are its
+neighbouring cells' edges bit for bit, and a fix that adds the gap to a
+cell tiles exactly. Every measure (area, width, length, distance) is taken
+in ``metric_crs``, in metres. Nothing here loops over features in Python:
+spatial joins go through :class:`shapely.STRtree` or
+:class:`scipy.spatial.cKDTree` and geometry functions run on whole arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+AREA_EPSILON_M2 = 0.01
+"""Pieces smaller than this (m²) are noise of an overlay and are dropped."""
+
+NOISE_WIDTH_M = 0.01
+"""Pieces narrower than this (m) are noise and are dropped: a straight edge
+in longitude/latitude bends by millimetres in a projected CRS, so edges
+that meet in one CRS leave hair-thin pieces in the other. Misfits that
+thin are still reported by :func:`invalid_edges`."""
+
+WIDTH_TOLERANCE_M = 0.001
+"""Precision (m) of the widths measured with the maximum inscribed circle."""
+
+_COLLECTION_TYPES = (4, 5, 6, 7)  # Multi*, GeometryCollection
+_POLYGON = 3
+
+
+def to_metric(geoms: np.ndarray, crs: Any, metric_crs: Any) -> np.ndarray:
+    """Return ``geoms`` (in ``crs``) transformed into ``metric_crs``.
+
+    Parameters
+    ----------
+    geoms
+        Array of shapely geometries (``None`` allowed).
+    crs
+        Their CRS; ``None`` or the metric CRS itself returns them unchanged.
+    metric_crs
+        The CRS in metres to measure in.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if crs is None or CRS.from_user_input(crs) == CRS.from_user_input(metric_crs):
+        return geoms
+    return gpd.GeoSeries(geoms, crs=crs).to_crs(metric_crs).to_numpy()
+
+
+def polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every non-empty polygon inside ``geoms``, however deeply nested.
+
+    Returns
+    -------
+    parts, index
+        The polygons, and for each the position in ``geoms`` it came from.
+        Lines and points (the lower-dimension leftovers of an overlay) are
+        dropped.
+    """
+    parts = np.asarray(geoms, dtype=object)
+    index = np.arange(len(parts))
+    while np.isin(shapely.get_type_id(parts), _COLLECTION_TYPES).any():
+        parts, sub = shapely.get_parts(parts, return_index=True)
+        index = index[sub]
+    keep = (shapely.get_type_id(parts) == _POLYGON) & ~shapely.is_empty(parts)
+    return parts[keep], index[keep]
+
+
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each geometry as a MultiPolygon, ``None`` where there is none."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.full(len(geoms), None, dtype=object)
+    parts, index = polygon_parts(geoms)
+    if len(parts):
+        shapely.multipolygons(parts, indices=index, out=out)
+    return out
+
+
+def make_valid_polygons(geoms: np.ndarray) -> np.ndarray:
+    """Repair invalid polygons (``shapely.make_valid``) keeping only their polygonal part."""
+    geoms = np.asarray(geoms, dtype=object).copy()
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if bad.any():
+        geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
+    return geoms
+
+
+def union_cells(cells: np.ndarray, *, valid_coverage: bool) -> shapely.Geometry:
+    """The union of all cells.
+
+    Parameters
+    ----------
+    cells
+        Polygonal geometries.
+    valid_coverage
+        The cells form a valid coverage (no overlaps, edges matching
+        exactly, see :func:`invalid_edges`): the much faster
+        ``shapely.coverage_union_all`` is then exact.
+    """
+    if len(cells) == 0:
+        return shapely.from_wkt("POLYGON EMPTY")
+    if valid_coverage:
+        return shapely.coverage_union_all(cells)
+    return shapely.union_all(cells)
+
+
+def inscribed_width(geoms_m: np.ndarray) -> np.ndarray:
+    """Width (m) of each polygon: the diameter of its maximum inscribed circle.
+
+    ``geoms_m`` are polygons in a metric CRS; a strip 0.5 m wide and 1 km
+    long has width 0.5 whatever its area.
+    """
+    geoms_m = np.asarray(geoms_m, dtype=object)
+    if len(geoms_m) == 0:
+        return np.zeros(0)
+    return 2.0 * shapely.length(shapely.maximum_inscribed_circle(geoms_m, WIDTH_TOLERANCE_M))
+
+
+def _significant(pieces_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(keep, area_m2, width_m)`` of polygonal pieces in a metric CRS; noise not kept."""
+    area = shapely.area(pieces_m)
+    width = np.zeros(len(pieces_m))
+    big = area > AREA_EPSILON_M2
+    width[big] = inscribed_width(pieces_m[big])
+    return big & (width > NOISE_WIDTH_M), area, width
+
+
+def uncovered_land(
+    territory: shapely.Geometry,
+    covered: shapely.Geometry,
+    *,
+    crs: Any,
+    metric_crs: Any,
+    min_area_m2: float,
+    min_width_m: float,
+) -> gpd.GeoDataFrame:
+    """Land of the territory that no cell covers, one row per connected piece.
+
+    Parameters
+    ----------
+    territory
+        The jurisdiction (union of its boundaries), in ``crs``.
+    covered
+        The union of all cells (:func:`union_cells`), in ``crs``.
+    crs, metric_crs
+        The CRS of the geometries, and the CRS in metres to measure in.
+    min_area_m2, min_width_m
+        A piece smaller than ``min_area_m2`` or narrower than
+        ``min_width_m`` is a sliver (a digitising slip between cells)
+        rather than a real gap.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``area_m2``, ``width_m`` (diameter of the maximum inscribed circle),
+        ``sliver`` (bool) and the piece's Polygon in ``crs``, largest first.
+        Noise (:data:`AREA_EPSILON_M2`, :data:`NOISE_WIDTH_M`) is dropped.
+    """
+    pieces, _ = polygon_parts(np.array([shapely.difference(territory, covered)], dtype=object))
+    keep, area, width = _significant(to_metric(pieces, crs, metric_crs))
+    pieces, area, width = pieces[keep], area[keep], width[keep]
+    frame = gpd.GeoDataFrame(
+        {
+            "area_m2": area,
+            "width_m": width,
+            "sliver": (area < min_area_m2) | (width < min_width_m),
+        },
+        geometry=gpd.GeoSeries(pieces, crs=crs),
+    )
+    return frame.sort_values("area_m2", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def invalid_edges(cells_m: gpd.GeoDataFrame, *, key: str, gap_width_m: float) -> gpd.GeoDataFrame:
+    """Edges where neighbouring cells almost, but not exactly, share an edge.
+
+    Uses ``shapely.coverage_invalid_edges``: an edge is invalid when it
+    is not matched exactly by a neighbour's edge and crosses into the
+    neighbour, or when it borders a gap narrower than ``gap_width_m``.
+
+    Parameters
+    ----------
+    cells_m
+        Valid polygonal cells in a metric CRS, with a ``key`` column.
+    key
+        Column naming each cell.
+    gap_width_m
+        Gaps narrower than this many metres make their edges invalid.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``key``, ``length_m`` and the invalid edges of each cell that has
+        any, in the CRS of ``cells_m``.
+    """
+    geoms = cells_m.geometry.to_numpy()
+    if len(geoms) == 0:
+        edges = np.zeros(0, dtype=object)
+    else:
+        edges = np.asarray(
+            shapely.coverage_invalid_edges(geoms, gap_width=gap_width_m), dtype=object
+        )
+    bad = ~shapely.is_empty(edges) & ~shapely.is_missing(edges)
+    return gpd.GeoDataFrame(
+        {key: cells_m[key].to_numpy()[bad], "length_m": shapely.length(edges[bad])},
+        geometry=gpd.GeoSeries(edges[bad], crs=cells_m.crs),
+    )
+
+
+def overlapping_pairs(
+    cells: gpd.GeoDataFrame,
+    *,
+    key: str,
+    metric_crs: Any,
+    candidates: np.ndarray | None = None,
+) -> gpd.GeoDataFrame:
+    """Every pair of cells whose interiors overlap, with the shared area.
+
+    Parameters
+    ----------
+    cells
+        Polygonal cells with a ``key`` column.
+    key
+        Column naming each cell; ``key_a`` is always the smaller one.
+    metric_crs
+        The CRS in metres the areas are measured in.
+    candidates
+        Boolean mask of the cells that may overlap another (for example
+        those with invalid edges: in a valid coverage nothing overlaps);
+        ``None`` checks every cell.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code_a``, ``code_b``, ``area_m2``, ``share_a`` and ``share_b``
+        (the shared area as a fraction of each cell) and the shared area's
+        MultiPolygon in the cells' CRS, sorted by ``code_a, code_b``.
+    """
+    geoms = cells.geometry.to_numpy()
+    codes = cells[key].astype(str).to_numpy()
+    queried = np.arange(len(geoms)) if candidates is None else np.flatnonzero(candidates)
+    q, j = _pairs(geoms, geoms[queried], "intersects")
+    i = queried[q]
+    a, b = np.minimum(i, j), np.maximum(i, j)
+    distinct = a != b
+    pair_ids = np.unique(a[distinct].astype(np.int64) * len(geoms) + b[distinct])
+    a, b = pair_ids // max(len(geoms), 1), pair_ids % max(len(geoms), 1)
+    shared = polygonal(shapely.intersection(geoms[a], geoms[b]))
+    keep, area, _ = _significant(to_metric(shared, cells.crs, metric_crs))
+    a, b, shared, area = a[keep], b[keep], shared[keep], area[keep]
+    swap = codes[a] > codes[b]
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    involved = np.unique(np.concatenate([a, b]))
+    cell_area = np.zeros(len(geoms))
+    cell_area[involved] = shapely.area(to_metric(geoms[involved], cells.crs, metric_crs))
+    frame = gpd.GeoDataFrame(
+        {
+            "code_a": codes[a],
+            "code_b": codes[b],
+            "area_m2": area,
+            "share_a": area / cell_area[a] if len(a) else np.zeros(0),
+            "share_b": area / cell_area[b] if len(b) else np.zeros(0),
+        },
+        geometry=gpd.GeoSeries(shared, crs=cells.crs),
+    )
+    return frame.sort_values(["code_a", "code_b"], kind="stable").reset_index(drop=True)
+
+
+def outside_parts(
+    cells: gpd.GeoDataFrame, territory: shapely.Geometry, *, key: str, metric_crs: Any
+) -> gpd.GeoDataFrame:
+    """The part of each cell that lies outside the territory.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``key``, ``area_m2`` (outside), ``share`` (of the cell's area) and
+        the outside part's MultiPolygon in the cells' CRS, for the cells
+        that reach outside by more than noise (:data:`NOISE_WIDTH_M`).
+    """
+    geoms = cells.geometry.to_numpy()
+    shapely.prepare(territory)
+    reaching = np.flatnonzero(~shapely.covers(territory, geoms) & ~shapely.is_missing(geoms))
+    outside = polygonal(shapely.difference(geoms[reaching], territory))
+    present = ~shapely.is_missing(outside)
+    reaching, outside = reaching[present], outside[present]
+    keep, area, _ = _significant(to_metric(outside, cells.crs, metric_crs))
+    cell_area = shapely.area(to_metric(geoms[reaching], cells.crs, metric_crs))
+    return gpd.GeoDataFrame(
+        {
+            key: cells[key].to_numpy()[reaching[keep]],
+            "area_m2": area[keep],
+            "share": area[keep] / cell_area[keep],
+        },
+        geometry=gpd.GeoSeries(outside[keep], crs=cells.crs),
+    )
+
+
+def length_outside(
+    lines: np.ndarray, covered: shapely.Geometry, *, crs: Any, metric_crs: Any
+) -> np.ndarray:
+    """Length (m) of each line that lies outside ``covered`` (0 where it is all inside)."""
+    lines = np.asarray(lines, dtype=object)
+    shapely.prepare(covered)
+    outside = np.zeros(len(lines))
+    partly = np.flatnonzero(~shapely.covers(covered, lines) & ~shapely.is_missing(lines))
+    rest = shapely.difference(lines[partly], covered)
+    outside[partly] = shapely.length(to_metric(rest, crs, metric_crs))
+    return outside
+
+
+def outside_all(geoms: np.ndarray, covered: shapely.Geometry) -> np.ndarray:
+    """Boolean mask of the geometries that touch no part of ``covered``."""
+    shapely.prepare(covered)
+    return ~shapely.intersects(covered, np.asarray(geoms, dtype=object))
+
+
+def locate(geoms: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """For each geometry, the position of the area holding its representative point.
+
+    The representative point (``shapely.point_on_surface``) lies on the
+    geometry itself, so a gap or a street is located where it is. Returns
+    -1 where no area holds it; when areas overlap the first one wins.
+    """
+    where = np.full(len(geoms), -1, dtype=np.int64)
+    if len(geoms) == 0 or len(areas) == 0:
+        return where
+    points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    found, area_idx = _pairs(areas, points, "intersects")
+    where[found[::-1]] = area_idx[::-1]
+    return where
+
+
+def longest_shared_edge(
+    pieces: np.ndarray,
+    cells: gpd.GeoDataFrame,
+    *,
+    metric_crs: Any,
+    tolerance_m: float = 0.01,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each piece, the cell sharing the longest stretch of its boundary.
+
+    Parameters
+    ----------
+    pieces
+        Polygons in the cells' CRS (gaps, slivers).
+    cells
+        The cells.
+    metric_crs
+        The CRS in metres lengths are measured in.
+    tolerance_m
+        Boundary within this many metres of a cell counts as shared.
+
+    Returns
+    -------
+    cell_index, shared_m
+        Position in ``cells`` of the chosen cell (-1 when no cell touches
+        the piece) and the length of boundary they share, in metres. Ties
+        go to the cell that comes first in ``cells``.
+    """
+    pieces_m = to_metric(pieces, cells.crs, metric_crs)
+    cells_m = to_metric(cells.geometry.to_numpy(), cells.crs, metric_crs)
+    chosen = np.full(len(pieces_m), -1, dtype=np.int64)
+    shared_m = np.zeros(len(pieces_m))
+    if len(pieces_m) == 0 or len(cells_m) == 0:
+        return chosen, shared_m
+    p, c = _pairs(cells_m, pieces_m, "dwithin", distance=tolerance_m)
+    near = np.unique(c)
+    widened = np.empty(len(cells_m), dtype=object)
+    widened[near] = shapely.buffer(cells_m[near], tolerance_m)
+    length = shapely.length(shapely.intersection(shapely.boundary(pieces_m[p]), widened[c]))
+    order = np.lexsort((c, -length, p))
+    p, c, length = p[order], c[order], length[order]
+    first = np.r_[True, p[1:] != p[:-1]] & (length > 0)
+    chosen[p[first]] = c[first]
+    shared_m[p[first]] = length[first]
+    return chosen, shared_m
+
+
+def density_clusters(xy: np.ndarray, *, k: int, radius: float) -> np.ndarray:
+    """Label points by density clusters (DBSCAN's rule, with a k-d tree and a graph).
+
+    A point with at least ``k`` points (itself included) within
+    ``radius`` is a core point; core points within ``radius`` of each
+    other share a cluster, and a point within ``radius`` of a core point
+    joins that core's cluster.
+
+    Parameters
+    ----------
+    xy
+        ``(n, 2)`` coordinates in metres.
+    k
+        Least number of points within ``radius`` of a core point.
+    radius
+        Neighbourhood radius in metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        Cluster label of each point (0, 1, ... in order of each cluster's
+        first point), -1 for points in no cluster.
+    """
+    labels = np.full(len(xy), -1, dtype=np.int64)
+    if len(xy) < k:
+        return labels
+    tree = cKDTree(xy)
+    core = tree.query_ball_point(xy, radius, return_length=True) >= k
+    if not core.any():
+        return labels
+    pairs = tree.query_pairs(radius, output_type="ndarray")
+    both_core = core[pairs[:, 0]] & core[pairs[:, 1]]
+    links = pairs[both_core]
+    graph = coo_matrix(
+        (np.ones(len(links), dtype=np.int8), (links[:, 0], links[:, 1])), shape=(len(xy), len(xy))
+    )
+    _, component = connected_components(graph, directed=False)
+    core_idx = np.flatnonzero(core)
+    _, dense = np.unique(component[core_idx], return_inverse=True)
+    labels[core_idx] = dense
+    one_core = core[pairs[:, 0]] != core[pairs[:, 1]]
+    border = pairs[one_core]
+    from_core = np.where(core[border[:, 0]], border[:, 0], border[:, 1])
+    to_border = np.where(core[border[:, 0]], border[:, 1], border[:, 0])
+    labels[to_border] = labels[from_core]
+    return _renumber(labels)
+
+
+def _renumber(labels: np.ndarray) -> np.ndarray:
+    """Relabel clusters 0, 1, ... in order of each cluster's first point."""
+    clustered = labels >= 0
+    if not clustered.any():
+        return labels
+    values, first = np.unique(labels[clustered], return_index=True)
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(values))
+    out = labels.copy()
+    out[clustered] = rank[np.searchsorted(values, labels[clustered])]
+    return out
+
+
+def blind_spots(
+    problems_m: np.ndarray,
+    points_m: gpd.GeoDataFrame,
+    *,
+    key: str,
+    k: int,
+    radius_m: float,
+    far_m: float,
+) -> gpd.GeoDataFrame:
+    """Clusters of problems far from every point: places that need a point and a head.
+
+    Parameters
+    ----------
+    problems_m
+        Problem locations (Points) in a metric CRS.
+    points_m
+        The managed points (Point or Polygon) in the same CRS, with ``key``.
+    key
+        Column naming each point.
+    k, radius_m
+        A cluster has problems with at least ``k`` problems within
+        ``radius_m`` metres (:func:`density_clusters`).
+    far_m
+        A cluster is a blind spot when its centre is more than ``far_m``
+        metres from every point.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``problems`` (count), ``center_x``, ``center_y`` (metric
+        coordinates of the mean of its problems), ``nearest_point_code``,
+        ``nearest_point_m`` and the convex hull of its problems widened by
+        ``radius_m / 2``, in the metric CRS; largest clusters first.
+    """
+    problems_m = np.asarray(problems_m, dtype=object)
+    xy = shapely.get_coordinates(problems_m)
+    labels = density_clusters(xy, k=k, radius=radius_m)
+    in_cluster = labels >= 0
+    n = int(labels.max()) + 1 if in_cluster.any() else 0
+    count = np.bincount(labels[in_cluster], minlength=n)
+    center = (
+        np.column_stack(
+            [
+                np.bincount(labels[in_cluster], weights=xy[in_cluster, 0], minlength=n),
+                np.bincount(labels[in_cluster], weights=xy[in_cluster, 1], minlength=n),
+            ]
+        )
+        / np.maximum(count, 1)[:, None]
+    )
+    nearest_code = np.full(n, None, dtype=object)
+    nearest_m = np.full(n, np.inf)
+    point_geoms = points_m.geometry.to_numpy()
+    if n and len(point_geoms):
+        found, dist = shapely.STRtree(point_geoms).query_nearest(
+            shapely.points(center), return_distance=True, all_matches=False
+        )
+        nearest_code[found[0]] = points_m[key].to_numpy()[found[1]]
+        nearest_m[found[0]] = dist
+    hulls = np.full(n, None, dtype=object)
+    if n:
+        shapely.multipoints(problems_m[in_cluster], indices=labels[in_cluster], out=hulls)
+        hulls = shapely.buffer(shapely.convex_hull(hulls), radius_m / 2.0)
+    far = nearest_m > far_m
+    frame = gpd.GeoDataFrame(
+        {
+            "problems": count[far],
+            "center_x": center[far, 0],
+            "center_y": center[far, 1],
+            "nearest_point_code": nearest_code[far],
+            "nearest_point_m": np.where(np.isinf(nearest_m[far]), np.nan, nearest_m[far]),
+        },
+        geometry=gpd.GeoSeries(hulls[far], crs=points_m.crs),
+    )
+    return frame.sort_values("problems", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def area_m2(geoms: np.ndarray, *, crs: Any, metric_crs: Any) -> np.ndarray:
+    """Area (m²) of each geometry, measured in ``metric_crs``; 0 for missing ones."""
+    geoms = np.asarray(geoms, dtype=object)
+    return np.nan_to_num(shapely.area(to_metric(geoms, crs, metric_crs)))
+
+
+def _pairs(
+    tree_geoms: np.ndarray, queries: np.ndarray, predicate: str, distance: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(query_index, tree_index)`` of every pair meeting ``predicate`` (an STRtree join)."""
+    if len(queries) == 0 or len(tree_geoms) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    tree = shapely.STRtree(np.asarray(tree_geoms, dtype=object))
+    found = tree.query(np.asarray(queries, dtype=object), predicate=predicate, distance=distance)
+    return found[0], found[1]
