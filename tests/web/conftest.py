@@ -1,0 +1,62 @@
+"""Fixtures of the web tests: a small Suzhou city, the app, a real HTTP server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from web_city import build_city
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from citygrid.config import Config
+from citygrid.layers.store import Store
+from citygrid.web.app import create_app
+
+
+@pytest.fixture
+def city(store: Store) -> Store:
+    """The store (SQLite and PostGIS) holding the small city."""
+    build_city(store)
+    return store
+
+
+@pytest.fixture
+def app(city: Store) -> Flask:
+    """The web app serving the city, zh_CN by default, no base tiles."""
+    return create_app(Config(database_url=city.url, secret_key="test"), city)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask's test client of :func:`app`, asking for English (``Accept-Language: en``)."""
+    english = app.test_client()
+    english.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return english
+
+
+@pytest.fixture
+def zh_client(app: Flask) -> FlaskClient:
+    """Flask's test client of :func:`app`, sending no language preference (zh_CN)."""
+    return app.test_client()
+
+
+def serve(app: Flask) -> Iterator[str]:
+    """Run ``app`` on a real server at 127.0.0.1 (a free port); yield its base URL."""
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Base URL of a real HTTP server serving the city."""
+    yield from serve(app)

@@ -1,0 +1,52 @@
+"""The language of each request: ``?lang=``, then a cookie, then Accept-Language.
+
+A ``?lang=`` parameter also sets the cookie, so a user who switches to
+English stays in English. The chosen language is put in ``flask.g.lang``
+and in :mod:`citygrid.i18n`'s context variable for the request, so that
+messages raised deep in the services come out in it too.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from flask import Flask, Response, g, request
+
+from citygrid.i18n import language, normalize_language
+
+COOKIE = "citygrid_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600  # seconds
+_OFFERED = ("zh-CN", "zh", "en")
+
+
+def request_language(default: str) -> str:
+    """The language of the current request (``zh_CN`` or ``en``)."""
+    asked = request.args.get("lang") or request.cookies.get(COOKIE)
+    if asked:
+        return normalize_language(asked)
+    best = request.accept_languages.best_match(_OFFERED)
+    return normalize_language(best) if best else default
+
+
+def install_language(app: Flask, default: str) -> None:
+    """Choose each request's language before it runs and restore the context after."""
+
+    @app.before_request
+    def _enter_language() -> None:
+        g.lang = request_language(default)
+        stack = ExitStack()
+        stack.enter_context(language(g.lang))
+        g.language_scope = stack
+
+    @app.teardown_request
+    def _leave_language(_error: BaseException | None) -> None:
+        scope = g.pop("language_scope", None)
+        if scope is not None:
+            scope.close()
+
+    @app.after_request
+    def _remember_language(response: Response) -> Response:
+        if request.args.get("lang") and "lang" in g:
+            response.set_cookie(COOKIE, g.lang, max_age=COOKIE_MAX_AGE, samesite="Lax")
+        response.vary.update(("Accept-Language", "Cookie"))
+        return response

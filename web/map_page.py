@@ -1,0 +1,184 @@
+"""The folium map of the first map page, built from the layer registry.
+
+Every stored layer with a geometry becomes one :class:`BboxGeoJson` layer
+in the layer control, styled and with popups as the registry declares,
+and loaded from the JSON API by the map's bbox. Jurisdictions, grids,
+streets, alleys and points are on when the page opens; the rest (units,
+inspections, problems) are off until the user ticks them. Nothing here
+knows about Flask: URLs come in as arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import folium
+
+from citygrid.config import Config
+from citygrid.i18n import gettext
+from citygrid.layers.registry import Layer, all_layers
+from citygrid.layers.store import Store
+from citygrid.web.describe import popup_fields
+from citygrid.web.map_elements import BboxGeoJson, Legend, use_local_assets
+from citygrid.web.params import MAX_LIMIT
+from citygrid.web.tiles import tile_layers
+
+Bbox = tuple[float, float, float, float]
+
+SHOWN_BY_DEFAULT = ("jurisdictions", "grids", "streets", "alleys", "points")
+"""Layers that are on when the page opens; the others start off."""
+
+EMPTY_CENTER = (35.0, 105.0)
+"""Centre (latitude, longitude) of the map when the store holds no features: China."""
+
+_DRAW_ORDER = {"MultiPolygon": 0, "Polygon": 0, "MultiLineString": 1, "LineString": 1}
+_BASE_Z_INDEX = 410  # above Leaflet's overlayPane (400), below its shadowPane (500)
+
+
+@dataclass(frozen=True)
+class MapAssets:
+    """URLs of the scripts and stylesheets the map loads (all served by the app)."""
+
+    leaflet_js: str
+    leaflet_css: str
+    citygrid_js: str
+
+
+@dataclass(frozen=True)
+class RenderedMap:
+    """The parts of a rendered folium map for the page template.
+
+    Attributes
+    ----------
+    header
+        HTML for ``<head>``: script and style links, the map's styles.
+    html
+        The map's ``<div>``.
+    script
+        JavaScript that builds the map (to run after the ``<div>``).
+    extent
+        ``(minx, miny, maxx, maxy)`` in EPSG:4326 of the features the map
+        opens on, ``None`` when the store holds none.
+    """
+
+    header: str
+    html: str
+    script: str
+    extent: Bbox | None
+
+
+def map_layers() -> list[Layer]:
+    """Stored layers with a geometry, in drawing order (polygons, lines, then points)."""
+    spatial = [layer for layer in all_layers() if layer.stored and layer.has_geometry]
+    return sorted(spatial, key=lambda layer: _DRAW_ORDER.get(layer.geometry_type or "", 2))
+
+
+def data_extent(store: Store, names: tuple[str, ...] = SHOWN_BY_DEFAULT) -> Bbox | None:
+    """Union of the extents of the ``names`` layers, EPSG:4326; ``None`` if all are empty."""
+    extents = [e for e in (store.extent(name) for name in names) if e is not None]
+    if not extents:
+        return None
+    minxs, minys, maxxs, maxys = zip(*extents, strict=True)
+    return (min(minxs), min(minys), max(maxxs), max(maxys))
+
+
+def build_map(
+    store: Store,
+    config: Config,
+    lang: str,
+    assets: MapAssets,
+    features_url: Callable[[str], str],
+) -> RenderedMap:
+    """Build and render the map page's folium map.
+
+    Parameters
+    ----------
+    store
+        Where the features are; only the extent is read here, the features
+        are fetched by the page from the API.
+    config
+        Chooses the base tiles.
+    lang
+        Language of titles, labels and messages.
+    assets
+        URLs of Leaflet and of ``citygrid-map.js``.
+    features_url
+        Gives the API URL of a layer's features from its name.
+    """
+    extent = data_extent(store)
+    fmap = folium.Map(
+        location=EMPTY_CENTER if extent is None else _centre(extent),
+        zoom_start=4 if extent is None else 13,
+        tiles=None,
+        control_scale=True,
+        max_zoom=19,
+    )
+    use_local_assets(fmap, assets.leaflet_js, assets.leaflet_css)
+    for tiles in tile_layers(config, lang):
+        tiles.add_to(fmap)
+    messages = _messages(lang)
+    layers = map_layers()
+    for order, layer in enumerate(layers):
+        BboxGeoJson(
+            layer.title(lang),
+            {
+                "name": layer.name,
+                "title": layer.title(lang),
+                "url": features_url(layer.name),
+                "limit": MAX_LIMIT,
+                "lang": lang,
+                "style": dict(layer.style),
+                "popup": popup_fields(layer, lang),
+                "pane": f"citygrid-{layer.name}",
+                "zIndex": _BASE_Z_INDEX + 5 * order,
+                "messages": messages,
+            },
+            show=layer.name in SHOWN_BY_DEFAULT,
+            script_url=assets.citygrid_js,
+        ).add_to(fmap)
+    Legend(
+        gettext("Legend", lang),
+        [
+            {"title": layer.title(lang), "kind": _legend_kind(layer), "style": dict(layer.style)}
+            for layer in layers
+        ],
+        script_url=assets.citygrid_js,
+    ).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    if extent is not None:
+        minx, miny, maxx, maxy = extent
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=17)
+    return _render(fmap, extent)
+
+
+def _render(fmap: folium.Map, extent: Bbox | None) -> RenderedMap:
+    figure = fmap.get_root()
+    figure.render()  # adds the script and style links of every element to the header
+    return RenderedMap(
+        header=figure.header.render(),
+        html=figure.html.render(),
+        script=figure.script.render(),
+        extent=extent,
+    )
+
+
+def _centre(extent: Bbox) -> tuple[float, float]:
+    minx, miny, maxx, maxy = extent
+    return ((miny + maxy) / 2, (minx + maxx) / 2)
+
+
+def _legend_kind(layer: Layer) -> str:
+    order = _DRAW_ORDER.get(layer.geometry_type or "", 2)
+    return ("polygon", "line", "point")[order]
+
+
+def _messages(lang: str) -> dict[str, str]:
+    """Texts the page's script shows, with ``{title}``, ``{count}``, ``{message}`` left in."""
+    return {
+        "loading": gettext("Loading {title}…", lang),
+        "truncated": gettext(
+            "{title}: only the first {count} features here are shown; zoom in to see all.", lang
+        ),
+        "failed": gettext("{title} could not be loaded: {message}", lang),
+    }

@@ -1,0 +1,42 @@
+"""The JSON API's Flask blueprint: a thin adapter over :mod:`citygrid.web.api`."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, request
+
+from citygrid.web import api
+from citygrid.web.state import web_state
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _request() -> api.ApiRequest:
+    return api.ApiRequest(params=request.args.to_dict(flat=False), lang=g.lang)
+
+
+def _response(answer: api.ApiResponse) -> Response:
+    return Response(answer.body, status=answer.status, headers=dict(answer.headers))
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Whether the database answers with the current schema."""
+    return _response(api.health(web_state().store, _request()))
+
+
+@bp.get("/layers")
+def layers() -> Response:
+    """Every layer declaration with its feature count."""
+    return _response(api.list_layers(web_state().store, _request()))
+
+
+@bp.get("/layers/<name>/features")
+def features(name: str) -> Response:
+    """A layer's features in a bbox, as GeoJSON."""
+    return _response(api.get_features(web_state().store, name, _request()))
+
+
+@bp.get("/layers/<name>/features/<code>")
+def feature(name: str, code: str) -> Response:
+    """One feature, as GeoJSON."""
+    return _response(api.get_feature(web_state().store, name, code, _request()))

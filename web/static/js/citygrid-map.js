@@ -1,0 +1,269 @@
+/*
+ * citygrid map: layers loaded from citygrid's JSON API by the map's bounding box.
+ *
+ * L.citygrid.bboxLayer(options) is a GeoJSON layer that fetches
+ *   `${options.url}?bbox=minx,miny,maxx,maxy&limit=N&lang=L`
+ * when it is added to the map and whenever the map stops moving outside the
+ * area it already holds in full. Options (built by citygrid/web/map_page.py):
+ *   name, title, url, limit, lang, style (Leaflet path options, `radius` for
+ *   points), popup ([{name, label, choices: {value: label}}]), pane, zIndex,
+ *   messages ({loading, truncated, failed} with {title}, {count}, {message}).
+ * L.citygrid.legend({heading, entries: [{title, kind, style}]}) draws a legend.
+ *
+ * Feature values are put into the page with textContent, never as HTML.
+ */
+(function (L) {
+  "use strict";
+
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function format(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, key) {
+      return key in values ? String(values[key]) : whole;
+    });
+  }
+
+  function clamp(value, low, high) {
+    return Math.min(high, Math.max(low, value));
+  }
+
+  /* Bounds cut to longitude -180..180 and latitude -90..90, as the API requires. */
+  function validBounds(bounds) {
+    return L.latLngBounds(
+      [clamp(bounds.getSouth(), -90, 90), clamp(bounds.getWest(), -180, 180)],
+      [clamp(bounds.getNorth(), -90, 90), clamp(bounds.getEast(), -180, 180)]
+    );
+  }
+
+  function bboxParam(bounds) {
+    return [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
+      .map(function (v) { return v.toFixed(6); })
+      .join(",");
+  }
+
+  /* One line per layer that is loading, truncated or failed. */
+  var Status = L.Control.extend({
+    options: { position: "bottomleft" },
+    onAdd: function () {
+      this._lines = new Map();
+      this._div = L.DomUtil.create("div", "citygrid-status");
+      this._render();
+      return this._div;
+    },
+    set: function (key, text, kind) {
+      if (text) {
+        this._lines.set(key, { text: text, kind: kind });
+      } else {
+        this._lines.delete(key);
+      }
+      this._render();
+    },
+    _render: function () {
+      var lines = [];
+      this._lines.forEach(function (line) {
+        var p = document.createElement("div");
+        p.className = "citygrid-status-" + line.kind;
+        p.textContent = line.text;
+        lines.push(p);
+      });
+      this._div.replaceChildren.apply(this._div, lines);
+      this._div.style.display = lines.length ? "" : "none";
+    }
+  });
+
+  function statusOf(map) {
+    if (!map._citygridStatus) {
+      map._citygridStatus = new Status().addTo(map);
+    }
+    return map._citygridStatus;
+  }
+
+  function ensurePane(map, name, zIndex) {
+    if (!map.getPane(name)) {
+      map.createPane(name).style.zIndex = String(zIndex);
+    }
+  }
+
+  function popupContent(feature, options) {
+    var props = feature.properties || {};
+    var box = document.createElement("div");
+    box.className = "citygrid-popup";
+    var heading = document.createElement("div");
+    heading.className = "citygrid-popup-title";
+    heading.textContent = options.title + (props.name ? " · " + props.name : "");
+    var table = document.createElement("table");
+    options.popup.forEach(function (row) {
+      var value = props[row.name];
+      var tr = table.insertRow();
+      var th = document.createElement("th");
+      th.textContent = row.label;
+      tr.appendChild(th);
+      var shown = value === null || value === undefined || value === "" ? "—" : String(value);
+      tr.insertCell().textContent = row.choices[shown] || shown;
+    });
+    box.append(heading, table);
+    return box;
+  }
+
+  var BboxLayer = L.GeoJSON.extend({
+    initialize: function (options) {
+      var style = options.style || {};
+      var self = this;
+      L.GeoJSON.prototype.initialize.call(this, null, L.extend({}, options, {
+        style: function () { return style; },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, L.extend({ pane: options.pane }, style));
+        },
+        onEachFeature: function (feature, layer) {
+          layer.bindPopup(function () { return popupContent(feature, self.options); });
+        }
+      }));
+      this._loaded = null;
+      this._controller = null;
+    },
+
+    onAdd: function (map) {
+      ensurePane(map, this.options.pane, this.options.zIndex);
+      L.GeoJSON.prototype.onAdd.call(this, map);
+      map.on("moveend", this._reload, this);
+      this._reload();
+    },
+
+    onRemove: function (map) {
+      map.off("moveend", this._reload, this);
+      if (this._controller) {
+        this._controller.abort();
+        this._controller = null;
+      }
+      statusOf(map).set(this.options.name, null);
+      L.GeoJSON.prototype.onRemove.call(this, map);
+    },
+
+    /* Fetch the features around the view unless the layer already holds them all. */
+    _reload: function () {
+      var map = this._map;
+      var view = validBounds(map.getBounds());
+      var loaded = this._loaded;
+      if (loaded && !loaded.truncated && loaded.bounds.contains(view)) {
+        return;
+      }
+      var bounds = validBounds(map.getBounds().pad(0.25));
+      if (this._controller) {
+        this._controller.abort();
+      }
+      var controller = new AbortController();
+      this._controller = controller;
+      var opts = this.options;
+      var status = statusOf(map);
+      status.set(opts.name, format(opts.messages.loading, { title: opts.title }), "loading");
+      var url = new URL(opts.url, window.location.href);
+      url.searchParams.set("bbox", bboxParam(bounds));
+      url.searchParams.set("limit", String(opts.limit));
+      url.searchParams.set("lang", opts.lang);
+      var self = this;
+      fetch(url, { signal: controller.signal, headers: { Accept: "application/geo+json" } })
+        .then(function (response) {
+          return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+        })
+        .then(function (answer) {
+          if (controller !== self._controller) {
+            return;
+          }
+          self._controller = null;
+          if (!answer.ok) {
+            throw new Error(answer.body.message);
+          }
+          self.clearLayers();
+          self.addData(answer.body);
+          self._loaded = { bounds: bounds, truncated: answer.body.truncated };
+          status.set(
+            opts.name,
+            answer.body.truncated
+              ? format(opts.messages.truncated, { title: opts.title, count: answer.body.numberReturned })
+              : null,
+            "warning"
+          );
+          self.fire("citygrid:loaded", {
+            count: answer.body.numberReturned,
+            truncated: answer.body.truncated
+          });
+        })
+        .catch(function (error) {
+          if (error.name === "AbortError") {
+            return;
+          }
+          status.set(
+            opts.name,
+            format(opts.messages.failed, { title: opts.title, message: error.message }),
+            "error"
+          );
+        });
+    }
+  });
+
+  function swatch(kind, style) {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("width", "26");
+    svg.setAttribute("height", "14");
+    svg.setAttribute("aria-hidden", "true");
+    var shape;
+    if (kind === "line") {
+      shape = document.createElementNS(SVG_NS, "line");
+      shape.setAttribute("x1", "1");
+      shape.setAttribute("y1", "7");
+      shape.setAttribute("x2", "25");
+      shape.setAttribute("y2", "7");
+    } else if (kind === "point") {
+      shape = document.createElementNS(SVG_NS, "circle");
+      shape.setAttribute("cx", "13");
+      shape.setAttribute("cy", "7");
+      shape.setAttribute("r", String(Math.min(style.radius || 5, 6)));
+    } else {
+      shape = document.createElementNS(SVG_NS, "rect");
+      shape.setAttribute("x", "1");
+      shape.setAttribute("y", "1");
+      shape.setAttribute("width", "24");
+      shape.setAttribute("height", "12");
+    }
+    var color = style.color || "#3388ff";
+    shape.setAttribute("stroke", color);
+    shape.setAttribute("stroke-width", String(Math.min(style.weight || 2, 4)));
+    if (style.dashArray) {
+      shape.setAttribute("stroke-dasharray", style.dashArray);
+    }
+    if (kind !== "line") {
+      shape.setAttribute("fill", style.fillColor || color);
+      shape.setAttribute("fill-opacity", String(style.fillOpacity === undefined ? 0.2 : style.fillOpacity));
+    }
+    svg.appendChild(shape);
+    return svg;
+  }
+
+  var Legend = L.Control.extend({
+    options: { position: "bottomright", heading: "", entries: [] },
+    onAdd: function () {
+      var div = L.DomUtil.create("div", "citygrid-legend");
+      var heading = document.createElement("div");
+      heading.className = "citygrid-legend-heading";
+      heading.textContent = this.options.heading;
+      div.appendChild(heading);
+      this.options.entries.forEach(function (entry) {
+        var row = document.createElement("div");
+        row.className = "citygrid-legend-row";
+        var label = document.createElement("span");
+        label.textContent = entry.title;
+        row.append(swatch(entry.kind, entry.style || {}), label);
+        div.appendChild(row);
+      });
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    }
+  });
+
+  L.citygrid = {
+    BboxLayer: BboxLayer,
+    bboxLayer: function (options) { return new BboxLayer(options); },
+    Legend: Legend,
+    legend: function (options) { return new Legend(options); }
+  };
+})(window.L);

@@ -1,0 +1,30 @@
+"""The HTML pages' Flask blueprint: the map."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template, url_for
+
+from citygrid.web.map_page import MapAssets, build_map
+from citygrid.web.state import web_state
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/map")
+@bp.get("/")
+def map_page() -> str:
+    """The map of jurisdictions, grids, streets, alleys and points, with a layer control."""
+    state = web_state()
+    assets = MapAssets(
+        leaflet_js=url_for("static", filename="vendor/leaflet/leaflet.js"),
+        leaflet_css=url_for("static", filename="vendor/leaflet/leaflet.css"),
+        citygrid_js=url_for("static", filename="js/citygrid-map.js"),
+    )
+    rendered = build_map(
+        state.store,
+        state.config,
+        g.lang,
+        assets,
+        lambda name: url_for("api.features", name=name),
+    )
+    return render_template("map.html", rendered=rendered, tiles=state.config.tiles)
