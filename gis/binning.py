@@ -297,8 +297,8 @@ def _fishnet_index(cells: gpd.GeoDataFrame, xy: np.ndarray) -> np.ndarray:
     col = np.floor((xy[:, 0] - minx) / size).astype(np.int64)
     row = np.floor((xy[:, 1] - miny) / size).astype(np.int64)
     # a point on the far edge of the extent belongs to the last row/column
-    col[(col == cols) & np.isclose(xy[:, 0], minx + cols * size)] = cols - 1
-    row[(row == rows) & np.isclose(xy[:, 1], miny + rows * size)] = rows - 1
+    col[(col == cols) & (xy[:, 0] == minx + cols * size)] = cols - 1
+    row[(row == rows) & (xy[:, 1] == miny + rows * size)] = rows - 1
     valid = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
     lookup = np.full(rows * cols, -1, dtype=np.int64)
     lookup[cells["row"].to_numpy() * cols + cells["col"].to_numpy()] = np.arange(len(cells))

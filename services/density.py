@@ -124,10 +124,10 @@ def kernel_density(
     """
     if len(xy) == 0:
         raise BadInput("There are no problems to make a density surface from; widen the filters.")
-    for name, value in (("bandwidth", bandwidth_m), ("cell size", cell_size_m)):
+    for name, value in (("--bandwidth", bandwidth_m), ("--cell-size", cell_size_m)):
         if value is not None and not value > 0:
             raise BadInput(
-                "The {name} {value} m must be more than 0; give metres such as 500.",
+                "{name} {value} m must be more than 0; give metres such as 500.",
                 name=name,
                 value=value,
             )

@@ -1,0 +1,240 @@
+"""The hot-spot analysis against a store: filters, cells, defaults, output and bad input."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import datetime
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from esda.moran import Moran
+from hotspot_city import METRIC, ORIGIN, SIDE, build_city
+from libpysal.weights import WSP
+
+from citygrid.config import Config
+from citygrid.errors import BadInput, NotFound
+from citygrid.gis.binning import fishnet
+from citygrid.i18n import language
+from citygrid.layers.registry import get_layer
+from citygrid.layers.store import Store
+from citygrid.services.hotspots import (
+    CellsSpec,
+    default_cell_size,
+    default_distance_band,
+    moran_z,
+    parse_cells,
+    parse_date,
+    problem_query,
+    read_problems,
+    run_hot_spots,
+)
+from citygrid.services.weights import build_weights, parse_weights
+
+CONFIG = Config()
+
+
+@pytest.fixture
+def city(store: Store) -> Store:
+    build_city(store)
+    return store
+
+
+def _problems_in_metres(store: Store) -> gpd.GeoDataFrame:
+    return store.read("problems").to_crs(METRIC)
+
+
+def test_grids_with_queen_weights(city: Store) -> None:
+    frame = run_hot_spots(
+        city, CONFIG, problem_query(), cells=parse_cells("grids"), weights=parse_weights("queen")
+    )
+    layer = get_layer("hotspots")
+    assert set(layer.field_names) <= set(frame.columns)
+    assert frame.crs.to_epsg() == 4326
+    assert len(frame) == SIDE * SIDE
+    # counts equal a spatial join of the stored problems into the stored grids
+    grids = city.read("grids")
+    joined = gpd.sjoin(city.read("problems", columns=["status"]), grids, predicate="within")
+    expected = joined.groupby("code").size().reindex(grids["code"], fill_value=0)
+    assert frame["count"].tolist() == expected.astype(float).tolist()
+    # corner cells have 3 queen neighbours, inner cells 8
+    assert sorted(set(frame["n_neighbors"])) == [3, 5, 8]
+    # the cluster is in the north-east: the cell holding its centre is hot
+    centre = gpd.GeoSeries([shapely.Point(ORIGIN[0] + 1625, ORIGIN[1] + 1625)], crs=METRIC).to_crs(
+        4326
+    )
+    hot_cell = frame[frame.contains(centre.iloc[0])]
+    assert hot_cell["gi_bin"].iloc[0] == 3
+    assert frame["gi_bin"].between(-3, 3).all()
+    parameters = frame.attrs["parameters"]
+    assert parameters["cells"] == "grids"
+    assert parameters["weights"] == "queen"
+    assert parameters["n_problems"] == 600
+    assert parameters["problems_outside_cells"] == 0
+
+
+def test_defaults_choose_cell_size_and_distance_band(city: Store) -> None:
+    frame = run_hot_spots(city, CONFIG, problem_query())
+    parameters = frame.attrs["parameters"]
+    assert parameters["cells_default"] and parameters["weights_default"]
+    assert parameters["cells"].startswith("fishnet:")
+    assert parameters["cell_size_m"] > 0
+    assert parameters["weights"].startswith("distance:")
+    assert len(parameters["moran_profile"]) == 10
+    assert frame["count"].sum() == 600
+    assert (frame["gi_bin"] > 0).any()
+
+
+def test_filters_select_the_right_problems(city: Store) -> None:
+    problems = city.read("problems")
+    query = problem_query(
+        since="2024-02-01", until="2024-03-31", category="S1", statuses=["open"], unit="U1"
+    )
+    frame = run_hot_spots(city, CONFIG, query, cells=CellsSpec("grids"))
+    wanted = problems[
+        (problems["reported_at"] >= datetime(2024, 2, 1))
+        & (problems["reported_at"] < datetime(2024, 4, 1))
+        & (problems["catalogue_code"] == "S1.1.1")  # S1's descendant
+        & (problems["status"] == "open")
+        & (problems["unit_code"] == "U1")
+    ]
+    assert 0 < len(wanted) < 600
+    assert frame.attrs["parameters"]["n_problems"] == len(wanted)
+    assert frame["count"].sum() == len(wanted)
+
+
+def test_permutations_add_pseudo_p_values(city: Store) -> None:
+    frame = run_hot_spots(
+        city, CONFIG, problem_query(), cells=CellsSpec("grids"), permutations=99, seed=3
+    )
+    assert frame["gi_psim"].between(0.01, 0.5).all()
+    again = run_hot_spots(
+        city, CONFIG, problem_query(), cells=CellsSpec("grids"), permutations=99, seed=3
+    )
+    assert frame["gi_psim"].tolist() == again["gi_psim"].tolist()
+
+
+def test_hexagons_and_h3(city: Store) -> None:
+    hexes = run_hot_spots(city, CONFIG, problem_query(), cells=parse_cells("hex:300"))
+    assert hexes["count"].sum() == 600
+    h3 = run_hot_spots(
+        city, CONFIG, problem_query(), cells=parse_cells("h3:9"), weights=parse_weights("knn:6")
+    )
+    assert h3["count"].sum() == 600
+    assert (h3["n_neighbors"] == 6).all()
+
+
+# -- bad input --------------------------------------------------------------
+
+
+def test_no_problems_in_the_range(city: Store) -> None:
+    with pytest.raises(BadInput) as caught:
+        run_hot_spots(city, CONFIG, problem_query(since="2030-01-01"))
+    assert "No problems match" in caught.value.message()
+    assert "2030-01-01" in caught.value.message()
+
+
+def test_unknown_category_and_unit(city: Store) -> None:
+    with pytest.raises(NotFound, match="Unknown category 'X9'"):
+        read_problems(city, problem_query(category="X9"))
+    with pytest.raises(NotFound, match="Unknown unit 'U9'"):
+        read_problems(city, problem_query(unit="U9"))
+
+
+def test_weights_leaving_every_cell_isolated(city: Store) -> None:
+    with pytest.raises(BadInput, match="without a neighbour"):
+        run_hot_spots(
+            city,
+            CONFIG,
+            problem_query(),
+            cells=CellsSpec("grids"),
+            weights=parse_weights("distance:10"),
+        )
+
+
+def test_a_cell_size_too_small_for_the_extent(city: Store) -> None:
+    with pytest.raises(BadInput) as caught:
+        run_hot_spots(city, CONFIG, problem_query(), cells=parse_cells("fishnet:1"))
+    # 2 km square (a little more after the round trip through EPSG:4326) in 1 m squares
+    assert re.search(r"would make 40\d{5} cells", caught.value.message())
+
+
+def test_message_in_chinese(city: Store) -> None:
+    with pytest.raises(BadInput) as caught:
+        run_hot_spots(city, CONFIG, problem_query(since="2030-01-01"))
+    with language("zh_CN"):
+        assert "没有符合条件的问题" in caught.value.message()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"since": "2024-05-01", "until": "2024-02-01"}, "is after --until"),
+        ({"since": "yesterday"}, "is not a date"),
+        ({"until": "2024-13-45"}, "is not a date"),
+        ({"statuses": ["open", "lost"]}, "Unknown problem status lost"),
+    ],
+)
+def test_bad_filters(kwargs: dict, message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        problem_query(**kwargs)
+
+
+@pytest.mark.parametrize("text", ["grid", "fishnet:", "fishnet:-1", "hex:abc", "h3", "h3:x", ""])
+def test_bad_cells_syntax(text: str) -> None:
+    with pytest.raises(BadInput, match="not understood|not a positive"):
+        parse_cells(text)
+
+
+def test_parse_cells_and_dates() -> None:
+    assert parse_cells("fishnet:250") == CellsSpec("fishnet", 250.0)
+    assert parse_cells("HEX") == CellsSpec("hex", None)
+    assert parse_cells("h3:9") == CellsSpec("h3", 9.0)
+    assert parse_date("2024-03", "--until", end=True) == datetime(2024, 4, 1)
+    assert parse_date("2024-03-31", "--until", end=True) == datetime(2024, 4, 1)
+    assert parse_date("2024-03-31T12:00", "--until", end=True) == datetime(2024, 3, 31, 12)
+    assert parse_date("2024-03-31", "--since") == datetime(2024, 3, 31)
+
+
+# -- defaults ---------------------------------------------------------------
+
+
+def test_moran_z_matches_esda() -> None:
+    area = gpd.GeoSeries([shapely.box(0, 0, 2000, 2000)], crs=METRIC)
+    cells = fishnet(area, 200)
+    counts = np.random.default_rng(1).poisson(4, len(cells)).astype(float)
+    counts[:20] += 10
+    neighbours = build_weights(cells, parse_weights("distance:450"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = Moran(counts, WSP(neighbours).to_W(), transformation="B").z_norm
+    assert moran_z(counts, neighbours) == pytest.approx(reference, abs=1e-9)
+    assert moran_z(np.ones(len(cells)), neighbours) == 0.0
+
+
+def test_distance_band_at_the_first_peak() -> None:
+    area = gpd.GeoSeries([shapely.box(0, 0, 4000, 4000)], crs=METRIC)
+    cells = fishnet(area, 200)
+    xy = np.column_stack([cells.centroid.x, cells.centroid.y])
+    # blobs about 1 km across: autocorrelation peaks at a few cells' distance
+    counts = np.round(
+        10 * np.exp(-((xy[:, 0] % 2000 - 1000) ** 2 + (xy[:, 1] % 2000 - 1000) ** 2) / 300**2)
+    )
+    band, profile = default_distance_band(cells, counts)
+    zs = [z for _, z in profile]
+    i = [d for d, _ in profile].index(band)
+    assert profile[0][0] == pytest.approx(200)
+    assert 0 < i < 9
+    assert zs[i] > zs[i - 1] and zs[i] >= zs[i + 1]
+
+
+def test_default_cell_size_rule() -> None:
+    bounds = (0.0, 0.0, 10_000.0, 10_000.0)
+    sparse_points = np.array([[0.0, 0.0], [3000.0, 0.0], [0.0, 4000.0]])
+    # mean nearest-neighbour distance (3000 + 3000 + 4000) / 3 rounded up to a nice 5000
+    assert default_cell_size(sparse_points, bounds) == 5000.0
+    dense = np.random.default_rng(0).uniform(0, 10_000, (100_000, 2))
+    # spacing ~16 m, but the extent rule keeps 10,000 cells: 100 m
+    assert default_cell_size(dense, bounds) == 100.0
