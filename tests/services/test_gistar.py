@@ -132,7 +132,9 @@ def test_permutations_are_seeded_and_agree_with_esda(cells: gpd.GeoDataFrame) ->
     first = gi_star(counts, neighbours, permutations=499, seed=42)
     again = gi_star(counts, neighbours, permutations=499, seed=42)
     other = gi_star(counts, neighbours, permutations=499, seed=43)
-    assert first.p_sim is not None and again.p_sim is not None and other.p_sim is not None
+    assert first.p_sim is not None
+    assert again.p_sim is not None
+    assert other.p_sim is not None
     assert np.array_equal(first.p_sim, again.p_sim)
     assert not np.array_equal(first.p_sim, other.p_sim)
     assert first.p_sim.min() >= 1 / 500

@@ -78,7 +78,8 @@ def test_grids_with_queen_weights(city: Store) -> None:
 def test_defaults_choose_cell_size_and_distance_band(city: Store) -> None:
     frame = run_hot_spots(city, CONFIG, problem_query())
     parameters = frame.attrs["parameters"]
-    assert parameters["cells_default"] and parameters["weights_default"]
+    assert parameters["cells_default"]
+    assert parameters["weights_default"]
     assert parameters["cells"].startswith("fishnet:")
     assert parameters["cell_size_m"] > 0
     assert parameters["weights"].startswith("distance:")
@@ -184,7 +185,7 @@ def test_bad_filters(kwargs: dict, message: str) -> None:
 
 @pytest.mark.parametrize("text", ["grid", "fishnet:", "fishnet:-1", "hex:abc", "h3", "h3:x", ""])
 def test_bad_cells_syntax(text: str) -> None:
-    with pytest.raises(BadInput, match="not understood|not a positive"):
+    with pytest.raises(BadInput, match=r"not understood|not a positive"):
         parse_cells(text)
 
 
@@ -227,7 +228,8 @@ def test_distance_band_at_the_first_peak() -> None:
     i = [d for d, _ in profile].index(band)
     assert profile[0][0] == pytest.approx(200)
     assert 0 < i < 9
-    assert zs[i] > zs[i - 1] and zs[i] >= zs[i + 1]
+    assert zs[i] > zs[i - 1]
+    assert zs[i] >= zs[i + 1]
 
 
 def test_default_cell_size_rule() -> None:
