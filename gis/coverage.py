@@ -378,6 +378,7 @@ def longest_shared_edge(
     widened = np.empty(len(cells_m), dtype=object)
     widened[near] = shapely.buffer(cells_m[near], tolerance_m)
     length = shapely.length(shapely.intersection(shapely.boundary(pieces_m[p]), widened[c]))
+    length = np.round(length, 2)  # to the centimetre, so equal edges tie whatever the noise
     order = np.lexsort((c, -length, p))
     p, c, length = p[order], c[order], length[order]
     first = np.r_[True, p[1:] != p[:-1]] & (length > 0)

@@ -77,6 +77,19 @@ _KML_STANDARD = frozenset(
 _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "坐标")
 
 
+# What GDAL, pyogrio and pyarrow raise on a damaged or foreign file.
+_READ_ERRORS = (
+    DataSourceError,
+    DataLayerError,
+    FieldError,
+    OSError,
+    UnicodeDecodeError,
+    IndexError,
+    ValueError,
+    pa.ArrowException,
+)
+
+
 @dataclass(frozen=True)
 class Format:
     """One file format: its short name, GDAL driver and file extensions."""
@@ -201,6 +214,7 @@ def open_source(
     fmt: str | None = None,
     encoding: str | None = None,
     source_layer: str | None = None,
+    geometry: bool = True,
 ) -> Source:
     """Open a file, check it can be read, and describe it.
 
@@ -214,6 +228,9 @@ def open_source(
         Text encoding of the attributes; checked against the bytes.
     source_layer
         Layer to read in a file holding several (GeoPackage, KML).
+    geometry
+        Whether geometries are wanted; without, a CSV needs no coordinate
+        columns.
 
     Raises
     ------
@@ -230,7 +247,7 @@ def open_source(
         raise BadInput("{path} is a folder, not a file; name the file inside it.", path=str(path))
     format_ = detect_format(path, fmt)
     if format_.name == "csv":
-        return _open_csv(path, format_, encoding)
+        return _open_csv(path, format_, encoding, geometry)
     if format_.name == "parquet":
         return _open_parquet(path, format_)
     gdal_path, dbf_bytes, cpg = str(path), None, None
@@ -241,7 +258,7 @@ def open_source(
         encoding = _text_encoding(path, _dbf_text(dbf_bytes or b""), encoding or cpg)
     try:
         info = pyogrio.read_info(gdal_path, layer=layer, encoding=encoding)
-    except (DataSourceError, DataLayerError, FieldError, OSError, UnicodeDecodeError) as exc:
+    except _READ_ERRORS as exc:
         raise _unreadable(path, format_, exc) from None
     crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
     if format_.name == "kml" and crs is None:
@@ -399,7 +416,7 @@ def _choose_layer(
 ) -> str | None:
     try:
         layers = pyogrio.list_layers(gdal_path)
-    except (DataSourceError, OSError) as exc:
+    except _READ_ERRORS as exc:
         raise _unreadable(path, format_, exc) from None
     names = [str(name) for name, _ in layers if str(name) not in _NOT_DATA_TABLES]
     if source_layer is not None:
@@ -441,7 +458,7 @@ def _open_parquet(path: Path, format_: Format) -> Source:
     return Source(path, format_, str(path), None, None, crs, metadata.num_rows, columns)
 
 
-def _open_csv(path: Path, format_: Format, encoding: str | None) -> Source:
+def _open_csv(path: Path, format_: Format, encoding: str | None, geometry: bool) -> Source:
     head = _head(path)
     if b"\x00" in head[:65536]:
         raise BadInput(
@@ -461,16 +478,17 @@ def _open_csv(path: Path, format_: Format, encoding: str | None) -> Source:
         raise BadInput(
             "{path} is empty; a CSV needs a header row and one row per feature.", path=str(path)
         )
-    geometry = _csv_geometry(header)
-    if geometry is None:
+    found = _csv_geometry(header)
+    if found is None and geometry:
         raise BadInput(
             "{path} has no coordinate columns: give lon and lat columns (lon/lng/longitude/经度 "
             "and lat/latitude/纬度) or a WKT column (wkt/geometry); its columns are: {columns}.",
             path=str(path),
             columns=", ".join(header[:30]),
         )
-    columns = tuple(h for h in header if h not in geometry[1:])
-    return Source(path, format_, str(path), None, encoding, None, -1, columns, geometry)
+    found = found or ()
+    columns = tuple(h for h in header if h not in found[1:])
+    return Source(path, format_, str(path), None, encoding, None, -1, columns, found)
 
 
 def _csv_geometry(header: Sequence[str]) -> tuple[str, ...] | None:
@@ -488,7 +506,8 @@ def read_batches(source: Source, batch_size: int = 65536) -> Iterator[gpd.GeoDat
 
     Each batch's index holds the features' positions in the file (from 0),
     so row ``index + 1`` is the row number to report. The CRS of every
-    batch is ``source.crs`` (``None`` when the file declares none).
+    batch is ``source.crs`` (``None`` when the file declares none); a
+    file without geometries gives GeoDataFrames without a geometry column.
 
     Raises
     ------
@@ -512,12 +531,14 @@ def read_batches(source: Source, batch_size: int = 65536) -> Iterator[gpd.GeoDat
             batch_size=batch_size,
             use_pyarrow=True,
         ) as (meta, reader):
-            geometry_name = meta["geometry_name"] or "wkb_geometry"
+            geometry_name = meta["geometry_name"] or (
+                "wkb_geometry" if meta.get("geometry_type") else ""
+            )
             for batch in reader:
                 frame = _arrow_frame(batch, geometry_name, source.crs, start)
                 start += len(frame)
                 yield frame.rename(columns=renames) if renames else frame
-    except (DataSourceError, DataLayerError, FieldError, OSError, UnicodeDecodeError) as exc:
+    except _READ_ERRORS as exc:
         raise _unreadable(source.path, source.format, exc) from None
 
 
@@ -528,6 +549,8 @@ def _arrow_frame(
     attributes = batch.select(names).to_pandas(types_mapper=_types_mapper)
     index = pd.RangeIndex(start, start + batch.num_rows)
     attributes.index = index
+    if geometry_name not in batch.schema.names:
+        return gpd.GeoDataFrame(attributes)
     wkb = batch.column(geometry_name).to_numpy(zero_copy_only=False)
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
     return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(geoms, index=index), crs=crs)
@@ -550,7 +573,7 @@ def _parquet_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFra
 
 
 def _csv_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
-    kind, *geometry_columns = source.csv_geometry
+    kind, *geometry_columns = source.csv_geometry or ("none",)
     try:
         with pd.read_csv(
             source.path,
@@ -566,6 +589,9 @@ def _csv_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
                 chunk.columns = [c.strip().lstrip("\ufeff") for c in chunk.columns]
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
+                if kind == "none":
+                    yield gpd.GeoDataFrame(chunk)
+                    continue
                 geoms = (
                     _csv_points(source, chunk, *geometry_columns)
                     if kind == "xy"

@@ -175,7 +175,13 @@ def import_file(
     layer = _importable(layer_name)
     if mode not in ("append", "replace"):
         raise BadInput("Import mode must be append or replace, not {mode!r}.", mode=mode)
-    source = formats.open_source(path, fmt=fmt, encoding=encoding, source_layer=source_layer)
+    source = formats.open_source(
+        path,
+        fmt=fmt,
+        encoding=encoding,
+        source_layer=source_layer,
+        geometry=layer.has_geometry,
+    )
     spec = _source_crs(source, crs, layer)
     fields = _field_mapping(layer, source, mapping or {})
     report = ImportReport(
@@ -429,13 +435,13 @@ def _text_column(series: pd.Series, present: np.ndarray) -> pd.Series:
 def _choice_column(
     series: pd.Series, f: Field, rows: np.ndarray, path: str, present: np.ndarray
 ) -> pd.Series:
-    """Choice values, accepting their zh and en labels too."""
+    """Choice values, accepting their zh and en labels too (English in any case)."""
     lookup = {}
     for choice in f.choices or ():
         for key in (choice.value, choice.zh, choice.en):
-            lookup[key] = choice.value
+            lookup[key.lower()] = choice.value
     text = _text_column(series, present)
-    values = text.map(lookup)
+    values = text.str.lower().map(lookup) if len(text) else text
     bad = present & values.isna().to_numpy()
     if bad.any():
         unknown = sorted(set(text[bad].astype(str)))
