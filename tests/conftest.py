@@ -104,3 +104,98 @@ def english() -> Iterator[None]:
     """
     with language("en"):
         yield
+
+
+# -- the small demo city, built once per session and backend --------------------
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """URL of the small demo city (``citygrid demo --size small --seed 0``), built once per
+    session on SQLite and on PostGIS.
+
+    Shared by every test that uses it: tests must NOT modify it (read only). To change
+    data, use ``demo_store_copy`` or ``demo_copy_url``. What the demo plants is described
+    by ``citygrid.services.demo.planted_defects("small", 0)``.
+    """
+    from citygrid.services.demo import load_demo
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+        store = Store.open(url, check_schema=False)
+        store.init()
+        load_demo(store, "small", 0, actor="pytest")
+        store.close()
+        yield url
+        return
+    template = request.getfixturevalue("postgis_template")
+    name = f"citygrid_demo_{uuid.uuid4().hex[:8]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    store = Store.open(_url_for(name))
+    load_demo(store, "small", 0, actor="pytest")
+    store.close()
+    try:
+        yield _url_for(name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def demo_store(demo_url: str) -> Iterator[Store]:
+    """An open store on the shared small demo city (both backends). Read only: tests must
+    NOT modify it; use ``demo_store_copy`` to change data."""
+    opened = Store.open(demo_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def demo_copy_url(demo_url: str, tmp_path: Path) -> Iterator[str]:
+    """URL of a private copy of the small demo city for one test: tests may modify it.
+
+    SQLite copies the file (sqlite3 backup); PostGIS clones the database with
+    ``CREATE DATABASE ... TEMPLATE`` (other sessions on the shared demo are ended first,
+    which pooled stores survive by reconnecting).
+    """
+    if demo_url.startswith("sqlite"):
+        import sqlite3
+
+        target = tmp_path / "demo_copy.db"
+        source = sqlite3.connect(sa.engine.make_url(demo_url).database or "")
+        copy = sqlite3.connect(target)
+        with copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        yield f"sqlite:///{target}"
+        return
+    template = sa.engine.make_url(demo_url).database
+    name = f"citygrid_democ_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (template,),
+        )
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _url_for(name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def demo_store_copy(demo_copy_url: str) -> Iterator[Store]:
+    """An open store on a private copy of the small demo city: tests may modify it."""
+    opened = Store.open(demo_copy_url)
+    yield opened
+    opened.close()

@@ -1,0 +1,321 @@
+"""The demo city: a deterministic, realistic Changsha (长沙) to try citygrid on.
+
+:func:`generate_demo` builds every stored layer (except the audit log) as
+frames; :func:`load_demo` writes them into a store in one transaction;
+:func:`planted_defects` says what was planted for the analyses to find.
+The same ``size`` and ``seed`` always give identical data, including the
+dates: the 24 months of inspections and problems end at
+:func:`reference_date` (derived from the seed, never from today).
+
+Sizes (:data:`SIZES`):
+
+``small``
+    2 districts, 2 sub-districts, 4 communities, 47 cells (48 drawn, one
+    removed), about 32 streets, 170 alleys, 480 points, 3,000 problems:
+    for tests and the README; loads in seconds.
+``city``
+    5 districts, 25 sub-districts, 200 communities, about 5,000 cells,
+    2,000 streets, 17,500 alleys, 50,000 points and 1,000,000 problems:
+    for benchmarks.
+
+What is planted (see :class:`PlantedDefects`): land no cell covers (a
+removed cell, a notched cell), sliver gaps and overlaps about 0.8 m wide,
+cells grown a quarter into their neighbour; cells, streets, alleys and
+points without a unit or a head; points no cell covers (those in the
+removed cells); points nobody ever inspected; and clusters of problems
+that grow, fade, persist or recur at one point with one catalogue item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from citygrid.errors import BadInput, Conflict
+from citygrid.i18n import _
+from citygrid.layers.registry import get_layer
+from citygrid.layers.store import Store
+from citygrid.services import _demo_city, _demo_people, _demo_problems
+from citygrid.services._demo_catalogue import catalogue_frame
+from citygrid.services._demo_city import LAYOUTS, CoverageDefect
+from citygrid.services._demo_problems import Cluster
+
+SIZES = tuple(LAYOUTS)
+"""The demo sizes, smallest first."""
+
+DEMO_LAYERS = (
+    "catalogue",
+    "jurisdictions",
+    "units",
+    "people",
+    "grids",
+    "streets",
+    "alleys",
+    "points",
+    "inspections",
+    "problems",
+)
+"""The layers the demo fills, in the order they are written (every stored layer but audit)."""
+
+CHUNK_ROWS = 100_000
+"""Rows per :meth:`Store.write` call when loading (all in one transaction)."""
+
+Progress = Callable[[str, int, int], None]
+"""``progress(label, done, total)``: now doing ``label``, ``done`` of ``total`` steps finished
+(``total`` grows once generation knows how many writes follow)."""
+
+_GENERATION_STEPS = 3
+
+
+@dataclass(frozen=True)
+class PlantedDefects:
+    """What the demo of one size and seed plants for the analyses to find.
+
+    Attributes
+    ----------
+    size, seed
+        The demo these defects belong to.
+    reference_date
+        The end (exclusive) of the 24 months of problems; statuses are as of it.
+    coverage
+        Gaps, slivers and overlaps among the grid cells (:class:`CoverageDefect`,
+        geometries in EPSG:4326, areas in m²).
+    removed_cells
+        Codes of the cells left out (their land is a gap; no feature has these codes).
+    unassigned
+        Per layer (``grids``, ``streets``, ``alleys``, ``points``) and field
+        (``unit_code``, ``head_code``, ``manager_code``): codes of the features
+        planted without a value. Points without a unit have no head either.
+    points_outside_cells
+        Codes of points that no grid cell covers.
+    uninspected_points
+        Codes of points with no inspection and no problem in the 24 months.
+    clusters
+        The planted problem clusters (:class:`Cluster`): where, what kind,
+        and for recurring ones the point and catalogue item.
+    """
+
+    size: str
+    seed: int
+    reference_date: datetime
+    coverage: tuple[CoverageDefect, ...]
+    removed_cells: tuple[str, ...]
+    unassigned: dict[str, dict[str, tuple[str, ...]]]
+    points_outside_cells: tuple[str, ...]
+    uninspected_points: tuple[str, ...]
+    clusters: tuple[Cluster, ...]
+
+
+def reference_date(seed: int) -> datetime:
+    """The end (exclusive, local time) of the demo's 24 months: the first day of a month,
+    July 2026 for seed 0 and one month earlier for each further seed, cycling yearly."""
+    check_options(SIZES[0], seed)
+    month = np.datetime64("2026-07", "M") - seed % 12
+    return pd.Timestamp(month.astype("datetime64[s]")).to_pydatetime()
+
+
+def planted_defects(size: str = "small", seed: int = 0) -> PlantedDefects:
+    """What :func:`generate_demo` plants for ``size`` and ``seed`` (without drawing problems).
+
+    Returns
+    -------
+    PlantedDefects
+        Codes, geometries (EPSG:4326) and clusters, exactly as in the generated data.
+    """
+    check_options(size, seed)
+    city, responsibility, plan = _geography(size, seed)
+    points = city.points
+    covered = shapely.STRtree(city.cells.geometry.to_numpy()).query(
+        points.geometry.to_numpy(), predicate="intersects"
+    )[0]
+    outside = np.setdiff1d(np.arange(len(points)), covered)
+    codes = points["code"].to_numpy()
+    return PlantedDefects(
+        size=size,
+        seed=seed,
+        reference_date=reference_date(seed),
+        coverage=tuple(city.defects),
+        removed_cells=tuple(city.removed_cells),
+        unassigned={
+            layer: {field: tuple(values) for field, values in fields.items()}
+            for layer, fields in responsibility.missing.items()
+        },
+        points_outside_cells=tuple(codes[outside].tolist()),
+        uninspected_points=tuple(codes[plan.uninspected].tolist()),
+        clusters=tuple(plan.clusters),
+    )
+
+
+def generate_demo(
+    size: str = "small", seed: int = 0, *, progress: Progress | None = None
+) -> dict[str, pd.DataFrame]:
+    """Build the demo city.
+
+    Parameters
+    ----------
+    size
+        ``small`` or ``city`` (:data:`SIZES`).
+    seed
+        A whole number, 0 or more; the same seed gives identical data.
+    progress
+        Told of each generation step (:data:`Progress`).
+
+    Returns
+    -------
+    dict
+        Layer name (:data:`DEMO_LAYERS`) to frame: GeoDataFrames in EPSG:4326
+        for spatial layers, DataFrames for tables without geometry (``people``,
+        ``catalogue``), each with exactly the layer's fields.
+
+    Raises
+    ------
+    BadInput
+        Unknown size, or a seed that is not a whole number 0 or more.
+    """
+    check_options(size, seed)
+    report = progress or (lambda label, done, total: None)
+    city, responsibility, plan = _geography(size, seed, report)
+    report(_("Drawing inspections and problems"), 2, _GENERATION_STEPS)
+    problems, inspections = _demo_problems.build(
+        city,
+        responsibility,
+        _leaves(),
+        plan,
+        reference_date(seed),
+        np.random.default_rng([seed, 3]),
+    )
+    frames = {
+        "catalogue": catalogue_frame(),
+        "jurisdictions": city.jurisdictions,
+        "units": responsibility.units,
+        "people": responsibility.people,
+        "grids": city.cells,
+        "streets": city.streets,
+        "alleys": city.alleys,
+        "points": city.points,
+        "inspections": inspections,
+        "problems": problems,
+    }
+    return {name: _public(name, frames[name]) for name in DEMO_LAYERS}
+
+
+def load_demo(
+    store: Store,
+    size: str = "small",
+    seed: int = 0,
+    *,
+    replace: bool = False,
+    actor: str,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Generate the demo city and write it into ``store`` in one transaction.
+
+    Parameters
+    ----------
+    store
+        An open store with the current schema.
+    size, seed
+        As for :func:`generate_demo`.
+    replace
+        Replace whatever the store holds (every layer but the audit log,
+        which keeps its history and records the replacement).
+    actor
+        Who loads it, for the audit log.
+    progress
+        Told of each generation step and each write (:data:`Progress`).
+
+    Returns
+    -------
+    dict
+        Features written per layer.
+
+    Raises
+    ------
+    Conflict
+        The store already holds data and ``replace`` is False; nothing is changed.
+    BadInput
+        Unknown size or bad seed; nothing is changed.
+    """
+    check_options(size, seed)
+    held = {name: n for name, n in store.counts().items() if name != "audit" and n}
+    if held and not replace:
+        raise Conflict(
+            "The database {url} already holds data ({held}). Nothing was changed; run "
+            "`citygrid demo --replace` to replace it with the demo city, or choose another "
+            "database with --db.",
+            url=store.url,
+            held=", ".join(f"{name} {n}" for name, n in held.items()),
+        )
+    report = progress or (lambda label, done, total: None)
+    frames = generate_demo(size, seed, progress=report)
+    chunks = {name: max(1, -(-len(frame) // CHUNK_ROWS)) for name, frame in frames.items()}
+    total = _GENERATION_STEPS + sum(chunks.values())
+    done = _GENERATION_STEPS
+    reason = f"citygrid demo --size {size} --seed {seed}"
+    with store.transaction() as conn:
+        for name, frame in frames.items():
+            for k in range(chunks[name]):
+                report(_("Writing {layer}").format(layer=get_layer(name).title()), done, total)
+                store.write(
+                    name,
+                    frame.iloc[k * CHUNK_ROWS : (k + 1) * CHUNK_ROWS],
+                    mode="replace" if k == 0 else "append",
+                    actor=actor,
+                    reason=reason,
+                    conn=conn,
+                )
+                done += 1
+        report(_("Committing"), done, total)
+    report(_("Demo city ready"), done, total)
+    return {name: len(frame) for name, frame in frames.items()}
+
+
+def check_options(size: str, seed: int) -> None:
+    """Raise :class:`BadInput` unless ``size`` is a demo size and ``seed`` a whole number >= 0."""
+    if size not in LAYOUTS:
+        raise BadInput(
+            "Unknown demo size {size!r}; use one of: {known}.", size=size, known=", ".join(SIZES)
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise BadInput(
+            "The demo seed must be a whole number, 0 or more, not {seed!r}; for example 0.",
+            seed=seed,
+        )
+
+
+def _geography(
+    size: str, seed: int, report: Progress | None = None
+) -> tuple[_demo_city.City, _demo_people.Responsibility, _demo_problems.Plan]:
+    """City, units and people, and the planted clusters: everything but the problems.
+
+    Each step draws from its own generator (``[seed, step]``), so planting does
+    not depend on how many numbers another step drew.
+    """
+    report = report or (lambda label, done, total: None)
+    report(_("Generating the city"), 0, _GENERATION_STEPS)
+    city = _demo_city.build_city(LAYOUTS[size], np.random.default_rng([seed, 0]))
+    report(_("Assigning units and heads"), 1, _GENERATION_STEPS)
+    responsibility = _demo_people.assign(city, np.random.default_rng([seed, 1]))
+    plan = _demo_problems.plan(city, _leaves(), np.random.default_rng([seed, 2]))
+    return city, responsibility, plan
+
+
+def _leaves() -> pd.DataFrame:
+    catalogue = catalogue_frame()
+    return catalogue[catalogue["level"] == "standard"].reset_index(drop=True)
+
+
+def _public(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the layer's fields (plus geometry, in EPSG:4326), with a fresh index."""
+    layer = get_layer(name)
+    fields = [f for f in layer.field_names if f in frame.columns]
+    if not layer.has_geometry:
+        return pd.DataFrame(frame[fields]).reset_index(drop=True)
+    gdf = gpd.GeoDataFrame(frame[[*fields, "geometry"]], geometry="geometry", crs=frame.crs)
+    return gdf.to_crs("EPSG:4326").reset_index(drop=True)
