@@ -193,12 +193,15 @@ def read_problems(store: Store, query: ProblemQuery) -> gpd.GeoDataFrame:
         where["unit_code"] = query.unit
     if query.statuses:
         where["status"] = list(query.statuses)
+    # SQL narrows by date with a day's margin (SQLite compares datetimes as text, and
+    # stored and bound values may differ in their fractional seconds); pandas is exact
     table = store.table("problems")
+    margin = timedelta(days=1)
     filters = []
     if query.since is not None:
-        filters.append(table.c.reported_at >= query.since)
+        filters.append(table.c.reported_at >= query.since - margin)
     if query.until is not None:
-        filters.append(table.c.reported_at < query.until)
+        filters.append(table.c.reported_at < query.until + margin)
     problems = store.read(
         "problems",
         where=where,
@@ -206,7 +209,12 @@ def read_problems(store: Store, query: ProblemQuery) -> gpd.GeoDataFrame:
         columns=["reported_at", "catalogue_code", "status"],
         order_by=None,
     )
-    problems = problems[problems.geometry.notna() & ~problems.geometry.is_empty]
+    keep = problems.geometry.notna() & ~problems.geometry.is_empty
+    if query.since is not None:
+        keep &= problems["reported_at"] >= query.since
+    if query.until is not None:
+        keep &= problems["reported_at"] < query.until
+    problems = problems[keep].reset_index(drop=True)
     if problems.empty:
         described = query.describe()
         raise BadInput(

@@ -1,0 +1,152 @@
+"""Emerging hot spots: Mann-Kendall, the ArcGIS patterns, month bins and the analysis."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hotspot_city import build_city
+from scipy import stats
+
+from citygrid.config import Config
+from citygrid.errors import BadInput
+from citygrid.gis.binning import fishnet
+from citygrid.layers.registry import get_layer
+from citygrid.layers.store import Store
+from citygrid.services.emerging import (
+    classify,
+    emerging_frame,
+    mann_kendall,
+    month_bins,
+    run_emerging,
+)
+from citygrid.services.gistar import gi_star
+from citygrid.services.hotspots import CellsSpec, problem_query
+from citygrid.services.weights import build_weights, parse_weights
+
+
+def test_mann_kendall_on_known_series() -> None:
+    s, var, z, p = mann_kendall(
+        np.array([[1, 2, 3, 4, 5.0], [1, 2, 2, 3, 3], [5, 4, 3, 2, 1], [0, 0, 0, 0, 0]])
+    )
+    # strictly increasing: S = 10, Var = 5*4*15/18, Z = (10 - 1) / sqrt(Var)
+    assert s.tolist() == [10, 8, -10, 0]
+    # ties {2, 2} and {3, 3}: Var = (300 - 2 * 2*1*9) / 18
+    np.testing.assert_allclose(var, [300 / 18, 264 / 18, 300 / 18, 0.0])
+    np.testing.assert_allclose(
+        z[:3], [9 / np.sqrt(300 / 18), 7 / np.sqrt(264 / 18), -9 / np.sqrt(300 / 18)]
+    )
+    assert z[3] == 0
+    assert p[3] == 1
+    assert p[0] == pytest.approx(2 * stats.norm.sf(z[0]))
+
+
+def test_mann_kendall_s_matches_kendall_tau_numerator() -> None:
+    rng = np.random.default_rng(4)
+    series = rng.normal(size=(20, 12)).cumsum(axis=1)
+    s, *_ = mann_kendall(series)
+    t = series.shape[1]
+    for row, value in zip(series, s, strict=True):
+        tau = stats.kendalltau(np.arange(t), row).statistic
+        assert value == pytest.approx(tau * t * (t - 1) / 2)
+
+
+def _bins(*rows: str) -> np.ndarray:
+    """Bins from strings: H hot, C cold, . neither."""
+    lookup = {"H": 2, "C": -2, ".": 0}
+    return np.array([[lookup[c] for c in row] for row in rows])
+
+
+@pytest.mark.parametrize(
+    ("row", "trend", "pattern"),
+    [
+        (".........H", 0.0, "new_hot"),
+        ("......HHHH", 0.0, "consecutive_hot"),
+        ("HHHHHHHHHH", 3.0, "intensifying_hot"),
+        ("HHHHHHHHHH", 0.0, "persistent_hot"),
+        ("HHHHHHHHHH", -3.0, "diminishing_hot"),
+        (".HH..H...H", 0.0, "sporadic_hot"),
+        ("CC..H....H", 0.0, "oscillating_hot"),
+        ("HHHHHHHHH.", 0.0, "historical_hot"),
+        (".........C", 0.0, "new_cold"),
+        ("........CC", 0.0, "consecutive_cold"),
+        ("CCCCCCCCCC", -3.0, "intensifying_cold"),
+        ("CCCCCCCCCC", 0.0, "persistent_cold"),
+        ("CCCCCCCCCC", 3.0, "diminishing_cold"),
+        ("C.C..C..CC", 0.0, "sporadic_cold"),
+        ("H...C....C", 0.0, "oscillating_cold"),
+        ("CCCCCCCCC.", 0.0, "historical_cold"),
+        ("..........", 0.0, "none"),
+        ("..H.......", 0.0, "none"),
+    ],
+)
+def test_patterns_follow_the_arcgis_definitions(row: str, trend: float, pattern: str) -> None:
+    z = np.array([trend])
+    p = 2 * stats.norm.sf(np.abs(z))
+    assert classify(_bins(row), z, p)[0] == pattern
+
+
+def test_month_bins_cover_the_range() -> None:
+    reported = pd.Series(
+        pd.to_datetime(["2024-01-05", "2024-03-31 23:00", "2024-02-10"], format="ISO8601")
+    )
+    index, months = month_bins(reported, pd.Timestamp("2023-12-01"), pd.Timestamp("2024-05-01"))
+    assert [str(m) for m in months] == ["2023-12", "2024-01", "2024-02", "2024-03", "2024-04"]
+    assert index.tolist() == [1, 3, 2]
+    index, months = month_bins(reported, None, None)
+    assert [str(m) for m in months] == ["2024-01", "2024-02", "2024-03"]
+    assert index.tolist() == [0, 2, 1]
+
+
+def test_emerging_frame_uses_gi_star_per_month() -> None:
+    cells = fishnet(gpd.GeoSeries([shapely.box(0, 0, 2000, 2000)], crs=32650), 250)
+    rng = np.random.default_rng(8)
+    monthly = rng.poisson(2, (len(cells), 8)).astype(float)
+    monthly[:6, 4:] += np.arange(1, 5) * 6  # a cluster that starts and grows
+    neighbours = build_weights(cells, parse_weights("queen"))
+    frame = emerging_frame(cells, monthly, neighbours)
+    last = gi_star(monthly[:, -1], neighbours)
+    np.testing.assert_allclose(frame["last_zscore"], last.z)
+    assert frame["last_bin"].tolist() == last.bins.tolist()
+    assert set(frame["pattern"]) <= set(
+        get_layer("emerging_hotspots").field("pattern").choice_values()
+    )
+    assert frame["count"].sum() == monthly.sum()
+    assert (frame.loc[:1, "pattern"].str.endswith("_hot")).all()
+
+
+@pytest.fixture
+def city(store: Store) -> Store:
+    build_city(store)
+    return store
+
+
+def test_run_emerging(city: Store) -> None:
+    frame = run_emerging(
+        city,
+        Config(),
+        problem_query(since="2024-01-01", until="2024-06-30"),
+        cells=CellsSpec("grids"),
+        weights=parse_weights("queen"),
+    )
+    assert frame.crs.to_epsg() == 4326
+    assert set(get_layer("emerging_hotspots").field_names) <= set(frame.columns)
+    parameters = frame.attrs["parameters"]
+    assert parameters["months"] == ["2024-01", "2024-06"]
+    assert (frame["n_months"] == 6).all()
+    assert frame["count"].sum() == 600
+    # the north-east cluster is hot every month
+    assert (frame["pattern"] == "persistent_hot").any()
+    assert sum(parameters["patterns"].values()) == len(frame)
+
+
+def test_too_few_months(city: Store) -> None:
+    with pytest.raises(BadInput, match="at least 3 months"):
+        run_emerging(
+            city,
+            Config(),
+            problem_query(since="2024-02-01", until="2024-03-15"),
+            cells=CellsSpec("grids"),
+        )
