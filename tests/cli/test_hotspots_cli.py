@@ -1,0 +1,141 @@
+"""``citygrid analyse hotspots|emerging|density``: files written, parameters printed, errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sqlite3
+from pathlib import Path
+
+import pyogrio
+import pytest
+import rasterio
+from click.testing import CliRunner, Result
+
+from citygrid.cli import main
+from citygrid.layers.store import Store
+
+_spec = importlib.util.spec_from_file_location(
+    "hotspot_city", Path(__file__).parents[1] / "services" / "hotspot_city.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+hotspot_city = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(hotspot_city)
+
+
+def run(url: str, *args: str, lang: str = "en") -> Result:
+    return CliRunner().invoke(main, ["--db", url, "--lang", lang, "analyse", *args])
+
+
+@pytest.fixture
+def city_url(database_url: str) -> str:
+    store = Store.open(database_url)
+    hotspot_city.build_city(store)
+    store.close()
+    return database_url
+
+
+def test_hotspots_to_a_styled_geopackage_with_a_map(city_url: str, tmp_path: Path) -> None:
+    out, png = tmp_path / "热点.gpkg", tmp_path / "热点.png"
+    result = run(
+        city_url,
+        "hotspots",
+        "--cells",
+        "grids",
+        "--weights",
+        "queen",
+        "--since",
+        "2024-01-01",
+        "--until",
+        "2024-06-30",
+        "--permutations",
+        "99",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--png",
+        str(png),
+    )
+    assert result.exit_code == 0, result.output
+    assert "Parameters used" in result.output
+    assert "queen" in result.output
+    frame = pyogrio.read_dataframe(out, layer="hotspots")
+    assert len(frame) == 64
+    assert {"count", "gi_zscore", "gi_pvalue", "gi_bin", "n_neighbors"} <= set(frame.columns)
+    assert frame["gi_bin"].max() >= 1  # 99 permutations and FDR: the cluster is still hot
+    with sqlite3.connect(out) as conn:
+        styles = conn.execute("SELECT f_table_name FROM layer_styles").fetchall()
+    assert ("hotspots",) in styles
+    parameters = json.loads(Path(f"{out}.parameters.json").read_text(encoding="utf-8"))
+    assert parameters["weights"] == "queen"
+    assert parameters["permutations"] == 99
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hotspots_with_defaults_to_geojson(city_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "hot.geojson"
+    result = run(city_url, "hotspots", "--status", "open,closed", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "fishnet:" in result.output
+    assert "distance:" in result.output
+    assert pyogrio.read_info(out)["features"] > 64
+
+
+def test_emerging_to_a_shapefile(city_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "emerging.shp"
+    result = run(city_url, "emerging", "--cells", "grids", "--weights", "rook", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert pyogrio.read_info(out)["features"] == 64
+
+
+def test_density_raster_and_contours(city_url: str, tmp_path: Path) -> None:
+    tif, contours = tmp_path / "density.tif", tmp_path / "contours.gpkg"
+    result = run(
+        city_url, "density", "--category", "S1", "--out", str(tif), "--contours", str(contours)
+    )
+    assert result.exit_code == 0, result.output
+    with rasterio.open(tif) as src:
+        assert src.read(1).max() > 0
+    assert pyogrio.read_dataframe(contours)["level"].tolist() == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["hotspots", "--cells", "squares"], "Cells 'squares' are not understood"),
+        (["hotspots", "--weights", "distance:abc"], "are not understood"),
+        (["hotspots", "--since", "2024-05-01", "--until", "2024-01-01"], "is after --until"),
+        (["hotspots", "--since", "5月1日"], "is not a date"),
+        (["hotspots", "--category", "NOPE"], "Unknown category 'NOPE'"),
+        (["hotspots", "--since", "2031-01-01"], "No problems match"),
+        (["hotspots", "--cells", "fishnet:0.5"], "cells over this extent"),
+        (["hotspots", "--cells", "grids", "--weights", "distance:5"], "without a neighbour"),
+        (["emerging", "--since", "2024-01-01", "--until", "2024-01-31"], "at least 3 months"),
+        (["density", "--bandwidth", "-1"], "must be more than 0"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    city_url: str, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / ("out.tif" if args[0] == "density" else "out.gpkg")
+    result = run(city_url, *args, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_messages_in_chinese(city_url: str, tmp_path: Path) -> None:
+    result = run(
+        city_url,
+        "hotspots",
+        "--weights",
+        "hexagon",
+        "--out",
+        str(tmp_path / "x.gpkg"),
+        lang="zh_CN",
+    )
+    assert result.exit_code == 2
+    assert "无法识别空间权重" in result.output
