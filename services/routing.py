@@ -122,7 +122,7 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
 class RoutingIndex:
     """Everything routing needs, read once from the store and kept in memory.
 
-    Build it with :meth:`from_store`; route with :func:`route_locations`.
+    Build it with :meth:`from_store` (or :meth:`from_frames`); route with :func:`route_locations`.
     Geometries are in ``crs``, the city's metric CRS.
     """
 
@@ -130,7 +130,6 @@ class RoutingIndex:
     snap_m: float
     points: _Features
     point_radius: np.ndarray
-    point_is_zone: np.ndarray
     lines: _Features
     line_layers: np.ndarray
     cells: _Features
@@ -149,7 +148,7 @@ class RoutingIndex:
         near: tuple[float, float] | None = None,
         conn: Any = None,
     ) -> RoutingIndex:
-        """Read the chain's layers.
+        """Read the chain's layers from the store.
 
         Parameters
         ----------
@@ -161,34 +160,62 @@ class RoutingIndex:
             A connection of an open transaction, to see its changes.
         """
         crs = metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
-        to_metric = Transformer.from_crs(STORAGE_CRS, crs, always_xy=True)
         bbox = None if near is None else _bbox_near(store, near, config.street_snap_m, conn)
-
-        def read(layer: str, columns: list[str], **kw: Any) -> gpd.GeoDataFrame:
-            frame = store.read(layer, columns=columns, conn=conn, **kw)
-            return frame.assign(
-                geometry=shapely.transform(
-                    frame.geometry.to_numpy(), to_metric.transform, interleaved=False
-                )
-            )
-
-        points = read("points", ["code", "name", "unit_code", "head_code", "radius_m"], bbox=bbox)
-        streets = read("streets", ["code", "name", "unit_code", "head_code"], bbox=bbox)
-        alleys = read("alleys", ["code", "name", "unit_code", "head_code"], bbox=bbox)
-        cells = read(
-            "grids", ["code", "name", "unit_code", "manager_code", "subdistrict_code"], bbox=bbox
+        line_fields = ["code", "name", "unit_code", "head_code"]
+        return cls.from_frames(
+            crs,
+            float(config.street_snap_m),
+            points=store.read("points", columns=[*line_fields, "radius_m"], bbox=bbox, conn=conn),
+            streets=store.read("streets", columns=line_fields, bbox=bbox, conn=conn),
+            alleys=store.read("alleys", columns=line_fields, bbox=bbox, conn=conn),
+            cells=store.read(
+                "grids",
+                columns=["code", "name", "unit_code", "manager_code", "subdistrict_code"],
+                bbox=bbox,
+                conn=conn,
+            ),
+            subdistricts=store.read(
+                "jurisdictions", columns=["code", "name"], where={"level": "subdistrict"}, conn=conn
+            ),
+            units=store.read(
+                "units",
+                columns=["code", "name", "kind", "jurisdiction_code", "contact", "phone"],
+                conn=conn,
+            ),
+            people=store.read("people", columns=["code", "name", "unit_code", "phone"], conn=conn),
         )
-        subs = read("jurisdictions", ["code", "name"], where={"level": "subdistrict"})
-        units = store.read(
-            "units",
-            columns=["code", "name", "kind", "jurisdiction_code", "contact", "phone"],
-            conn=conn,
+
+    @classmethod
+    def from_frames(
+        cls,
+        crs: CRS,
+        snap_m: float,
+        *,
+        points: gpd.GeoDataFrame,
+        streets: gpd.GeoDataFrame,
+        alleys: gpd.GeoDataFrame,
+        cells: gpd.GeoDataFrame,
+        subdistricts: gpd.GeoDataFrame,
+        units: pd.DataFrame,
+        people: pd.DataFrame,
+    ) -> RoutingIndex:
+        """Build the index from frames shaped as the store's layers (any CRS).
+
+        Parameters
+        ----------
+        crs
+            The city's metric CRS; every geometry is projected to it.
+        snap_m
+            How far (metres) a location may be from a street or alley.
+        points, streets, alleys, cells, subdistricts, units, people
+            The layers' features with the fields :meth:`from_store` reads.
+        """
+        points, streets, alleys, cells, subdistricts = (
+            frame.to_crs(crs) for frame in (points, streets, alleys, cells, subdistricts)
         )
-        people = store.read("people", columns=["code", "name", "unit_code", "phone"], conn=conn)
         sub_units = units[units["kind"] == "subdistrict"].dropna(subset=["jurisdiction_code"])
         sub_unit = sub_units.sort_values("code").drop_duplicates("jurisdiction_code")
         sub_unit = sub_unit.set_index("jurisdiction_code")["code"]
-
         point_geoms = points.geometry.to_numpy()
         is_point = shapely.get_type_id(point_geoms) == shapely.GeometryType.POINT
         radius = points["radius_m"].to_numpy(dtype=float, na_value=np.nan)
@@ -196,35 +223,31 @@ class RoutingIndex:
         lines = pd.concat(
             [streets.assign(layer="streets"), alleys.assign(layer="alleys")], ignore_index=True
         )
-        line_order = np.where(lines["layer"] == "streets", "0", "1").astype(object) + lines[
-            "code"
-        ].astype(str)
-        cell_sub = cells["subdistrict_code"].to_numpy(dtype=object)
+        street_first = np.where(lines["layer"] == "streets", "0", "1").astype(object)
         return cls(
             crs=crs,
-            snap_m=float(config.street_snap_m),
+            snap_m=snap_m,
             points=_Features.build(
                 points["code"], point_geoms, points["unit_code"], points["head_code"]
             ),
             point_radius=radius,
-            point_is_zone=~is_point,
             lines=_Features.build(
                 lines["code"],
                 lines.geometry.to_numpy(),
                 lines["unit_code"],
                 lines["head_code"],
-                line_order,
+                street_first + lines["code"].astype(str).to_numpy(dtype=object),
             ),
             line_layers=lines["layer"].to_numpy(dtype=object),
             cells=_Features.build(
                 cells["code"], cells.geometry.to_numpy(), cells["unit_code"], cells["manager_code"]
             ),
-            cell_subdistrict=cell_sub,
+            cell_subdistrict=_objects(cells["subdistrict_code"]),
             subdistricts=_Features.build(
-                subs["code"],
-                subs.geometry.to_numpy(),
-                subs["code"].map(sub_unit),
-                [None] * len(subs),
+                subdistricts["code"],
+                subdistricts.geometry.to_numpy(),
+                subdistricts["code"].map(sub_unit),
+                [None] * len(subdistricts),
             ),
             units=units.set_index("code"),
             people=people.set_index("code"),
@@ -233,7 +256,7 @@ class RoutingIndex:
                 "streets": streets.set_index("code")["name"],
                 "alleys": alleys.set_index("code")["name"],
                 "grids": cells.set_index("code")["name"],
-                "jurisdictions": subs.set_index("code")["name"],
+                "jurisdictions": subdistricts.set_index("code")["name"],
             },
         )
 
