@@ -31,6 +31,7 @@ from citygrid.errors import BadInput, NotFound
 from citygrid.gis import formats, qgis_style
 from citygrid.gis.crs import STORAGE_CRS, CrsSpec, from_storage, parse_crs, to_storage
 from citygrid.gis.validate import rows_text, validate_geometries
+from citygrid.i18n import _
 from citygrid.layers.registry import Field, Layer, get_layer, stored_layers
 from citygrid.layers.store import Store
 from citygrid.layers.where import parse_where
@@ -227,12 +228,20 @@ def import_file(
 
 def _importable(layer_name: str) -> Layer:
     layer = get_layer(layer_name)
-    if not layer.stored or not layer.editable:
+    known = ", ".join(lyr.name for lyr in stored_layers() if lyr.editable)
+    if not layer.stored:
         raise BadInput(
-            "Layer {layer} cannot be imported into: it is {why}. Import into one of: {known}.",
+            "Layer {layer} is computed by an analysis, so nothing can be imported into it. "
+            "Import into one of: {known}.",
             layer=layer.name,
-            why="computed" if not layer.stored else "kept by citygrid itself",
-            known=", ".join(lyr.name for lyr in stored_layers() if lyr.editable),
+            known=known,
+        )
+    if not layer.editable:
+        raise BadInput(
+            "Layer {layer} is kept by citygrid itself and cannot be imported into. Import "
+            "into one of: {known}.",
+            layer=layer.name,
+            known=known,
         )
     return layer
 
@@ -252,14 +261,18 @@ def _source_crs(source: formats.Source, crs: str | None, layer: Layer) -> CrsSpe
         return parse_crs(crs)
     if source.crs is not None:
         return parse_crs(source.crs)
-    if source.format.name in _CRS_REQUIRED:
-        hint = "a .prj file" if source.format.name == "shp" else "a CRS"
+    if source.format.name == "shp":
         raise BadInput(
-            "{path} has no CRS ({hint} is missing), so its coordinates cannot be placed. Give "
-            "it with --crs, e.g. --crs EPSG:4490 (CGCS2000), --crs EPSG:4326 (WGS 84) or "
-            "--crs EPSG:4547 (a Gauss-Krüger zone).",
+            "{path} has no .prj file, so its CRS is unknown and its coordinates cannot be "
+            "placed. Give the CRS with --crs, e.g. --crs EPSG:4490 (CGCS2000), --crs EPSG:4326 "
+            "(WGS 84) or --crs EPSG:4547 (a Gauss-Krüger zone).",
             path=str(source.path),
-            hint=hint,
+        )
+    if source.format.name in _CRS_REQUIRED:
+        raise BadInput(
+            "{path} does not say its CRS, so its coordinates cannot be placed. Give the CRS "
+            "with --crs, e.g. --crs EPSG:4490 (CGCS2000) or --crs EPSG:4326 (WGS 84).",
+            path=str(source.path),
         )
     return parse_crs("EPSG:4326")
 
@@ -403,20 +416,23 @@ def _typed_column(series: pd.Series, f: Field, rows: np.ndarray, path: str) -> p
             "{value!r}); fix them, or map another column with --map.",
             path=path,
             rows=rows_text(rows[bad]),
-            type=_TYPE_WORDS[f.type],
+            type=_type_words(f.type),
             field=f.name,
             value=str(series.iloc[first]),
         )
     return converted.where(present, None) if f.type in ("datetime", "date") else converted
 
 
-_TYPE_WORDS = {
-    "int": "whole numbers",
-    "float": "numbers",
-    "bool": "true/false",
-    "datetime": "dates or times",
-    "date": "dates",
-}
+def _type_words(field_type: str) -> str:
+    """How a type is named in messages, in the current language."""
+    words = {
+        "int": _("whole numbers"),
+        "float": _("numbers"),
+        "bool": _("true/false"),
+        "datetime": _("dates or times"),
+        "date": _("dates"),
+    }
+    return words[field_type]
 
 
 def _text_column(series: pd.Series, present: np.ndarray) -> pd.Series:

@@ -29,6 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from citygrid.errors import BadInput
+from citygrid.i18n import _
 from citygrid.layers.registry import Field, Layer
 
 _TOKEN = re.compile(
@@ -62,8 +63,7 @@ class _Tokens:
         while position < len(text):
             match = _TOKEN.match(text, position)
             if match is None or match.end() == position:
-                self.fail("cannot read {part!r}", part=text[position:].strip()[:30])
-                raise AssertionError  # fail() raises
+                raise self.error(_("cannot read {part!r}"), part=text[position:].strip()[:30])
             kind = match.lastgroup or "word"
             value = match.group(kind)
             if kind == "quoted":
@@ -72,8 +72,9 @@ class _Tokens:
             position = match.end()
         self.index = 0
 
-    def fail(self, problem: str, **params: Any) -> None:
-        raise BadInput(
+    def error(self, problem: str, **params: Any) -> BadInput:
+        """The error to raise: ``problem`` (already translated) filled with ``params``."""
+        return BadInput(
             "The filter {where!r} does not parse: {problem}. Write conditions like "
             "status=open, status in (open,reopened) or reported_at>=2025-01-01, joined with "
             "and / or.",
@@ -87,8 +88,7 @@ class _Tokens:
     def next(self, expected: str) -> tuple[str, str]:
         token = self.peek()
         if token is None:
-            self.fail("it ends where {expected} should follow", expected=expected)
-            raise AssertionError
+            raise self.error(_("it ends where {expected} should follow"), expected=expected)
         self.index += 1
         return token
 
@@ -121,13 +121,13 @@ def parse_where(text: str, layer: Layer, table: sa.Table) -> sa.ColumnElement[bo
     """
     tokens = _Tokens(text)
     if tokens.peek() is None:
-        tokens.fail("it is empty")
+        raise tokens.error(_("it is empty"))
     any_of: list[sa.ColumnElement[bool]] = []
     all_of: list[sa.ColumnElement[bool]] = [_clause(tokens, layer, table)]
     while tokens.peek() is not None:
         joiner = tokens.keyword("and", "or")
         if joiner is None:
-            tokens.fail("expected and / or before {token!r}", token=tokens.next("and")[1])
+            raise tokens.error(_("expected and / or before {token!r}"), token=tokens.next("and")[1])
         if joiner == "or":
             any_of.append(sa.and_(*all_of))
             all_of = []
@@ -137,45 +137,47 @@ def parse_where(text: str, layer: Layer, table: sa.Table) -> sa.ColumnElement[bo
 
 
 def _clause(tokens: _Tokens, layer: Layer, table: sa.Table) -> sa.ColumnElement[bool]:
-    kind, name = tokens.next("a field name")
+    kind, name = tokens.next(_("a field name"))
     if kind not in ("word", "quoted"):
-        tokens.fail("expected a field name, not {token!r}", token=name)
+        raise tokens.error(_("expected a field name, not {token!r}"), token=name)
     field = layer.field(name)
     column = table.c[field.name]
     if tokens.keyword("is"):
         negate = tokens.keyword("not") is not None
         if tokens.keyword("null") is None:
-            tokens.fail("expected null after is")
+            raise tokens.error(_("expected null after is"))
         return column.is_not(None) if negate else column.is_(None)
     negate = tokens.keyword("not") is not None
     if tokens.keyword("in"):
         values = _value_list(tokens, field)
         return column.not_in(values) if negate else column.in_(values)
     if negate:
-        tokens.fail("expected in after not")
-    kind, op = tokens.next("an operator")
+        raise tokens.error(_("expected in after not"))
+    kind, op = tokens.next(_("an operator"))
     if kind != "op":
-        tokens.fail("expected an operator (=, !=, <, <=, >, >=, in) after {field}", field=name)
-    kind, raw = tokens.next("a value")
+        raise tokens.error(
+            _("expected an operator (=, !=, <, <=, >, >=, in) after {field}"), field=name
+        )
+    kind, raw = tokens.next(_("a value"))
     if kind not in ("word", "quoted"):
-        tokens.fail("expected a value after {op}", op=op)
+        raise tokens.error(_("expected a value after {op}"), op=op)
     return _COMPARE[op](column, typed_value(field, raw))
 
 
 def _value_list(tokens: _Tokens, field: Field) -> list[Any]:
     if tokens.next("(") != ("punct", "("):
-        tokens.fail("expected ( after in")
+        raise tokens.error(_("expected ( after in"))
     values = []
     while True:
-        kind, raw = tokens.next("a value")
+        kind, raw = tokens.next(_("a value"))
         if kind not in ("word", "quoted"):
-            tokens.fail("expected a value in the list, not {token!r}", token=raw)
+            raise tokens.error(_("expected a value in the list, not {token!r}"), token=raw)
         values.append(typed_value(field, raw))
         kind, punct = tokens.next(")")
         if punct == ")":
             return values
         if punct != ",":
-            tokens.fail("expected , or ) in the list, not {token!r}", token=punct)
+            raise tokens.error(_("expected , or ) in the list, not {token!r}"), token=punct)
 
 
 def typed_value(field: Field, raw: str) -> Any:

@@ -428,7 +428,7 @@ BAD_FILES = {
         _shapefile_without_prj,
         {},
         BadInput,
-        r"noprj\.shp has no CRS .*--crs",
+        r"noprj\.shp has no \.prj file.*--crs",
     ),
     "unknown crs": (_shapefile_without_prj, {"crs": "EPSG:123456"}, BadInput, "Unknown CRS"),
     "unknown map field": (
