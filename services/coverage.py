@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from citygrid.errors import BadInput
 from citygrid.gis import coverage as geo
 from citygrid.gis.geometry import promote_to_multi
 from citygrid.gis.metric import metric_crs as choose_metric_crs
+from citygrid.i18n import translate
 from citygrid.layers.gap_layers import FINDING_LAYERS, GAP_SUMMARY
 from citygrid.layers.registry import Layer, get_layer
 from citygrid.layers.store import STORAGE_CRS, Store
@@ -101,10 +102,12 @@ class CoverageOptions:
     outside_tolerance_m: float = 1.0
 
     @classmethod
-    def parse(cls, **raw: Any) -> CoverageOptions:
+    def parse(cls, names: Mapping[str, str] | None = None, **raw: Any) -> CoverageOptions:
         """Build options from user input (strings or numbers), refusing bad values.
 
         Keys are the attribute names; ``None`` values keep the defaults.
+        ``names`` maps attribute names to what the user typed (``--min-area``)
+        for the error messages.
 
         Raises
         ------
@@ -120,14 +123,15 @@ class CoverageOptions:
         for name, value in raw.items():
             if value is None:
                 continue
+            shown = (names or {}).get(name, name)
             if name == "as_of":
-                values[name] = parse_day(value, option="as_of")
+                values[name] = parse_day(value, option=shown)
             elif name in ("stale_days", "cluster_k"):
-                values[name] = _number(name, value, whole=True, least=1)
-            elif name in ("cluster_r_m",):
-                values[name] = _number(name, value, positive=True)
+                values[name] = _number(shown, value, _UNITS[name], whole=True, least=1)
+            elif name == "cluster_r_m":
+                values[name] = _number(shown, value, _UNITS[name], positive=True)
             else:
-                values[name] = _number(name, value)
+                values[name] = _number(shown, value, _UNITS[name])
         return cls(**values)
 
 
@@ -148,28 +152,42 @@ def parse_day(value: Any, *, option: str) -> date:
 
 
 def _number(
-    name: str, value: Any, *, whole: bool = False, positive: bool = False, least: int = 0
+    shown: str,
+    value: Any,
+    unit: str,
+    *,
+    whole: bool = False,
+    positive: bool = False,
+    least: int = 0,
 ) -> float | int:
+    """``value`` as a finite number (whole if ``whole``), at least ``least`` (above 0 if
+    ``positive``), else :class:`BadInput` naming the option as ``shown``."""
     text = str(value).strip()
     try:
         number = float(text)
     except ValueError:
         number = math.nan
     if not math.isfinite(number) or (whole and not number.is_integer()):
+        message = (
+            "{option} must be a whole number of {unit}, not {value!r}."
+            if whole
+            else "{option} must be a number of {unit}, not {value!r}."
+        )
+        raise BadInput(message, option=shown, unit=translate(unit), value=text)
+    if positive and number <= 0:
         raise BadInput(
-            "{option} must be a {kind}, not {value!r}.",
-            option=name,
-            kind="whole number" if whole else "number",
+            "{option} must be more than 0 {unit}, not {value}.",
+            option=shown,
+            unit=translate(unit),
             value=text,
         )
-    if number < least or (positive and number <= 0):
+    if number < least:
         raise BadInput(
-            "{option} must be at least {least}{positive}, not {value}; give a value in {unit}.",
-            option=name,
+            "{option} must be at least {least} {unit}, not {value}.",
+            option=shown,
             least=least,
-            positive=" and above 0" if positive else "",
+            unit=translate(unit),
             value=text,
-            unit=_UNITS.get(name, "units"),
         )
     return int(number) if whole else number
 
@@ -183,6 +201,7 @@ _UNITS = {
     "far_m": "metres",
     "outside_tolerance_m": "metres",
 }
+"""The unit of each numeric option (an English message id, translated when shown)."""
 
 
 @dataclass
@@ -218,11 +237,10 @@ class CoverageReport:
     metric_crs: CRS
     as_of: date
     options: CoverageOptions
-    extra_layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """Every layer to write: the findings, the summary, then any extra (proposals)."""
-        return {**self.findings, GAP_SUMMARY.name: self.summary, **self.extra_layers}
+        """Every layer to write: the findings, then the summary."""
+        return {**self.findings, GAP_SUMMARY.name: self.summary}
 
     def totals(self) -> dict[str, float]:
         """The summary's figures added up over the whole city."""
@@ -426,13 +444,17 @@ def _finding(
             frame.geometry.to_numpy() if located_by is None else located_by
         ),
     }
-    return _declared(get_layer(layer_name), frame, columns)
+    return shaped_as(get_layer(layer_name), frame, columns)
 
 
-def _declared(
+def shaped_as(
     layer: Layer, frame: gpd.GeoDataFrame, extra: Mapping[str, Any] | None = None
 ) -> gpd.GeoDataFrame:
-    """A GeoDataFrame with exactly the declared fields of ``layer`` (typed) and its geometry."""
+    """A GeoDataFrame with exactly the declared fields of ``layer`` (typed) and its geometry.
+
+    Columns come from ``frame`` and ``extra`` (which wins); declared fields
+    found in neither are empty. Multi layers get multi geometries.
+    """
     data = {**{c: frame[c] for c in frame.columns if c != frame.geometry.name}, **(extra or {})}
     columns: dict[str, Any] = {}
     for f in layer.fields:
@@ -643,7 +665,7 @@ def _summary(
         rows = pd.concat([rows, pd.DataFrame([{**extra, **nowhere.to_dict()}])], ignore_index=True)
         geoms = np.append(geoms, None)
     summary = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS))
-    return _declared(GAP_SUMMARY, summary)
+    return shaped_as(GAP_SUMMARY, summary)
 
 
 _NOWHERE = "\0nowhere"
@@ -676,6 +698,20 @@ def write_report(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Pa
         The file written. It is written next to ``path`` first and moved
         into place, so a failed write leaves any earlier file whole.
     """
+    target = check_report_path(path)
+    partial = target.with_name(f".{target.stem}.partial.gpkg")
+    partial.unlink(missing_ok=True)
+    try:
+        for name, frame in layers.items():
+            _write_gpkg_layer(frame, partial, name)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def check_report_path(path: str | Path) -> Path:
+    """Return ``path`` if a report can be written there, else raise :class:`BadInput`."""
     target = Path(path)
     if target.suffix.lower() != ".gpkg":
         raise BadInput(
@@ -687,14 +723,6 @@ def write_report(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Pa
             "The folder {folder} does not exist; create it or write somewhere else.",
             folder=str(target.parent),
         )
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    try:
-        for name, frame in layers.items():
-            _write_gpkg_layer(frame, partial, name)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
     return target
 
 
@@ -712,6 +740,8 @@ __all__ = [
     "CoverageOptions",
     "CoverageReport",
     "analyse_coverage",
+    "check_report_path",
     "parse_day",
+    "shaped_as",
     "write_report",
 ]

@@ -1,3 +1,177 @@
-"""citygrid gaps commands (being built)."""
+"""``citygrid analyse gaps`` and ``citygrid apply-proposal``: where nobody is responsible."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from citygrid.cli.context import CliContext
+from citygrid.i18n import _
+from citygrid.layers.gap_layers import GAP_PROPOSALS, GAP_SUMMARY
+from citygrid.services.coverage import (
+    CoverageOptions,
+    CoverageReport,
+    analyse_coverage,
+    check_report_path,
+    write_report,
+)
+from citygrid.services.proposals import apply_proposal, propose_fixes
+
+pass_context = click.make_pass_decorator(CliContext)
+
+_OPTION_NAMES = {
+    "min_area_m2": "--min-area",
+    "min_width_m": "--min-width",
+    "stale_days": "--stale-days",
+    "as_of": "--as-of",
+    "cluster_k": "--cluster-k",
+    "cluster_r_m": "--cluster-r",
+    "far_m": "--far-m",
+}
+
+_COUNT_COLUMNS = (
+    "gaps",
+    "slivers",
+    "overlaps",
+    "outside",
+    "invalid_edges",
+    "unassigned",
+    "stale",
+    "blind_spots",
+)
+
+
+@click.command("gaps")
+@click.option(
+    "--min-area", metavar="M2", help="Uncovered pieces smaller than this (m²) are slivers [10]."
+)
+@click.option(
+    "--min-width",
+    metavar="M",
+    help="Uncovered pieces narrower than this (m) are slivers, and gaps this narrow make "
+    "edges invalid [1].",
+)
+@click.option(
+    "--stale-days", metavar="N", help="Points and alleys not inspected in N days are reported [30]."
+)
+@click.option("--as-of", metavar="DATE", help="Day to look back from, YYYY-MM-DD [today].")
+@click.option("--cluster-k", metavar="K", help="Problems a cluster needs within --cluster-r [5].")
+@click.option("--cluster-r", metavar="M", help="Cluster radius in metres [50].")
+@click.option(
+    "--far-m", metavar="M", help="A cluster this far (m) from every point is a blind spot [100]."
+)
+@click.option(
+    "--out",
+    metavar="PATH.gpkg",
+    default="gaps.gpkg",
+    show_default=True,
+    help="GeoPackage to write, one layer per finding.",
+)
+@click.option("--propose", is_flag=True, help="Add a gap_proposals layer of fixes to review.")
+@pass_context
+def gaps(
+    ctx: CliContext,
+    min_area: str | None,
+    min_width: str | None,
+    stale_days: str | None,
+    as_of: str | None,
+    cluster_k: str | None,
+    cluster_r: str | None,
+    far_m: str | None,
+    out: str,
+    propose: bool,
+) -> None:
+    """Find every place where nobody is responsible, and write it to a GeoPackage."""
+    options = CoverageOptions.parse(
+        _OPTION_NAMES,
+        min_area_m2=min_area,
+        min_width_m=min_width,
+        stale_days=stale_days,
+        as_of=as_of,
+        cluster_k=cluster_k,
+        cluster_r_m=cluster_r,
+        far_m=far_m,
+    )
+    path = check_report_path(out)
+    store = ctx.store()
+    report = analyse_coverage(store, ctx.config, options)
+    layers = report.layers()
+    if propose:
+        layers[GAP_PROPOSALS.name] = propose_fixes(
+            store, ctx.config, report, actor=ctx.config.actor
+        )
+    written = write_report(layers, path)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(_summary_table(report))
+    click.echo(
+        _("Wrote {count} layers to {path} (as of {as_of}).").format(
+            count=len(layers), path=written, as_of=report.as_of.isoformat()
+        )
+    )
+    if propose:
+        click.echo(
+            _(
+                "{count} fixes proposed in layer gap_proposals; review them (delete the rows "
+                "you reject), then run `citygrid apply-proposal {path}`."
+            ).format(count=len(layers[GAP_PROPOSALS.name]), path=written)
+        )
+
+
+def _summary_table(report: CoverageReport) -> Table:
+    """One row per sub-district and a total row, headed with the summary layer's labels."""
+    fields = {f.name: f for f in GAP_SUMMARY.fields}
+    table = Table(
+        fields["name"].label(),
+        _("Area (km²)"),
+        fields["covered_share"].label(),
+        *(fields[c].label() for c in _COUNT_COLUMNS),
+        title=GAP_SUMMARY.title(),
+    )
+    for row in report.summary.itertuples():
+        name = row.name if isinstance(row.name, str) else _("outside every sub-district")
+        table.add_row(name, *_figures(row._asdict()))
+    table.add_row(_("Total"), *_figures(report.totals()), style="bold")
+    return table
+
+
+def _figures(row: dict) -> list[str]:
+    area = float(row["area_m2"]) / 1e6
+    share = row["covered_share"]
+    cells = [f"{area:,.3f}", "-" if pd.isna(share) or area == 0 else f"{share:.2%}"]
+    return cells + [f"{int(row[c]):,}" for c in _COUNT_COLUMNS]
+
+
+@click.command("apply-proposal")
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--dry-run", is_flag=True, help="Check the proposal and show the changes; write nothing."
+)
+@pass_context
+def apply_proposal_command(ctx: CliContext, file: str, dry_run: bool) -> None:
+    """Apply a reviewed proposal (gap_proposals layer) in one transaction, audited."""
+    log = apply_proposal(
+        ctx.store(), Path(file), actor=ctx.config.actor, dry_run=dry_run, config=ctx.config
+    )
+    if log.empty:
+        click.echo(_("Nothing to apply: the proposal changes nothing."))
+        return
+    table = Table(_("Layer"), _("Code"), _("Changed"), _("New version"))
+    for row in log.itertuples():
+        table.add_row(row.layer, str(row.code), ", ".join(row.after), str(row.version))
+    Console().print(table)
+    message = (
+        _("Dry run: {count} features would change; nothing was written.")
+        if dry_run
+        else _("Applied: {count} features changed, each recorded in the audit log.")
+    )
+    click.echo(message.format(count=len(log)))
+
+
+ANALYSE_COMMANDS = [gaps]
+COMMANDS = [apply_proposal_command]

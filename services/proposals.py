@@ -1,0 +1,452 @@
+"""Proposed fixes for coverage gaps, and applying a reviewed proposal.
+
+:func:`propose_fixes` turns a :class:`~citygrid.services.coverage.CoverageReport`
+into the ``gap_proposals`` layer, one row per fix:
+
+- ``add_area``: each gap or sliver goes to the neighbouring cell sharing
+  the longest stretch of its boundary (rule ``longest_shared_edge``);
+  a piece no cell touches gets no proposal (it needs a new cell);
+- ``remove_area``: each overlap is cut from the cell with the larger code,
+  so the cell with the smaller code keeps it (rule ``smaller_code_keeps``:
+  predictable, and the same answer whichever order the cells were drawn
+  in); each part of a cell outside the jurisdiction is cut from it (rule
+  ``outside_jurisdiction``);
+- ``set_field``: each feature with no unit (or an unknown one) gets the
+  unit auto-assign would give it
+  (:func:`citygrid.services.responsibility.auto_assign`, its rule named),
+  with the heads auto-assign would clear.
+
+Every row records the ``version`` of the feature it changes. Planners
+review the file (delete rows they reject) and :func:`apply_proposal`
+applies the rest in one transaction, audited, refusing the whole file if
+any feature changed since the proposal was made. Areas are exact: pieces
+are computed on the stored EPSG:4326 vertices, so a cell given a gap
+shares its new edges exactly with its neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+import sqlalchemy as sa
+
+from citygrid.config import Config
+from citygrid.errors import BadInput, Conflict, NotFound
+from citygrid.gis import coverage as geo
+from citygrid.layers.gap_layers import FEATURE_LAYERS, GAP_PROPOSALS, PROPOSAL_ACTIONS
+from citygrid.layers.registry import get_layer
+from citygrid.layers.store import STORAGE_CRS, Store
+from citygrid.services.coverage import CoverageReport, shaped_as
+from citygrid.services.reroute import follow_assignments
+from citygrid.services.responsibility import auto_assign
+
+AREA_ACTIONS = ("add_area", "remove_area")
+_REQUIRED = ("action", "layer", "feature_code", "version")
+_FIXED_BY_AUTO_ASSIGN = ("no_unit", "unknown_unit")
+
+
+def propose_fixes(
+    store: Store, config: Config, report: CoverageReport, *, actor: str = "propose"
+) -> gpd.GeoDataFrame:
+    """The fixes for a coverage report, as the ``gap_proposals`` layer.
+
+    Parameters
+    ----------
+    store, config
+        The city the report was made from (auto-assign reads it).
+    report
+        What :func:`~citygrid.services.coverage.analyse_coverage` found.
+    actor
+        Named to auto-assign, which runs as a dry run (nothing is written).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per fix in EPSG:4326: area pieces for ``add_area`` and
+        ``remove_area``, the feature's geometry for ``set_field``.
+    """
+    parts = [
+        _gap_fixes(report),
+        _cut_fixes(report, "gap_overlaps", "code_b", "smaller_code_keeps"),
+        _cut_fixes(report, "gap_outside", "feature_code", "outside_jurisdiction"),
+        _unit_fixes(store, config, report, actor),
+    ]
+    fixes = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    fixes = gpd.GeoDataFrame(fixes, geometry="geometry", crs=STORAGE_CRS) if len(fixes) else None
+    if fixes is None:
+        return shaped_as(GAP_PROPOSALS, gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS))
+    width = max(4, len(str(len(fixes))))
+    ids = [f"FIX-{i + 1:0{width}d}" for i in range(len(fixes))]
+    return shaped_as(GAP_PROPOSALS, fixes, {"id": ids})
+
+
+def _gap_fixes(report: CoverageReport) -> pd.DataFrame:
+    """Each gap and sliver added to the neighbour sharing its longest edge."""
+    pieces = pd.concat(
+        [report.findings["gap_uncovered"], report.findings["gap_slivers"]], ignore_index=True
+    )
+    cells = report.cells
+    chosen, _ = geo.longest_shared_edge(
+        pieces.geometry.to_numpy(), cells, metric_crs=report.metric_crs
+    )
+    found = chosen >= 0
+    target = cells.iloc[chosen[found]]
+    return pd.DataFrame(
+        {
+            "action": "add_area",
+            "layer": "grids",
+            "feature_code": target["code"].to_numpy(),
+            "version": target["version"].to_numpy(),
+            "area_m2": pieces.loc[found, "area_m2"].to_numpy(),
+            "rule": "longest_shared_edge",
+            "finding_id": pieces.loc[found, "id"].to_numpy(),
+            "geometry": pieces.geometry.to_numpy()[found],
+        }
+    )
+
+
+def _cut_fixes(report: CoverageReport, finding: str, code_column: str, rule: str) -> pd.DataFrame:
+    """Each piece of a finding cut from the cell named in ``code_column``."""
+    rows = report.findings[finding]
+    version = report.cells.set_index("code")["version"]
+    return pd.DataFrame(
+        {
+            "action": "remove_area",
+            "layer": "grids",
+            "feature_code": rows[code_column].to_numpy(),
+            "version": rows[code_column].map(version).to_numpy(),
+            "area_m2": rows["area_m2"].to_numpy(),
+            "rule": rule,
+            "finding_id": rows["id"].to_numpy(),
+            "geometry": rows.geometry.to_numpy(),
+        }
+    )
+
+
+def _unit_fixes(store: Store, config: Config, report: CoverageReport, actor: str) -> pd.DataFrame:
+    """What auto-assign would set on the features found with no (known) unit."""
+    unassigned = report.findings["gap_unassigned"]
+    flagged = unassigned[unassigned["reason"].isin(_FIXED_BY_AUTO_ASSIGN)]
+    flagged = flagged.drop_duplicates(["layer", "feature_code"]).rename(
+        columns={"feature_code": "code", "id": "finding_id"}
+    )
+    if flagged.empty:
+        return pd.DataFrame()
+    changes = auto_assign(store, config, dry_run=True, actor=actor)
+    merged = changes.merge(
+        flagged[["layer", "code", "finding_id", "version", "geometry"]], on=["layer", "code"]
+    )
+    return pd.DataFrame(
+        {
+            "action": "set_field",
+            "layer": merged["layer"].to_numpy(),
+            "feature_code": merged["code"].to_numpy(),
+            "field": merged["field"].to_numpy(),
+            "before": _text(merged["before"]),
+            "after": _text(merged["after"]),
+            "version": merged["version"].to_numpy(),
+            "rule": merged["rule"].to_numpy(),
+            "finding_id": merged["finding_id"].to_numpy(),
+            "geometry": merged["geometry"].to_numpy(),
+        }
+    )
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    return values.astype(object).where(values.notna(), None).to_numpy()
+
+
+# -- applying ---------------------------------------------------------------------
+
+
+def read_proposal(source: str | Path | pd.DataFrame) -> gpd.GeoDataFrame:
+    """Load and check a proposal: a frame, or a file holding a ``gap_proposals`` layer.
+
+    Raises
+    ------
+    NotFound
+        The file does not exist.
+    BadInput
+        It is not a proposal: unreadable, no ``gap_proposals`` layer (in a
+        file of several layers), missing columns, unknown actions, layers
+        or fields, or versions that are not whole numbers.
+    """
+    if isinstance(source, pd.DataFrame):
+        frame, name = source.copy(), "<frame>"
+    else:
+        frame, name = _read_file(Path(source)), str(source)
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise BadInput(
+            "{source} is not a proposal: it has no column {columns}. Use the gap_proposals "
+            "layer that `citygrid analyse gaps --propose` writes.",
+            source=name,
+            columns=", ".join(missing),
+        )
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame = gpd.GeoDataFrame(frame, geometry=[None] * len(frame), crs=STORAGE_CRS)
+    elif frame.crs is not None and frame.crs != STORAGE_CRS:
+        frame = frame.to_crs(STORAGE_CRS)
+    for column in ("field", "after"):
+        if column not in frame.columns:
+            frame[column] = None
+    _check_rows(frame, name)
+    frame["version"] = frame["version"].astype("int64")
+    return frame.reset_index(drop=True)
+
+
+def _read_file(path: Path) -> gpd.GeoDataFrame:
+    if not path.is_file():
+        raise NotFound(
+            "The proposal file {path} does not exist; write one with `citygrid analyse gaps "
+            "--propose --out FILE.gpkg`.",
+            path=str(path),
+        )
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+        wanted = GAP_PROPOSALS.name if GAP_PROPOSALS.name in layers else None
+        if wanted is None and len(layers) != 1:
+            raise BadInput(
+                "{path} is not a proposal: it has no gap_proposals layer (it has: {layers}).",
+                path=str(path),
+                layers=", ".join(layers) or "-",
+            )
+        return pyogrio.read_dataframe(path, layer=wanted or layers[0])
+    except pyogrio.errors.DataSourceError as exc:
+        raise BadInput(
+            "{path} is not a proposal: GDAL cannot read it ({reason}). Use the GeoPackage "
+            "that `citygrid analyse gaps --propose` writes.",
+            path=str(path),
+            reason=str(exc).splitlines()[0],
+        ) from None
+
+
+def _check_rows(frame: gpd.GeoDataFrame, name: str) -> None:
+    """Refuse rows a proposal cannot hold, naming the first bad row (from 1)."""
+    actions = {c.value for c in PROPOSAL_ACTIONS}
+    layers = {c.value for c in FEATURE_LAYERS}
+    versions = pd.to_numeric(frame["version"], errors="coerce")
+    area = frame["action"].isin(AREA_ACTIONS).to_numpy()
+    no_piece = area & (shapely.is_missing(frame.geometry.to_numpy()) | frame.geometry.is_empty)
+    field_ok = [
+        layer in layers and isinstance(f, str) and f in get_layer(layer).field_names and f != "code"
+        for layer, f in zip(frame["layer"], frame["field"], strict=True)
+    ]
+    problems = {
+        "action": ~frame["action"].isin(actions).to_numpy(),
+        "layer": ~frame["layer"].isin(layers).to_numpy() | (area & (frame["layer"] != "grids")),
+        "version": (versions.isna() | (versions % 1 != 0)).to_numpy(),
+        "geometry": no_piece,
+        "field": (frame["action"] == "set_field").to_numpy() & ~np.array(field_ok, dtype=bool),
+        "feature_code": frame["feature_code"].isna().to_numpy(),
+    }
+    for column, bad in problems.items():
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise BadInput(
+                "{source} is not a valid proposal: row {row} has {column} {value!r}. Fix or "
+                "delete that row, or make the proposal again.",
+                source=name,
+                row=row + 1,
+                column=column,
+                value=str(frame[column].iloc[row]) if column != "geometry" else "",
+            )
+
+
+def apply_proposal(
+    store: Store,
+    source: str | Path | pd.DataFrame,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    config: Config | None = None,
+) -> pd.DataFrame:
+    """Apply a reviewed proposal in one transaction, audited; all of it or nothing.
+
+    Parameters
+    ----------
+    store
+        The city the proposal was made for.
+    source
+        The proposal: a GeoPackage (its ``gap_proposals`` layer) or a frame
+        shaped like that layer.
+    actor
+        Who applies it, for the audit log.
+    dry_run
+        Check everything and return the changes, then roll back.
+    config
+        Passed on to reroute the open problems of features whose unit or
+        cell changed (default settings when ``None``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer``, ``code``, ``version`` (new), ``before`` and ``after``
+        (dicts of the changed fields) per changed feature.
+
+    Raises
+    ------
+    NotFound
+        The proposal names features that do not exist.
+    Conflict
+        Features changed since the proposal was made (their versions
+        differ), or it would leave a cell with no area. Nothing is applied.
+    BadInput
+        The source is not a proposal, or it contradicts itself.
+    """
+    proposal = read_proposal(source)
+    columns = ["layer", "code", "version", "before", "after"]
+    if proposal.empty:
+        return pd.DataFrame(columns=columns)
+    _check_consistent(proposal)
+    with store.engine.connect() as conn, conn.begin() as transaction:
+        logs = _apply(store, proposal, actor, config, conn)
+        if dry_run:
+            transaction.rollback()
+    if not logs:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(logs, ignore_index=True)[columns]
+
+
+def _check_consistent(proposal: gpd.GeoDataFrame) -> None:
+    """Refuse a proposal giving one feature two versions or one field two values."""
+    versions = proposal.groupby(["layer", "feature_code"])["version"].nunique()
+    if (versions > 1).any():
+        layer, code = versions[versions > 1].index[0]
+        raise BadInput(
+            "The proposal gives {layer} {code} two different versions; make the proposal again.",
+            layer=layer,
+            code=code,
+        )
+    fields = proposal[proposal["action"] == "set_field"]
+    values = fields.groupby(["layer", "feature_code", "field"])["after"].nunique(dropna=False)
+    if (values > 1).any():
+        layer, code, field_name = values[values > 1].index[0]
+        raise BadInput(
+            "The proposal sets {field} of {layer} {code} to two different values; keep one "
+            "of those rows.",
+            layer=layer,
+            code=code,
+            field=field_name,
+        )
+
+
+def _apply(
+    store: Store,
+    proposal: gpd.GeoDataFrame,
+    actor: str,
+    config: Config | None,
+    conn: sa.Connection,
+) -> list[pd.DataFrame]:
+    current = {
+        str(layer): store.read(
+            str(layer), where={"code": list(rows["feature_code"].unique())}, conn=conn
+        )
+        for layer, rows in proposal.groupby("layer")
+    }
+    _check_current(proposal, current)
+    logs, changed = [], {}
+    for layer_name, rows in proposal.groupby("layer"):
+        name = str(layer_name)
+        changes = _changes(name, rows, current[name])
+        log = store.update(
+            name,
+            changes,
+            actor=actor,
+            action="apply_proposal",
+            reason="coverage proposal",
+            conn=conn,
+        )
+        logs.append(log.assign(layer=name))
+        changed[name] = list(log["code"])
+    follow_assignments(
+        store, changed, config=config, actor=actor, reason="apply_proposal", conn=conn
+    )
+    return logs
+
+
+def _check_current(proposal: gpd.GeoDataFrame, current: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Refuse unknown features and features changed since the proposal was made."""
+    unknown, stale = [], []
+    for layer_name, rows in proposal.groupby("layer"):
+        stored = current[str(layer_name)].set_index("code")["version"]
+        wanted = rows.drop_duplicates("feature_code").set_index("feature_code")["version"]
+        known = wanted.index.isin(stored.index)
+        unknown += [f"{layer_name} {code}" for code in wanted.index[~known]]
+        now = stored.reindex(wanted.index[known])
+        differs = now.to_numpy() != wanted[known].to_numpy()
+        stale += [
+            f"{layer_name} {code} (v{int(was)} -> v{int(is_)})"
+            for code, was, is_ in zip(
+                now.index[differs], wanted[known][differs], now[differs], strict=True
+            )
+        ]
+    if unknown:
+        raise NotFound(
+            "The proposal names features that do not exist: {features}. It was made for "
+            "another database, or they were deleted since; nothing was applied. Make the "
+            "proposal again.",
+            features=", ".join(unknown[:20]),
+        )
+    if stale:
+        raise Conflict(
+            "The proposal is stale: {features} changed since it was made; nothing was "
+            "applied. Run `citygrid analyse gaps --propose` again and review the new proposal.",
+            features=", ".join(stale[:20]),
+        )
+
+
+def _changes(layer_name: str, rows: gpd.GeoDataFrame, current: gpd.GeoDataFrame) -> Any:
+    """The change frame for :meth:`Store.update`: code, version, set fields, new geometry."""
+    codes = rows["feature_code"].unique()
+    stored = current.set_index("code").loc[codes]
+    changes = pd.DataFrame({"code": codes, "version": stored["version"].to_numpy()})
+    fields = rows[rows["action"] == "set_field"]
+    for field_name, values in fields.groupby("field"):
+        after = values.drop_duplicates("feature_code").set_index("feature_code")["after"]
+        column = stored[str(field_name)].astype(object)
+        column.loc[after.index] = after.where(after.notna(), None).to_numpy(dtype=object)
+        changes[str(field_name)] = column.to_numpy()
+        if field_name == "unit_code":
+            assigned_by = stored["assigned_by"].astype(object)
+            assigned_by.loc[after.index] = "auto"
+            changes["assigned_by"] = assigned_by.to_numpy()
+    areas = rows[rows["action"].isin(AREA_ACTIONS)]
+    if areas.empty:
+        return changes
+    geometry = _reshaped(stored, areas)
+    return gpd.GeoDataFrame(changes, geometry=geometry, crs=STORAGE_CRS)
+
+
+def _reshaped(stored: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """Each cell's geometry with its added pieces unioned and its cut pieces removed."""
+    position = pd.Series(np.arange(len(stored)), index=stored.index)
+    geoms = stored.geometry.to_numpy().copy()
+    for action, operation in (("add_area", shapely.union), ("remove_area", shapely.difference)):
+        part = areas[areas["action"] == action]
+        if part.empty:
+            continue
+        index = position[part["feature_code"]].to_numpy()
+        order = np.argsort(index, kind="stable")
+        pieces = np.full(len(geoms), None, dtype=object)
+        shapely.geometrycollections(
+            part.geometry.to_numpy()[order], indices=index[order], out=pieces
+        )
+        touched = ~shapely.is_missing(pieces)
+        geoms[touched] = operation(geoms[touched], pieces[touched])
+    reshaped = geo.polygonal(geoms)
+    emptied = shapely.is_missing(reshaped)
+    if emptied.any():
+        raise Conflict(
+            "The proposal would leave grid cell {code} with no area; delete the rows that cut "
+            "it away, or delete the cell itself.",
+            code=str(stored.index[np.flatnonzero(emptied)[0]]),
+        )
+    return reshaped
