@@ -63,12 +63,11 @@ def serve_command(ctx: CliContext, host: str, port: int, debug: bool) -> None:
         )
     )
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo(_("Stopped."))
+        server.serve_forever()  # werkzeug returns from here on Ctrl+C
     finally:
         server.server_close()
         listener.close()
+    click.echo(_("Stopped."))
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -1,0 +1,117 @@
+"""The map page in Debian's Chromium (Playwright) against a real server.
+
+Checks that no request leaves 127.0.0.1, that the layers draw from the API,
+that the layer control switches layers on and off, and that the page
+switches to English. Screenshots go to the test's ``tmp_path``
+(``map-zh.png``, ``map-en.png``) to look at when something fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"no Chromium at {CHROMIUM}"),
+]
+
+
+def _paths(page, layer: str) -> int:
+    """Number of SVG paths Leaflet drew in the layer's pane."""
+    return page.locator(f".leaflet-citygrid-{layer}-pane path").count()
+
+
+def _wait_for_paths(page, layer: str) -> None:
+    page.wait_for_function(
+        "layer => document.querySelectorAll(`.leaflet-citygrid-${layer}-pane path`).length > 0",
+        arg=layer,
+        timeout=20000,
+    )
+
+
+@pytest.fixture
+def browser_page(live_server: str) -> Iterator[tuple[object, list[str]]]:
+    """A Playwright page (zh-CN browser locale) and the list of every URL it requests."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            requested: list[str] = []
+            page.on("request", lambda request: requested.append(request.url))
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page, requested
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
+def test_map_page_in_the_browser(
+    browser_page: tuple[object, list[str]], live_server: str, tmp_path: Path
+) -> None:
+    page, requested = browser_page
+    page.goto(f"{live_server}/", wait_until="networkidle")
+
+    for layer in ("jurisdictions", "grids", "streets", "alleys", "points"):
+        _wait_for_paths(page, layer)
+    assert _paths(page, "grids") == 6
+    assert _paths(page, "points") == 6
+    assert _paths(page, "problems") == 0  # off until ticked
+    control = page.locator(".leaflet-control-layers")
+    assert "网格" in control.inner_text()
+    assert "图例" in page.locator(".citygrid-legend").inner_text()
+    page.screenshot(path=str(tmp_path / "map-zh.png"))
+
+    # Popups show the registry's popup fields with zh labels and choice labels.
+    page.locator(".leaflet-citygrid-points-pane path").first.click(force=True)
+    popup = page.locator(".citygrid-popup")
+    popup.wait_for(timeout=5000)
+    assert "点位类型" in popup.inner_text()
+
+    # Tick problems on and grids off in the layer control.
+    control.get_by_text("问题", exact=True).click()
+    _wait_for_paths(page, "problems")
+    assert _paths(page, "problems") == 5
+    control.get_by_text("责任单位", exact=True).click()  # one unit has no seat (no geometry)
+    _wait_for_paths(page, "units")
+    assert _paths(page, "units") == 2
+    control.get_by_text("网格", exact=True).click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-citygrid-grids-pane path').length === 0"
+    )
+
+    # Switch to English; the choice is remembered in a cookie.
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state("networkidle")
+    _wait_for_paths(page, "grids")
+    assert "Grid cells" in page.locator(".leaflet-control-layers").inner_text()
+    assert "Legend" in page.locator(".citygrid-legend").inner_text()
+    page.goto(f"{live_server}/map", wait_until="networkidle")
+    assert "Grid cells" in page.locator(".leaflet-control-layers").inner_text()
+    page.screenshot(path=str(tmp_path / "map-en.png"))
+
+    # Panning and zooming loads by bbox, still from this server only.
+    page.mouse.move(640, 400)
+    page.mouse.wheel(0, 600)
+    page.wait_for_load_state("networkidle")
+
+    hosts = {urlsplit(url).hostname for url in requested if not url.startswith("data:")}
+    assert hosts == {"127.0.0.1"}, sorted(set(requested))
+    assert any("/api/layers/grids/features?bbox=" in url for url in requested)
