@@ -1,0 +1,119 @@
+"""``citygrid import`` and ``citygrid export`` end to end, on SQLite and PostGIS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner, Result
+
+from citygrid.cli import main
+from citygrid.gis.formats import write_frame
+from citygrid.layers.store import Store
+
+
+def run(url: str, *args: str, lang: str = "en") -> Result:
+    return CliRunner().invoke(main, ["--db", url, "--lang", lang, *args])
+
+
+def grids_file(path: Path) -> Path:
+    grids = gpd.GeoDataFrame(
+        {
+            "网格编码": ["WG001", "WG002", "WG003"],
+            "网格名称": ["人民路第一网格", "人民路第二网格", "解放街网格"],
+            "网格类型": ["综合网格", "专属网格", "综合网格"],
+        },
+        geometry=[
+            shapely.box(116.30 + i * 0.01, 39.90, 116.31 + i * 0.01, 39.91) for i in range(3)
+        ],
+        crs="EPSG:4326",
+    )
+    write_frame(grids, path)
+    return path
+
+
+def test_import_then_export_with_filters(database_url: str, tmp_path: Path) -> None:
+    source = grids_file(tmp_path / "网格.zip")
+    result = run(database_url, "import", "grids", str(source))
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 features" in result.output
+    assert "code←网格编码" in result.output
+    out = tmp_path / "special.gpkg"
+    result = run(
+        database_url,
+        "export",
+        "grids",
+        "--out",
+        str(out),
+        "--where",
+        "kind=special",
+        "--bbox",
+        "116.0,39.0,117.0,40.0",
+        "--crs",
+        "gcj02",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Exported 1 features" in result.output
+    exported = gpd.read_file(out)
+    assert exported["name"].tolist() == ["人民路第二网格"]
+    assert exported.total_bounds[0] > 116.31  # shifted east by the GCJ-02 offset
+
+
+def test_dry_run_replace_and_map(database_url: str, tmp_path: Path) -> None:
+    source = grids_file(tmp_path / "grids.geojson")
+    assert run(database_url, "import", "grids", str(source)).exit_code == 0
+    result = run(database_url, "import", "grids", str(source), "--replace", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Dry run: 3 features" in result.output
+    result = run(
+        database_url, "import", "grids", str(source), "--replace", "--map", "name=网格类型"
+    )
+    assert result.exit_code == 0, result.output
+    store = Store.open(database_url)
+    try:
+        assert sorted(store.read("grids")["name"]) == ["专属网格", "综合网格", "综合网格"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "grids", "{tmp}/none.shp"], "does not exist"),
+        (["import", "roads", "{src}"], "Unknown layer 'roads'"),
+        (["import", "grids", "{src}", "--crs", "mars"], "Unknown CRS 'mars'"),
+        (["import", "grids", "{src}", "--map", "colour=网格名称"], "no field 'colour'"),
+        (["import", "grids", "{src}", "--map", "code"], "is not FIELD=SOURCE"),
+        (["export", "grids", "--out", "{tmp}/x.gpkg", "--bbox", "1,2,3"], "is not minx,miny"),
+        (["export", "grids", "--out", "{tmp}/x.gpkg", "--where", "kind=="], "does not parse"),
+        (["export", "grids", "--out", "{tmp}/x.dwg"], "Cannot tell the format"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(
+    database_url: str, tmp_path: Path, args: list[str], message: str
+) -> None:
+    source = grids_file(tmp_path / "grids.gpkg")
+    filled = [a.format(tmp=tmp_path, src=source) for a in args]
+    result = run(database_url, *filled)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    store = Store.open(database_url)
+    try:
+        assert store.count("grids") == 0
+    finally:
+        store.close()
+
+
+def test_messages_in_chinese(database_url: str, tmp_path: Path) -> None:
+    source = grids_file(tmp_path / "grids.shp")
+    (tmp_path / "grids.prj").unlink()
+    result = run(database_url, "import", "grids", str(source), lang="zh_CN")
+    assert result.exit_code == 2
+    assert "缺少 .prj 文件" in result.output
+    result = run(database_url, "import", "grids", str(source), "--crs", "cgcs2000", lang="zh_CN")
+    assert result.exit_code == 0, result.output
+    assert "已从" in result.output
+    assert "导入 3 个要素" in result.output
