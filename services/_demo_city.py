@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from shapely import affinity
 
 from citygrid.services import _demo_names as names
 
@@ -640,34 +639,18 @@ def _damage(layout: Layout, cells: gpd.GeoDataFrame, rng: np.random.Generator):
     start = 0
     for kind, count in counts.items():
         for k in chosen[start : start + count]:
-            original = geoms[k]
             code = cells.at[k, "code"]
             if kind == "gap":
                 removed.append(int(k))
-                defects.append(CoverageDefect("gap", (code,), original, original.area))
+                defects.append(CoverageDefect("gap", (code,), geoms[k], geoms[k].area))
                 continue
-            if kind == "notch":
-                ring = shapely.get_coordinates(original)
-                corner = shapely.Polygon(
-                    [
-                        ring[2],
-                        ring[2] + (ring[1] - ring[2]) * 0.35,
-                        ring[2] + (ring[3] - ring[2]) * 0.35,
-                    ]
-                )
-                geoms[k] = original.difference(corner)
-                defects.append(CoverageDefect("gap", (code,), corner, corner.area))
+            neighbour = cell_at[(i[k] - 1, j[k])] if kind == "sliver_overlap" else None
+            neighbour = cell_at[(i[k] + 1, j[k])] if kind == "overlap" else neighbour
+            geoms[k], changed = _reshape(kind, geoms[k], layout.cell_m)
+            if neighbour is None:
+                defects.append(CoverageDefect(kind, (code,), changed, changed.area))
                 continue
-            if kind == "sliver_gap":
-                geoms[k] = original.intersection(affinity.translate(original, SLIVER_M))
-                lost = original.difference(geoms[k])
-                defects.append(CoverageDefect(kind, (code,), lost, lost.area))
-                continue
-            shift = -SLIVER_M if kind == "sliver_overlap" else 0.25 * layout.cell_m
-            neighbour = cell_at[(i[k] - 1, j[k])] if shift < 0 else cell_at[(i[k] + 1, j[k])]
-            grown = original.union(affinity.translate(original, shift))
-            geoms[k] = shapely.normalize(grown)
-            extra = grown.difference(original).intersection(geoms[neighbour])
+            extra = changed.intersection(geoms[neighbour])
             defects.append(
                 CoverageDefect(kind, (code, cells.at[neighbour, "code"]), extra, extra.area)
             )
@@ -677,7 +660,36 @@ def _damage(layout: Layout, cells: gpd.GeoDataFrame, rng: np.random.Generator):
     damaged = damaged.drop(index=removed).reset_index(drop=True)
     to_wgs = gpd.GeoSeries([d.geometry for d in defects], crs=METRIC_CRS).to_crs("EPSG:4326")
     defects = [
-        CoverageDefect(d.kind, d.cells, g, round(float(d.area_m2), 2))
+        CoverageDefect(
+            "gap" if d.kind == "notch" else d.kind, d.cells, g, round(float(d.area_m2), 2)
+        )
         for d, g in zip(defects, to_wgs, strict=True)
     ]
     return damaged, defects, removed_codes
+
+
+def _reshape(
+    kind: str, cell: shapely.Polygon, cell_m: float
+) -> tuple[shapely.Polygon, shapely.Polygon]:
+    """Damage one quadrilateral cell; return the new cell and the area lost or added.
+
+    ``notch`` cuts a corner off, ``sliver_gap`` pulls the west edge in by
+    :data:`SLIVER_M`, ``sliver_overlap`` pushes it out by as much, ``overlap``
+    pushes the east edge out by a quarter of a cell.
+    """
+    sw, se, ne, nw = shapely.get_coordinates(cell)[:4]
+
+    def along(a: np.ndarray, b: np.ndarray, metres: float) -> np.ndarray:
+        return a + (b - a) / np.linalg.norm(b - a) * metres
+
+    if kind == "notch":
+        p, q = ne + (se - ne) * 0.35, ne + (nw - ne) * 0.35
+        return shapely.Polygon([sw, se, p, q, nw]), shapely.Polygon([p, ne, q])
+    if kind == "sliver_gap":
+        a, b = along(sw, se, SLIVER_M), along(nw, ne, SLIVER_M)
+        return shapely.Polygon([a, se, ne, b]), shapely.Polygon([sw, a, b, nw])
+    if kind == "sliver_overlap":
+        a, b = along(sw, se, -SLIVER_M), along(nw, ne, -SLIVER_M)
+        return shapely.Polygon([a, se, ne, b]), shapely.Polygon([a, sw, nw, b])
+    a, b = along(se, sw, -0.25 * cell_m), along(ne, nw, -0.25 * cell_m)
+    return shapely.Polygon([sw, a, b, nw]), shapely.Polygon([se, a, b, ne])

@@ -125,8 +125,8 @@ def plan(city: City, leaves: pd.DataFrame, rng: np.random.Generator) -> Plan:
             chosen.append(int(k))
     centres = shapely.get_coordinates(shapely.centroid(cells.geometry.to_numpy()[chosen]))
     xy = _point_xy(points)
-    size = max(150, layout.problems // 250)
-    radius = 1.5 * layout.cell_m
+    size = max(300, layout.problems // 250)
+    radius = layout.cell_m
     to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
     standard = leaves[~leaves["negative_list"].astype(bool)]
     clusters, members = [], []
@@ -190,8 +190,11 @@ def build(
     item_of = {c: k for k, c in enumerate(leaves["code"])}
     item_parts = [recurring_item]
     for cluster, members in zip(planted.clusters, planted.cluster_points, strict=True):
-        weights = _month_weights(cluster.kind)
-        month.append(np.repeat(np.arange(MONTHS), rng.multinomial(cluster.problems, weights)))
+        if cluster.kind == "recurring":
+            per_month = np.full(MONTHS, RECURRING_PER_MONTH)
+        else:
+            per_month = rng.multinomial(cluster.problems, _month_weights(cluster.kind))
+        month.append(np.repeat(np.arange(MONTHS), per_month))
         point_idx.append(members[rng.integers(0, len(members), cluster.problems)])
         item = item_of[cluster.catalogue_code] if cluster.catalogue_code else -1
         item_parts.append(np.full(cluster.problems, item))
@@ -261,7 +264,6 @@ def _month_weights(kind: str) -> np.ndarray:
         "growing": (m + 1) ** 2,
         "fading": (MONTHS - m) ** 2,
         "persistent": np.ones(MONTHS),
-        "recurring": np.ones(MONTHS),
     }[kind]
     return weights / weights.sum()
 
@@ -357,6 +359,7 @@ def _inspections(
             "street_code": pts["_street"].to_numpy(),
             "alley_code": pts["_alley"].to_numpy(),
             "problems_found": table["n"].to_numpy(),
+            "notes": np.where(table["n"].to_numpy() == 0, "未发现问题", None),
         },
         geometry=shapely.points(xy[table["p"].to_numpy()]),
         crs=METRIC_CRS,

@@ -312,9 +312,11 @@ def _leaves() -> pd.DataFrame:
 
 
 def _public(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Only the layer's fields (plus geometry, in EPSG:4326), with a fresh index."""
+    """Exactly the layer's fields (empty where the demo has no value), plus geometry in
+    EPSG:4326, with a fresh index."""
     layer = get_layer(name)
-    fields = [f for f in layer.field_names if f in frame.columns]
+    fields = list(layer.field_names)
+    frame = frame.assign(**{f: None for f in fields if f not in frame.columns})
     if not layer.has_geometry:
         return pd.DataFrame(frame[fields]).reset_index(drop=True)
     gdf = gpd.GeoDataFrame(frame[[*fields, "geometry"]], geometry="geometry", crs=frame.crs)
