@@ -466,16 +466,18 @@ def shaped_as(
     return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geoms, crs=frame.crs))
 
 
-def _typed(values: np.ndarray, kind: str) -> Any:
+def _typed(values: np.ndarray, kind: str) -> pd.Series:
+    """A column of the declared type; text stays ``object`` with ``None`` for missing."""
+    series = pd.Series(values, dtype=object)
     if kind == "float":
-        return pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").to_numpy()
+        return pd.to_numeric(series, errors="coerce").astype("float64")
     if kind == "int":
-        return pd.array(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="Int64")
+        return pd.to_numeric(series, errors="coerce").astype("Int64")
     if kind in ("datetime", "date"):
-        return pd.to_datetime(pd.Series(values)).to_numpy()
+        return pd.to_datetime(series)
     if kind == "bool":
-        return pd.array(values, dtype="boolean")
-    return pd.Series(values, dtype=object).where(pd.notna(pd.Series(values)), None).to_numpy()
+        return series.astype("boolean")
+    return series.where(series.notna(), None)
 
 
 def _unassigned(city: _City, covered: Any, options: CoverageOptions) -> gpd.GeoDataFrame:
@@ -552,7 +554,7 @@ def _stale(store: Store, city: _City, as_of: date, options: CoverageOptions) -> 
         ("alleys", city.lines["alleys"], "alley_code"),
     ):
         last = _last_inspections(store, link, as_of)
-        last_at = pd.to_datetime(frame["code"].map(last))
+        last_at = pd.Series(last.reindex(frame["code"].to_numpy()).to_numpy(), index=frame.index)
         stale = (last_at.isna() | (last_at < since)).to_numpy()
         rows = frame[stale]
         last_rows = last_at[stale]
@@ -565,7 +567,9 @@ def _stale(store: Store, city: _City, as_of: date, options: CoverageOptions) -> 
                     "unit_code": rows["unit_code"].to_numpy(),
                     "head_code": rows["head_code"].to_numpy(),
                     "last_inspected_at": last_rows.to_numpy(),
-                    "days_since": (pd.Timestamp(as_of) - last_rows.dt.normalize()).dt.days,
+                    "days_since": (
+                        pd.Timestamp(as_of) - last_rows.dt.normalize()
+                    ).dt.days.to_numpy(),
                 },
                 geometry=rows.geometry.to_numpy(),
                 crs=STORAGE_CRS,

@@ -1,0 +1,296 @@
+"""The coverage analysis on a city with known gaps, on SQLite and PostGIS.
+
+(Named ``test_coverage_service`` because pytest's default import mode needs
+test files with distinct names, and ``tests/gis/test_coverage.py`` exists.)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from coverage_city import AS_OF, CONFIG, build_city, frame, rect
+
+from citygrid.errors import BadInput
+from citygrid.i18n import language
+from citygrid.layers.gap_layers import FINDING_LAYERS
+from citygrid.layers.registry import get_layer
+from citygrid.layers.store import Store
+from citygrid.services.coverage import (
+    CoverageOptions,
+    CoverageReport,
+    analyse_coverage,
+    write_report,
+)
+
+S1, S2 = "420102001", "420102002"
+OPTIONS = CoverageOptions(as_of=AS_OF, cluster_r_m=30.0)
+
+
+@pytest.fixture
+def report(store: Store) -> CoverageReport:
+    build_city(store)
+    return analyse_coverage(store, CONFIG, OPTIONS)
+
+
+def rows(report: CoverageReport, layer: str, *columns: str) -> list[tuple]:
+    found = report.findings[layer]
+    return list(found[list(columns)].itertuples(index=False, name=None))
+
+
+def test_uncovered_land_and_slivers(report: CoverageReport) -> None:
+    gaps = report.findings["gap_uncovered"]
+    assert len(gaps) == 1
+    assert gaps["area_m2"].iloc[0] == pytest.approx(40_000.0, rel=1e-3)
+    assert gaps["width_m"].iloc[0] == pytest.approx(200.0, rel=1e-3)
+    assert gaps["subdistrict_code"].tolist() == [S2]
+    slivers = report.findings["gap_slivers"]
+    assert slivers["area_m2"].tolist() == pytest.approx([100.0, 9.0], rel=1e-3)
+    assert slivers["width_m"].tolist() == pytest.approx([0.5, 3.0], rel=1e-3)
+    assert slivers["subdistrict_code"].tolist() == [S1, S1]
+    assert slivers["id"].tolist() == ["SLV-0001", "SLV-0002"]
+    assert gaps.crs == "EPSG:4326"
+    assert gaps.geometry.iloc[0].bounds[0] == pytest.approx(114.3, abs=0.1)  # longitude
+
+
+def test_overlaps_cells_outside_and_invalid_edges(report: CoverageReport) -> None:
+    overlaps = report.findings["gap_overlaps"]
+    assert rows(report, "gap_overlaps", "code_a", "code_b", "subdistrict_code") == [
+        ("G03", "G05", S1)
+    ]
+    assert overlaps["area_m2"].iloc[0] == pytest.approx(2_000.0, rel=1e-3)
+    assert overlaps["share_a"].iloc[0] == pytest.approx(2_000 / 40_000, rel=1e-3)
+    assert overlaps["share_b"].iloc[0] == pytest.approx(2_000 / 42_000, rel=1e-3)
+    outside = report.findings["gap_outside"]
+    assert rows(report, "gap_outside", "feature_code", "subdistrict_code") == [("G06", S2)]
+    assert outside["area_m2"].iloc[0] == pytest.approx(4_000.0, rel=1e-3)
+    assert outside["share"].iloc[0] == pytest.approx(4_000 / 44_000, rel=1e-3)
+    edges = report.findings["gap_invalid_edges"]
+    assert rows(report, "gap_invalid_edges", "feature_code", "subdistrict_code") == [
+        ("G02", S1),
+        ("G03", S1),
+        ("G04", S1),
+        ("G05", S2),
+    ]
+    # G02's edge by the 0.5 m sliver; G05's west edge inside G03 and its 10 m foot.
+    assert edges.set_index("feature_code").loc[["G02", "G05"], "length_m"].tolist() == (
+        pytest.approx([200.0, 210.0], rel=1e-3)
+    )
+
+
+def test_no_one_responsible(report: CoverageReport) -> None:
+    assert rows(report, "gap_unassigned", "layer", "feature_code", "reason", "value") == [
+        ("grids", "G03", "no_unit", None),
+        ("grids", "G06", "unknown_unit", "U_GONE"),
+        ("grids", "G07", "no_head", None),
+        ("streets", "S02", "no_head", None),
+        ("streets", "S02", "outside_cells", None),
+        ("alleys", "A01", "no_unit", None),
+        ("points", "D04", "no_head", None),
+        ("points", "D03", "unknown_head", "P_NOBODY"),
+        ("points", "D02", "outside_cells", None),
+    ]
+    found = report.findings["gap_unassigned"].set_index(["feature_code", "reason"])
+    assert found.loc[("S02", "outside_cells"), "outside_m"] == pytest.approx(180.0, rel=1e-3)
+    assert found.loc[("G07", "no_head"), "field"] == "manager_code"
+    assert found.loc[("G03", "no_unit"), "name"] == "江汉三网格"
+    assert found["subdistrict_code"].value_counts().to_dict() == {S2: 8, S1: 1}
+
+
+def test_not_looked_at_counts_days_up_to_as_of(report: CoverageReport) -> None:
+    # D01 seen at 08:00 on the first day of the 30 (fresh); D02 an hour before it
+    # (stale, 30 days); D03 only after as_of (never, as of then); D04 at 23:59 on
+    # as_of itself (fresh); A02 on 1 September (80 days).
+    assert rows(report, "gap_stale", "layer", "feature_code", "days_since") == [
+        ("points", "D02", 30),
+        ("points", "D03", pd.NA),
+        ("alleys", "A02", 80),
+    ]
+    stale = report.findings["gap_stale"].set_index("feature_code")
+    assert stale.loc["D02", "last_inspected_at"] == pd.Timestamp("2026-10-21 23:00")
+    assert pd.isna(stale.loc["D03", "last_inspected_at"])
+    assert stale.loc["A02", "name"] == "黄陂街巷"
+
+
+def test_a_shorter_window_or_a_later_day(store: Store) -> None:
+    build_city(store)
+    later = analyse_coverage(store, CONFIG, CoverageOptions(as_of=date(2026, 11, 26), stale_days=2))
+    assert rows(later, "gap_stale", "feature_code", "days_since") == [
+        ("D01", 35),
+        ("D02", 36),
+        ("D04", 6),
+        ("A01", 25),
+        ("A02", 86),
+    ]
+
+
+def test_blind_spots(report: CoverageReport) -> None:
+    spots = report.findings["gap_blind_spots"]
+    assert rows(
+        report, "gap_blind_spots", "problems", "nearest_point_code", "subdistrict_code"
+    ) == [(6, "D02", S2)]
+    assert spots["nearest_point_m"].iloc[0] == pytest.approx(
+        ((701.3333 - 500) ** 2 + (350.5 - 300) ** 2) ** 0.5, rel=1e-3
+    )
+    assert 114.3 < spots["center_x"].iloc[0] < 114.4
+    assert 30.5 < spots["center_y"].iloc[0] < 30.7
+
+
+def test_the_late_problem_only_counts_from_its_day(store: Store) -> None:
+    build_city(store)
+    later = analyse_coverage(
+        store, CONFIG, CoverageOptions(as_of=date(2026, 11, 21), cluster_r_m=30.0)
+    )
+    assert later.findings["gap_blind_spots"]["problems"].tolist() == [6, 5]
+
+
+def test_summary_per_subdistrict(report: CoverageReport) -> None:
+    summary = report.summary.set_index("code")
+    assert summary.index.tolist() == [S1, S2]
+    assert summary["name"].tolist() == ["江汉街道", "花楼街道"]
+    assert summary["area_m2"].tolist() == pytest.approx([160_000.0, 160_000.0], rel=1e-3)
+    assert summary["covered_m2"].tolist() == pytest.approx([160_000 - 109, 120_000], rel=1e-3)
+    assert summary.loc[S1, "covered_share"] == pytest.approx(1 - 109 / 160_000, abs=1e-5)
+    assert summary.loc[S2, "covered_share"] == pytest.approx(0.75, abs=1e-5)
+    counts = ["gaps", "slivers", "overlaps", "outside", "invalid_edges", "unassigned", "stale"]
+    assert summary.loc[S1, [*counts, "blind_spots"]].tolist() == [0, 2, 1, 0, 3, 1, 0, 0]
+    assert summary.loc[S2, [*counts, "blind_spots"]].tolist() == [1, 0, 0, 1, 1, 8, 3, 1]
+    assert summary.loc[S2, "gap_area_m2"] == pytest.approx(40_000, rel=1e-3)
+    assert summary.loc[S1, "overlap_area_m2"] == pytest.approx(2_000, rel=1e-3)
+    totals = report.totals()
+    assert totals["unassigned"] == 9
+    assert totals["covered_share"] == pytest.approx((320_000 - 40_109) / 320_000, abs=1e-5)
+
+
+def test_every_layer_has_exactly_its_declared_fields(report: CoverageReport) -> None:
+    for name, found in report.layers().items():
+        layer = get_layer(name)
+        assert [c for c in found.columns if c != "geometry"] == list(layer.field_names), name
+        assert found.crs == "EPSG:4326"
+    assert list(report.findings) == [layer.name for layer in FINDING_LAYERS]
+
+
+def test_a_clean_tiling_has_no_tiling_findings(store: Store) -> None:
+    store.write(
+        "jurisdictions",
+        frame(
+            [{"code": "420102001", "name": "江汉街道", "level": "subdistrict"}],
+            [rect(0, 0, 200, 100)],
+        ),
+    )
+    store.write(
+        "grids",
+        frame(
+            [{"code": "G1", "name": "一网格"}, {"code": "G2", "name": "二网格"}],
+            [rect(0, 0, 100, 100), rect(100, 0, 200, 100)],
+        ),
+    )
+    found = analyse_coverage(store, CONFIG, OPTIONS)
+    for name in (
+        "gap_uncovered",
+        "gap_slivers",
+        "gap_overlaps",
+        "gap_outside",
+        "gap_invalid_edges",
+    ):
+        assert found.findings[name].empty, name
+    assert found.summary["covered_share"].tolist() == pytest.approx([1.0])
+    assert found.findings["gap_unassigned"]["reason"].tolist() == [
+        "no_unit",
+        "no_unit",
+        "no_head",
+        "no_head",
+    ]
+
+
+def test_findings_outside_every_subdistrict_get_their_own_summary_row(store: Store) -> None:
+    store.write(
+        "jurisdictions",
+        frame(
+            [
+                {"code": "420102", "name": "江岸区", "level": "district"},
+                {"code": "420102001", "name": "江汉街道", "level": "subdistrict"},
+            ],
+            [rect(0, 0, 200, 100), rect(0, 0, 100, 100)],
+        ),
+    )
+    store.write("grids", frame([{"code": "G1", "name": "一网格"}], [rect(0, 0, 100, 100)]))
+    found = analyse_coverage(store, CONFIG, OPTIONS)
+    assert found.summary["code"].tolist() == ["420102001", None]
+    assert found.summary["gaps"].tolist() == [0, 1]
+    assert found.findings["gap_uncovered"]["area_m2"].tolist() == pytest.approx([10_000], rel=1e-3)
+
+
+def test_an_empty_database_says_what_to_load(store: Store) -> None:
+    with pytest.raises(BadInput, match="No jurisdictions are loaded") as caught:
+        analyse_coverage(store, CONFIG)
+    assert "citygrid demo" in caught.value.message()
+    with language("zh_CN"):
+        assert "没有辖区边界" in caught.value.message()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"min_area_m2": "-5"}, "min_area_m2 must be at least 0 square metres, not -5"),
+        ({"min_area_m2": "大"}, "min_area_m2 must be a number of square metres, not '大'"),
+        ({"min_width_m": "nan"}, "must be a number"),
+        ({"stale_days": "-1"}, "stale_days must be at least 1 days"),
+        ({"stale_days": "ten"}, "stale_days must be a whole number of days, not 'ten'"),
+        ({"stale_days": "1.5"}, "whole number"),
+        ({"cluster_r_m": "0"}, "cluster_r_m must be more than 0 metres"),
+        ({"as_of": "2026-02-30"}, "as_of must be a date written YYYY-MM-DD"),
+        ({"as_of": "昨天"}, "not '昨天'"),
+    ],
+)
+def test_bad_options_are_refused(raw: dict, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        CoverageOptions.parse(**raw)
+    assert message in caught.value.message()
+
+
+def test_options_parse_user_text_and_name_the_flags() -> None:
+    options = CoverageOptions.parse(
+        min_area_m2="25", stale_days="7", as_of="2026-11-01", far_m=None
+    )
+    assert options == CoverageOptions(min_area_m2=25.0, stale_days=7, as_of=date(2026, 11, 1))
+    with pytest.raises(BadInput, match="--stale-days must be"):
+        CoverageOptions.parse({"stale_days": "--stale-days"}, stale_days="x")
+    with language("zh_CN"), pytest.raises(BadInput) as caught:
+        CoverageOptions.parse({"min_area_m2": "--min-area"}, min_area_m2="-1")
+    assert caught.value.message("zh_CN") == "--min-area 须不小于 0 平方米，而不是 -1。"
+
+
+def test_as_of_defaults_to_today(store: Store) -> None:
+    build_city(store)
+    assert analyse_coverage(store, CONFIG).as_of == date.today()
+
+
+def test_write_report_gives_one_layer_per_finding(report: CoverageReport, tmp_path) -> None:
+    path = write_report(report.layers(), tmp_path / "缺口.gpkg")
+    names = [str(row[0]) for row in pyogrio.list_layers(path)]
+    assert names == list(report.layers())
+    gaps = gpd.read_file(path, layer="gap_unassigned")
+    assert gaps["name"].tolist() == report.findings["gap_unassigned"]["name"].tolist()
+    stale = gpd.read_file(path, layer="gap_stale")
+    assert stale["last_inspected_at"].iloc[0] == pd.Timestamp(datetime(2026, 10, 21, 23, 0))
+    slivers = gpd.read_file(path, layer="gap_slivers")
+    assert shapely.equals_exact(
+        slivers.geometry.to_numpy(), report.findings["gap_slivers"].geometry.to_numpy(), 0
+    ).all()
+    write_report(report.layers(), path)  # replaces the file
+    assert len(pyogrio.list_layers(path)) == len(report.layers())
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("gaps.geojson", "ending in .gpkg"), ("nowhere/gaps.gpkg", "does not exist")],
+)
+def test_write_report_refuses_bad_paths(report: CoverageReport, tmp_path, name, message) -> None:
+    with pytest.raises(BadInput, match=message):
+        write_report(report.layers(), tmp_path / name)
