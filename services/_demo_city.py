@@ -212,7 +212,9 @@ def _lattice(layout: Layout, rng: np.random.Generator) -> np.ndarray:
     return np.stack([x0 + x + dx, y0 + y + dy], axis=-1) + jitter
 
 
-def _block_polygons(lattice: np.ndarray, i0: np.ndarray, j0: np.ndarray, bx: int, by: int):
+def _block_polygons(
+    lattice: np.ndarray, i0: np.ndarray, j0: np.ndarray, bx: int, by: int
+) -> np.ndarray:
     """Polygons of the lattice blocks ``bx`` x ``by`` cells with corners at ``(i0, j0)``."""
     ring_i = np.concatenate(
         [np.arange(bx + 1), np.full(by, bx), np.arange(bx - 1, -1, -1), np.zeros(by, int)]
@@ -255,21 +257,19 @@ def _codes(layout: Layout, parts: dict[str, np.ndarray], level: str) -> np.ndarr
         parts["district"] + layout.first_district
     ]
     zeros = np.zeros(len(county), int)
-    sub = _zfill(parts["subdistrict"] if level != "district" else zeros, 3)
-    com = _zfill(parts["community"] if level in ("community", "cell") else zeros, 3)
+    sub = names.digits(parts["subdistrict"] if level != "district" else zeros, 3)
+    com = names.digits(parts["community"] if level in ("community", "cell") else zeros, 3)
     if level == "cell":
-        return names.concat(county, sub, com, _zfill(parts["sequence"], layout.seq_digits))
+        return names.concat(county, sub, com, names.digits(parts["sequence"], layout.seq_digits))
     return names.concat(county, sub, com)
-
-
-def _zfill(values: np.ndarray, width: int) -> np.ndarray:
-    return pd.Series(values).astype(str).str.zfill(width).to_numpy(dtype=object)
 
 
 # -- jurisdictions and cells ----------------------------------------------------
 
 
-def _jurisdictions(layout: Layout, lattice: np.ndarray, rng: np.random.Generator):
+def _jurisdictions(
+    layout: Layout, lattice: np.ndarray, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     """City, districts, sub-districts and communities, each level tiling the one above."""
     frames = []
     i0, j0, bx, by = _blocks(layout, "city")
@@ -308,7 +308,9 @@ def _jurisdictions(layout: Layout, lattice: np.ndarray, rng: np.random.Generator
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs=METRIC_CRS)
 
 
-def _cells(layout: Layout, lattice: np.ndarray, jurisdictions: gpd.GeoDataFrame):
+def _cells(
+    layout: Layout, lattice: np.ndarray, jurisdictions: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
     """Unit grid cells, one per lattice square, coded and named by their community."""
     nx, ny = layout.shape
     i, j = (a.ravel() for a in np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij"))
@@ -320,7 +322,7 @@ def _cells(layout: Layout, lattice: np.ndarray, jurisdictions: gpd.GeoDataFrame)
     label = names.concat(
         by_code.loc[community].to_numpy(dtype=object),
         "第",
-        _zfill(parts["sequence"], 2),
+        names.digits(parts["sequence"], 2),
         "网格",
     )
     frame = gpd.GeoDataFrame(
@@ -391,7 +393,9 @@ def _coded_lines(layout: Layout, frame: pd.DataFrame, prefix: str) -> gpd.GeoDat
     frame["_community_code"] = _codes(layout, parts, "community")
     county = _codes(layout, parts, "district")
     serial = frame.groupby(county).cumcount().to_numpy() + 1
-    frame["code"] = names.concat(prefix, pd.Series(county).str[:6].to_numpy(), _zfill(serial, 5))
+    frame["code"] = names.concat(
+        prefix, pd.Series(county).str[:6].to_numpy(), names.digits(serial, 5)
+    )
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=METRIC_CRS)
 
 
@@ -541,7 +545,7 @@ def _points(
     located["_community_code"] = cells["community_code"].to_numpy()[cell_of]
     county = pd.Series(located["_community_code"]).str[:6].to_numpy()
     serial = located.groupby(county).cumcount().to_numpy() + 1
-    located["code"] = names.concat("D", county, _zfill(serial, 6))
+    located["code"] = names.concat("D", county, names.digits(serial, 6))
     located["address"] = _addresses(layout, located, cells, streets, jurisdictions, rng)
     return located
 
@@ -619,7 +623,9 @@ def _addresses(
 # -- planted coverage defects ---------------------------------------------------
 
 
-def _damage(layout: Layout, cells: gpd.GeoDataFrame, rng: np.random.Generator):
+def _damage(
+    layout: Layout, cells: gpd.GeoDataFrame, rng: np.random.Generator
+) -> tuple[gpd.GeoDataFrame, list[CoverageDefect], list[str]]:
     """Remove, notch, shrink and grow a few cells; return the cells and what was planted."""
     nx, ny = layout.shape
     i, j = cells["_i"].to_numpy(), cells["_j"].to_numpy()

@@ -73,6 +73,11 @@ def concat(*columns: np.ndarray | str) -> np.ndarray:
     return joined.to_numpy(dtype=object)
 
 
+def digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Whole numbers as zero-padded strings of at least ``width`` digits."""
+    return pd.Series(values).astype(str).str.zfill(width).to_numpy(dtype=object)
+
+
 def distinct(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
     """``n`` different entries of ``pool`` (repeating the pool only if it is too small)."""
     order = rng.permutation(len(pool))

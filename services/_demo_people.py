@@ -115,7 +115,7 @@ class _People:
         index, uniques = pd.factorize(pd.Series(keys, dtype=object))
         first = pd.Series(np.arange(len(index))).groupby(index).first().to_numpy()
         n = len(uniques)
-        codes = names.concat("P", _zfill(np.arange(self.count + 1, self.count + n + 1), 6))
+        codes = names.concat("P", names.digits(np.arange(self.count + 1, self.count + n + 1), 6))
         self.count += n
         self.frames.append(
             pd.DataFrame(
@@ -132,10 +132,6 @@ class _People:
 
     def frame(self) -> pd.DataFrame:
         return pd.concat(self.frames, ignore_index=True)
-
-
-def _zfill(values: np.ndarray, width: int) -> np.ndarray:
-    return pd.Series(values).astype(str).str.zfill(width).to_numpy(dtype=object)
 
 
 def _units(city: City, rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -186,7 +182,7 @@ def _units(city: City, rng: np.random.Generator) -> gpd.GeoDataFrame:
             ),
             pd.DataFrame(
                 {
-                    "code": names.concat("QY", _zfill(np.arange(1, n_prop + 1), 4)),
+                    "code": names.concat("QY", names.digits(np.arange(1, n_prop + 1), 4)),
                     "name": names.concat(
                         names.place_names(rng, n_prop, ""),
                         names.pick(rng, ("物业管理有限公司", "物业服务有限公司"), n_prop),
@@ -221,7 +217,7 @@ def _assign_grids(cells: gpd.GeoDataFrame, people: _People, rng: np.random.Gener
     )
     sequence = cells["code"].str[12:].astype(int).to_numpy()
     group = names.concat(
-        cells["community_code"].to_numpy(dtype=object), "/", _zfill((sequence - 1) // 4, 3)
+        cells["community_code"].to_numpy(dtype=object), "/", names.digits((sequence - 1) // 4, 3)
     )
     cells["manager_code"] = people.add(group, committee, "grid_manager")
     people.add(cells["community_code"].to_numpy(dtype=object), committee, "grid_leader")

@@ -248,7 +248,7 @@ def build(
     frame = frame.sort_values(["reported_at", "_point", "_item"], kind="stable").reset_index(
         drop=True
     )
-    frame["code"] = names.concat("WT", _zfill(np.arange(1, len(frame) + 1), 8))
+    frame["code"] = names.concat("WT", names.digits(np.arange(1, len(frame) + 1), 8))
     _fill_catalogue(frame, leaves, points)
     _fill_status(frame, leaves, reference, rng)
     problems = gpd.GeoDataFrame(
@@ -287,10 +287,6 @@ def _draw_items(
         here = (kinds == kind) & (rng.random(len(pidx)) < 0.5)
         item[here] = own[rng.integers(0, len(own), int(here.sum()))]
     return item
-
-
-def _zfill(values: np.ndarray, width: int) -> np.ndarray:
-    return pd.Series(values).astype(str).str.zfill(width).to_numpy(dtype=object)
 
 
 def _inspections(
@@ -334,7 +330,7 @@ def _inspections(
     visits = visits.assign(n=pd.Series(group).value_counts().sort_index().to_numpy())
     table = pd.concat([visits[["p", "s", "t", "g", "n"]], empty], ignore_index=True)
     table = table.sort_values(["t", "p"], kind="stable").reset_index(drop=True)
-    table["code"] = names.concat("JC", _zfill(np.arange(1, len(table) + 1), 8))
+    table["code"] = names.concat("JC", names.digits(np.arange(1, len(table) + 1), 8))
     of_visit = table["g"].to_numpy() >= 0
     code_of_group = pd.Series(
         table["code"].to_numpy()[of_visit], index=table["g"].to_numpy()[of_visit]
