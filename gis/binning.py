@@ -19,7 +19,9 @@ import math
 import geopandas as gpd
 import h3
 import numpy as np
+import rasterio.features
 import shapely
+from affine import Affine
 from pyproj import CRS
 
 from citygrid.errors import BadInput
@@ -27,6 +29,13 @@ from citygrid.gis.metric import utm_crs
 
 MAX_CELLS = 1_000_000
 """Default limit on the number of cells a generator may make."""
+
+RASTER_FROM = 50_000
+"""From this many points on, :func:`cell_index` sends only points near cell edges to the
+STRtree (see there)."""
+
+_RASTER_PIXELS = 16_000_000  # largest lookup raster
+_UNDECIDED = -2
 
 _SQRT3 = math.sqrt(3.0)
 
@@ -264,19 +273,33 @@ def count_points(
 
 
 def cell_index(
-    cells: gpd.GeoDataFrame, points: gpd.GeoSeries | gpd.GeoDataFrame | np.ndarray
+    cells: gpd.GeoDataFrame,
+    points: gpd.GeoSeries | gpd.GeoDataFrame | np.ndarray,
+    *,
+    raster_from: int = RASTER_FROM,
 ) -> np.ndarray:
     """Position in ``cells`` of the cell each point falls in, -1 outside every cell.
 
-    Same rules as :func:`count_points`: arithmetic for a fishnet, an STRtree
-    otherwise, one cell per point.
+    Same rules as :func:`count_points`: arithmetic for a fishnet; otherwise
+    an STRtree, which from ``raster_from`` points on only sees the points
+    near a cell edge: the cells are burnt into a fine raster (each pixel
+    by its centre, the first cell on top) and a point in a pixel that no
+    cell edge touches (GDAL's all-touched burning of the cell outlines)
+    takes that pixel's cell, which is exact because such a pixel lies
+    wholly inside one cell or outside all of them.
     """
     xy = _xy(points, cells.crs)
     if len(xy) == 0 or len(cells) == 0:
         return np.full(len(xy), -1, dtype=np.int64)
     if "fishnet" in cells.attrs:
         return _fishnet_index(cells, xy)
-    return _tree_index(cells.geometry, xy)
+    polygons = cells.geometry.to_numpy()
+    if len(xy) < raster_from:
+        return _tree_index(polygons, xy)
+    index = _raster_index(polygons, xy)
+    undecided = index == _UNDECIDED
+    index[undecided] = _tree_index(polygons, xy[undecided])
+    return index
 
 
 def _xy(points: gpd.GeoSeries | gpd.GeoDataFrame | np.ndarray, crs: CRS | None) -> np.ndarray:
@@ -307,11 +330,47 @@ def _fishnet_index(cells: gpd.GeoDataFrame, xy: np.ndarray) -> np.ndarray:
     return index
 
 
-def _tree_index(polygons: gpd.GeoSeries, xy: np.ndarray) -> np.ndarray:
+def _tree_index(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     tree = shapely.STRtree(shapely.points(xy))
-    cell_idx, point_idx = tree.query(polygons.to_numpy(), predicate="intersects")
+    cell_idx, point_idx = tree.query(polygons, predicate="intersects")
     index = np.full(len(xy), -1, dtype=np.int64)
     # assign in reverse order so the first cell (lowest index) wins on shared edges
     order = np.argsort(-cell_idx, kind="stable")
     index[point_idx[order]] = cell_idx[order]
+    return index
+
+
+def _raster_index(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Cell of each point from a raster of the cells; ``_UNDECIDED`` near an edge."""
+    minx, miny, maxx, maxy = shapely.total_bounds(polygons)
+    typical = math.sqrt(float(np.median(shapely.area(polygons))))
+    pixel = max(typical / 16.0, math.sqrt((maxx - minx) * (maxy - miny) / _RASTER_PIXELS), 1e-6)
+    cols = max(1, math.ceil((maxx - minx) / pixel))
+    rows = max(1, math.ceil((maxy - miny) / pixel))
+    transform = Affine(pixel, 0.0, minx, 0.0, -pixel, miny + rows * pixel)
+    order = np.arange(len(polygons) - 1, -1, -1)  # burnt last = on top: the first cell wins
+    ids = rasterio.features.rasterize(
+        zip(polygons[order], order + 1, strict=True),
+        out_shape=(rows, cols),
+        transform=transform,
+        fill=0,
+        dtype="int32",
+    )
+    edges = rasterio.features.rasterize(
+        ((line, 1) for line in shapely.boundary(polygons)),
+        out_shape=(rows, cols),
+        transform=transform,
+        fill=0,
+        all_touched=True,
+        dtype="uint8",
+    ).astype(bool)
+    col = np.floor((xy[:, 0] - minx) / pixel).astype(np.int64)
+    row = np.floor((miny + rows * pixel - xy[:, 1]) / pixel).astype(np.int64)
+    inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+    index = np.full(len(xy), -1, dtype=np.int64)
+    # points on the far edges of the bounds fall just outside the raster: check them exactly
+    on_far_edge = (xy[:, 0] >= minx) & (xy[:, 0] <= maxx) & (xy[:, 1] >= miny) & (xy[:, 1] <= maxy)
+    index[~inside & on_far_edge] = _UNDECIDED
+    r, c = row[inside], col[inside]
+    index[inside] = np.where(edges[r, c], _UNDECIDED, ids[r, c].astype(np.int64) - 1)
     return index

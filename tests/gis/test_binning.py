@@ -137,3 +137,38 @@ def test_h3_resolution_is_checked(area: gpd.GeoSeries) -> None:
 def test_an_empty_area_is_refused() -> None:
     with pytest.raises(BadInput, match="area to cover"):
         fishnet(gpd.GeoSeries([], crs=METRIC), 100)
+
+
+def _voronoi_cells(seed: int, rotate: float) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    box = shapely.box(0, 0, 3000, 2000)
+    seeds = shapely.multipoints(rng.uniform((0, 0), (3000, 2000), (300, 2)))
+    cells = shapely.intersection(
+        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=box)), box
+    )
+    frame = gpd.GeoDataFrame(geometry=cells, crs=METRIC)
+    return frame.set_geometry(frame.rotate(rotate, origin=(0, 0)))
+
+
+@pytest.mark.parametrize(("seed", "rotate"), [(0, 0.0), (1, 17.0), (2, 45.0)])
+def test_raster_shortcut_gives_the_same_cells_as_the_strtree(seed: int, rotate: float) -> None:
+    cells = _voronoi_cells(seed, rotate)
+    rng = np.random.default_rng(seed)
+    xy = np.vstack(
+        [
+            rng.uniform((-800, -500), (3500, 3500), (100_000, 2)),
+            # cell corners and points on cell edges, where rounding could bite
+            shapely.get_coordinates(cells.geometry.to_numpy()),
+            shapely.get_coordinates(
+                shapely.line_interpolate_point(cells.boundary.to_numpy(), 0.37, normalized=True)
+            ),
+        ]
+    )
+    shortcut = cell_index(cells, xy, raster_from=0)
+    tree_only = cell_index(cells, xy, raster_from=len(xy) + 1)
+    assert np.array_equal(shortcut, tree_only)
+    # and, away from edges, the cells a plain spatial join finds
+    interior = rng.uniform((0, 0), (3000, 2000), (20_000, 2))
+    index = cell_index(cells, interior, raster_from=0)
+    counts = np.bincount(index[index >= 0], minlength=len(cells))
+    assert np.array_equal(counts, _brute_force(cells, interior))
