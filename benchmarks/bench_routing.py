@@ -170,11 +170,11 @@ def make_city(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
 
 
 def make_problems(rng: np.random.Generator, n: int) -> gpd.GeoSeries:
-    """``n`` problem locations over the city and 2% beyond each side, EPSG:4326."""
+    """``n`` problem locations over the city and 0.5% beyond each side, EPSG:4326."""
     x0, y0 = ORIGIN
     width, height = SIDE * CELL_DEG[0], SIDE * CELL_DEG[1]
-    lon = x0 + rng.uniform(-0.02 * width, 1.02 * width, n)
-    lat = y0 + rng.uniform(-0.02 * height, 1.02 * height, n)
+    lon = x0 + rng.uniform(-0.005 * width, 1.005 * width, n)
+    lat = y0 + rng.uniform(-0.005 * height, 1.005 * height, n)
     return gpd.GeoSeries(shapely.points(lon, lat), crs="EPSG:4326")
 
 

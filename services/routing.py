@@ -2,12 +2,12 @@
 
 The chain (谁主管谁负责, 属地管理)
 -----------------------------------
-For each location the router finds, in the city's metric CRS:
+For each location the router finds:
 
 ``point``
     the point whose zone holds it: a point geometry with its ``radius_m``
-    (default :data:`DEFAULT_POINT_RADIUS_M`), or a polygon point (plus its
-    ``radius_m`` if set);
+    in metres (default :data:`DEFAULT_POINT_RADIUS_M`), or a polygon point
+    containing it;
 ``street`` / ``alley``
     the street or alley within ``Config.street_snap_m`` metres;
 ``grid``
@@ -25,15 +25,18 @@ answer names the nearest sub-district and its distance in metres.
 
 Tie rules (the same on every backend)
 -------------------------------------
-All decisions are made here, in shapely on frames read from the store, so
-SQLite and PostGIS give the same answers.
+All decisions are made here, in numpy and shapely on frames read from the
+store, so SQLite and PostGIS give the same answers. Distances are measured
+in the city's metric CRS; containment (cells, sub-districts, polygon
+points) is tested on the stored EPSG:4326 coordinates, exactly.
 
 * Distances closer than :data:`TIE_TOLERANCE_M` (1 cm) are equal.
-* Several point zones: the nearest point wins, then the lowest code.
+* Several point zones: the nearest point wins (0 inside a polygon), then
+  the lowest code.
 * Several streets or alleys: the nearest wins; at equal distance a street
   wins over an alley, then the lowest code.
-* A location on a shared cell edge (within 1 cm of several cells): the
-  lowest cell code; the same for sub-districts.
+* A location on a shared cell edge or corner: the lowest cell code; the
+  same for sub-districts.
 * Outside: the nearest sub-district; at equal distance, the lowest code.
 """
 
@@ -53,6 +56,7 @@ from citygrid.config import Config
 from citygrid.errors import BadInput, NotFound
 from citygrid.gis.metric import metric_crs
 from citygrid.layers.store import STORAGE_CRS, Store
+from citygrid.services._nearby import BoxMask, SegmentBins, group_min
 
 #: Radius (metres) of a point geometry without its own ``radius_m``.
 DEFAULT_POINT_RADIUS_M = 50.0
@@ -70,20 +74,22 @@ ROUTE_COLUMNS = [
     "routed_by",
     "outside_distance_m",
 ]
-_LINKS = ("point", "line", "grid", "subdistrict")
 _METRES_PER_DEGREE = 111_320.0
+# Bins (metres) of the first test for polygon points.
+_ZONE_BIN_M = 10.0
 
 
 @dataclass(frozen=True)
 class _Features:
-    """One layer of the chain, in the metric CRS, with a tree over its geometries."""
+    """One layer of the chain: codes, units, heads, tie ranks, metric geometries."""
 
     codes: np.ndarray
     geoms: np.ndarray
     units: np.ndarray
     heads: np.ndarray
     rank: np.ndarray
-    tree: shapely.STRtree
+    by_rank: np.ndarray
+    has_unit: np.ndarray
 
     @classmethod
     def build(
@@ -96,19 +102,26 @@ class _Features:
     ) -> _Features:
         codes_arr = np.asarray(codes, dtype=object)
         keys = codes_arr if order is None else np.asarray(order, dtype=object)
+        by_rank = np.argsort(keys.astype(str), kind="stable")
         rank = np.empty(len(keys), dtype=np.int64)
-        rank[np.argsort(keys.astype(str), kind="stable")] = np.arange(len(keys))
+        rank[by_rank] = np.arange(len(keys))
+        unit_arr = _objects(units)
         return cls(
             codes_arr,
             np.asarray(geoms, dtype=object),
-            _objects(units),
+            unit_arr,
             _objects(heads),
             rank,
-            shapely.STRtree(geoms),
+            by_rank,
+            pd.notna(unit_arr).astype(bool),
         )
 
     def __len__(self) -> int:
         return len(self.codes)
+
+    def position(self, code: Any) -> int:
+        """Index of the feature with ``code`` (it must be there)."""
+        return int(np.flatnonzero(self.codes == code)[0])
 
 
 def _objects(values: Sequence[Any]) -> np.ndarray:
@@ -122,19 +135,27 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
 class RoutingIndex:
     """Everything routing needs, read once from the store and kept in memory.
 
-    Build it with :meth:`from_store` (or :meth:`from_frames`); route with :func:`route_locations`.
-    Geometries are in ``crs``, the city's metric CRS.
+    Build it with :meth:`from_store` (or :meth:`from_frames`); route with
+    :func:`route_locations`. ``crs`` is the city's metric CRS.
     """
 
     crs: CRS
     snap_m: float
     points: _Features
     point_radius: np.ndarray
+    point_bins: SegmentBins | None
+    zone_tree: shapely.STRtree
+    zone_feature: np.ndarray
+    zone_mask: BoxMask | None
     lines: _Features
     line_layers: np.ndarray
+    line_bins: SegmentBins | None
     cells: _Features
+    cell_tree: shapely.STRtree
     cell_subdistrict: np.ndarray
     subdistricts: _Features
+    subdistrict_tree: shapely.STRtree
+    subdistricts_metric_tree: shapely.STRtree
     units: pd.DataFrame
     people: pd.DataFrame
     names: dict[str, pd.Series]
@@ -204,51 +225,74 @@ class RoutingIndex:
         Parameters
         ----------
         crs
-            The city's metric CRS; every geometry is projected to it.
+            The city's metric CRS, for distances.
         snap_m
             How far (metres) a location may be from a street or alley.
         points, streets, alleys, cells, subdistricts, units, people
             The layers' features with the fields :meth:`from_store` reads.
         """
         points, streets, alleys, cells, subdistricts = (
-            frame.to_crs(crs) for frame in (points, streets, alleys, cells, subdistricts)
+            _in_storage_crs(frame) for frame in (points, streets, alleys, cells, subdistricts)
         )
-        sub_units = units[units["kind"] == "subdistrict"].dropna(subset=["jurisdiction_code"])
-        sub_unit = sub_units.sort_values("code").drop_duplicates("jurisdiction_code")
-        sub_unit = sub_unit.set_index("jurisdiction_code")["code"]
-        point_geoms = points.geometry.to_numpy()
-        is_point = shapely.get_type_id(point_geoms) == shapely.GeometryType.POINT
-        radius = points["radius_m"].to_numpy(dtype=float, na_value=np.nan)
-        radius = np.where(np.isnan(radius), np.where(is_point, DEFAULT_POINT_RADIUS_M, 0.0), radius)
         lines = pd.concat(
             [streets.assign(layer="streets"), alleys.assign(layer="alleys")], ignore_index=True
         )
+        lines = gpd.GeoDataFrame(lines, geometry="geometry", crs=STORAGE_CRS)
+        metric = {
+            name: frame.geometry.to_crs(crs).to_numpy()
+            for name, frame in (("points", points), ("lines", lines), ("cells", cells))
+        }
+        metric["subdistricts"] = subdistricts.geometry.to_crs(crs).to_numpy()
+        is_point = shapely.get_type_id(metric["points"]) == shapely.GeometryType.POINT
+        radius = points["radius_m"].to_numpy(dtype=float, na_value=np.nan)
+        radius = np.where(np.isnan(radius) | ~is_point, DEFAULT_POINT_RADIUS_M, radius)
+        radius = np.where(is_point, radius, 0.0)
+        zones = np.flatnonzero(~is_point)
         street_first = np.where(lines["layer"] == "streets", "0", "1").astype(object)
+        sub_units = units[units["kind"] == "subdistrict"].dropna(subset=["jurisdiction_code"])
+        sub_unit = sub_units.sort_values("code").drop_duplicates("jurisdiction_code")
+        sub_unit = sub_unit.set_index("jurisdiction_code")["code"]
+        sub_position = pd.Series(np.arange(len(subdistricts)), index=subdistricts["code"])
+        sub_position = sub_position[~sub_position.index.duplicated()]
         return cls(
             crs=crs,
             snap_m=snap_m,
             points=_Features.build(
-                points["code"], point_geoms, points["unit_code"], points["head_code"]
+                points["code"], metric["points"], points["unit_code"], points["head_code"]
             ),
             point_radius=radius,
+            point_bins=SegmentBins.build(
+                np.where(is_point, metric["points"], None),
+                float(radius.max(initial=0.0)) + TIE_TOLERANCE_M,
+            ),
+            zone_tree=shapely.STRtree(points.geometry.to_numpy()[zones]),
+            zone_feature=zones,
+            zone_mask=BoxMask.build(shapely.bounds(metric["points"][zones]), _ZONE_BIN_M),
             lines=_Features.build(
                 lines["code"],
-                lines.geometry.to_numpy(),
+                metric["lines"],
                 lines["unit_code"],
                 lines["head_code"],
                 street_first + lines["code"].astype(str).to_numpy(dtype=object),
             ),
             line_layers=lines["layer"].to_numpy(dtype=object),
+            line_bins=SegmentBins.build(metric["lines"], snap_m + TIE_TOLERANCE_M),
             cells=_Features.build(
-                cells["code"], cells.geometry.to_numpy(), cells["unit_code"], cells["manager_code"]
+                cells["code"], metric["cells"], cells["unit_code"], cells["manager_code"]
             ),
-            cell_subdistrict=_objects(cells["subdistrict_code"]),
+            cell_tree=shapely.STRtree(cells.geometry.to_numpy()),
+            cell_subdistrict=cells["subdistrict_code"]
+            .map(sub_position)
+            .fillna(-1)
+            .to_numpy(dtype=np.int64),
             subdistricts=_Features.build(
                 subdistricts["code"],
-                subdistricts.geometry.to_numpy(),
+                metric["subdistricts"],
                 subdistricts["code"].map(sub_unit),
                 [None] * len(subdistricts),
             ),
+            subdistrict_tree=shapely.STRtree(subdistricts.geometry.to_numpy()),
+            subdistricts_metric_tree=shapely.STRtree(metric["subdistricts"]),
             units=units.set_index("code"),
             people=people.set_index("code"),
             names={
@@ -260,17 +304,16 @@ class RoutingIndex:
             },
         )
 
-    def to_metric(self, locations: gpd.GeoSeries) -> np.ndarray:
-        """Point geometries of ``locations`` (any CRS; none means EPSG:4326) in :attr:`crs`."""
-        source = locations.crs or STORAGE_CRS
-        xy = shapely.get_coordinates(locations.to_numpy())
-        if len(xy) != len(locations):
-            raise BadInput(
-                "Every location must be one point; {count} of them are empty or not points.",
-                count=abs(len(locations) - len(xy)),
-            )
-        x, y = Transformer.from_crs(source, self.crs, always_xy=True).transform(xy[:, 0], xy[:, 1])
-        return shapely.points(x, y)
+    def to_metric(self, geoms: np.ndarray) -> np.ndarray:
+        """EPSG:4326 geometries in :attr:`crs`."""
+        transformer = Transformer.from_crs(STORAGE_CRS, self.crs, always_xy=True)
+        return shapely.transform(geoms, transformer.transform, interleaved=False)
+
+
+def _in_storage_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if frame.crs is None or frame.crs.to_epsg() in (4326, 4490):
+        return frame
+    return frame.to_crs(STORAGE_CRS)
 
 
 def _bbox_near(
@@ -296,45 +339,39 @@ def _bbox_near(
 # -- picking one feature per location --------------------------------------------
 
 
-def _first_per_location(loc: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Positions of the pair that sorts first for each location (keys: most minor first)."""
-    order = np.lexsort((*order_keys, loc))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = loc[order][1:] != loc[order][:-1]
-    return order[first]
+def _by_location(loc: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The pairs ordered by location (tree and bin queries mostly give them so already)."""
+    if len(loc) < 2 or bool(np.all(loc[1:] >= loc[:-1])):
+        return (loc, *columns)
+    order = np.argsort(loc, kind="stable")
+    return (loc[order], *(column[order] for column in columns))
 
 
 def _pick(
-    n: int, loc: np.ndarray, feat: np.ndarray, dist: np.ndarray, rank: np.ndarray
+    n: int, loc: np.ndarray, feat: np.ndarray, dist: np.ndarray, features: _Features
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each of ``n`` locations, the nearest candidate, ties to the lowest rank.
+    """For each of ``n`` locations, the nearest candidate; ties go to the lowest rank.
 
     Returns the chosen feature index (-1 for none) and its distance (NaN).
     """
-    chosen = np.full(n, -1, dtype=np.int64)
-    distance = np.full(n, np.nan)
-    if len(loc) == 0:
-        return chosen, distance
-    nearest = np.full(n, np.inf)
-    np.minimum.at(nearest, loc, dist)
+    loc, feat, dist = _by_location(loc, feat, dist)
+    nearest = group_min(n, loc, dist)
     close = dist <= nearest[loc] + TIE_TOLERANCE_M
-    loc, feat, dist = loc[close], feat[close], dist[close]
-    best = _first_per_location(loc, (rank[feat],))
-    chosen[loc[best]] = feat[best]
-    distance[loc[best]] = dist[best]
-    return chosen, distance
+    lowest = group_min(n, loc[close], features.rank[feat[close]])
+    found = np.isfinite(lowest)
+    chosen = np.full(n, -1, dtype=np.int64)
+    chosen[found] = features.by_rank[lowest[found].astype(np.int64)]
+    return chosen, np.where(found, nearest, np.nan)
 
 
-def _lowest_within(features: _Features, locations: np.ndarray, distance: float) -> np.ndarray:
-    """Index of the lowest-code feature within ``distance`` metres of each location (-1: none)."""
-    chosen = np.full(len(locations), -1, dtype=np.int64)
+def _lowest_holding(
+    tree: shapely.STRtree, features: _Features, locations: np.ndarray
+) -> np.ndarray:
+    """Index of the lowest-ranked feature of ``tree`` holding (or touching) each location."""
     if len(features) == 0 or len(locations) == 0:
-        return chosen
-    loc, feat = features.tree.query(locations, predicate="dwithin", distance=distance)
-    if len(loc):
-        best = _first_per_location(loc, (features.rank[feat],))
-        chosen[loc[best]] = feat[best]
-    return chosen
+        return np.full(len(locations), -1, dtype=np.int64)
+    loc, feat = tree.query(locations, predicate="intersects")
+    return _pick(len(locations), loc, feat, np.zeros(len(loc)), features)[0]
 
 
 def cell_at(cells: gpd.GeoDataFrame, locations: np.ndarray) -> np.ndarray:
@@ -343,21 +380,20 @@ def cell_at(cells: gpd.GeoDataFrame, locations: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     cells
-        Cells with a ``code`` column, in the same metric CRS as ``locations``.
+        Cells with a ``code`` column, in the same CRS as ``locations``.
     locations
         Point geometries.
 
     Returns
     -------
     numpy.ndarray
-        Object array of cell codes; on a shared edge (within
-        :data:`TIE_TOLERANCE_M`) the lowest code.
+        Object array of cell codes; on a shared edge the lowest code.
     """
-    features = _Features.build(
-        cells["code"], cells.geometry.to_numpy(), cells["code"], cells["code"]
+    features = _Features.build(cells["code"], cells.geometry.to_numpy(), [], [])
+    tree = shapely.STRtree(cells.geometry.to_numpy())
+    return _take(
+        features.codes, _lowest_holding(tree, features, np.asarray(locations, dtype=object))
     )
-    idx = _lowest_within(features, np.asarray(locations, dtype=object), TIE_TOLERANCE_M)
-    return _take(features.codes, idx)
 
 
 def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -367,33 +403,37 @@ def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return out
 
 
-def _point_links(index: RoutingIndex, locs: np.ndarray) -> np.ndarray:
-    feats = index.points
-    if len(feats) == 0:
-        return np.full(len(locs), -1, dtype=np.int64)
-    reach = float(index.point_radius.max()) + TIE_TOLERANCE_M
-    loc, feat = feats.tree.query(locs, predicate="dwithin", distance=reach)
-    dist = shapely.distance(locs[loc], feats.geoms[feat])
-    inside = dist <= index.point_radius[feat] + TIE_TOLERANCE_M
-    chosen, _ = _pick(len(locs), loc[inside], feat[inside], dist[inside], feats.rank)
-    return chosen
+def _point_links(
+    index: RoutingIndex, lonlat: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    parts = []
+    if index.point_bins is not None:
+        loc, feat, dist = index.point_bins.query(x, y)
+        inside = dist <= index.point_radius[feat] + TIE_TOLERANCE_M
+        parts.append((loc[inside], feat[inside], dist[inside]))
+    if index.zone_mask is not None:
+        maybe = np.flatnonzero(index.zone_mask.hits(x, y))
+        loc, zone = index.zone_tree.query(lonlat[maybe], predicate="intersects")
+        parts.append((maybe[loc], index.zone_feature[zone], np.zeros(len(loc))))
+    if not parts:
+        return np.full(len(lonlat), -1, dtype=np.int64)
+    loc, feat, dist = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return _pick(len(lonlat), loc, feat, dist, index.points)[0]
 
 
-def _line_links(index: RoutingIndex, locs: np.ndarray) -> np.ndarray:
-    feats = index.lines
-    if len(feats) == 0:
-        return np.full(len(locs), -1, dtype=np.int64)
-    loc, feat = feats.tree.query(locs, predicate="dwithin", distance=index.snap_m)
-    dist = shapely.distance(locs[loc], feats.geoms[feat])
-    chosen, _ = _pick(len(locs), loc, feat, dist, feats.rank)
-    return chosen
+def _line_links(index: RoutingIndex, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if index.line_bins is None:
+        return np.full(len(x), -1, dtype=np.int64)
+    loc, feat, dist = index.line_bins.query(x, y)
+    keep = dist <= index.snap_m
+    return _pick(len(x), loc[keep], feat[keep], dist[keep], index.lines)[0]
 
 
 # -- the chain ----------------------------------------------------------------------
 
 
 def route_locations(index: RoutingIndex, locations: gpd.GeoSeries) -> pd.DataFrame:
-    """Route many locations at once (vectorised: tree queries, no loop over features).
+    """Route many locations at once (vectorised: no loop over features or locations).
 
     Parameters
     ----------
@@ -413,33 +453,47 @@ def route_locations(index: RoutingIndex, locations: gpd.GeoSeries) -> pd.DataFra
         ``subdistrict`` or ``outside``) and ``outside_distance_m`` (metres to
         the nearest sub-district, NaN inside).
     """
-    locs = index.to_metric(locations)
-    n = len(locs)
-    point = _point_links(index, locs)
-    line = _line_links(index, locs)
-    cell = _lowest_within(index.cells, locs, TIE_TOLERANCE_M)
-    sub_code = _take(index.cell_subdistrict, cell)
-    sub = _subdistrict_index(index, sub_code)
+    lonlat = locations.to_numpy()
+    if locations.crs is not None and locations.crs.to_epsg() not in (4326, 4490):
+        lonlat = locations.to_crs(STORAGE_CRS).to_numpy()
+    not_points = (shapely.get_type_id(lonlat) != shapely.GeometryType.POINT) | shapely.is_empty(
+        lonlat
+    )
+    if not_points.any():
+        raise BadInput(
+            "Every location must be one point; {count} of them are empty or not points.",
+            count=int(not_points.sum()),
+        )
+    coords = shapely.get_coordinates(lonlat)
+    to_metric = Transformer.from_crs(STORAGE_CRS, index.crs, always_xy=True)
+    x, y = to_metric.transform(coords[:, 0], coords[:, 1])
+    n = len(lonlat)
+    point = _point_links(index, lonlat, x, y)
+    line = _line_links(index, x, y)
+    cell = _lowest_holding(index.cell_tree, index.cells, lonlat)
+    sub = np.full(n, -1, dtype=np.int64)
+    sub[cell >= 0] = index.cell_subdistrict[cell[cell >= 0]]
     missing = np.flatnonzero(sub < 0)
     outside_distance = np.full(n, np.nan)
     if len(missing):
-        found = _lowest_within(index.subdistricts, locs[missing], TIE_TOLERANCE_M)
-        sub[missing] = found
-        outside = missing[found < 0]
+        sub[missing] = _lowest_holding(index.subdistrict_tree, index.subdistricts, lonlat[missing])
+        outside = missing[sub[missing] < 0]
         if len(outside) and len(index.subdistricts):
-            loc, feat = index.subdistricts.tree.query_nearest(locs[outside], all_matches=True)
-            dist = shapely.distance(locs[outside][loc], index.subdistricts.geoms[feat])
-            nearest, distance = _pick(len(outside), loc, feat, dist, index.subdistricts.rank)
+            here = shapely.points(x[outside], y[outside])
+            (loc, feat), dist = index.subdistricts_metric_tree.query_nearest(
+                here, all_matches=True, return_distance=True
+            )
+            nearest, distance = _pick(len(outside), loc, feat, dist, index.subdistricts)
             sub[outside] = nearest
             outside_distance[outside] = distance
     is_outside = ~np.isnan(outside_distance) | ((cell < 0) & (sub < 0))
-    links = {
-        "point": (index.points, point),
-        "line": (index.lines, line),
-        "grid": (index.cells, cell),
-    }
-    links["subdistrict"] = (index.subdistricts, np.where(is_outside, -1, sub))
-    unit, head, rule = _decide(index, links, line, is_outside)
+    levels = [
+        (index.points, point, "point"),
+        (index.lines, line, None),
+        (index.cells, cell, "grid"),
+        (index.subdistricts, np.where(is_outside, -1, sub), "subdistrict"),
+    ]
+    unit, head, rule = _decide(index, levels, line, is_outside)
     line_layer = _take(index.line_layers, line)
     line_code = _take(index.lines.codes, line)
     codes = {
@@ -462,40 +516,42 @@ def route_locations(index: RoutingIndex, locations: gpd.GeoSeries) -> pd.DataFra
     return frame
 
 
-def _subdistrict_index(index: RoutingIndex, codes: np.ndarray) -> np.ndarray:
-    position = pd.Series(np.arange(len(index.subdistricts)), index=index.subdistricts.codes)
-    position = position[~position.index.duplicated()]
-    found = pd.Series(codes, dtype=object).map(position)
-    return found.fillna(-1).to_numpy(dtype=np.int64)
-
-
 def _decide(
     index: RoutingIndex,
-    links: dict[str, tuple[_Features, np.ndarray]],
+    levels: list[tuple[_Features, np.ndarray, str | None]],
     line: np.ndarray,
     is_outside: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit, head and rule: the first link of the chain with a unit."""
+    """Unit, head and rule: the first link of the chain with a unit.
+
+    Where no link has a unit, the rule of the first link found is kept (and
+    the unit is ``None``), so the gap shows.
+    """
     n = len(is_outside)
+    deciding = np.full(n, -1, dtype=np.int64)  # level that decides
+    first_found = np.full(n, -1, dtype=np.int64)
+    for level, (features, idx, _name) in enumerate(levels):
+        found = idx >= 0
+        has_unit = np.zeros(n, dtype=bool)
+        has_unit[found] = features.has_unit[idx[found]]
+        deciding[has_unit & (deciding < 0)] = level
+        first_found[found & (first_found < 0)] = level
+    deciding[is_outside] = -1
+    shown = np.where(deciding >= 0, deciding, first_found)
     unit = np.full(n, None, dtype=object)
     head = np.full(n, None, dtype=object)
     rule = np.full(n, None, dtype=object)
-    first_found = np.full(n, None, dtype=object)
-    line_rule = np.where(_take(index.line_layers, line) == "alleys", "alley", "street")
-    for name in _LINKS:
-        features, idx = links[name]
-        link_rule = line_rule if name == "line" else np.full(n, name, dtype=object)
-        link_unit = _take(features.units, idx)
-        found = idx >= 0
-        first_found = np.where(found & pd.isna(first_found), link_rule, first_found)
-        decides = found & pd.notna(link_unit) & pd.isna(unit)
-        unit = np.where(decides, link_unit, unit)
-        head = np.where(decides, _take(features.heads, idx), head)
-        rule = np.where(decides, link_rule, rule)
-    rule = np.where(pd.isna(rule), first_found, rule)
-    rule = np.where(is_outside, "outside", rule)
-    unit = np.where(is_outside, None, unit)
-    head = np.where(is_outside, None, head)
+    for level, (features, idx, name) in enumerate(levels):
+        decides = np.flatnonzero(deciding == level)
+        unit[decides] = features.units[idx[decides]]
+        head[decides] = features.heads[idx[decides]]
+        named = np.flatnonzero(shown == level)
+        if name is None:  # the line level: street or alley by the line's layer
+            is_alley = index.line_layers[line[named]] == "alleys"
+            rule[named] = np.where(is_alley, "alley", "street")
+        else:
+            rule[named] = name
+    rule[is_outside] = "outside"
     return unit, head, rule
 
 
@@ -589,7 +645,7 @@ def route_point(
     index = RoutingIndex.from_store(store, config, near=(x, y))
     location = gpd.GeoSeries([shapely.Point(x, y)], crs=STORAGE_CRS)
     row = route_locations(index, location).iloc[0]
-    metric = index.to_metric(location)[0]
+    metric = index.to_metric(location.to_numpy())[0]
     answer: dict[str, Any] = {
         "location": {"lon": x, "lat": y},
         "routed_by": row["routed_by"],
