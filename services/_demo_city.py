@@ -58,15 +58,15 @@ POINT_RADIUS_M = {
 """How far (metres) each type of point reaches; parks and urban villages are polygons."""
 
 BULK_TYPES = {
-    "small_business": 0.42,
+    "small_business": 0.45,
     "residential": 0.2,
     "shopping": 0.07,
-    "toilet": 0.07,
+    "toilet": 0.08,
     "market": 0.04,
     "school": 0.05,
     "internet_cafe": 0.04,
-    "urban_village": 0.04,
-    "park": 0.07,
+    "urban_village": 0.03,
+    "park": 0.04,
 }
 """Point types scattered in cells, with their shares."""
 
@@ -535,7 +535,7 @@ def _points(
     frame["radius_m"] = frame["point_type"].map(POINT_RADIUS_M)
     polygonal = frame["point_type"].isin(POLYGON_TYPES).to_numpy()
     geoms[polygonal] = shapely.buffer(
-        geoms[polygonal], frame["radius_m"].to_numpy()[polygonal] * 0.6, quad_segs=3
+        geoms[polygonal], frame["radius_m"].to_numpy()[polygonal] * 0.3, quad_segs=3
     )
     located = gpd.GeoDataFrame(frame, geometry=geoms, crs=METRIC_CRS)
     tree = shapely.STRtree(cells.geometry.to_numpy())

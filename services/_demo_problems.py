@@ -196,8 +196,8 @@ def build(
             per_month = rng.multinomial(cluster.problems, _month_weights(cluster.kind))
         month.append(np.repeat(np.arange(MONTHS), per_month))
         point_idx.append(members[rng.integers(0, len(members), cluster.problems)])
-        item = item_of[cluster.catalogue_code] if cluster.catalogue_code else -1
-        item_parts.append(np.full(cluster.problems, item))
+        fixed = item_of[cluster.catalogue_code] if cluster.catalogue_code else -1
+        item_parts.append(np.full(cluster.problems, fixed))
     month.append(rng.integers(0, MONTHS, n_off))
     point_idx.append(np.full(n_off, -1))
     item_parts.append(np.full(n_off, -1))
