@@ -111,7 +111,7 @@ HOTSPOTS = register(
         "hotspots",
         "问题热点 (Gi*)",
         "Problem hot spots (Gi*)",
-        "Polygon",
+        "MultiPolygon",
         (
             _cell_id(),
             _count(),
@@ -142,7 +142,7 @@ EMERGING_HOTSPOTS = register(
         "emerging_hotspots",
         "时空热点趋势",
         "Emerging hot spots",
-        "Polygon",
+        "MultiPolygon",
         (
             _cell_id(),
             Field("pattern", "str", "趋势类型", "pattern", required=True, choices=PATTERNS),

@@ -39,6 +39,7 @@ from scipy.signal import fftconvolve
 
 from citygrid.config import Config
 from citygrid.errors import BadInput
+from citygrid.gis.geometry import promote_to_multi
 from citygrid.gis.metric import metric_crs
 from citygrid.layers.store import Store
 from citygrid.services.hotspots import ProblemQuery, read_problems
@@ -227,6 +228,8 @@ def density_contours(
     frame["density_min"] = breaks[frame["level"].to_numpy() - 1]
     frame["density_max"] = upper[frame["level"].to_numpy() - 1]
     frame["level"] = frame["level"].astype(np.int64)
+    multi = promote_to_multi(frame.geometry.to_numpy(), "MultiPolygon")
+    frame = frame.set_geometry(gpd.GeoSeries(multi, index=frame.index, crs=surface.crs))
     return frame[["level", "density_min", "density_max", "geometry"]].to_crs(4326)
 
 

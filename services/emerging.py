@@ -56,6 +56,7 @@ from scipy import sparse, stats
 
 from citygrid.config import Config
 from citygrid.errors import BadInput
+from citygrid.gis.geometry import promote_to_multi
 from citygrid.layers.store import Store
 from citygrid.services.gistar import gi_star
 from citygrid.services.hotspots import CellsSpec, ProblemQuery, prepare
@@ -227,7 +228,8 @@ def emerging_frame(
         "last_bin": bins[:, -1].astype(np.int64),
         "n_neighbors": result.n_neighbors.astype(np.int64),
     }
-    return gpd.GeoDataFrame(columns, geometry=cells.geometry.to_numpy(), crs=cells.crs)
+    geometry = promote_to_multi(cells.geometry.to_numpy(), "MultiPolygon")
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs=cells.crs)
 
 
 def run_emerging(

@@ -37,6 +37,7 @@ from scipy.spatial import cKDTree
 from citygrid.config import Config
 from citygrid.errors import BadInput, NotFound
 from citygrid.gis import binning
+from citygrid.gis.geometry import promote_to_multi
 from citygrid.gis.metric import metric_crs
 from citygrid.layers.base_layers import PROBLEM_STATUSES
 from citygrid.layers.store import Store
@@ -531,7 +532,8 @@ def hot_spot_frame(
         "gi_bin": result.bins.astype(np.int64),
         "n_neighbors": result.n_neighbors.astype(np.int64),
     }
-    return gpd.GeoDataFrame(columns, geometry=cells.geometry.to_numpy(), crs=cells.crs)
+    geometry = promote_to_multi(cells.geometry.to_numpy(), "MultiPolygon")
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs=cells.crs)
 
 
 def run_hot_spots(
