@@ -723,7 +723,12 @@ def write_frame(
         if format_.name == "kml" and frame.crs is not None and frame.crs.to_epsg() != 4326:
             frame = frame.to_crs(4326)
         pyogrio.write_dataframe(
-            frame, path, layer=layer, driver=format_.driver, **_geometry_type(frame, format_)
+            frame,
+            path,
+            layer=layer,
+            driver=format_.driver,
+            use_arrow=True,
+            **_geometry_type(frame, format_),
         )
     return [path]
 
