@@ -35,6 +35,7 @@ RASTER_FROM = 50_000
 STRtree (see there)."""
 
 _RASTER_PIXELS = 16_000_000  # largest lookup raster
+_PIXELS_ACROSS_CELL = 32  # lookup pixels across a typical cell
 _UNDECIDED = -2
 
 _SQRT3 = math.sqrt(3.0)
@@ -344,7 +345,11 @@ def _raster_index(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Cell of each point from a raster of the cells; ``_UNDECIDED`` near an edge."""
     minx, miny, maxx, maxy = shapely.total_bounds(polygons)
     typical = math.sqrt(float(np.median(shapely.area(polygons))))
-    pixel = max(typical / 16.0, math.sqrt((maxx - minx) * (maxy - miny) / _RASTER_PIXELS), 1e-6)
+    pixel = max(
+        typical / _PIXELS_ACROSS_CELL,
+        math.sqrt((maxx - minx) * (maxy - miny) / _RASTER_PIXELS),
+        1e-6,
+    )
     cols = max(1, math.ceil((maxx - minx) / pixel))
     rows = max(1, math.ceil((maxy - miny) / pixel))
     transform = Affine(pixel, 0.0, minx, 0.0, -pixel, miny + rows * pixel)
