@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -450,7 +451,7 @@ def _open_parquet(path: Path, format_: Format) -> Source:
             "GeoDataFrame.to_parquet or export it as GeoParquet.",
             path=str(path),
         )
-    frame_meta = gpd.io.arrow._decode_metadata(geo)
+    frame_meta = json.loads(geo)
     primary = frame_meta["primary_column"]
     crs_json = frame_meta["columns"][primary].get("crs", "OGC:CRS84")
     crs = CRS.from_user_input(crs_json) if crs_json is not None else None
@@ -563,13 +564,24 @@ def _types_mapper(arrow_type: pa.DataType) -> Any:
 
 
 def _parquet_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
+    """GeoParquet in row-group batches (WKB geometries), else read whole by geopandas."""
     try:
-        frame = gpd.read_parquet(source.path)
-    except (ValueError, pa.ArrowException, OSError) as exc:
+        parquet = pq.ParquetFile(source.path)
+        meta = json.loads((parquet.schema_arrow.metadata or {})[b"geo"])
+        primary = meta["primary_column"]
+        if meta["columns"][primary].get("encoding", "WKB").upper() != "WKB":
+            frame = gpd.read_parquet(source.path).reset_index(drop=True)
+            for start in range(0, max(len(frame), 1), batch_size):
+                yield frame.iloc[start : start + batch_size]
+            return
+        columns = [*source.columns, primary]
+        start = 0
+        for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
+            frame = _arrow_frame(batch, primary, source.crs, start)
+            start += len(frame)
+            yield frame
+    except _READ_ERRORS as exc:
         raise _unreadable(source.path, source.format, exc) from None
-    frame = frame.reset_index(drop=True)
-    for start in range(0, max(len(frame), 1), batch_size):
-        yield frame.iloc[start : start + batch_size]
 
 
 def _csv_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
@@ -679,6 +691,7 @@ def write_frame(
     *,
     fmt: str | None = None,
     layer: str | None = None,
+    append: bool = False,
 ) -> list[Path]:
     """Write a GeoDataFrame to a file, replacing any file of that name.
 
@@ -694,6 +707,9 @@ def write_frame(
     layer
         Layer name inside the file (GeoPackage, KML, FlatGeobuf); default
         the file's stem.
+    append
+        Add ``layer`` to an existing GeoPackage (replacing a layer of that
+        name) instead of replacing the file (GeoPackage only).
 
     Returns
     -------
@@ -710,11 +726,16 @@ def write_frame(
         )
     layer = layer or path.stem
     frame = frame.reset_index(drop=True)
+    if append and format_.name != "gpkg":
+        raise BadInput(
+            "Only a GeoPackage holds several layers; write {path} as .gpkg.", path=str(path)
+        )
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
-        return _write_table(pd.DataFrame(frame), path, format_, layer)
+        return _write_table(pd.DataFrame(frame), path, format_, layer, append)
     if format_.name == "shp":
         return _write_shapefile(frame, path, layer)
-    _remove(path)
+    if not append:
+        _remove(path)
     if format_.name == "parquet":
         frame.to_parquet(path, index=False)
     elif format_.name == "csv":
@@ -733,7 +754,9 @@ def write_frame(
     return [path]
 
 
-def _write_table(table: pd.DataFrame, path: Path, format_: Format, layer: str) -> list[Path]:
+def _write_table(
+    table: pd.DataFrame, path: Path, format_: Format, layer: str, append: bool
+) -> list[Path]:
     """A table without geometry, in the formats that can hold one."""
     if format_.name not in ("csv", "gpkg"):
         raise BadInput(
@@ -741,7 +764,8 @@ def _write_table(table: pd.DataFrame, path: Path, format_: Format, layer: str) -
             "{format}.",
             format=format_.title,
         )
-    _remove(path)
+    if not append:
+        _remove(path)
     if format_.name == "csv":
         _text_dates(table).to_csv(path, index=False, encoding="utf-8-sig")
     else:

@@ -11,7 +11,8 @@
   filtered with a ``--where`` expression (:mod:`citygrid.layers.where`).
 - :func:`write_layer_file` writes any frame of a layer (stored or derived:
   hot spots, gaps) to a file in any supported format and CRS, with the
-  layer's style inside GeoPackages.
+  layer's style inside GeoPackages; :func:`write_layers_file` writes
+  several layers into one GeoPackage.
 """
 
 from __future__ import annotations
@@ -627,8 +628,9 @@ def write_layer_file(
         (see :mod:`citygrid.gis.formats`). An existing file is replaced.
     layer
         The layer (or its name) the features belong to: names the layer
-        inside the file and, for GeoPackages, adds its style so QGIS opens
-        it styled.
+        inside the file and, for GeoPackages, adds the registered layer's
+        style so QGIS opens it styled (an unregistered name is written
+        unstyled).
     fmt
         Format name: ``gpkg``, ``geojson``, ``shp``, ``kml``, ``fgb``,
         ``parquet``, ``csv``.
@@ -649,15 +651,77 @@ def write_layer_file(
         Unknown format or CRS, a folder that does not exist, or a frame the
         format cannot hold (mixed geometry types in a shapefile).
     """
-    resolved = get_layer(layer) if isinstance(layer, str) else layer
+    return _write_one(frame, Path(path), layer=layer, fmt=fmt, crs=crs, append=False)
+
+
+def write_layers_file(
+    frames: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike[str],
+    *,
+    crs: str | int | CrsSpec | None = None,
+) -> Path:
+    """Write several layers into one GeoPackage, each with its style.
+
+    Parameters
+    ----------
+    frames
+        ``{layer name: frame}``; names of registered layers (e.g. the gap
+        layers) get the layer's style, other names are written unstyled.
+    path
+        A ``.gpkg`` path. The file is written beside it and moved into
+        place, so a failed write leaves an earlier file whole.
+    crs
+        CRS to write in, as for :func:`write_layer_file`.
+
+    Returns
+    -------
+    pathlib.Path
+        The GeoPackage written.
+    """
+    target = Path(path)
+    if formats.detect_format(target).name != "gpkg":
+        raise BadInput(
+            "Only a GeoPackage holds several layers; give a path ending in .gpkg, not {path}.",
+            path=str(target),
+        )
+    partial = target.with_name(f".{target.stem}.partial.gpkg")
+    partial.unlink(missing_ok=True)
+    try:
+        for name, frame in frames.items():
+            _write_one(
+                frame, partial, layer=_registered(name) or name, fmt="gpkg", crs=crs, append=True
+            )
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def _registered(name: str) -> Layer | None:
+    try:
+        return get_layer(name)
+    except NotFound:
+        return None
+
+
+def _write_one(
+    frame: pd.DataFrame,
+    out: Path,
+    *,
+    layer: Layer | str | None,
+    fmt: str | None,
+    crs: str | int | CrsSpec | None,
+    append: bool,
+) -> Path:
+    """Write one layer's frame (see :func:`write_layer_file`)."""
+    resolved = _registered(layer) if isinstance(layer, str) else layer
     spec = parse_crs(crs if crs is not None else "EPSG:4326")
-    out = Path(path)
     format_ = formats.detect_format(out, fmt)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
         geoseries = frame.geometry if frame.crs is not None else frame.geometry.set_crs(STORAGE_CRS)
         frame = frame.set_geometry(from_storage(geoseries, spec))
-    table = resolved.name if resolved is not None else None
-    written = formats.write_frame(frame, out, fmt=format_.name, layer=table)[0]
+    table = layer if isinstance(layer, str) else (layer.name if layer else None)
+    written = formats.write_frame(frame, out, fmt=format_.name, layer=table, append=append)[0]
     if format_.name == "gpkg" and resolved is not None and resolved.has_geometry:
         qgis_style.add_gpkg_style(
             written,

@@ -6,6 +6,7 @@ exactly as it was (same counts, same features, same audit log).
 
 from __future__ import annotations
 
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from citygrid.gis.formats import write_frame
 from citygrid.i18n import language
-from citygrid.layers.io import export_layer, import_file, write_layer_file
+from citygrid.layers.io import export_layer, import_file, write_layer_file, write_layers_file
 from citygrid.layers.store import Store
 
 FORMATS = ["gpkg", "geojson", "shp", "zip", "kml", "fgb", "parquet", "csv"]
@@ -277,8 +278,6 @@ def test_where_refuses_bad_filters_without_touching_sql(
 
 
 def test_geopackage_export_carries_the_qgis_style(seeded: Store, tmp_path: Path) -> None:
-    import sqlite3
-
     export_layer(seeded, "problems", tmp_path / "p.gpkg")
     with sqlite3.connect(tmp_path / "p.gpkg") as conn:
         table, qml, sld, default = conn.execute(
@@ -511,3 +510,23 @@ def test_bad_input_message_in_chinese(seeded: Store, tmp_path: Path) -> None:
     assert "noprj.shp" in text
     assert "坐标系" in text
     assert "--crs" in text
+
+
+def test_write_layers_file_puts_styled_layers_in_one_geopackage(tmp_path: Path) -> None:
+    cell = shapely.box(116.3, 39.9, 116.31, 39.91)
+    hot = gpd.GeoDataFrame({"z": [2.5]}, geometry=[cell], crs="EPSG:4326")
+    other = gpd.GeoDataFrame({"备注": ["未登记图层"]}, geometry=[cell.centroid], crs="EPSG:4326")
+    path = tmp_path / "report.gpkg"
+    path.write_bytes(b"an older report")
+    written = write_layers_file({"grids": hot, "备注点": other}, path, crs="cgcs2000")
+    assert written == path
+    assert sorted(str(n) for n, _ in pyogrio.list_layers(path)) == sorted(
+        ["grids", "备注点", "layer_styles"]
+    )
+    assert pyogrio.read_dataframe(path, layer="备注点")["备注"].tolist() == ["未登记图层"]
+    with sqlite3.connect(path) as conn:
+        styled = conn.execute("SELECT f_table_name FROM layer_styles").fetchall()
+    assert styled == [("grids",)]
+    assert not list(tmp_path.glob(".*partial*"))
+    with pytest.raises(BadInput, match=r"Only a GeoPackage"):
+        write_layers_file({"grids": hot}, tmp_path / "report.shp")
