@@ -20,6 +20,8 @@ import shapely
 _CHUNK = 1 << 18
 #: Bins at most (the bins grow beyond the search distance for huge extents).
 _MAX_BINS = 20_000_000
+#: Bins per search distance: smaller bins mean fewer candidates but more entries.
+_BINS_PER_REACH = 2
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,8 @@ class SegmentBins:
 
         Returns ``None`` when there is nothing to index.
         """
-        bin_size = max(float(reach), 1.0)
-        geoms = shapely.segmentize(np.asarray(geoms, dtype=object), 4 * bin_size)
+        bin_size = max(float(reach) / _BINS_PER_REACH, 1.0)
+        geoms = shapely.segmentize(np.asarray(geoms, dtype=object), 8 * max(float(reach), 1.0))
         parts, part_feature = shapely.get_parts(geoms, return_index=True)
         coords, part_of = shapely.get_coordinates(parts, return_index=True)
         if len(coords) == 0:

@@ -119,9 +119,10 @@ class _Features:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def position(self, code: Any) -> int:
-        """Index of the feature with ``code`` (it must be there)."""
-        return int(np.flatnonzero(self.codes == code)[0])
+    def position(self, code: Any, among: np.ndarray | None = None) -> int:
+        """Index of the feature with ``code`` (it must be there), among a mask if given."""
+        match = self.codes == code
+        return int(np.flatnonzero(match if among is None else match & among)[0])
 
 
 def _objects(values: Sequence[Any]) -> np.ndarray:
@@ -656,11 +657,12 @@ def route_point(
         answer["category"] = category_info
     if row["routed_by"] == "outside":
         code = row["subdistrict_code"]
+        distance = row["outside_distance_m"]
         answer["outside"] = {
             "nearest_subdistrict": code,
             "name": _name(index, "jurisdictions", code),
-            "distance_m": round(float(row["outside_distance_m"]), 2),
-            "unit": _unit(index, _sub_unit(index, code)),
+            "distance_m": None if pd.isna(distance) else round(float(distance), 2),
+            "unit": None if code is None else _unit(index, _sub_unit(index, code)),
         }
         answer["chain"] = []
         return answer
@@ -680,7 +682,8 @@ def _chain(index: RoutingIndex, row: pd.Series, metric: shapely.Point) -> list[d
     for rule, layer, code, features in specs:
         if code is None:
             continue
-        at = int(np.flatnonzero(features.codes == code)[0])
+        among = index.line_layers == layer if features is index.lines else None
+        at = features.position(code, among)
         unit_code = features.units[at]
         chain.append(
             {
@@ -698,8 +701,7 @@ def _chain(index: RoutingIndex, row: pd.Series, metric: shapely.Point) -> list[d
 
 
 def _sub_unit(index: RoutingIndex, code: Any) -> Any:
-    found = np.flatnonzero(index.subdistricts.codes == code)
-    return index.subdistricts.units[found[0]] if len(found) else None
+    return index.subdistricts.units[index.subdistricts.position(code)]
 
 
 def _name(index: RoutingIndex, layer: str, code: Any) -> Any:
