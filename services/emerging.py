@@ -241,6 +241,7 @@ def run_emerging(
     weights: WeightsSpec | None = None,
     fdr: bool = True,
     trend_alpha: float = 0.05,
+    weight_by: str = "count",
 ) -> gpd.GeoDataFrame:
     """The ``emerging_hotspots`` layer for the problems a query selects, in EPSG:4326.
 
@@ -253,7 +254,7 @@ def run_emerging(
     BadInput
         Fewer than three months in the range.
     """
-    setup = prepare(store, config, query, cells=cells, weights=weights)
+    setup = prepare(store, config, query, cells=cells, weights=weights, weight_by=weight_by)
     month, months = month_bins(
         setup.problems["reported_at"],
         pd.Timestamp(query.since) if query.since else None,
@@ -269,8 +270,10 @@ def run_emerging(
     inside = setup.cell_of >= 0
     t = len(months)
     flat = np.bincount(
-        setup.cell_of[inside] * t + month[inside], minlength=len(setup.cells) * t
-    ).astype(float)
+        setup.cell_of[inside] * t + month[inside],
+        weights=setup.values[inside],
+        minlength=len(setup.cells) * t,
+    )
     frame = emerging_frame(
         setup.cells,
         flat.reshape(len(setup.cells), t),

@@ -83,10 +83,10 @@ class ProblemQuery:
     unit: str | None = None
 
     def describe(self) -> dict[str, Any]:
-        """The filters as plain values for metadata."""
+        """The filters as plain values for metadata (``before`` is ``until``, exclusive)."""
         return {
             "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
+            "before": self.until.isoformat() if self.until else None,
             "category": self.category,
             "statuses": list(self.statuses),
             "unit": self.unit,
@@ -219,10 +219,10 @@ def read_problems(store: Store, query: ProblemQuery) -> gpd.GeoDataFrame:
     if problems.empty:
         described = query.describe()
         raise BadInput(
-            "No problems match: since {since}, until {until}, category {category}, statuses "
-            "{statuses}, unit {unit}; widen the dates or drop a filter.",
+            "No problems match: reported from {since} and before {before}, category "
+            "{category}, statuses {statuses}, unit {unit}; widen the dates or drop a filter.",
             since=described["since"] or "-",
-            until=described["until"] or "-",
+            before=described["before"] or "-",
             category=query.category or "-",
             statuses=",".join(query.statuses) or "-",
             unit=query.unit or "-",
@@ -444,6 +444,10 @@ class HotSpotSetup:
         The cells, with ``cell_id``.
     neighbours
         Binary neighbour matrix (no diagonal).
+    crs
+        The metric CRS.
+    values
+        What each problem adds to its cell: 1, or its deduction weight.
     parameters
         What was chosen, for metadata and for printing.
     """
@@ -454,12 +458,40 @@ class HotSpotSetup:
     cells: gpd.GeoDataFrame
     neighbours: sparse.csr_matrix
     crs: CRS
+    values: np.ndarray
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> np.ndarray:
-        """Problems per cell."""
+        """Problems (or their summed weights) per cell."""
         inside = self.cell_of >= 0
-        return np.bincount(self.cell_of[inside], minlength=len(self.cells)).astype(float)
+        return np.bincount(
+            self.cell_of[inside], weights=self.values[inside], minlength=len(self.cells)
+        )
+
+
+WEIGHT_BY = ("count", "deduction")
+"""What a problem adds to its cell: 1, or its catalogue item's deduction weight."""
+
+
+def problem_values(store: Store, problems: gpd.GeoDataFrame, weight_by: str) -> np.ndarray:
+    """1 per problem for ``count``; the catalogue item's deduction weight for ``deduction``
+    (items without a weight count 1).
+
+    Raises
+    ------
+    BadInput
+        ``weight_by`` is neither.
+    """
+    if weight_by not in WEIGHT_BY:
+        raise BadInput(
+            "Cannot weight problems by {value!r}; use count or deduction.", value=weight_by
+        )
+    if weight_by == "count":
+        return np.ones(len(problems))
+    catalogue = store.read("catalogue", columns=["code", "weight"])
+    weights = catalogue.set_index("code")["weight"]
+    values = problems["catalogue_code"].map(weights).to_numpy(dtype=float)
+    return np.where(np.isfinite(values), values, 1.0)
 
 
 def prepare(
@@ -469,6 +501,7 @@ def prepare(
     *,
     cells: CellsSpec | None = None,
     weights: WeightsSpec | None = None,
+    weight_by: str = "count",
 ) -> HotSpotSetup:
     """Read the problems, make the cells and the weights, filling in defaults.
 
@@ -478,13 +511,16 @@ def prepare(
         Default: a fishnet with the size from :func:`default_cell_size`.
     weights
         Default: a distance band from :func:`default_distance_band`.
+    weight_by
+        ``count`` or ``deduction`` (see :func:`problem_values`).
     """
     problems = read_problems(store, query)
+    values = problem_values(store, problems, weight_by)
     crs = metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
     xy = shapely.get_coordinates(problems.to_crs(crs).geometry.to_numpy())
     cell_frame, used = make_cells(store, cells or CellsSpec("fishnet"), crs, xy)
     cell_of = binning.cell_index(cell_frame, xy)
-    setup = HotSpotSetup(problems, xy, cell_of, cell_frame, sparse.csr_matrix((0, 0)), crs)
+    setup = HotSpotSetup(problems, xy, cell_of, cell_frame, sparse.csr_matrix((0, 0)), crs, values)
     neighbours, weights_used, profile = neighbours_for(cell_frame, setup.counts(), weights)
     setup.neighbours = neighbours
     setup.parameters = {
@@ -497,6 +533,7 @@ def prepare(
         "cells_default": cells is None,
         "moran_profile": [[round(d, 1), round(z, 3)] for d, z in profile],
         "n_problems": len(problems),
+        "weight_by": weight_by,
         "first_reported": problems["reported_at"].min().isoformat(),
         "last_reported": problems["reported_at"].max().isoformat(),
         "problems_outside_cells": int((cell_of < 0).sum()),
@@ -546,6 +583,7 @@ def run_hot_spots(
     permutations: int = 0,
     seed: int | None = None,
     fdr: bool = True,
+    weight_by: str = "count",
 ) -> gpd.GeoDataFrame:
     """The ``hotspots`` layer for the problems a query selects, in EPSG:4326.
 
@@ -554,7 +592,7 @@ def run_hot_spots(
     """
     if permutations < 0:
         raise BadInput("--permutations must be 0 or more (e.g. 999), not {n}.", n=permutations)
-    setup = prepare(store, config, query, cells=cells, weights=weights)
+    setup = prepare(store, config, query, cells=cells, weights=weights, weight_by=weight_by)
     frame = hot_spot_frame(
         setup.cells,
         setup.counts(),

@@ -27,6 +27,7 @@ from citygrid.services.density import density_contours, run_density, write_geoti
 from citygrid.services.emerging import run_emerging
 from citygrid.services.hotspot_map import render_map
 from citygrid.services.hotspots import (
+    WEIGHT_BY,
     CellsSpec,
     ProblemQuery,
     parse_cells,
@@ -59,7 +60,15 @@ def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _cell_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Cells and weights (default: automatic, as Optimized Hot Spot Analysis)."""
+    """Cells, weights and what a problem counts (default: automatic, as Optimized Hot Spot
+    Analysis)."""
+    command = click.option(
+        "--weight-by",
+        type=click.Choice(WEIGHT_BY),
+        default="count",
+        show_default=True,
+        help="What a problem adds to its cell: 1, or its catalogue deduction weight.",
+    )(command)
     command = click.option(
         "--weights",
         metavar="SPEC",
@@ -104,7 +113,7 @@ def _report(parameters: dict[str, Any], out: Path) -> None:
 
 def _date_range(parameters: dict[str, Any]) -> str:
     since = (parameters.get("since") or parameters["first_reported"])[:10]
-    until = parameters.get("until")
+    until = parameters.get("before")
     last = (
         (datetime.fromisoformat(until) - timedelta(microseconds=1)).date().isoformat()
         if until
@@ -148,6 +157,7 @@ def hotspots_command(
     ctx: CliContext,
     cells: str | None,
     weights: str | None,
+    weight_by: str,
     since: str | None,
     until: str | None,
     category: str | None,
@@ -171,6 +181,7 @@ def hotspots_command(
         permutations=permutations,
         seed=seed,
         fdr=not no_fdr,
+        weight_by=weight_by,
     )
     _export(frame, out, "hotspots", png)
 
@@ -186,6 +197,7 @@ def emerging_command(
     ctx: CliContext,
     cells: str | None,
     weights: str | None,
+    weight_by: str,
     since: str | None,
     until: str | None,
     category: str | None,
@@ -199,7 +211,13 @@ def emerging_command(
     query = _query(since, until, category, statuses, unit)
     cell_spec, weights_spec = _specs(cells, weights)
     frame = run_emerging(
-        ctx.store(), ctx.config, query, cells=cell_spec, weights=weights_spec, fdr=not no_fdr
+        ctx.store(),
+        ctx.config,
+        query,
+        cells=cell_spec,
+        weights=weights_spec,
+        fdr=not no_fdr,
+        weight_by=weight_by,
     )
     _export(frame, out, "emerging_hotspots", png)
 

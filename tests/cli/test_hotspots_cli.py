@@ -76,7 +76,16 @@ def test_hotspots_to_a_styled_geopackage_with_a_map(city_url: str, tmp_path: Pat
 
 def test_hotspots_with_defaults_to_geojson(city_url: str, tmp_path: Path) -> None:
     out = tmp_path / "hot.geojson"
-    result = run(city_url, "hotspots", "--status", "open,closed", "--out", str(out))
+    result = run(
+        city_url,
+        "hotspots",
+        "--status",
+        "open,closed",
+        "--weight-by",
+        "deduction",
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     assert "fishnet:" in result.output
     assert "distance:" in result.output

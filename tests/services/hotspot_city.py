@@ -55,6 +55,7 @@ def build_city(store: Store, *, n_problems: int = 600, seed: int = 7) -> None:
                 "name": ["市容环境", "暴露垃圾", "垃圾未清运", "宣传广告"],
                 "level": ["section", "item", "standard", "section"],
                 "parent_code": ["", "S1", "S1.1", ""],
+                "weight": [np.nan, np.nan, 2.0, np.nan],
             }
         ).replace("", None),
         actor="test",

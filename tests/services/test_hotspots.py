@@ -106,6 +106,19 @@ def test_filters_select_the_right_problems(city: Store) -> None:
     assert frame["count"].sum() == len(wanted)
 
 
+def test_weighting_by_deduction(city: Store) -> None:
+    frame = run_hot_spots(
+        city, CONFIG, problem_query(), cells=CellsSpec("grids"), weight_by="deduction"
+    )
+    codes = city.read("problems", columns=["catalogue_code"])["catalogue_code"]
+    # S1.1.1 deducts 2 points; S2 has no weight and counts 1
+    expected = 2.0 * (codes == "S1.1.1").sum() + (codes == "S2").sum()
+    assert frame["count"].sum() == pytest.approx(expected)
+    assert frame.attrs["parameters"]["weight_by"] == "deduction"
+    with pytest.raises(BadInput, match="Cannot weight problems"):
+        run_hot_spots(city, CONFIG, problem_query(), weight_by="price")
+
+
 def test_permutations_add_pseudo_p_values(city: Store) -> None:
     frame = run_hot_spots(
         city, CONFIG, problem_query(), cells=CellsSpec("grids"), permutations=99, seed=3
