@@ -45,6 +45,7 @@ from pyproj import CRS
 
 from citygrid.config import Config
 from citygrid.errors import BadInput, CitygridError, Conflict, NotFound
+from citygrid.gis import formats
 from citygrid.gis.metric import metric_crs
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
@@ -242,12 +243,10 @@ def assign_file(
     dry_run: bool = False,
     config: Config | None = None,
 ) -> pd.DataFrame:
-    """Apply the assignments in a CSV, Excel-exported CSV or any OGR table file.
+    """Apply the assignments in a file: CSV, GeoPackage, Shapefile, GeoJSON...
 
-    CSV files are read as UTF-8 (with or without BOM), else GB18030; other
-    formats (GeoPackage, Shapefile with .cpg, GeoJSON, XLSX...) through
-    pyogrio, geometry ignored. See :func:`assign_many` for the columns and
-    what is returned and raised.
+    Read with :func:`read_table` (encodings detected, geometry ignored).
+    See :func:`assign_many` for the columns and what is returned and raised.
     """
     table = read_table(Path(path))
     return assign_many(
@@ -263,25 +262,18 @@ def assign_file(
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read the attribute table of a file as strings (CSV: UTF-8, else GB18030)."""
-    if not path.is_file():
-        raise NotFound("The file {path} does not exist; check the path.", path=str(path))
-    if path.suffix.lower() in (".csv", ".txt"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
-            except UnicodeDecodeError:
-                continue
-    try:
-        import pyogrio
+    """Read the attribute table of a file (any format :mod:`citygrid.gis.formats` reads).
 
-        return pyogrio.read_dataframe(path, read_geometry=False).astype(object)
-    except Exception as exc:  # pyogrio raises its own DataSourceError and friends
-        raise BadInput(
-            "Cannot read {path} as a table ({reason}); use CSV, GeoPackage, Shapefile or XLSX.",
-            path=str(path),
-            reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-        ) from None
+    CSV and shapefile encodings (UTF-8, GBK, GB18030) are detected; the
+    geometry, if any, is dropped.
+    """
+    source = formats.open_source(path, geometry=False)
+    batches = list(formats.read_batches(source))
+    if not batches:
+        return pd.DataFrame(columns=list(source.columns))
+    table = pd.concat(batches, ignore_index=True)
+    table = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
+    return table.astype(object).where(table.notna(), None)
 
 
 def _normalise_columns(frame: pd.DataFrame, layer_name: str | None, source: str) -> pd.DataFrame:

@@ -145,7 +145,7 @@ def test_bulk_refuses_unknown_names_and_missing_columns(city: Store, tmp_path: P
         )
     with pytest.raises(BadInput, match="needs the columns layer"):
         assign_many(city, pd.DataFrame({"code": ["S01"], "unit_code": ["U_CG"]}), actor="t")
-    with pytest.raises(NotFound, match="does not exist"):
+    with pytest.raises(BadInput, match="does not exist"):
         assign_file(city, tmp_path / "missing.csv", actor="t")
 
 
