@@ -32,10 +32,10 @@ a head (or grid manager) who belongs to another unit is cleared.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -329,117 +329,110 @@ def _codes_from_names(
     if "name" not in rows.columns:
         return rows, []
     wanted = rows["code"].isna() & rows["name"].notna()
-    if not wanted.any():
-        return rows, []
     features = store.read(
         layer_name, where={"name": list(rows.loc[wanted, "name"])}, columns=["code", "name"]
     )
-    counts = features.groupby("name")["code"].agg(["min", "size"])
-    problems = []
-    rows = rows.copy()
-    for index in rows.index[wanted]:
-        name, row = rows.at[index, "name"], int(rows.at[index, "row"])
-        if name not in counts.index:
-            problems.append(
-                RowProblem(
-                    row,
-                    NotFound("{layer} has no feature named {name}.", layer=layer_name, name=name),
-                )
-            )
-        elif counts.at[name, "size"] > 1:
-            problems.append(
-                RowProblem(
-                    row,
-                    BadInput(
-                        "{layer} has {count} features named {name}; give the code instead.",
-                        layer=layer_name,
-                        count=int(counts.at[name, "size"]),
-                        name=name,
-                    ),
-                )
-            )
-        else:
-            rows.at[index, "code"] = counts.at[name, "min"]
-    no_key = rows["code"].isna() & rows["name"].isna()
-    problems += [
-        RowProblem(int(r), BadInput("The row names no feature; give its code or name."))
-        for r in rows.loc[no_key, "row"]
-    ]
+    by_name = features.groupby("name")["code"].agg(["min", "size"])
+    rows = rows.assign(
+        named=rows["name"].map(by_name["size"]).fillna(0).astype(int).where(wanted, -1)
+    )
+    unique = (rows["named"] == 1).to_numpy()
+    rows.loc[unique, "code"] = rows.loc[unique, "name"].map(by_name["min"])
+    problems = _row_problems(
+        rows,
+        (
+            rows["named"] == 0,
+            lambda r: NotFound(
+                "{layer} has no feature named {name}.", layer=layer_name, name=r.name
+            ),
+        ),
+        (
+            rows["named"] > 1,
+            lambda r: BadInput(
+                "{layer} has {count} features named {name}; give the code instead.",
+                layer=layer_name,
+                count=r.named,
+                name=r.name,
+            ),
+        ),
+        (
+            rows["code"].isna() & rows["name"].isna(),
+            lambda r: BadInput("The row names no feature; give its code or name."),
+        ),
+    )
+    rows = rows.drop(columns=["named"])
     return rows.dropna(subset=["code"]) if problems else rows, problems
+
+
+def _row_problems(
+    rows: pd.DataFrame, *checks: tuple[pd.Series, Callable[[Any], CitygridError]]
+) -> list[RowProblem]:
+    """One :class:`RowProblem` per row where a check's mask is true, made by its function."""
+    return [
+        RowProblem(int(r.row), make(r))
+        for mask, make in checks
+        for r in rows[mask.to_numpy(dtype=bool)].itertuples(index=False)
+    ]
 
 
 def _problems(store: Store, layer_name: str, rows: pd.DataFrame) -> list[RowProblem]:
     """Every reason the rows cannot be applied, row by row."""
-    head_field = HEAD_FIELDS[layer_name]
+    rows = rows.rename(columns={HEAD_FIELDS[layer_name]: "head"})
     if "row" not in rows.columns:
         rows = rows.assign(row=np.arange(1, len(rows) + 1))
     features = store.read(layer_name, where={"code": list(rows["code"])}, columns=["code"])
     units = store.read("units", where={"code": list(rows["unit_code"].dropna())}, columns=["code"])
-    heads = store.read(
-        "people", where={"code": list(rows[head_field].dropna())}, columns=["code", "unit_code"]
-    ).set_index("code")["unit_code"]
-    problems: list[RowProblem] = []
-    known_features, known_units = set(features["code"]), set(units["code"])
-    repeated = rows["code"].duplicated(keep="first")
-    for r in rows.itertuples(index=False):
-        code, unit, head, row = r.code, r.unit_code, getattr(r, head_field), int(r.row)
-        if code not in known_features:
-            problems.append(
-                RowProblem(
-                    row,
-                    NotFound(
-                        "Layer {layer} has no feature with code {code}; check the code.",
-                        layer=layer_name,
-                        code=code,
-                    ),
-                )
-            )
-        if unit is None:
-            problems.append(
-                RowProblem(row, BadInput("No unit given for {code}; give a unit code.", code=code))
-            )
-        elif unit not in known_units:
-            problems.append(
-                RowProblem(
-                    row,
-                    NotFound(
-                        "There is no unit {unit}; check the code against the units layer or "
-                        "add the unit first.",
-                        unit=unit,
-                    ),
-                )
-            )
-        if head is not None and head not in heads.index:
-            problems.append(
-                RowProblem(
-                    row,
-                    NotFound(
-                        "There is no person {head}; add them to the people layer first.", head=head
-                    ),
-                )
-            )
-        elif head is not None and heads[head] != unit:
-            problems.append(
-                RowProblem(
-                    row,
-                    BadInput(
-                        "{head} belongs to unit {head_unit}, not {unit}; choose a head from "
-                        "{unit} or assign {code} to {head_unit}.",
-                        head=head,
-                        head_unit=heads[head],
-                        unit=unit,
-                        code=code,
-                    ),
-                )
-            )
-    problems += [
-        RowProblem(
-            int(row),
-            BadInput("Feature {code} appears more than once; keep one row per feature.", code=code),
-        )
-        for code, row in zip(rows.loc[repeated, "code"], rows.loc[repeated, "row"], strict=True)
-    ]
-    return problems
+    people = store.read(
+        "people", where={"code": list(rows["head"].dropna())}, columns=["code", "unit_code"]
+    )
+    rows = rows.assign(head_unit=rows["head"].map(people.set_index("code")["unit_code"]))
+    unit, head, head_unit = rows["unit_code"], rows["head"], rows["head_unit"]
+    return _row_problems(
+        rows,
+        (
+            ~rows["code"].isin(features["code"]),
+            lambda r: NotFound(
+                "Layer {layer} has no feature with code {code}; check the code.",
+                layer=layer_name,
+                code=r.code,
+            ),
+        ),
+        (
+            unit.isna(),
+            lambda r: BadInput("No unit given for {code}; give a unit code.", code=r.code),
+        ),
+        (
+            unit.notna() & ~unit.isin(units["code"]),
+            lambda r: NotFound(
+                "There is no unit {unit}; check the code against the units layer or add the "
+                "unit first.",
+                unit=r.unit_code,
+            ),
+        ),
+        (
+            head.notna() & head_unit.isna(),
+            lambda r: NotFound(
+                "There is no person {head}; add them to the people layer first.", head=r.head
+            ),
+        ),
+        (
+            head_unit.notna() & (head_unit != unit),
+            lambda r: BadInput(
+                "{head} belongs to unit {head_unit}, not {unit}; choose a head from {unit} or "
+                "assign {code} to {head_unit}.",
+                head=r.head,
+                head_unit=r.head_unit,
+                unit=r.unit_code,
+                code=r.code,
+            ),
+        ),
+        (
+            rows["code"].duplicated(keep="first"),
+            lambda r: BadInput(
+                "Feature {code} appears more than once; keep one row per feature.", code=r.code
+            ),
+        ),
+    )
 
 
 def _change_frame(layer_name: str, rows: pd.DataFrame) -> pd.DataFrame:
