@@ -194,6 +194,9 @@ class Source:
         Short shapefile field names and the full names they stand for.
     read_columns
         The file's columns to read, when not all of them (KML).
+    has_geometry
+        Whether the features carry geometries (not in an attribute table
+        or a CSV without coordinates).
     """
 
     path: Path
@@ -207,6 +210,7 @@ class Source:
     csv_geometry: tuple[str, ...] = ()
     renames: tuple[tuple[str, str], ...] = ()
     read_columns: tuple[str, ...] | None = None
+    has_geometry: bool = True
 
 
 def open_source(
@@ -280,6 +284,7 @@ def open_source(
         columns,
         renames=renames,
         read_columns=tuple(fields) if format_.name == "kml" else None,
+        has_geometry=bool(info.get("geometry_type")),
     )
 
 
@@ -489,7 +494,9 @@ def _open_csv(path: Path, format_: Format, encoding: str | None, geometry: bool)
         )
     found = found or ()
     columns = tuple(h for h in header if h not in found[1:])
-    return Source(path, format_, str(path), None, encoding, None, -1, columns, found)
+    return Source(
+        path, format_, str(path), None, encoding, None, -1, columns, found, has_geometry=bool(found)
+    )
 
 
 def _csv_geometry(header: Sequence[str]) -> tuple[str, ...] | None:
@@ -611,7 +618,14 @@ def _csv_batches(source: Source, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
                 )
                 attributes = chunk.drop(columns=geometry_columns)
                 yield gpd.GeoDataFrame(attributes, geometry=geoms, crs=None)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise BadInput(
+            "{path} is not in {encoding} further down the file; give its encoding with "
+            "--encoding (gb18030 for GBK files, or utf-8).",
+            path=str(source.path),
+            encoding=source.encoding,
+        ) from None
+    except pd.errors.ParserError as exc:
         raise _unreadable(source.path, source.format, exc) from None
 
 
@@ -798,12 +812,18 @@ def _remove(path: Path) -> None:
 
 
 def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
-    """CSV in UTF-8 with a BOM (Excel reads it as such): lon/lat for points, else WKT."""
+    """CSV in UTF-8 with a BOM (Excel reads it as such).
+
+    Points get ``lon``/``lat`` columns (``x``/``y`` in a projected CRS), other
+    geometries a ``wkt`` column. CSV has no place for the CRS: give it with
+    ``--crs`` when reading a projected one back.
+    """
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     geoms = frame.geometry
     if len(geoms) and (geoms.geom_type == "Point").all():
-        table["lon"] = geoms.x.to_numpy()
-        table["lat"] = geoms.y.to_numpy()
+        projected = frame.crs is not None and frame.crs.is_projected
+        table["x" if projected else "lon"] = geoms.x.to_numpy()
+        table["y" if projected else "lat"] = geoms.y.to_numpy()
     else:
         table["wkt"] = shapely.to_wkt(geoms.to_numpy(), rounding_precision=-1)
     _text_dates(table).to_csv(path, index=False, encoding="utf-8-sig")

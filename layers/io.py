@@ -258,6 +258,13 @@ def _source_crs(source: formats.Source, crs: str | None, layer: Layer) -> CrsSpe
     """The CRS to read the file in: the user's, else the file's, else WGS 84 where allowed."""
     if not layer.has_geometry:
         return None
+    if not source.has_geometry:
+        raise BadInput(
+            "{path} has no geometries, but layer {layer} needs them; choose a spatial layer "
+            "of the file with --source-layer, or a file with geometries.",
+            path=str(source.path),
+            layer=layer.name,
+        )
     if crs is not None:
         return parse_crs(crs)
     if source.crs is not None:

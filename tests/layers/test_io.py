@@ -414,6 +414,20 @@ def _bad_date(tmp_path: Path) -> Path:
     return path
 
 
+def _table_without_geometry(tmp_path: Path) -> Path:
+    path = tmp_path / "table.gpkg"
+    write_frame(pd.DataFrame(problems_frame(2).drop(columns="geometry")), path)
+    return path
+
+
+def _gbk_csv_declared_utf8_late(tmp_path: Path) -> Path:
+    path = tmp_path / "late.csv"
+    head = "问题编号,测评条目,状态,发现时间,lon,lat\n".encode()
+    ascii_rows = b"".join(f"W{i},C1,open,2025-01-01,116.4,39.9\n".encode() for i in range(200_000))
+    path.write_bytes(head + ascii_rows + "W9,C1,返工,2025-01-01,116.4,39.9\n".encode("gbk"))
+    return path
+
+
 BAD_FILES = {
     "missing file": (lambda p: p / "nowhere.gpkg", {}, BadInput, r"nowhere\.gpkg does not exist"),
     "truncated file": (_truncated, {}, BadInput, r"Cannot read .*cut\.fgb"),
@@ -472,6 +486,18 @@ BAD_FILES = {
     "swapped lat lon": (_swapped, {}, BadInput, "look swapped"),
     "metres in degrees": (_metres, {}, BadInput, "look like metres"),
     "gbk declared utf8": (_gbk_declared_utf8, {}, BadInput, r"gbk\.shp is not in UTF-8.*GB18030"),
+    "table without geometry": (
+        _table_without_geometry,
+        {},
+        BadInput,
+        r"table\.gpkg has no geometries",
+    ),
+    "gbk late in a utf8 csv": (
+        _gbk_csv_declared_utf8_late,
+        {},
+        BadInput,
+        r"late\.csv is not in UTF-8 further down",
+    ),
     "not a number": (
         _bad_number,
         {},
