@@ -123,8 +123,16 @@ def _draw(
         prop={"family": family, "size": 8},
     )
     legend.get_title().set_fontfamily(family)
-    figure.suptitle(title or layer.title(), fontsize=14, fontfamily=family)
-    axes.set_title(
-        _("Problems reported {range}").format(range=date_range), fontsize=9, fontfamily=family
+    axes.set_title(title or layer.title(), fontsize=14, fontfamily=family, pad=22)
+    axes.text(
+        0.5,
+        1.01,
+        _("Problems reported {range}").format(range=date_range),
+        transform=axes.transAxes,
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        fontfamily=family,
+        color="#444444",
     )
     figure.savefig(out, format="png", bbox_inches="tight")

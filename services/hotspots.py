@@ -289,7 +289,8 @@ def _nice(value: float) -> float:
 def default_cell_size(
     xy: np.ndarray, bounds: tuple[float, float, float, float], *, target_cells: int = TARGET_CELLS
 ) -> float:
-    """Cell size in metres from the points' spacing, as Optimized Hot Spot Analysis does.
+    """Cell size in metres from the points' spacing (in the spirit of Optimized Hot Spot
+    Analysis; the rule is citygrid's own).
 
     Rule: the larger of (a) the mean distance from each distinct problem
     location to its nearest neighbour and (b) the side of a square that
@@ -366,7 +367,7 @@ def default_distance_band(
     nearest-neighbour distance. The band is the first distance whose z is
     higher than both its neighbours' (a peak). Without a peak it is the
     mean distance to the K nearest centroids, K = 5 % of the cells, between
-    3 and 30 (ArcGIS's fallback).
+    3 and 30, the fallback ArcGIS's Optimized Hot Spot Analysis describes.
 
     Returns
     -------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import datetime
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -20,10 +21,12 @@ from citygrid.gis.binning import fishnet
 from citygrid.i18n import language
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
+from citygrid.services.hotspot_map import cjk_font, render_map
 from citygrid.services.hotspots import (
     CellsSpec,
     default_cell_size,
     default_distance_band,
+    hot_spot_frame,
     moran_z,
     parse_cells,
     parse_date,
@@ -253,3 +256,52 @@ def test_default_cell_size_rule() -> None:
     dense = np.random.default_rng(0).uniform(0, 10_000, (100_000, 2))
     # spacing ~16 m, but the extent rule keeps 10,000 cells: 100 m
     assert default_cell_size(dense, bounds) == 100.0
+
+
+# -- the report map ---------------------------------------------------------
+
+
+def _hot_frame() -> gpd.GeoDataFrame:
+    cells = fishnet(gpd.GeoSeries([shapely.box(0, 0, 1000, 1000)], crs=METRIC), 250)
+    counts = np.arange(len(cells), dtype=float)
+    return hot_spot_frame(cells, counts, build_weights(cells, parse_weights("queen")))
+
+
+def test_map_png_in_chinese(tmp_path: Path) -> None:
+    with language("zh_CN"):
+        image = render_map(
+            _hot_frame(),
+            tmp_path / "热点图.png",
+            layer=get_layer("hotspots"),
+            date_range="2024-01-01 – 2024-06-30",
+        )
+    assert image.path.read_bytes()[:4] == b"\x89PNG"
+    if cjk_font() is None:
+        assert image.note is not None
+    else:
+        assert image.note is None
+        assert image.font == cjk_font()
+
+
+def test_map_png_without_a_chinese_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("citygrid.services.hotspot_map.cjk_font", lambda: None)
+    with language("zh_CN"):
+        image = render_map(
+            _hot_frame(), tmp_path / "map.png", layer=get_layer("hotspots"), date_range="2024"
+        )
+        assert image.note is not None
+        assert "fonts-noto-cjk" in image.note
+    assert image.font == "DejaVu Sans"
+    assert image.path.stat().st_size > 1000
+
+
+def test_map_into_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="does not exist"):
+        render_map(
+            _hot_frame(), tmp_path / "no" / "map.png", layer=get_layer("hotspots"), date_range="-"
+        )
+
+
+def test_negative_permutations(city: Store) -> None:
+    with pytest.raises(BadInput, match="--permutations"):
+        run_hot_spots(city, CONFIG, problem_query(), permutations=-1)
