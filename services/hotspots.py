@@ -11,9 +11,10 @@ The analysis in four steps, each a function the web map can call too:
    what the user left out, the way ArcGIS's Optimized Hot Spot Analysis
    does (cell size from the points' spacing, distance band at the first
    peak of incremental spatial autocorrelation);
-4. :func:`hot_spot_analysis` counts problems per cell and runs Gi*.
+4. :func:`prepare` counts problems per cell and builds the neighbours;
+   :func:`hot_spot_frame` runs Gi* and shapes the ``hotspots`` layer.
 
-:func:`run_hot_spots` does all four against a store and returns the
+:func:`run_hot_spots` does it all against a store and returns the
 ``hotspots`` layer (EPSG:4326) with the chosen parameters in
 ``frame.attrs["parameters"]``.
 """
