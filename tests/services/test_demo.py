@@ -363,3 +363,13 @@ def test_demo_copy_may_be_changed(demo_store_copy: Store, demo_store: Store) -> 
     demo_store_copy.delete("units", ["BMCG"], actor="tester")
     assert demo_store_copy.read("units", where={"code": "BMCG"}).empty
     assert not demo_store.read("units", where={"code": "BMCG"}).empty
+
+
+def test_load_demo_reports_progress_up_to_the_total(store: Store) -> None:
+    calls: list[tuple[str, int, int]] = []
+    load_demo(store, "small", 0, actor="tester", progress=lambda *call: calls.append(call))
+    done = [d for _, d, _ in calls]
+    assert done == sorted(done)
+    assert calls[0] == ("Generating the city", 0, 3)
+    assert ("Writing Problems", 12, 13) in calls
+    assert calls[-1] == ("Demo city ready", 13, 13)
