@@ -163,6 +163,39 @@ def _month_starts(reference: datetime) -> np.ndarray:
     return (end - MONTHS + np.arange(MONTHS + 1)).astype("datetime64[s]")
 
 
+def _draw(
+    total: int,
+    points: gpd.GeoDataFrame,
+    leaves: pd.DataFrame,
+    planted: Plan,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point index (-1: no point), month index and fixed catalogue row (-1: to draw) of
+    ``total`` problems: background at points, the planted clusters, then off-point ones."""
+    rate = points["point_type"].map(TYPE_RATES).to_numpy() * rng.lognormal(0, 0.6, len(points))
+    rate[planted.uninspected] = 0
+    n_off = round(total * OFF_POINT_SHARE)
+    n_background = total - sum(c.problems for c in planted.clusters) - n_off
+    season = 1 + 0.15 * np.sin(np.arange(MONTHS) / 12 * 2 * np.pi)
+    point_idx = [rng.choice(len(points), n_background, p=rate / rate.sum())]
+    month = [np.repeat(np.arange(MONTHS), rng.multinomial(n_background, season / season.sum()))]
+    items = [np.full(n_background, -1)]
+    row_of = {c: k for k, c in enumerate(leaves["code"])}
+    for cluster, members in zip(planted.clusters, planted.cluster_points, strict=True):
+        if cluster.kind == "recurring":
+            per_month = np.full(MONTHS, RECURRING_PER_MONTH)
+        else:
+            per_month = rng.multinomial(cluster.problems, _month_weights(cluster.kind))
+        month.append(np.repeat(np.arange(MONTHS), per_month))
+        point_idx.append(members[rng.integers(0, len(members), cluster.problems)])
+        fixed = row_of[cluster.catalogue_code] if cluster.catalogue_code else -1
+        items.append(np.full(cluster.problems, fixed))
+    month.append(rng.integers(0, MONTHS, n_off))
+    point_idx.append(np.full(n_off, -1))
+    items.append(np.full(n_off, -1))
+    return np.concatenate(point_idx), np.concatenate(month), np.concatenate(items)
+
+
 def build(
     city: City,
     responsibility: Responsibility,
@@ -176,33 +209,7 @@ def build(
     points = city.points
     xy = _point_xy(points)
     starts = _month_starts(reference)
-
-    # where and which month
-    rate = points["point_type"].map(TYPE_RATES).to_numpy() * rng.lognormal(0, 0.6, len(points))
-    rate[planted.uninspected] = 0
-    n_cluster = sum(c.problems for c in planted.clusters)
-    n_off = round(layout.problems * OFF_POINT_SHARE)
-    n_background = layout.problems - n_cluster - n_off
-    season = 1 + 0.15 * np.sin(np.arange(MONTHS) / 12 * 2 * np.pi)
-    point_idx = [rng.choice(len(points), n_background, p=rate / rate.sum())]
-    month = [np.repeat(np.arange(MONTHS), rng.multinomial(n_background, season / season.sum()))]
-    recurring_item = np.full(n_background, -1)
-    item_of = {c: k for k, c in enumerate(leaves["code"])}
-    item_parts = [recurring_item]
-    for cluster, members in zip(planted.clusters, planted.cluster_points, strict=True):
-        if cluster.kind == "recurring":
-            per_month = np.full(MONTHS, RECURRING_PER_MONTH)
-        else:
-            per_month = rng.multinomial(cluster.problems, _month_weights(cluster.kind))
-        month.append(np.repeat(np.arange(MONTHS), per_month))
-        point_idx.append(members[rng.integers(0, len(members), cluster.problems)])
-        fixed = item_of[cluster.catalogue_code] if cluster.catalogue_code else -1
-        item_parts.append(np.full(cluster.problems, fixed))
-    month.append(rng.integers(0, MONTHS, n_off))
-    point_idx.append(np.full(n_off, -1))
-    item_parts.append(np.full(n_off, -1))
-    month_all = np.concatenate(month)
-    pidx = np.concatenate(point_idx)
+    pidx, month_all, item = _draw(layout.problems, points, leaves, planted, rng)
     n = len(pidx)
     at_point = pidx >= 0
 
@@ -227,7 +234,6 @@ def build(
     )
 
     # what
-    item = np.concatenate(item_parts)
     recurring = item >= 0
     item = np.where(item >= 0, item, _draw_items(leaves, points, pidx, rng))
     source = np.asarray(SOURCES, dtype=object)[rng.choice(4, n, p=[0.55, 0.15, 0.08, 0.22])]
