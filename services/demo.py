@@ -11,12 +11,19 @@ Sizes (:data:`SIZES`):
 
 ``small``
     2 districts, 2 sub-districts, 4 communities, 47 cells (48 drawn, one
-    removed), about 32 streets, 170 alleys, 480 points, 3,000 problems:
-    for tests and the README; loads in seconds.
+    removed), 32 streets, about 160 alleys, 480 points, 2,500 inspections
+    and 3,000 problems; 4 clusters (one of each kind): for tests and the
+    README, loads in a second.
 ``city``
-    5 districts, 25 sub-districts, 200 communities, about 5,000 cells,
-    2,000 streets, 17,500 alleys, 50,000 points and 1,000,000 problems:
-    for benchmarks.
+    5 districts, 25 sub-districts, 200 communities, 4,994 cells, 2,030
+    streets, about 17,500 alleys, 50,000 points, 835,000 inspections and
+    1,000,000 problems; 12 clusters (three of each kind): for benchmarks.
+
+Cells are about 100 m x 100 m (10,000 m²), warped; unit grid codes are the
+12-digit community code plus a 2-digit (small) or 3-digit (city) sequence.
+A cluster adds 300 (small) or 4,000 (city) problems at points within one
+cell width (100 m) of its centre; a recurring one adds two problems a month
+at one point with one catalogue item.
 
 What is planted (see :class:`PlantedDefects`): land no cell covers (a
 removed cell, a notched cell), sliver gaps and overlaps about 0.8 m wide,
