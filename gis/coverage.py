@@ -32,10 +32,11 @@ in longitude/latitude bends by millimetres in a projected CRS, so edges
 that meet in one CRS leave hair-thin pieces in the other. Misfits that
 thin are still reported by :func:`invalid_edges`."""
 
-WIDTH_TOLERANCE_M = 0.001
-"""Precision (m) of the widths measured with the maximum inscribed circle."""
+WIDTH_PRECISION = 1e-3
+"""Relative precision of the widths measured with the maximum inscribed circle."""
 
 _COLLECTION_TYPES = (4, 5, 6, 7)  # Multi*, GeometryCollection
+_POINT = 0
 _POLYGON = 3
 
 
@@ -114,25 +115,67 @@ def union_cells(cells: np.ndarray, *, valid_coverage: bool) -> shapely.Geometry:
     return shapely.union_all(cells)
 
 
-def inscribed_width(geoms_m: np.ndarray) -> np.ndarray:
+def inscribed_width(geoms_m: np.ndarray, *, narrow_below: float = 0.0) -> np.ndarray:
     """Width (m) of each polygon: the diameter of its maximum inscribed circle.
 
     ``geoms_m`` are polygons in a metric CRS; a strip 0.5 m wide and 1 km
-    long has width 0.5 whatever its area.
+    long has width 0.5 whatever its area. Pieces narrower than
+    ``narrow_below`` (their inward buffer by half of it is empty) are
+    measured by bisection of inward buffers, which is fast however long
+    and thin they are; the others with ``shapely.maximum_inscribed_circle``.
+    Widths are exact to :data:`WIDTH_PRECISION` of themselves (and to 0.1 mm).
     """
     geoms_m = np.asarray(geoms_m, dtype=object)
-    if len(geoms_m) == 0:
-        return np.zeros(0)
-    return 2.0 * shapely.length(shapely.maximum_inscribed_circle(geoms_m, WIDTH_TOLERANCE_M))
+    width = np.zeros(len(geoms_m))
+    narrow = np.zeros(len(geoms_m), dtype=bool)
+    if narrow_below > 0 and len(geoms_m):
+        narrow = shapely.is_empty(shapely.buffer(geoms_m, -narrow_below / 2.0))
+    wide = np.flatnonzero(~narrow)
+    if len(wide):
+        tolerance = np.maximum(WIDTH_PRECISION * mean_width(geoms_m[wide]), 1e-4)
+        circles = shapely.maximum_inscribed_circle(geoms_m[wide], tolerance)
+        width[wide] = 2.0 * shapely.length(circles)
+    if narrow.any():
+        width[narrow] = _bisected_width(geoms_m[narrow], narrow_below)
+    return width
 
 
-def _significant(pieces_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(keep, area_m2, width_m)`` of polygonal pieces in a metric CRS; noise not kept."""
-    area = shapely.area(pieces_m)
+def _bisected_width(geoms_m: np.ndarray, upper: float) -> np.ndarray:
+    """Widths below ``upper`` (m): the largest ``w`` whose inward buffer by ``w / 2`` is
+    not empty."""
+    low = np.zeros(len(geoms_m))
+    high = np.full(len(geoms_m), float(upper))
+    while np.any(high - low > np.maximum(WIDTH_PRECISION * low, 1e-4)):
+        middle = (low + high) / 2.0
+        gone = shapely.is_empty(shapely.buffer(geoms_m, -middle / 2.0))
+        high = np.where(gone, middle, high)
+        low = np.where(gone, low, middle)
+    return (low + high) / 2.0
+
+
+def mean_width(geoms_m: np.ndarray) -> np.ndarray:
+    """Twice area over perimeter (m): a strip's width, at most the inscribed circle's."""
+    perimeter = shapely.length(geoms_m)
+    return np.divide(
+        2.0 * shapely.area(geoms_m),
+        perimeter,
+        out=np.zeros(len(geoms_m)),
+        where=perimeter > 0,
+    )
+
+
+def _significant(pieces_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(keep, area_m2)`` of polygonal pieces in a metric CRS; noise is not kept.
+
+    Noise is smaller than :data:`AREA_EPSILON_M2` or narrower on average
+    (:func:`mean_width`) than :data:`NOISE_WIDTH_M`.
+    """
+    pieces_m = np.asarray(pieces_m, dtype=object)
+    area = np.nan_to_num(shapely.area(pieces_m))
+    present = ~shapely.is_missing(pieces_m)
     width = np.zeros(len(pieces_m))
-    big = area > AREA_EPSILON_M2
-    width[big] = inscribed_width(pieces_m[big])
-    return big & (width > NOISE_WIDTH_M), area, width
+    width[present] = mean_width(pieces_m[present])
+    return (area > AREA_EPSILON_M2) & (width > NOISE_WIDTH_M), area
 
 
 def uncovered_land(
@@ -167,8 +210,10 @@ def uncovered_land(
         Noise (:data:`AREA_EPSILON_M2`, :data:`NOISE_WIDTH_M`) is dropped.
     """
     pieces, _ = polygon_parts(np.array([shapely.difference(territory, covered)], dtype=object))
-    keep, area, width = _significant(to_metric(pieces, crs, metric_crs))
-    pieces, area, width = pieces[keep], area[keep], width[keep]
+    pieces_m = to_metric(pieces, crs, metric_crs)
+    keep, area = _significant(pieces_m)
+    pieces, area = pieces[keep], area[keep]
+    width = inscribed_width(pieces_m[keep], narrow_below=min_width_m)
     frame = gpd.GeoDataFrame(
         {
             "area_m2": area,
@@ -255,7 +300,7 @@ def overlapping_pairs(
     pair_ids = np.unique(a[distinct].astype(np.int64) * len(geoms) + b[distinct])
     a, b = pair_ids // max(len(geoms), 1), pair_ids % max(len(geoms), 1)
     shared = polygonal(shapely.intersection(geoms[a], geoms[b]))
-    keep, area, _ = _significant(to_metric(shared, cells.crs, metric_crs))
+    keep, area = _significant(to_metric(shared, cells.crs, metric_crs))
     a, b, shared, area = a[keep], b[keep], shared[keep], area[keep]
     swap = codes[a] > codes[b]
     a, b = np.where(swap, b, a), np.where(swap, a, b)
@@ -293,7 +338,7 @@ def outside_parts(
     outside = polygonal(shapely.difference(geoms[reaching], territory))
     present = ~shapely.is_missing(outside)
     reaching, outside = reaching[present], outside[present]
-    keep, area, _ = _significant(to_metric(outside, cells.crs, metric_crs))
+    keep, area = _significant(to_metric(outside, cells.crs, metric_crs))
     cell_area = shapely.area(to_metric(geoms[reaching], cells.crs, metric_crs))
     return gpd.GeoDataFrame(
         {
@@ -413,11 +458,11 @@ def density_clusters(xy: np.ndarray, *, k: int, radius: float) -> np.ndarray:
     labels = np.full(len(xy), -1, dtype=np.int64)
     if len(xy) < k:
         return labels
-    tree = cKDTree(xy)
-    core = tree.query_ball_point(xy, radius, return_length=True) >= k
+    pairs = cKDTree(xy).query_pairs(radius, output_type="ndarray")
+    neighbours = 1 + np.bincount(pairs.ravel(), minlength=len(xy))  # itself included
+    core = neighbours >= k
     if not core.any():
         return labels
-    pairs = tree.query_pairs(radius, output_type="ndarray")
     both_core = core[pairs[:, 0]] & core[pairs[:, 1]]
     links = pairs[both_core]
     graph = coo_matrix(
@@ -459,6 +504,11 @@ def blind_spots(
 ) -> gpd.GeoDataFrame:
     """Clusters of problems far from every point: places that need a point and a head.
 
+    Only problems more than ``far_m`` metres from every point are
+    clustered (a busy street with a point on it is not a blind spot,
+    however many problems it has); a cluster whose centre lies within
+    ``far_m`` of a point is dropped too.
+
     Parameters
     ----------
     problems_m
@@ -471,8 +521,8 @@ def blind_spots(
         A cluster has problems with at least ``k`` problems within
         ``radius_m`` metres (:func:`density_clusters`).
     far_m
-        A cluster is a blind spot when its centre is more than ``far_m``
-        metres from every point.
+        Distance in metres from every point that makes a problem, and a
+        cluster's centre, lonely.
 
     Returns
     -------
@@ -482,24 +532,24 @@ def blind_spots(
         ``nearest_point_m`` and the convex hull of its problems widened by
         ``radius_m / 2``, in the metric CRS; largest clusters first.
     """
+    point_geoms = points_m.geometry.to_numpy()
     problems_m = np.asarray(problems_m, dtype=object)
+    problems_m = problems_m[shapely.get_type_id(problems_m) == _POINT]
+    problems_m = problems_m[~near_any(problems_m, point_geoms, far_m)]
     xy = shapely.get_coordinates(problems_m)
     labels = density_clusters(xy, k=k, radius=radius_m)
-    in_cluster = labels >= 0
-    n = int(labels.max()) + 1 if in_cluster.any() else 0
-    count = np.bincount(labels[in_cluster], minlength=n)
+    members = np.flatnonzero(labels >= 0)
+    members = members[np.argsort(labels[members], kind="stable")]
+    n = int(labels.max()) + 1 if len(members) else 0
+    count = np.bincount(labels[members], minlength=n)
     center = (
         np.column_stack(
-            [
-                np.bincount(labels[in_cluster], weights=xy[in_cluster, 0], minlength=n),
-                np.bincount(labels[in_cluster], weights=xy[in_cluster, 1], minlength=n),
-            ]
+            [np.bincount(labels[members], weights=xy[members, i], minlength=n) for i in (0, 1)]
         )
         / np.maximum(count, 1)[:, None]
     )
     nearest_code = np.full(n, None, dtype=object)
     nearest_m = np.full(n, np.inf)
-    point_geoms = points_m.geometry.to_numpy()
     if n and len(point_geoms):
         found, dist = shapely.STRtree(point_geoms).query_nearest(
             shapely.points(center), return_distance=True, all_matches=False
@@ -508,7 +558,7 @@ def blind_spots(
         nearest_m[found[0]] = dist
     hulls = np.full(n, None, dtype=object)
     if n:
-        shapely.multipoints(problems_m[in_cluster], indices=labels[in_cluster], out=hulls)
+        shapely.multipoints(problems_m[members], indices=labels[members], out=hulls)
         hulls = shapely.buffer(shapely.convex_hull(hulls), radius_m / 2.0)
     far = nearest_m > far_m
     frame = gpd.GeoDataFrame(
@@ -522,6 +572,28 @@ def blind_spots(
         geometry=gpd.GeoSeries(hulls[far], crs=points_m.crs),
     )
     return frame.sort_values("problems", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def near_any(queries: np.ndarray, geoms: np.ndarray, distance: float) -> np.ndarray:
+    """Boolean mask of the Points ``queries`` within ``distance`` of any of ``geoms``.
+
+    Point geometries go through a k-d tree (fast for tens of thousands),
+    the others (polygons) through an STRtree ``dwithin`` join.
+    """
+    queries = np.asarray(queries, dtype=object)
+    geoms = np.asarray(geoms, dtype=object)
+    near = np.zeros(len(queries), dtype=bool)
+    if len(queries) == 0 or len(geoms) == 0:
+        return near
+    is_point = shapely.get_type_id(geoms) == _POINT
+    if is_point.any():
+        tree = cKDTree(shapely.get_coordinates(geoms[is_point]))
+        gap, _ = tree.query(shapely.get_coordinates(queries), distance_upper_bound=distance)
+        near |= gap <= distance
+    others = geoms[~is_point & ~shapely.is_missing(geoms)]
+    found, _ = _pairs(others, queries, "dwithin", distance=distance)
+    near[found] = True
+    return near
 
 
 def area_m2(geoms: np.ndarray, *, crs: Any, metric_crs: Any) -> np.ndarray:

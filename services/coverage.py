@@ -390,7 +390,7 @@ def _read_city(store: Store, config: Config, as_of: date) -> _City:
         unit_codes=set(store.read("units", columns=["code"])["code"]),
         people_codes=set(store.read("people", columns=["code"])["code"]),
         problems=store.read(
-            "problems", columns=["code"], filters=[_by_end_of(problems_table.c.reported_at, as_of)]
+            "problems", columns=[], filters=[_by_end_of(problems_table.c.reported_at, as_of)]
         ),
         metric_crs=crs,
     )
@@ -481,29 +481,34 @@ def _typed(values: np.ndarray, kind: str) -> pd.Series:
 
 
 def _unassigned(city: _City, covered: Any, options: CoverageOptions) -> gpd.GeoDataFrame:
-    """Features with no unit or head, naming unknown ones, or outside every cell."""
+    """Features with no unit or head, naming unknown ones, or outside every cell.
+
+    One row per feature and reason, layer by layer (cells, streets, alleys,
+    points) and reason by reason within a layer.
+    """
     features = {"grids": city.grids, **city.lines, "points": city.points}
     found = []
     for layer_name, frame in features.items():
-        for reason, field_name, mask in _responsibility_gaps(city, layer_name, frame):
-            found.append(_flagged(layer_name, frame, mask, reason, field_name))
+        checks = _responsibility_gaps(city, layer_name, frame)
         geoms = frame.geometry.to_numpy()
+        outside_m = np.full(len(frame), np.nan)
         if layer_name in city.lines:
-            length = geo.length_outside(geoms, covered, crs=STORAGE_CRS, metric_crs=city.metric_crs)
-            mask = length > options.outside_tolerance_m
-            found.append(_flagged(layer_name, frame, mask, "outside_cells", None, length))
+            outside_m = geo.length_outside(
+                geoms, covered, crs=STORAGE_CRS, metric_crs=city.metric_crs
+            )
+            checks.append(("outside_cells", None, outside_m > options.outside_tolerance_m))
         elif layer_name == "points":
-            mask = geo.outside_all(geoms, covered)
-            found.append(_flagged(layer_name, frame, mask, "outside_cells", None))
-    return pd.concat(found, ignore_index=True) if found else _empty()
+            checks.append(("outside_cells", None, geo.outside_all(geoms, covered)))
+        found.append(_flagged(layer_name, frame, checks, outside_m))
+    return pd.concat(found, ignore_index=True)
 
 
 def _responsibility_gaps(
     city: _City, layer_name: str, frame: gpd.GeoDataFrame
-) -> list[tuple[str, str, np.ndarray]]:
+) -> list[tuple[str, str | None, np.ndarray]]:
     """``(reason, field, mask)`` for missing and unknown units and heads of one layer."""
     head = FEATURE_HEADS[layer_name]
-    result = []
+    result: list[tuple[str, str | None, np.ndarray]] = []
     for field_name, known, missing_reason, unknown_reason in (
         ("unit_code", city.unit_codes, "no_unit", "unknown_unit"),
         (head, city.people_codes, "no_head", "unknown_head"),
@@ -518,30 +523,33 @@ def _responsibility_gaps(
 def _flagged(
     layer_name: str,
     frame: gpd.GeoDataFrame,
-    mask: np.ndarray,
-    reason: str,
-    field_name: str | None,
-    outside_m: np.ndarray | None = None,
+    checks: list[tuple[str, str | None, np.ndarray]],
+    outside_m: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    rows = frame[mask]
+    """The rows of ``frame`` each check flags, with the reason and the field's value."""
+    index = [np.flatnonzero(mask) for _, _, mask in checks]
+    rows = np.concatenate(index)
+    values = [
+        frame[field_name].to_numpy(dtype=object)[i] if field_name else np.full(len(i), None)
+        for (_, field_name, _), i in zip(checks, index, strict=True)
+    ]
+    reasons = np.repeat([reason for reason, _, _ in checks], [len(i) for i in index])
     return gpd.GeoDataFrame(
         {
             "layer": layer_name,
-            "feature_code": rows["code"].to_numpy(),
-            "name": rows["name"].to_numpy(),
-            "reason": reason,
-            "field": field_name,
-            "value": rows[field_name].to_numpy() if field_name else None,
-            "outside_m": outside_m[mask] if outside_m is not None else np.nan,
-            "version": rows["version"].to_numpy(),
+            "feature_code": frame["code"].to_numpy(dtype=object)[rows],
+            "name": frame["name"].to_numpy(dtype=object)[rows],
+            "reason": reasons,
+            "field": np.repeat(
+                np.array([f for _, f, _ in checks], dtype=object), [len(i) for i in index]
+            ),
+            "value": np.concatenate(values),
+            "outside_m": np.where(reasons == "outside_cells", outside_m[rows], np.nan),
+            "version": frame["version"].to_numpy()[rows],
         },
-        geometry=rows.geometry.to_numpy(),
+        geometry=frame.geometry.to_numpy()[rows],
         crs=STORAGE_CRS,
     )
-
-
-def _empty() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=STORAGE_CRS))
 
 
 def _stale(store: Store, city: _City, as_of: date, options: CoverageOptions) -> gpd.GeoDataFrame:
@@ -581,16 +589,17 @@ def _stale(store: Store, city: _City, as_of: date, options: CoverageOptions) -> 
 def _last_inspections(store: Store, link: str, as_of: date) -> pd.Series:
     """Code -> time of the last inspection on or before ``as_of``, grouped in SQL."""
     table = store.table("inspections")
+    last = sa.type_coerce(sa.func.max(table.c.inspected_at), sa.String)  # parsed by pandas
     stmt = (
-        sa.select(table.c[link], sa.func.max(table.c.inspected_at))
+        sa.select(table.c[link], last)
         .where(table.c[link].is_not(None), _by_end_of(table.c.inspected_at, as_of))
         .group_by(table.c[link])
     )
     with store.transaction() as conn:
         rows = conn.execute(stmt).all()
-    return pd.Series(
-        pd.to_datetime([r[1] for r in rows]), index=[r[0] for r in rows], dtype="datetime64[ns]"
-    )
+    codes, times = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
+    at = pd.to_datetime(pd.Series(times, dtype=object).astype(str), format="ISO8601")
+    return pd.Series(at.to_numpy(dtype="datetime64[ns]"), index=codes)
 
 
 def _blind_spots(city: _City, options: CoverageOptions) -> gpd.GeoDataFrame:

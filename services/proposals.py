@@ -78,10 +78,10 @@ def propose_fixes(
         _cut_fixes(report, "gap_outside", "feature_code", "outside_jurisdiction"),
         _unit_fixes(store, config, report, actor),
     ]
-    fixes = pd.concat([p for p in parts if not p.empty], ignore_index=True)
-    fixes = gpd.GeoDataFrame(fixes, geometry="geometry", crs=STORAGE_CRS) if len(fixes) else None
-    if fixes is None:
+    parts = [p for p in parts if not p.empty]
+    if not parts:
         return shaped_as(GAP_PROPOSALS, gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS))
+    fixes = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=STORAGE_CRS)
     width = max(4, len(str(len(fixes))))
     ids = [f"FIX-{i + 1:0{width}d}" for i in range(len(fixes))]
     return shaped_as(GAP_PROPOSALS, fixes, {"id": ids})

@@ -63,6 +63,28 @@ def test_uncovered_land_splits_gaps_from_slivers_by_area_and_by_width() -> None:
     assert found.crs == CRS
 
 
+def test_widths_of_thin_pieces_by_bisection_match_the_inscribed_circle() -> None:
+    thin = np.array(
+        [
+            shapely.Polygon([(0, 0), (300, 290), (300.6, 290), (0.6, 0)]),  # a diagonal strip
+            box(0, 0, 0.8, 200).union(box(0, 0, 200, 0.8)),  # an L of 0.8 m strips
+            box(0, 0, 50, 30),
+        ],
+        dtype=object,
+    )
+    circle = 2 * shapely.length(shapely.maximum_inscribed_circle(thin, 1e-5))
+    bisected = geo.inscribed_width(thin, narrow_below=1.0)
+    assert bisected.tolist() == pytest.approx(circle.tolist(), rel=2e-3)
+    assert bisected[2] == pytest.approx(30.0, rel=1e-3)
+
+
+def test_near_any_point_or_polygon() -> None:
+    targets = np.array([shapely.Point(X0, Y0), box(1000, 0, 1010, 10)], dtype=object)
+    queries = shapely.points([(X0 + 99, Y0), (X0 + 101, Y0), (X0 + 1109, Y0 + 5), (X0 + 1111, Y0)])
+    assert geo.near_any(queries, targets, 100.0).tolist() == [True, False, True, False]
+    assert not geo.near_any(queries, targets[:0], 100.0).any()
+
+
 def test_hair_thin_pieces_are_noise() -> None:
     territory = box(0, 0, 100, 100)
     grid = np.array([box(0, 0, 100, 99.995)], dtype=object)  # 5 mm short: 0.5 m² but hair-thin
@@ -210,7 +232,8 @@ def test_density_clusters_with_too_few_points() -> None:
 def test_blind_spots_are_clusters_far_from_every_point() -> None:
     far_cluster = [(1000 + dx, 1000 + dy) for dx, dy in [(0, 0), (3, 1), (-2, 2), (1, -3), (2, 2)]]
     near_cluster = [(dx, dy) for dx, dy in [(0, 0), (3, 1), (-2, 2), (1, -3), (2, 2)]]
-    problems = shapely.points([(X0 + x, Y0 + y) for x, y in far_cluster + near_cluster])
+    interleaved = [xy for pair in zip(far_cluster, near_cluster, strict=True) for xy in pair]
+    problems = shapely.points([(X0 + x, Y0 + y) for x, y in interleaved])
     points = gpd.GeoDataFrame(
         {"code": ["点位1", "点位2"]},
         geometry=[box(-5, -5, 5, 5), box(1000, 1200, 1010, 1210)],

@@ -69,13 +69,22 @@ def frame(rows: list[dict], geometry: list | None = None) -> pd.DataFrame:
     return gpd.GeoDataFrame(data, geometry=geometry, crs=CRS)
 
 
+#: The boundaries carry a vertex wherever a cell's corner lies on them, as
+#: boundaries cut from the same survey do; so the fixes can tile exactly.
+_BOTTOM = [(0, 0), (200, 0), (390, 0), (400, 0), (600, 0), (800, 0)]
+_TOP = [(800, 400), (600, 400), (400, 400), (200, 400), (199.5, 400), (0, 400)]
+
 JURISDICTIONS = frame(
     [
         {"code": "420102", "name": "江岸区", "level": "district"},
         {"code": "420102001", "name": "江汉街道", "level": "subdistrict", "parent_code": "420102"},
         {"code": "420102002", "name": "花楼街道", "level": "subdistrict", "parent_code": "420102"},
     ],
-    [rect(0, 0, 800, 400), rect(0, 0, 400, 400), rect(400, 0, 800, 400)],
+    [
+        poly(*_BOTTOM, (800, 200), *_TOP, (0, 200)),
+        poly(*_BOTTOM[:4], (400, 200), *_TOP[2:], (0, 200)),
+        poly(*_BOTTOM[3:], (800, 200), *_TOP[:3], (400, 200)),
+    ],
 )
 
 UNITS = frame(
@@ -134,7 +143,7 @@ GRIDS = frame(
             holes=[[(300, 300), (303, 300), (303, 303), (300, 303)]],
         ),
         poly((390, 0), (400, 0), (600, 0), (600, 200), (400, 200), (390, 200)),
-        poly((600, 0), (820, 0), (820, 200), (800, 200), (600, 200)),
+        poly((600, 0), (800, 0), (820, 0), (820, 200), (800, 200), (600, 200)),
         rect(600, 200, 800, 400),
     ],
 )
