@@ -53,6 +53,9 @@ from citygrid.services.weights import (
 TARGET_CELLS = 10_000
 """Default cell size aims at no more than this many cells over the area's bounds."""
 
+MEAN_COUNT = 5
+"""Default cell size aims at least at this many problems per cell on average."""
+
 _CELLS = re.compile(r"^(grids)$|^(fishnet|hex)(?::(\d+(?:\.\d+)?))?$|^(h3):(\d+)$")
 _NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
 
@@ -293,20 +296,25 @@ def default_cell_size(
     """Cell size in metres from the points' spacing (in the spirit of Optimized Hot Spot
     Analysis; the rule is citygrid's own).
 
-    Rule: the larger of (a) the mean distance from each distinct problem
-    location to its nearest neighbour and (b) the side of a square that
-    cuts the bounds into ``target_cells`` cells, rounded up to 1, 2, 2.5 or
-    5 times a power of ten. (a) keeps cells from being finer than the
-    points; (b) keeps dense data from making millions of cells.
+    Rule: the largest of (a) the mean distance from each distinct problem
+    location to its nearest neighbour, (b) the side of a square that cuts
+    the bounds into ``target_cells`` cells and (c) the side of a square that
+    would hold :data:`MEAN_COUNT` problems if they were spread evenly over
+    the bounds, rounded up to 1, 2, 2.5 or 5 times a power of ten. (a)
+    keeps cells from being finer than the points; (b) keeps dense data from
+    making millions of cells; (c) keeps problems found again and again at
+    the same few places from leaving most cells empty.
     """
     minx, miny, maxx, maxy = bounds
-    extent_side = math.sqrt(max((maxx - minx) * (maxy - miny), 1.0) / target_cells)
+    area = max((maxx - minx) * (maxy - miny), 1.0)
+    extent_side = math.sqrt(area / target_cells)
+    count_side = math.sqrt(area * MEAN_COUNT / max(len(xy), 1))
     unique = np.unique(np.round(xy, 3), axis=0)
     spacing = 0.0
     if len(unique) >= 2:
         distances, _ = cKDTree(unique).query(unique, k=2)
         spacing = float(distances[:, 1].mean())
-    return _nice(max(spacing, extent_side, 1.0))
+    return _nice(max(spacing, extent_side, count_side, 1.0))
 
 
 def make_cells(

@@ -251,11 +251,18 @@ def test_distance_band_at_the_first_peak() -> None:
 def test_default_cell_size_rule() -> None:
     bounds = (0.0, 0.0, 10_000.0, 10_000.0)
     sparse_points = np.array([[0.0, 0.0], [3000.0, 0.0], [0.0, 4000.0]])
-    # mean nearest-neighbour distance (3000 + 3000 + 4000) / 3 rounded up to a nice 5000
-    assert default_cell_size(sparse_points, bounds) == 5000.0
+    # (c) 3 problems, 5 per cell on average: sqrt(1e8 * 5 / 3) = 12,910 m, nicely 20,000 m
+    assert default_cell_size(sparse_points, bounds) == 20_000.0
+    xs, ys = np.meshgrid(np.arange(0, 10_000, 100.0), np.arange(0, 10_000, 1000.0))
+    spread = np.column_stack([xs.ravel(), ys.ravel()])
+    # 1,000 points 100 m apart: (c) sqrt(1e8 * 5 / 1000) = 707 m beats (a) and (b), nicely 1 km
+    assert default_cell_size(spread, bounds) == 1000.0
     dense = np.random.default_rng(0).uniform(0, 10_000, (100_000, 2))
-    # spacing ~16 m, but the extent rule keeps 10,000 cells: 100 m
+    # spacing ~16 m and (c) ~71 m, but (b) keeps 10,000 cells: 100 m
     assert default_cell_size(dense, bounds) == 100.0
+    repeated = np.repeat(np.array([[10.0, 10.0], [9_990.0, 9_990.0]]), 50_000, axis=0)
+    # two places, far apart: the spacing (about 14 km) decides
+    assert default_cell_size(repeated, bounds) == 20_000.0
 
 
 # -- the report map ---------------------------------------------------------
