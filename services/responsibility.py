@@ -212,7 +212,20 @@ def assign_many(
     by_layer: dict[str, pd.DataFrame] = {}
     problems: list[RowProblem] = []
     for name, rows in frame.groupby("layer", sort=True):
-        head_field = check_assignable(str(name))
+        if name not in HEAD_FIELDS:
+            problems += _row_problems(
+                rows,
+                (
+                    rows["layer"].notna(),
+                    lambda r: BadInput(
+                        "Layer {layer} has no responsible unit; assign grids, streets, alleys "
+                        "or points.",
+                        layer=r.layer,
+                    ),
+                ),
+            )
+            continue
+        head_field = HEAD_FIELDS[str(name)]
         rows = rows.rename(columns={"head_code": head_field})
         rows, unknown_names = _codes_from_names(store, str(name), rows)
         problems += unknown_names
@@ -223,7 +236,7 @@ def assign_many(
         raise BadInput(
             "{count} rows of {source} cannot be applied, so nothing was changed:\n{rows}\n"
             "Fix these rows and run again.",
-            count=len(problems),
+            count=len({p.row for p in problems}),
             source=source,
             rows="\n".join(p.describe() for p in problems),
         )
@@ -381,6 +394,8 @@ def _problems(store: Store, layer_name: str, rows: pd.DataFrame) -> list[RowProb
     if "row" not in rows.columns:
         rows = rows.assign(row=np.arange(1, len(rows) + 1))
     features = store.read(layer_name, where={"code": list(rows["code"])}, columns=["code"])
+    rows = rows.assign(now=rows["code"].map(features.set_index("code")["version"]))
+    rows = rows.join(_last_changes(store, layer_name, rows), on="code")
     units = store.read("units", where={"code": list(rows["unit_code"].dropna())}, columns=["code"])
     people = store.read(
         "people", where={"code": list(rows["head"].dropna())}, columns=["code", "unit_code"]
@@ -427,11 +442,45 @@ def _problems(store: Store, layer_name: str, rows: pd.DataFrame) -> list[RowProb
             ),
         ),
         (
+            _stale(rows),
+            lambda r: Conflict(
+                "{layer} {code} was changed by {actor} at {at} (now version {version}, you "
+                "edited version {expected}). Reload it and make your change again.",
+                layer=layer_name,
+                code=r.code,
+                actor=r.last_actor,
+                at=r.last_at,
+                version=int(r.now),
+                expected=int(r.version),
+            ),
+        ),
+        (
             rows["code"].duplicated(keep="first"),
             lambda r: BadInput(
                 "Feature {code} appears more than once; keep one row per feature.", code=r.code
             ),
         ),
+    )
+
+
+def _stale(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose expected version is not the stored one."""
+    expected = pd.to_numeric(rows["version"], errors="coerce")
+    return expected.notna() & rows["now"].notna() & (expected != rows["now"])
+
+
+def _last_changes(store: Store, layer_name: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Who changed each stale row's feature last, and when (``last_actor``, ``last_at``)."""
+    stale = rows.loc[_stale(rows), "code"]
+    entries = store.read(
+        "audit",
+        where={"layer": layer_name, "feature_code": list(stale)},
+        columns=["feature_code", "actor", "at"],
+    )
+    last = entries.sort_values("fid").drop_duplicates("feature_code", keep="last")
+    last = last.set_index("feature_code")[["actor", "at"]].astype(str)
+    return last.rename(columns={"actor": "last_actor", "at": "last_at"}).reindex(
+        pd.Index(rows["code"].unique(), name="code")
     )
 
 

@@ -114,23 +114,27 @@ def test_bulk_file_in_gb18030_by_zh_columns_and_names(city: Store, tmp_path: Pat
 
 
 def test_bulk_reports_every_bad_row_and_applies_none(city: Store) -> None:
+    assign(city, "grids", "G03", unit="U_PZ", actor="王科长")
     rows = pd.DataFrame(
         {
-            "layer": ["grids", "grids", "streets", "points", "points"],
-            "code": ["G02", "G77", "S01", "D01", "D01"],
-            "unit_code": ["U_WY", "U_WY", "U_NONE", "U_WY", "U_SW"],
-            "head_code": [None, None, None, "P_WW", None],
+            "layer": ["grids", "grids", "streets", "points", "points", "units", "grids"],
+            "code": ["G02", "G77", "S01", "D01", "D01", "U_WY", "G03"],
+            "unit_code": ["U_WY", "U_WY", "U_NONE", "U_WY", "U_SW", "U_WY", "U_WY"],
+            "head_code": [None, None, None, "P_WW", None, None, None],
+            "version": [None, None, None, None, None, None, 1],
         }
     )
     audit_before = city.count("audit")
     with pytest.raises(BadInput) as caught:
         assign_many(city, rows, actor="t", source="bulk.csv")
     text = caught.value.message()
-    assert "4 rows of bulk.csv cannot be applied" in text
+    assert "6 rows of bulk.csv cannot be applied" in text
     assert "row 2: Layer grids has no feature with code G77" in text
     assert "row 3: There is no unit U_NONE" in text
     assert "row 4: P_WW belongs to unit U_SW, not U_WY" in text
     assert "row 5: Feature D01 appears more than once" in text
+    assert "row 6: Layer units has no responsible unit" in text
+    assert "row 7: grids G03 was changed by 王科长" in text
     assert city.count("audit") == audit_before
     assert _field(city, "grids", "G02", "unit_code") is None
 
