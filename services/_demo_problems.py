@@ -125,7 +125,7 @@ def plan(city: City, leaves: pd.DataFrame, rng: np.random.Generator) -> Plan:
             chosen.append(int(k))
     centres = shapely.get_coordinates(shapely.centroid(cells.geometry.to_numpy()[chosen]))
     xy = _point_xy(points)
-    size = max(300, layout.problems // 250)
+    size = max(400, layout.problems // 250)
     radius = layout.cell_m
     to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
     standard = leaves[~leaves["negative_list"].astype(bool)]
@@ -172,7 +172,7 @@ def _draw(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Point index (-1: no point), month index and fixed catalogue row (-1: to draw) of
     ``total`` problems: background at points, the planted clusters, then off-point ones."""
-    rate = points["point_type"].map(TYPE_RATES).to_numpy() * rng.lognormal(0, 0.6, len(points))
+    rate = points["point_type"].map(TYPE_RATES).to_numpy() * rng.lognormal(0, 0.4, len(points))
     rate[planted.uninspected] = 0
     n_off = round(total * OFF_POINT_SHARE)
     n_background = total - sum(c.problems for c in planted.clusters) - n_off

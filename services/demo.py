@@ -21,7 +21,7 @@ Sizes (:data:`SIZES`):
 
 Cells are about 100 m x 100 m (10,000 m²), warped; unit grid codes are the
 12-digit community code plus a 2-digit (small) or 3-digit (city) sequence.
-A cluster adds 300 (small) or 4,000 (city) problems at points within one
+A cluster adds 400 (small) or 4,000 (city) problems at points within one
 cell width (100 m) of its centre; a recurring one adds two problems a month
 at one point with one catalogue item.
 
