@@ -104,11 +104,13 @@ def parse_date(text: str, option: str, *, end: bool = False) -> datetime:
     month): the returned instant is the first one after it.
     """
     value = text.strip()
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        stamp = pd.NaT
-    if pd.isna(stamp) or not re.match(r"^\d{4}-\d{1,2}", value):
+    stamp: pd.Timestamp | None = None
+    if re.match(r"^\d{4}-\d{1,2}", value):
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            stamp = None
+    if stamp is None or pd.isna(stamp):
         raise BadInput(
             "{option} {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-31.",
             option=option,
