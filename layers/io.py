@@ -27,6 +27,7 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from citygrid.errors import BadInput, NotFound
 from citygrid.gis import formats, qgis_style
@@ -736,5 +737,6 @@ def _write_one(
             resolved.style,
             resolved.geometry_type,
             title=resolved.title(),
+            geometry_column=pyogrio.read_info(written, layer=resolved.name)["geometry_name"],
         )
     return written
