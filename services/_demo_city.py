@@ -652,14 +652,10 @@ def _damage(
                 continue
             neighbour = cell_at[(i[k] - 1, j[k])] if kind == "sliver_overlap" else None
             neighbour = cell_at[(i[k] + 1, j[k])] if kind == "overlap" else neighbour
-            geoms[k], changed = _reshape(kind, geoms[k], layout.cell_m)
-            if neighbour is None:
-                defects.append(CoverageDefect(kind, (code,), changed, changed.area))
-                continue
-            extra = changed.intersection(geoms[neighbour])
-            defects.append(
-                CoverageDefect(kind, (code, cells.at[neighbour, "code"]), extra, extra.area)
-            )
+            into = None if neighbour is None else geoms[neighbour]
+            geoms[k], changed = _reshape(kind, geoms[k], into, layout.cell_m)
+            involved = (code,) if neighbour is None else (code, cells.at[neighbour, "code"])
+            defects.append(CoverageDefect(kind, involved, changed, changed.area))
         start += count
     damaged = cells.set_geometry(geoms)
     removed_codes = cells["code"].to_numpy()[removed].tolist()
@@ -675,13 +671,15 @@ def _damage(
 
 
 def _reshape(
-    kind: str, cell: shapely.Polygon, cell_m: float
+    kind: str, cell: shapely.Polygon, neighbour: shapely.Polygon | None, cell_m: float
 ) -> tuple[shapely.Polygon, shapely.Polygon]:
     """Damage one quadrilateral cell; return the new cell and the area lost or added.
 
-    ``notch`` cuts a corner off, ``sliver_gap`` pulls the west edge in by
-    :data:`SLIVER_M`, ``sliver_overlap`` pushes it out by as much, ``overlap``
-    pushes the east edge out by a quarter of a cell.
+    ``notch`` cuts a corner off; ``sliver_gap`` pulls the west edge in by
+    :data:`SLIVER_M`; ``sliver_overlap`` pushes it that far into the west
+    ``neighbour`` and ``overlap`` pushes the east edge a quarter of a cell into
+    the east ``neighbour``, along the neighbour's own edges so that the added
+    area lies in that neighbour only.
     """
     sw, se, ne, nw = shapely.get_coordinates(cell)[:4]
 
@@ -694,8 +692,10 @@ def _reshape(
     if kind == "sliver_gap":
         a, b = along(sw, se, SLIVER_M), along(nw, ne, SLIVER_M)
         return shapely.Polygon([a, se, ne, b]), shapely.Polygon([sw, a, b, nw])
+    assert neighbour is not None
+    n_sw, n_se, n_ne, n_nw = shapely.get_coordinates(neighbour)[:4]
     if kind == "sliver_overlap":
-        a, b = along(sw, se, -SLIVER_M), along(nw, ne, -SLIVER_M)
-        return shapely.Polygon([a, se, ne, b]), shapely.Polygon([a, sw, nw, b])
-    a, b = along(se, sw, -0.25 * cell_m), along(ne, nw, -0.25 * cell_m)
-    return shapely.Polygon([sw, a, b, nw]), shapely.Polygon([se, a, b, ne])
+        a, b = along(sw, n_sw, SLIVER_M), along(nw, n_nw, SLIVER_M)
+        return shapely.Polygon([a, sw, se, ne, nw, b]), shapely.Polygon([a, sw, nw, b])
+    a, b = along(se, n_se, 0.25 * cell_m), along(ne, n_ne, 0.25 * cell_m)
+    return shapely.Polygon([sw, se, a, b, ne, nw]), shapely.Polygon([se, a, b, ne])
