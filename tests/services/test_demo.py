@@ -373,3 +373,17 @@ def test_load_demo_reports_progress_up_to_the_total(store: Store) -> None:
     assert calls[0] == ("Generating the city", 0, 3)
     assert ("Writing Problems", 12, 13) in calls
     assert calls[-1] == ("Demo city ready", 13, 13)
+
+
+def test_city_size_geography_meets_its_targets() -> None:
+    """The city layout's volumes (its problems are measured by benchmarks/bench_demo.py)."""
+    from citygrid.services._demo_city import LAYOUTS, build_city
+
+    city = build_city(LAYOUTS["city"], np.random.default_rng([0, 0]))
+    assert 4_900 <= len(city.cells) <= 5_000
+    assert 18_000 <= len(city.streets) + len(city.alleys) <= 22_000
+    assert len(city.points) == 50_000
+    assert LAYOUTS["city"].problems == 1_000_000
+    assert city.cells["code"].str.fullmatch(r"\d{15}").all()
+    assert city.cells.area.median() == pytest.approx(10_000, rel=0.2)
+    assert len(city.removed_cells) == LAYOUTS["city"].removed_cells
