@@ -308,9 +308,9 @@ def _field_mapping(
         if f in fields:
             continue
         for key in (f.name, f.zh, f.en):
-            column = by_key.get(key.lower())
-            if column is not None and column not in fields.values():
-                fields[f] = column
+            found = by_key.get(key.lower())
+            if found is not None and found not in fields.values():
+                fields[f] = found
                 break
     for f in layer.required_fields():
         if f not in fields:
@@ -401,6 +401,7 @@ def _typed_column(series: pd.Series, f: Field, rows: np.ndarray, path: str) -> p
         return _choice_column(series, f, rows, path, present)
     if f.type == "str":
         return _text_column(series, present)
+    converted: pd.Series
     if f.type in ("int", "float"):
         values = pd.to_numeric(series, errors="coerce")
         bad = present & values.isna().to_numpy()
@@ -410,10 +411,10 @@ def _typed_column(series: pd.Series, f: Field, rows: np.ndarray, path: str) -> p
         else:
             converted = values.astype("float64")
     elif f.type == "bool":
-        lowered = series.astype("string").str.lower()
-        converted = lowered.map(_BOOLEANS).astype("boolean")
         if pd.api.types.is_bool_dtype(series.dtype):
             converted = series.astype("boolean")
+        else:
+            converted = series.astype("string").str.lower().map(_BOOLEANS).astype("boolean")
         bad = present & converted.isna().to_numpy()
     else:
         converted = _datetimes(series)

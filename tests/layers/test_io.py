@@ -556,3 +556,29 @@ def test_write_layers_file_puts_styled_layers_in_one_geopackage(tmp_path: Path) 
     assert not list(tmp_path.glob(".*partial*"))
     with pytest.raises(BadInput, match=r"Only a GeoPackage"):
         write_layers_file({"grids": hot}, tmp_path / "report.shp")
+
+
+def test_catalogue_types_from_a_gbk_csv(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "测评体系.csv"
+    path.write_bytes(
+        (
+            "条目编码,条目名称,层级,扣分分值,整改时限(天),负面清单\n"
+            "C-01,市容环境,版块,,,\n"
+            "C-01-02,垃圾堆放,标准,0.5,3,是\n"
+            "C-01-03,占道经营,standard,1,7,否\n"
+        ).encode("gb18030")
+    )
+    report = import_file(store, "catalogue", path)
+    assert report.encoding == "GB18030"
+    stored = store.read("catalogue").set_index("code")
+    assert stored.loc["C-01-02", "weight"] == 0.5
+    assert stored.loc["C-01-03", "rectify_days"] == 7
+    assert pd.isna(stored.loc["C-01", "negative_list"])
+    assert bool(stored.loc["C-01-02", "negative_list"])
+    assert not bool(stored.loc["C-01-03", "negative_list"])
+    assert stored.loc["C-01-03", "level"] == "standard"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,level,negative_list,rectify_days\nX,x,item,maybe,1.5\n", "utf-8")
+    with pytest.raises(BadInput, match=r"bad\.csv: rows 1 have values that are not"):
+        import_file(store, "catalogue", bad)
+    assert store.count("catalogue") == 3
