@@ -6,7 +6,7 @@ test files with distinct names, and ``tests/gis/test_coverage.py`` exists.)
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import geopandas as gpd
 import pandas as pd
@@ -15,6 +15,7 @@ import pytest
 import shapely
 from coverage_city import AS_OF, CONFIG, build_city, frame, rect
 
+from citygrid.config import Config
 from citygrid.errors import BadInput
 from citygrid.i18n import language
 from citygrid.layers.gap_layers import FINDING_LAYERS
@@ -26,6 +27,7 @@ from citygrid.services.coverage import (
     analyse_coverage,
     write_report,
 )
+from citygrid.services.demo import load_demo, planted_defects
 
 S1, S2 = "420102001", "420102002"
 OPTIONS = CoverageOptions(as_of=AS_OF, cluster_r_m=30.0)
@@ -294,3 +296,45 @@ def test_write_report_gives_one_layer_per_finding(report: CoverageReport, tmp_pa
 def test_write_report_refuses_bad_paths(report: CoverageReport, tmp_path, name, message) -> None:
     with pytest.raises(BadInput, match=message):
         write_report(report.layers(), tmp_path / name)
+
+
+def test_every_defect_planted_in_the_demo_city_is_found(store: Store) -> None:
+    load_demo(store, "small", 0, actor="测试员")
+    planted = planted_defects("small", 0)
+    as_of = (planted.reference_date - timedelta(days=1)).date()
+    found = analyse_coverage(store, Config(metric_crs="EPSG:32649"), CoverageOptions(as_of=as_of))
+    expected = {kind: [d for d in planted.coverage if d.kind == kind] for kind in _KINDS}
+    for kind, layer in (("gap", "gap_uncovered"), ("sliver_gap", "gap_slivers")):
+        assert sorted(found.findings[layer]["area_m2"]) == pytest.approx(
+            sorted(d.area_m2 for d in expected[kind]), rel=1e-3
+        )
+    overlaps = found.findings["gap_overlaps"]
+    planted_pairs = {
+        tuple(sorted(d.cells)): d.area_m2 for d in expected["overlap"] + expected["sliver_overlap"]
+    }
+    found_pairs = dict(
+        zip(
+            zip(overlaps["code_a"], overlaps["code_b"], strict=True),
+            overlaps["area_m2"],
+            strict=True,
+        )
+    )
+    assert found_pairs.keys() == planted_pairs.keys()
+    for pair, area in planted_pairs.items():
+        assert found_pairs[pair] == pytest.approx(area, rel=1e-3)
+    unassigned = found.findings["gap_unassigned"]
+    for layer, fields in planted.unassigned.items():
+        for field_name, codes in fields.items():
+            reason = "no_unit" if field_name == "unit_code" else "no_head"
+            flagged = unassigned[(unassigned["layer"] == layer) & (unassigned["reason"] == reason)]
+            assert set(codes) <= set(flagged["feature_code"]), (layer, field_name)
+    outside = unassigned[
+        (unassigned["layer"] == "points") & (unassigned["reason"] == "outside_cells")
+    ]
+    assert set(outside["feature_code"]) == set(planted.points_outside_cells)
+    stale = found.findings["gap_stale"]
+    never = stale[stale["last_inspected_at"].isna()]
+    assert set(planted.uninspected_points) <= set(never["feature_code"])
+
+
+_KINDS = ("gap", "sliver_gap", "overlap", "sliver_overlap")
