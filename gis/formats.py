@@ -434,7 +434,7 @@ def _choose_layer(
                 known=", ".join(names),
             )
         return source_layer
-    if len(names) > 1 and format_.name == "gpkg":
+    if len(names) > 1:
         raise BadInput(
             "{path} holds several layers ({known}); choose one with --source-layer.",
             path=str(path),
