@@ -87,7 +87,9 @@ def route_problems(
     if problems.empty:
         return _no_changes()
     if index is None:
-        index = RoutingIndex.from_store(store, config, conn=conn)
+        minx, miny, maxx, maxy = (float(v) for v in problems.total_bounds)
+        around = (minx, miny, maxx, maxy)
+        index = RoutingIndex.from_store(store, config, around=around, conn=conn)
     routed = route_locations(index, problems.geometry)
     now = problems[ROUTED_FIELDS].astype(object).where(problems[ROUTED_FIELDS].notna(), None)
     new = routed[ROUTED_FIELDS].astype(object).where(routed[ROUTED_FIELDS].notna(), None)

@@ -50,6 +50,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import sqlalchemy as sa
 from pyproj import CRS, Transformer
 
 from citygrid.config import Config
@@ -167,22 +168,23 @@ class RoutingIndex:
         store: Store,
         config: Config,
         *,
-        near: tuple[float, float] | None = None,
+        around: tuple[float, float, float, float] | None = None,
         conn: Any = None,
     ) -> RoutingIndex:
         """Read the chain's layers from the store.
 
         Parameters
         ----------
-        near
-            ``(lon, lat)`` in EPSG:4326: read only the features that could
-            answer for that one location (sub-districts are always read
-            whole, for the nearest one when it is outside).
+        around
+            ``(minx, miny, maxx, maxy)`` of the locations to route, in
+            EPSG:4326: read only the features that could answer for them
+            (sub-districts are always read whole, for the nearest one when a
+            location is outside).
         conn
             A connection of an open transaction, to see its changes.
         """
         crs = metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
-        bbox = None if near is None else _bbox_near(store, near, config.street_snap_m, conn)
+        bbox = None if around is None else _bbox_around(store, around, config.street_snap_m, conn)
         line_fields = ["code", "name", "unit_code", "head_code"]
         return cls.from_frames(
             crs,
@@ -317,12 +319,10 @@ def _in_storage_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.to_crs(STORAGE_CRS)
 
 
-def _bbox_near(
-    store: Store, near: tuple[float, float], snap_m: float, conn: Any
+def _bbox_around(
+    store: Store, bounds: tuple[float, float, float, float], snap_m: float, conn: Any
 ) -> tuple[float, float, float, float]:
-    """A bbox around ``near`` wide enough for every point radius and the snap distance."""
-    import sqlalchemy as sa
-
+    """``bounds`` grown by the largest point radius or the snap distance (and a margin)."""
     table = store.table("points")
     stmt = sa.select(sa.func.max(table.c.radius_m))
     if conn is None:
@@ -331,10 +331,10 @@ def _bbox_near(
     else:
         largest = conn.execute(stmt).scalar()
     margin_m = max(snap_m, DEFAULT_POINT_RADIUS_M, float(largest or 0.0)) * 1.5 + 10.0
-    lon, lat = near
+    minx, miny, maxx, maxy = bounds
     dy = margin_m / _METRES_PER_DEGREE
-    dx = dy / max(np.cos(np.radians(lat)), 0.01)
-    return (lon - dx, lat - dy, lon + dx, lat + dy)
+    dx = dy / max(np.cos(np.radians(max(abs(miny), abs(maxy)))), 0.01)
+    return (minx - dx, miny - dy, maxx + dx, maxy + dy)
 
 
 # -- picking one feature per location --------------------------------------------
@@ -643,7 +643,7 @@ def route_point(
     """
     x, y = check_lon_lat(lon, lat, crs)
     category_info = check_category(store, category) if category else None
-    index = RoutingIndex.from_store(store, config, near=(x, y))
+    index = RoutingIndex.from_store(store, config, around=(x, y, x, y))
     location = gpd.GeoSeries([shapely.Point(x, y)], crs=STORAGE_CRS)
     row = route_locations(index, location).iloc[0]
     metric = index.to_metric(location.to_numpy())[0]
