@@ -42,7 +42,7 @@ from citygrid.errors import BadInput
 from citygrid.gis.geometry import promote_to_multi
 from citygrid.gis.metric import metric_crs
 from citygrid.layers.store import Store
-from citygrid.services.hotspots import ProblemQuery, read_problems
+from citygrid.services.hotspots import ProblemQuery, metric_xy, read_problems
 
 MAX_RASTER_CELLS = 16_000_000
 """Largest raster (rows x columns) the default cell size allows."""
@@ -244,7 +244,7 @@ def run_density(
     """Kernel density of the problems a query selects, in the city's metric CRS."""
     problems = read_problems(store, query)
     crs = metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
-    xy = shapely.get_coordinates(problems.to_crs(crs).geometry.to_numpy())
+    xy = metric_xy(problems, crs)
     surface = kernel_density(xy, crs, bandwidth_m=bandwidth_m, cell_size_m=cell_size_m)
     surface.parameters.update(query.describe())
     surface.parameters["metric_crs"] = crs.to_string()

@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from scipy import sparse
 from scipy.spatial import cKDTree
 
@@ -213,7 +213,7 @@ def read_problems(store: Store, query: ProblemQuery) -> gpd.GeoDataFrame:
         "problems",
         where=where,
         filters=filters,
-        columns=["reported_at", "catalogue_code", "status"],
+        columns=["reported_at", "catalogue_code"],
         order_by=None,
     )
     keep = problems.geometry.notna() & ~problems.geometry.is_empty
@@ -506,6 +506,15 @@ def problem_values(store: Store, problems: gpd.GeoDataFrame, weight_by: str) -> 
     return np.where(np.isfinite(values), values, 1.0)
 
 
+def metric_xy(points: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
+    """``(n, 2)`` coordinates in metres (``crs``) of EPSG:4326 points, projected as arrays
+    (no new geometries made)."""
+    lonlat = shapely.get_coordinates(points.geometry.to_numpy())
+    transformer = Transformer.from_crs(points.crs or 4326, crs, always_xy=True)
+    x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])
+
+
 def prepare(
     store: Store,
     config: Config,
@@ -529,7 +538,7 @@ def prepare(
     problems = read_problems(store, query)
     values = problem_values(store, problems, weight_by)
     crs = metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
-    xy = shapely.get_coordinates(problems.to_crs(crs).geometry.to_numpy())
+    xy = metric_xy(problems, crs)
     cell_frame, used = make_cells(store, cells or CellsSpec("fishnet"), crs, xy)
     cell_of = binning.cell_index(cell_frame, xy)
     setup = HotSpotSetup(problems, xy, cell_of, cell_frame, sparse.csr_matrix((0, 0)), crs, values)
