@@ -5,7 +5,8 @@ changes (an assignment by hand or by auto-assign), every open problem
 there is routed again (:mod:`citygrid.services.routing`) and the change
 written with ``action="reroute"`` in the audit log. Closed problems keep
 the unit that was responsible when they were closed, and problems
-dispatched by hand (``routed_by == "manual"``) keep their unit.
+dispatched by hand (``routed_by == "manual"``) keep their unit; problems
+without a location are left alone.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def route_problems(
     if codes is not None:
         where["code"] = list(codes)
     problems = store.read("problems", where=where, columns=["code", *ROUTED_FIELDS], conn=conn)
-    problems = problems[problems["routed_by"] != "manual"].reset_index(drop=True)
+    routable = (problems["routed_by"] != "manual") & ~problems.geometry.is_empty
+    problems = problems[routable & problems.geometry.notna()].reset_index(drop=True)
     if problems.empty:
         return _no_changes()
     if index is None:

@@ -13,6 +13,7 @@ from citygrid.config import Config
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.i18n import language
 from citygrid.layers.store import Store
+from citygrid.services._nearby import SegmentBins
 from citygrid.services.reroute import correct_location, route_problems
 from citygrid.services.responsibility import assign, auto_assign
 from citygrid.services.routing import (
@@ -254,3 +255,41 @@ def test_correcting_a_location_reroutes_open_problems_only(city: Store) -> None:
         correct_location(city, CONFIG, "W001", 112.98, 28.19, version=2, actor="t")
     with pytest.raises(BadInput):
         correct_location(city, CONFIG, "W001", 500, 28.19, actor="t")
+
+
+def test_segment_bins_find_what_an_strtree_finds_at_the_same_distances() -> None:
+    rng = np.random.default_rng(3)
+    starts = rng.uniform(0, 1000, (300, 2))
+    lines = shapely.linestrings(
+        np.stack([starts, starts + rng.uniform(-150, 150, (300, 2))], axis=1)
+    )
+    lines[:40] = shapely.points(starts[:40])  # points are segments of no length
+    locations = rng.uniform(-50, 1050, (5000, 2))
+    bins = SegmentBins.build(lines, 30.0)
+    assert bins is not None
+    loc, feat, dist = bins.query(locations[:, 0], locations[:, 1])
+    found = pd.DataFrame({"loc": loc, "feat": feat, "dist": dist}).groupby(["loc", "feat"]).min()
+    points = shapely.points(locations)
+    t_loc, t_feat = shapely.STRtree(lines).query(points, predicate="dwithin", distance=30.0)
+    assert set(found.index) == set(zip(t_loc.tolist(), t_feat.tolist(), strict=True))
+    expected = shapely.distance(points[t_loc], lines[t_feat])
+    got = found.loc[list(zip(t_loc, t_feat, strict=True)), "dist"].to_numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_problems_without_a_location_are_left_alone(city: Store) -> None:
+    city.write(
+        "problems",
+        frame(
+            [
+                {
+                    "code": "W009",
+                    "catalogue_code": "C01",
+                    "status": "open",
+                    "reported_at": pd.Timestamp("2026-11-21"),
+                }
+            ],
+            [None],
+        ),
+    )
+    assert route_problems(city, CONFIG, actor="t").empty
