@@ -4,8 +4,9 @@ outside every cell, and where problems cluster far from any point.
 
 Overlays (union, difference, intersection) run in the CRS of the inputs,
 so their results keep the inputs' exact vertices: a gap's edges are its
-neighbouring cells' edges bit for bit, and a fix that adds the gap to a
-cell tiles exactly. Every measure (area, width, length, distance) is taken
+neighbouring cells' edges bit for bit (and the jurisdiction's, where its
+boundary carries the cells' corners), so a fix that adds the gap to a cell
+tiles exactly. Every measure (area, width, length, distance) is taken
 in ``metric_crs``, in metres. Nothing here loops over features in Python:
 spatial joins go through :class:`shapely.STRtree` or
 :class:`scipy.spatial.cKDTree` and geometry functions run on whole arrays.
@@ -30,7 +31,7 @@ NOISE_WIDTH_M = 0.01
 """Pieces narrower than this (m) are noise and are dropped: a straight edge
 in longitude/latitude bends by millimetres in a projected CRS, so edges
 that meet in one CRS leave hair-thin pieces in the other. Misfits that
-thin are still reported by :func:`invalid_edges`."""
+thin between two cells are still reported by :func:`invalid_edges`."""
 
 WIDTH_PRECISION = 1e-3
 """Relative precision of the widths measured with the maximum inscribed circle."""

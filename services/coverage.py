@@ -49,7 +49,7 @@ from citygrid.gis import coverage as geo
 from citygrid.gis.geometry import promote_to_multi
 from citygrid.gis.metric import metric_crs as choose_metric_crs
 from citygrid.i18n import translate
-from citygrid.layers.gap_layers import FINDING_LAYERS, GAP_SUMMARY
+from citygrid.layers.gap_layers import GAP_SUMMARY
 from citygrid.layers.registry import Layer, get_layer
 from citygrid.layers.store import STORAGE_CRS, Store
 
@@ -220,8 +220,6 @@ class CoverageReport:
     cells
         The grid cells analysed (``code``, ``version``, geometry in
         EPSG:4326), for proposing fixes.
-    territory
-        The union of the jurisdictions, EPSG:4326.
     metric_crs
         The CRS in metres every measure was taken in.
     as_of
@@ -233,7 +231,6 @@ class CoverageReport:
     findings: dict[str, gpd.GeoDataFrame]
     summary: gpd.GeoDataFrame
     cells: gpd.GeoDataFrame
-    territory: Any
     metric_crs: CRS
     as_of: date
     options: CoverageOptions
@@ -358,7 +355,6 @@ def analyse_coverage(
         findings=findings,
         summary=summary,
         cells=grids[["code", "version", "geometry"]],
-        territory=territory,
         metric_crs=crs,
         as_of=as_of,
         options=options,
@@ -749,7 +745,6 @@ def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
 
 
 __all__ = [
-    "FINDING_LAYERS",
     "CoverageOptions",
     "CoverageReport",
     "analyse_coverage",

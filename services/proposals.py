@@ -19,9 +19,10 @@ into the ``gap_proposals`` layer, one row per fix:
 Every row records the ``version`` of the feature it changes. Planners
 review the file (delete rows they reject) and :func:`apply_proposal`
 applies the rest in one transaction, audited, refusing the whole file if
-any feature changed since the proposal was made. Areas are exact: pieces
-are computed on the stored EPSG:4326 vertices, so a cell given a gap
-shares its new edges exactly with its neighbours.
+any feature changed since the proposal was made. Pieces are computed on
+the stored EPSG:4326 vertices, so a cell given a gap shares its new edges
+exactly with its neighbours (new vertices appear only where a jurisdiction
+boundary crosses a cell edge between its vertices).
 """
 
 from __future__ import annotations
