@@ -236,16 +236,16 @@ def _check_rows(frame: gpd.GeoDataFrame, name: str) -> None:
     versions = pd.to_numeric(frame["version"], errors="coerce")
     area = frame["action"].isin(AREA_ACTIONS).to_numpy()
     no_piece = area & (shapely.is_missing(frame.geometry.to_numpy()) | frame.geometry.is_empty)
-    field_ok = [
-        layer in layers and isinstance(f, str) and f in get_layer(layer).field_names and f != "code"
-        for layer, f in zip(frame["layer"], frame["field"], strict=True)
-    ]
+    settable = pd.MultiIndex.from_tuples(
+        [(layer, f) for layer in layers for f in get_layer(layer).field_names if f != "code"]
+    )
+    field_ok = pd.MultiIndex.from_arrays([frame["layer"], frame["field"]]).isin(settable)
     problems = {
         "action": ~frame["action"].isin(actions).to_numpy(),
         "layer": ~frame["layer"].isin(layers).to_numpy() | (area & (frame["layer"] != "grids")),
         "version": (versions.isna() | (versions % 1 != 0)).to_numpy(),
         "geometry": no_piece,
-        "field": (frame["action"] == "set_field").to_numpy() & ~np.array(field_ok, dtype=bool),
+        "field": (frame["action"] == "set_field").to_numpy() & ~field_ok,
         "feature_code": frame["feature_code"].isna().to_numpy(),
     }
     for column, bad in problems.items():

@@ -13,7 +13,12 @@ from coverage_city import AS_OF, CONFIG, build_city, frame, rect
 
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.layers.store import Store
-from citygrid.services.coverage import CoverageOptions, analyse_coverage, write_report
+from citygrid.services.coverage import (
+    CoverageOptions,
+    CoverageReport,
+    analyse_coverage,
+    write_report,
+)
 from citygrid.services.proposals import apply_proposal, propose_fixes, read_proposal
 
 OPTIONS = CoverageOptions(as_of=AS_OF, cluster_r_m=30.0)
@@ -21,15 +26,18 @@ TILING = ("gap_uncovered", "gap_slivers", "gap_overlaps", "gap_outside")
 
 
 @pytest.fixture
-def proposal(store: Store) -> gpd.GeoDataFrame:
+def report(store: Store) -> CoverageReport:
     build_city(store)
-    report = analyse_coverage(store, CONFIG, OPTIONS)
+    return analyse_coverage(store, CONFIG, OPTIONS)
+
+
+@pytest.fixture
+def proposal(store: Store, report: CoverageReport) -> gpd.GeoDataFrame:
     return propose_fixes(store, CONFIG, report, actor="规划员")
 
 
 @pytest.fixture
-def proposal_file(store: Store, proposal: gpd.GeoDataFrame, tmp_path: Path) -> Path:
-    report = analyse_coverage(store, CONFIG, OPTIONS)
+def proposal_file(report: CoverageReport, proposal: gpd.GeoDataFrame, tmp_path: Path) -> Path:
     return write_report({**report.layers(), "gap_proposals": proposal}, tmp_path / "建议.gpkg")
 
 
