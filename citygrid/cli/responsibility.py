@@ -128,7 +128,7 @@ def auto_assign_command(ctx: CliContext, dry_run: bool) -> None:
     _print_changes(changes, dry_run)
 
 
-@click.command("who")
+@click.command("who", context_settings={"ignore_unknown_options": True})
 @click.argument("lon")
 @click.argument("lat")
 @click.option("--category", metavar="CODE", help="Catalogue item of the problem.")

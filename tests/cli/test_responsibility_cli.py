@@ -202,6 +202,7 @@ def test_who_outside_names_the_nearest_subdistrict(city_url: str) -> None:
     [
         (["who", "x", "28.19"], "must be numbers"),
         (["who", "112.98", "95"], "not a longitude and latitude"),
+        (["who", "112.98", "-91"], "not a longitude and latitude"),
         (["who", "112.98", "28.19", "--category", "C404"], "no catalogue item C404"),
         (["who", "112.98", "28.19", "--crs", "EPSG:0"], "not a CRS"),
     ],
