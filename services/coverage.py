@@ -39,6 +39,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 import sqlalchemy as sa
 from pyproj import CRS
@@ -48,6 +49,7 @@ from citygrid.errors import BadInput
 from citygrid.gis import coverage as geo
 from citygrid.gis.geometry import promote_to_multi
 from citygrid.gis.metric import metric_crs as choose_metric_crs
+from citygrid.gis.qgis_style import add_gpkg_style
 from citygrid.i18n import translate
 from citygrid.layers.gap_layers import GAP_SUMMARY
 from citygrid.layers.registry import Layer, get_layer
@@ -735,13 +737,19 @@ def check_report_path(path: str | Path) -> Path:
     return target
 
 
-def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
-    """Add one layer to a GeoPackage with pyogrio (``write_layer_file`` cannot append)."""
-    from pyogrio import write_dataframe
+def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, name: str) -> None:
+    """Add one styled layer to a GeoPackage.
 
-    declared = get_layer(layer).geometry_type
-    geometry_type = {"Geometry": "Unknown"}.get(declared or "", declared)
-    write_dataframe(frame, path, layer=layer, driver="GPKG", geometry_type=geometry_type)
+    Written with pyogrio directly: ``citygrid.layers.io.write_layer_file``
+    replaces the whole file, and a report is several layers in one file.
+    The layer's declared style goes into ``layer_styles`` so QGIS opens it
+    styled.
+    """
+    layer = get_layer(name)
+    declared = layer.geometry_type or ""
+    geometry_type = {"Geometry": "Unknown"}.get(declared, declared)
+    pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", geometry_type=geometry_type)
+    add_gpkg_style(path, name, layer.style, layer.geometry_type, title=layer.title())
 
 
 __all__ = [

@@ -275,7 +275,9 @@ def test_as_of_defaults_to_today(store: Store) -> None:
 def test_write_report_gives_one_layer_per_finding(report: CoverageReport, tmp_path) -> None:
     path = write_report(report.layers(), tmp_path / "缺口.gpkg")
     names = [str(row[0]) for row in pyogrio.list_layers(path)]
-    assert names == list(report.layers())
+    assert names == [*report.layers(), "layer_styles"]  # styles for QGIS
+    styles = pyogrio.read_dataframe(path, layer="layer_styles")
+    assert "Overlapping cells" in set(styles["description"])
     gaps = gpd.read_file(path, layer="gap_unassigned")
     assert gaps["name"].tolist() == report.findings["gap_unassigned"]["name"].tolist()
     stale = gpd.read_file(path, layer="gap_stale")
@@ -285,7 +287,7 @@ def test_write_report_gives_one_layer_per_finding(report: CoverageReport, tmp_pa
         slivers.geometry.to_numpy(), report.findings["gap_slivers"].geometry.to_numpy(), 0
     ).all()
     write_report(report.layers(), path)  # replaces the file
-    assert len(pyogrio.list_layers(path)) == len(report.layers())
+    assert len(pyogrio.list_layers(path)) == len(report.layers()) + 1
     assert not list(tmp_path.glob(".*partial*"))
 
 
