@@ -47,7 +47,6 @@ from citygrid.services.weights import (
     WeightsSpec,
     build_weights,
     centroids_xy,
-    distance_pairs,
 )
 
 TARGET_CELLS = 10_000
@@ -55,6 +54,9 @@ TARGET_CELLS = 10_000
 
 MEAN_COUNT = 5
 """Default cell size aims at least at this many problems per cell on average."""
+
+MAX_MEAN_NEIGHBOURS = 120
+"""Incremental spatial autocorrelation tries no band giving more neighbours on average."""
 
 _CELLS = re.compile(r"^(grids)$|^(fishnet|hex)(?::(\d+(?:\.\d+)?))?$|^(h3):(\d+)$")
 _NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
@@ -375,10 +377,12 @@ def default_distance_band(
     Moran's I z-scores of the counts are computed at ``steps`` distances,
     starting at the distance that gives every cell a neighbour (the largest
     nearest-neighbour distance between centroids) and growing by the mean
-    nearest-neighbour distance. The band is the first distance whose z is
-    higher than both its neighbours' (a peak). Without a peak it is the
-    mean distance to the K nearest centroids, K = 5 % of the cells, between
-    3 and 30, the fallback ArcGIS's Optimized Hot Spot Analysis describes.
+    nearest-neighbour distance, leaving out distances at which cells would
+    have more than :data:`MAX_MEAN_NEIGHBOURS` neighbours on average
+    (estimated from the mean cell area). The band is the first distance
+    whose z is higher than both its neighbours' (a peak). Without a peak it
+    is the mean distance to the K nearest centroids, K = 5 % of the cells,
+    between 3 and 30 (a fallback modelled on Optimized Hot Spot Analysis).
 
     Returns
     -------
@@ -396,20 +400,45 @@ def default_distance_band(
     start, step = float(nearest.max()), float(nearest.mean())
     if step <= 0:
         step = start or 1.0
-    distances = [start + i * step for i in range(steps)]
-    profile = [(d, moran_z(counts, _band(xy, d))) for d in distances]
-    zs = [z for _, z in profile]
-    for i in range(1, steps - 1):
-        if zs[i] > zs[i - 1] and zs[i] >= zs[i + 1]:
-            return distances[i], profile
+    cell_area = float(np.mean(shapely.area(cells.geometry.to_numpy()))) or step * step
+    widest = max(start, math.sqrt(MAX_MEAN_NEIGHBOURS * cell_area / math.pi))
+    distances = [d for d in (start + i * step for i in range(steps)) if d <= widest]
+    profile = list(zip(distances, moran_profile(xy, counts, distances), strict=True))
+    for i in range(1, len(profile) - 1):
+        if profile[i][1] > profile[i - 1][1] and profile[i][1] >= profile[i + 1][1]:
+            return profile[i][0], profile
     k = int(min(30, max(3, round(0.05 * n)), n - 1))
     fallback = float(tree.query(xy, k=k + 1)[0][:, 1:].mean())
     return fallback, profile
 
 
-def _band(xy: np.ndarray, distance_m: float) -> sparse.csr_matrix:
-    rows, cols = distance_pairs(xy, distance_m)
-    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(xy), len(xy)))
+def moran_profile(xy: np.ndarray, values: np.ndarray, distances: list[float]) -> list[float]:
+    """Moran's I z-scores (as :func:`moran_z`) of ``values`` under distance bands of increasing
+    ``distances`` (metres), from one set of pairs sorted by distance."""
+    y = np.asarray(values, dtype=float)
+    n = len(y)
+    dev = y - y.mean()
+    ss = float(dev @ dev)
+    if not distances or ss == 0 or n < 3:
+        return [0.0] * len(distances)
+    pairs = cKDTree(xy).query_pairs(max(distances), output_type="ndarray")
+    gaps = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+    order = np.argsort(gaps, kind="stable")
+    pairs, gaps = pairs[order], gaps[order]
+    cross = np.cumsum(dev[pairs[:, 0]] * dev[pairs[:, 1]])
+    expected = -1.0 / (n - 1)
+    zs = []
+    for end in np.searchsorted(gaps, distances, side="right"):
+        if end == 0:
+            zs.append(0.0)
+            continue
+        s0 = 2.0 * end  # both directions of every pair, binary weights
+        degree = np.bincount(pairs[:end].ravel(), minlength=n).astype(float)
+        s1, s2 = 2.0 * s0, float((4.0 * degree**2).sum())
+        moran = n / s0 * 2.0 * float(cross[end - 1]) / ss
+        variance = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n * n - 1) * s0 * s0) - expected**2
+        zs.append(float((moran - expected) / math.sqrt(variance)) if variance > 0 else 0.0)
+    return zs
 
 
 def neighbours_for(

@@ -27,6 +27,7 @@ from citygrid.services.hotspots import (
     default_cell_size,
     default_distance_band,
     hot_spot_frame,
+    moran_profile,
     moran_z,
     parse_cells,
     parse_date,
@@ -86,7 +87,8 @@ def test_defaults_choose_cell_size_and_distance_band(city: Store) -> None:
     assert parameters["cells"].startswith("fishnet:")
     assert parameters["cell_size_m"] > 0
     assert parameters["weights"].startswith("distance:")
-    assert len(parameters["moran_profile"]) == 10
+    # up to 10 distances, fewer when the band would give cells too many neighbours
+    assert 3 <= len(parameters["moran_profile"]) <= 10
     assert frame["count"].sum() == 600
     assert (frame["gi_bin"] > 0).any()
 
@@ -312,3 +314,16 @@ def test_map_into_a_missing_folder(tmp_path: Path) -> None:
 def test_negative_permutations(city: Store) -> None:
     with pytest.raises(BadInput, match="--permutations"):
         run_hot_spots(city, CONFIG, problem_query(), permutations=-1)
+
+
+def test_moran_profile_matches_moran_z_at_each_distance() -> None:
+    area = gpd.GeoSeries([shapely.box(0, 0, 2000, 1500)], crs=METRIC)
+    cells = fishnet(area, 100)
+    xy = np.column_stack([cells.centroid.x, cells.centroid.y])
+    counts = np.random.default_rng(3).poisson(3, len(cells)).astype(float)
+    counts[xy[:, 0] < 500] += 4
+    distances = [100.0, 150.0, 250.0, 420.0]
+    expected = [
+        moran_z(counts, build_weights(cells, parse_weights(f"distance:{d}"))) for d in distances
+    ]
+    np.testing.assert_allclose(moran_profile(xy, counts, distances), expected, atol=1e-9)
