@@ -89,6 +89,9 @@ def test_dry_run_replace_and_map(database_url: str, tmp_path: Path) -> None:
         (["export", "grids", "--out", "{tmp}/x.gpkg", "--bbox", "1,2,3"], "is not minx,miny"),
         (["export", "grids", "--out", "{tmp}/x.gpkg", "--where", "kind=="], "does not parse"),
         (["export", "grids", "--out", "{tmp}/x.dwg"], "Cannot tell the format"),
+        (["export", "hotspots", "--out", "{tmp}/x.gpkg"], "citygrid analyse"),
+        (["import", "hotspots", "{src}"], "computed by an analysis"),
+        (["export", "grids", "--out", "{tmp}/no/x.gpkg"], "does not exist; create it"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(
