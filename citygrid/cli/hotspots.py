@@ -150,8 +150,15 @@ def _export(frame: gpd.GeoDataFrame, out: Path, layer_name: str, png: Path | Non
 )
 @click.option("--seed", type=int, help="Seed of the permutations.")
 @click.option("--no-fdr", is_flag=True, help="Bin on raw p-values, without the FDR correction.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a map.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Layer file: .gpkg (styled for QGIS), .geojson, .shp... (format from the extension).",
+)
+@click.option(
+    "--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a map for reports."
+)
 @pass_context
 def hotspots_command(
     ctx: CliContext,
@@ -190,8 +197,15 @@ def hotspots_command(
 @_cell_options
 @_filter_options
 @click.option("--no-fdr", is_flag=True, help="Bin each month on raw p-values.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a map.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Layer file: .gpkg (styled for QGIS), .geojson, .shp... (format from the extension).",
+)
+@click.option(
+    "--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a map for reports."
+)
 @pass_context
 def emerging_command(
     ctx: CliContext,
@@ -226,7 +240,12 @@ def emerging_command(
 @_filter_options
 @click.option("--bandwidth", type=float, metavar="METRES", help="Kernel radius (default: rule).")
 @click.option("--cell-size", type=float, metavar="METRES", help="Raster cell (default: h/10).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GeoTIFF of problems per km².",
+)
 @click.option(
     "--contours",
     type=click.Path(dir_okay=False, path_type=Path),
