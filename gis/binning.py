@@ -192,7 +192,7 @@ def hexagons(
 def h3_cells(
     area: gpd.GeoSeries | gpd.GeoDataFrame, resolution: int, *, max_cells: int = MAX_CELLS
 ) -> gpd.GeoDataFrame:
-    """H3 cells of a resolution whose centres fall in an area, plus those its edge crosses.
+    """The H3 cells of a resolution that overlap an area.
 
     Parameters
     ----------
@@ -215,11 +215,16 @@ def h3_cells(
             resolution=resolution,
         )
     crs = area.crs
+    if crs is None:
+        raise BadInput(
+            "Cells must be generated in a projected CRS in metres, got {crs}; project the "
+            "area to the city's metric CRS first.",
+            crs="None",
+        )
     shape = _area_geometry(area)
-    metric = _require_metric(crs) if CRS.from_user_input(crs).is_projected else None
     area_m2 = (
         shape.area
-        if metric
+        if CRS.from_user_input(crs).is_projected
         else float(gpd.GeoSeries([shape], crs=crs).to_crs(_utm_of(shape, crs)).area.iloc[0])
     )
     estimate = math.ceil(area_m2 / h3.average_hexagon_area(resolution, unit="m^2"))

@@ -172,3 +172,10 @@ def test_raster_shortcut_gives_the_same_cells_as_the_strtree(seed: int, rotate: 
     index = cell_index(cells, interior, raster_from=0)
     counts = np.bincount(index[index >= 0], minlength=len(cells))
     assert np.array_equal(counts, _brute_force(cells, interior))
+
+
+def test_h3_over_an_area_in_degrees(area: gpd.GeoSeries) -> None:
+    in_metres = h3_cells(area, 8)
+    in_degrees = h3_cells(area.to_crs(4326), 8)
+    assert in_degrees.crs.to_epsg() == 4326
+    assert sorted(in_degrees["cell_id"]) == sorted(in_metres["cell_id"])
