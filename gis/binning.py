@@ -216,11 +216,7 @@ def h3_cells(
         )
     crs = area.crs
     if crs is None:
-        raise BadInput(
-            "Cells must be generated in a projected CRS in metres, got {crs}; project the "
-            "area to the city's metric CRS first.",
-            crs="None",
-        )
+        _require_metric(crs)  # refuses an area without a CRS
     shape = _area_geometry(area)
     area_m2 = (
         shape.area
