@@ -2,7 +2,9 @@
 
 Problems are binned by calendar month over the range; Gi* is computed for
 every month at once (one sparse product for all months, the same cells and
-weights every month, FDR per month); the Mann-Kendall test gives the trend
+weights every month, FDR per month), or, with a time window of K months,
+over the space-time cube as ArcGIS does (a cell-month's neighbours include
+the K months before; see :func:`monthly_gi_star`); the Mann-Kendall test gives the trend
 of each cell's series of Gi* z-scores; each cell is then classified with
 the definitions of ArcGIS's Emerging Hot Spot Analysis. With ``T`` months,
 "hot in a month" meaning a hot bin (90 % confidence or more, after FDR)
@@ -58,7 +60,7 @@ from citygrid.config import Config
 from citygrid.errors import BadInput
 from citygrid.gis.geometry import promote_to_multi
 from citygrid.layers.store import Store
-from citygrid.services.gistar import gi_star
+from citygrid.services.gistar import gi_star, with_self
 from citygrid.services.hotspots import CellsSpec, ProblemQuery, prepare
 from citygrid.services.weights import WeightsSpec
 
@@ -197,6 +199,37 @@ def month_bins(
     return index, months
 
 
+def _check_window(time_window: int) -> None:
+    if time_window < 0:
+        raise BadInput("--time-window must be 0 or more months, not {n}.", n=time_window)
+
+
+def monthly_gi_star(
+    counts: np.ndarray, neighbours: sparse.csr_matrix, *, time_window: int = 0, fdr: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* z-scores and bins of monthly counts ``(n_cells, T)``, each ``(n_cells, T)``.
+
+    With ``time_window`` 0 every month is analysed on its own (its own mean
+    and deviation, FDR per month). With ``time_window`` K > 0 the bins form
+    a space-time cube as in ArcGIS: a cell-month's neighbours are its
+    spatial neighbours (and itself) in that month and the K months before,
+    the mean and deviation are those of the whole cube, and FDR runs over
+    all cell-months.
+    """
+    if time_window < 0:
+        raise BadInput("--time-window must be 0 or more months, not {n}.", n=time_window)
+    if time_window == 0:
+        result = gi_star(counts, neighbours, fdr=fdr)
+        return result.z, result.bins
+    n, t = counts.shape
+    months = np.arange(t)
+    lag = months[:, None] - months[None, :]
+    window = sparse.csr_matrix(((lag >= 0) & (lag <= time_window)).astype(float))
+    cube = sparse.kron(window, with_self(neighbours), format="csr")
+    result = gi_star(counts.T.ravel(), cube, fdr=fdr)  # month-major: index month * n + cell
+    return result.z.reshape(t, n).T, result.bins.reshape(t, n).T
+
+
 def emerging_frame(
     cells: gpd.GeoDataFrame,
     counts: np.ndarray,
@@ -204,16 +237,17 @@ def emerging_frame(
     *,
     fdr: bool = True,
     trend_alpha: float = 0.05,
+    time_window: int = 0,
 ) -> gpd.GeoDataFrame:
     """The ``emerging_hotspots`` layer from monthly counts ``(n_cells, T)`` (cells' CRS).
 
     Columns: ``cell_id``, ``pattern``, ``count`` (all months), ``trend_s``,
     ``trend_z``, ``trend_p``, ``hot_months``, ``cold_months``, ``n_months``,
-    ``last_zscore``, ``last_bin``, ``n_neighbors``.
+    ``last_zscore``, ``last_bin``, ``n_neighbors``. ``time_window`` as in
+    :func:`monthly_gi_star`.
     """
-    result = gi_star(counts, neighbours, fdr=fdr)
-    s, _, trend_z, trend_p = mann_kendall(result.z)
-    bins = result.bins
+    z, bins = monthly_gi_star(counts, neighbours, time_window=time_window, fdr=fdr)
+    s, _, trend_z, trend_p = mann_kendall(z)
     columns: dict[str, Any] = {
         "cell_id": cells["cell_id"].astype(str).to_numpy(),
         "pattern": classify(bins, trend_z, trend_p, trend_alpha=trend_alpha),
@@ -224,9 +258,9 @@ def emerging_frame(
         "hot_months": (bins > 0).sum(axis=1).astype(np.int64),
         "cold_months": (bins < 0).sum(axis=1).astype(np.int64),
         "n_months": np.full(len(cells), counts.shape[1], dtype=np.int64),
-        "last_zscore": result.z[:, -1],
+        "last_zscore": z[:, -1],
         "last_bin": bins[:, -1].astype(np.int64),
-        "n_neighbors": result.n_neighbors.astype(np.int64),
+        "n_neighbors": np.diff(with_self(neighbours).indptr).astype(np.int64) - 1,
     }
     geometry = promote_to_multi(cells.geometry.to_numpy(), "MultiPolygon")
     return gpd.GeoDataFrame(columns, geometry=geometry, crs=cells.crs)
@@ -242,6 +276,7 @@ def run_emerging(
     fdr: bool = True,
     trend_alpha: float = 0.05,
     weight_by: str = "count",
+    time_window: int = 0,
 ) -> gpd.GeoDataFrame:
     """The ``emerging_hotspots`` layer for the problems a query selects, in EPSG:4326.
 
@@ -254,6 +289,7 @@ def run_emerging(
     BadInput
         Fewer than three months in the range.
     """
+    _check_window(time_window)
     setup = prepare(store, config, query, cells=cells, weights=weights, weight_by=weight_by)
     month, months = month_bins(
         setup.problems["reported_at"],
@@ -280,6 +316,7 @@ def run_emerging(
         setup.neighbours,
         fdr=fdr,
         trend_alpha=trend_alpha,
+        time_window=time_window,
     ).to_crs(4326)
     frame.attrs["parameters"] = {
         **setup.parameters,
@@ -287,6 +324,7 @@ def run_emerging(
         "n_months": t,
         "fdr": fdr,
         "trend_alpha": trend_alpha,
+        "time_window": time_window,
         "patterns": {str(k): int(v) for k, v in frame["pattern"].value_counts().items()},
     }
     return frame

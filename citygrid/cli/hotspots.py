@@ -198,6 +198,14 @@ def hotspots_command(
 @_filter_options
 @click.option("--no-fdr", is_flag=True, help="Bin each month on raw p-values.")
 @click.option(
+    "--time-window",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="MONTHS",
+    help="Also count the neighbours of the K months before (space-time cube, as ArcGIS).",
+)
+@click.option(
     "--out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
@@ -218,6 +226,7 @@ def emerging_command(
     statuses: tuple[str, ...],
     unit: str | None,
     no_fdr: bool,
+    time_window: int,
     out: Path,
     png: Path | None,
 ) -> None:
@@ -232,6 +241,7 @@ def emerging_command(
         weights=weights_spec,
         fdr=not no_fdr,
         weight_by=weight_by,
+        time_window=time_window,
     )
     _export(frame, out, "emerging_hotspots", png)
 

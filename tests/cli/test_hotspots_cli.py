@@ -97,6 +97,11 @@ def test_emerging_to_a_shapefile(city_url: str, tmp_path: Path) -> None:
     result = run(city_url, "emerging", "--cells", "grids", "--weights", "rook", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert pyogrio.read_info(out)["features"] == 64
+    cube = tmp_path / "cube.gpkg"
+    result = run(city_url, "emerging", "--time-window", "1", "--out", str(cube))
+    assert result.exit_code == 0, result.output
+    parameters = json.loads(Path(f"{cube}.parameters.json").read_text(encoding="utf-8"))
+    assert parameters["time_window"] == 1
 
 
 def test_density_raster_and_contours(city_url: str, tmp_path: Path) -> None:
@@ -123,6 +128,7 @@ def test_density_raster_and_contours(city_url: str, tmp_path: Path) -> None:
         (["hotspots", "--cells", "grids", "--weights", "distance:5"], "without a neighbour"),
         (["emerging", "--since", "2024-01-01", "--until", "2024-01-31"], "at least 3 months"),
         (["density", "--bandwidth", "-1"], "must be more than 0"),
+        (["emerging", "--time-window", "-2"], "--time-window must be 0 or more"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from esda.getisord import G_Local
 from hotspot_city import build_city
-from scipy import stats
+from libpysal.weights import WSP
+from scipy import sparse, stats
 
 from citygrid.config import Config
 from citygrid.errors import BadInput
@@ -20,6 +24,7 @@ from citygrid.services.emerging import (
     emerging_frame,
     mann_kendall,
     month_bins,
+    monthly_gi_star,
     run_emerging,
 )
 from citygrid.services.gistar import gi_star
@@ -149,4 +154,35 @@ def test_too_few_months(city: Store) -> None:
             Config(),
             problem_query(since="2024-02-01", until="2024-03-15"),
             cells=CellsSpec("grids"),
+        )
+
+
+def test_space_time_cube_matches_esda() -> None:
+    cells = fishnet(gpd.GeoSeries([shapely.box(0, 0, 1500, 1000)], crs=32650), 250)
+    rng = np.random.default_rng(21)
+    monthly = rng.poisson(2, (len(cells), 6)).astype(float)
+    monthly[:4, 3:] += 9
+    neighbours = build_weights(cells, parse_weights("queen"))
+    z, bins = monthly_gi_star(monthly, neighbours, time_window=2, fdr=False)
+    # the cube by hand: cell-month (i, t) sees queen neighbours and itself in months t-2..t
+    n, t = monthly.shape
+    star = (neighbours + sparse.identity(n)).toarray()
+    cube = np.zeros((n * t, n * t))
+    for month in range(t):
+        for earlier in range(max(0, month - 2), month + 1):
+            cube[month * n : (month + 1) * n, earlier * n : (earlier + 1) * n] = star
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = WSP(sparse.csr_matrix(cube)).to_W(silence_warnings=True)
+        reference = G_Local(monthly.T.ravel(), w, transform="B", star=True, permutations=0)
+    np.testing.assert_allclose(z.T.ravel(), reference.Zs, atol=1e-9)
+    assert bins.shape == (n, t)
+    assert bins[:4, -1].min() > 0
+
+
+def test_time_window_must_not_be_negative() -> None:
+    cells = fishnet(gpd.GeoSeries([shapely.box(0, 0, 1000, 1000)], crs=32650), 250)
+    with pytest.raises(BadInput, match="--time-window"):
+        monthly_gi_star(
+            np.ones((len(cells), 4)), build_weights(cells, parse_weights("queen")), time_window=-1
         )
