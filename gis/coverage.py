@@ -592,8 +592,9 @@ def near_any(queries: np.ndarray, geoms: np.ndarray, distance: float) -> np.ndar
         gap, _ = tree.query(shapely.get_coordinates(queries), distance_upper_bound=distance)
         near |= gap <= distance
     others = geoms[~is_point & ~shapely.is_missing(geoms)]
-    found, _ = _pairs(others, queries, "dwithin", distance=distance)
-    near[found] = True
+    undecided = np.flatnonzero(~near)
+    found, _ = _pairs(others, queries[undecided], "dwithin", distance=distance)
+    near[undecided[found]] = True
     return near
 
 

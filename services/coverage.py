@@ -83,12 +83,16 @@ class CoverageOptions:
         ``as_of`` (inclusive) are reported as not looked at.
     as_of
         The day the analysis looks back from (default: today).
+    problem_days
+        Blind spots are sought among the problems reported in this many
+        days up to ``as_of`` (inclusive).
     cluster_k, cluster_r_m
         A problem cluster needs at least ``cluster_k`` problems within
         ``cluster_r_m`` metres.
     far_m
-        A cluster whose centre is more than ``far_m`` metres from every
-        point is a blind spot.
+        Problems more than ``far_m`` metres from every point are lonely;
+        a cluster of lonely problems whose centre is that far from every
+        point too is a blind spot.
     outside_tolerance_m
         A street or alley counts as outside the cells when more than this
         many metres of it are outside every cell.
@@ -98,6 +102,7 @@ class CoverageOptions:
     min_width_m: float = 1.0
     stale_days: int = 30
     as_of: date | None = None
+    problem_days: int = 90
     cluster_k: int = 5
     cluster_r_m: float = 50.0
     far_m: float = 100.0
@@ -128,7 +133,7 @@ class CoverageOptions:
             shown = (names or {}).get(name, name)
             if name == "as_of":
                 values[name] = parse_day(value, option=shown)
-            elif name in ("stale_days", "cluster_k"):
+            elif name in ("stale_days", "problem_days", "cluster_k"):
                 values[name] = _number(shown, value, _UNITS[name], whole=True, least=1)
             elif name == "cluster_r_m":
                 values[name] = _number(shown, value, _UNITS[name], positive=True)
@@ -198,6 +203,7 @@ _UNITS = {
     "min_area_m2": "square metres",
     "min_width_m": "metres",
     "stale_days": "days",
+    "problem_days": "days",
     "cluster_k": "problems",
     "cluster_r_m": "metres",
     "far_m": "metres",
@@ -291,7 +297,7 @@ def analyse_coverage(
     """
     options = options or CoverageOptions()
     as_of = options.as_of or date.today()
-    city = _read_city(store, config, as_of)
+    city = _read_city(store, config, as_of, options.problem_days)
     crs = city.metric_crs
     grids = city.grids
     territory = geo.union_cells(
@@ -366,7 +372,7 @@ def analyse_coverage(
 # -- reading ------------------------------------------------------------------
 
 
-def _read_city(store: Store, config: Config, as_of: date) -> _City:
+def _read_city(store: Store, config: Config, as_of: date, problem_days: int) -> _City:
     jurisdictions = store.read("jurisdictions")
     if jurisdictions.empty:
         raise BadInput(
@@ -388,7 +394,12 @@ def _read_city(store: Store, config: Config, as_of: date) -> _City:
         unit_codes=set(store.read("units", columns=["code"])["code"]),
         people_codes=set(store.read("people", columns=["code"])["code"]),
         problems=store.read(
-            "problems", columns=[], filters=[_by_end_of(problems_table.c.reported_at, as_of)]
+            "problems",
+            columns=[],
+            filters=[
+                _by_end_of(problems_table.c.reported_at, as_of),
+                _from_start_of(problems_table.c.reported_at, as_of, problem_days),
+            ],
         ),
         metric_crs=crs,
     )
@@ -407,6 +418,16 @@ def _by_end_of(column: sa.Column, day: date) -> sa.ColumnElement[bool]:
     puts "2026-11-21 00:00:00" before the bound "2026-11-21 00:00:00.000000".
     """
     return column <= _day_end(day) - timedelta(microseconds=1)
+
+
+def _from_start_of(column: sa.Column, day: date, days: int) -> sa.ColumnElement[bool]:
+    """``column`` falls in the ``days`` days ending with ``day`` (or later).
+
+    Written ``> start - 1 µs`` rather than ``>= start``, for SQLite's text
+    times (see :func:`_by_end_of`).
+    """
+    start = _day_end(day) - timedelta(days=days)
+    return column > start - timedelta(microseconds=1)
 
 
 def _summary_areas(jurisdictions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -28,6 +28,7 @@ _OPTION_NAMES = {
     "min_width_m": "--min-width",
     "stale_days": "--stale-days",
     "as_of": "--as-of",
+    "problem_days": "--problem-days",
     "cluster_k": "--cluster-k",
     "cluster_r_m": "--cluster-r",
     "far_m": "--far-m",
@@ -59,6 +60,11 @@ _COUNT_COLUMNS = (
     "--stale-days", metavar="N", help="Points and alleys not inspected in N days are reported [30]."
 )
 @click.option("--as-of", metavar="DATE", help="Day to look back from, YYYY-MM-DD [today].")
+@click.option(
+    "--problem-days",
+    metavar="N",
+    help="Blind spots are sought among the problems of the last N days [90].",
+)
 @click.option("--cluster-k", metavar="K", help="Problems a cluster needs within --cluster-r [5].")
 @click.option("--cluster-r", metavar="M", help="Cluster radius in metres [50].")
 @click.option(
@@ -79,6 +85,7 @@ def gaps(
     min_width: str | None,
     stale_days: str | None,
     as_of: str | None,
+    problem_days: str | None,
     cluster_k: str | None,
     cluster_r: str | None,
     far_m: str | None,
@@ -92,6 +99,7 @@ def gaps(
         min_width_m=min_width,
         stale_days=stale_days,
         as_of=as_of,
+        problem_days=problem_days,
         cluster_k=cluster_k,
         cluster_r_m=cluster_r,
         far_m=far_m,

@@ -228,7 +228,7 @@ def problems() -> gpd.GeoDataFrame:
             "code": f"W{i:03d}",
             "catalogue_code": "C01",
             "status": "open",
-            "reported_at": datetime(2026, 11, 1, 9, 0),
+            "reported_at": datetime(2026, 11, 1, 0, 0),
         }
         for i in range(len(PROBLEM_XY))
     ]

@@ -142,6 +142,16 @@ def test_blind_spots(report: CoverageReport) -> None:
     assert 30.5 < spots["center_y"].iloc[0] < 30.7
 
 
+def test_blind_spots_only_from_recent_problems(store: Store) -> None:
+    build_city(store)
+    # The cluster's problems were reported at 00:00 on 1 November: as of 20 November
+    # the last 20 days begin at that very moment, the last 19 days a day later.
+    for days, expected in ((20, [6]), (19, [])):
+        options = CoverageOptions(as_of=AS_OF, cluster_r_m=30.0, problem_days=days)
+        found = analyse_coverage(store, CONFIG, options)
+        assert found.findings["gap_blind_spots"]["problems"].tolist() == expected, days
+
+
 def test_the_late_problem_only_counts_from_its_day(store: Store) -> None:
     build_city(store)
     later = analyse_coverage(
