@@ -71,7 +71,7 @@ def main() -> None:
 
     store = _open(args)
     client = create_app(Config(database_url=store.url, secret_key="bench"), store).test_client()
-    extent = data_extent(store)
+    extent = data_extent(store, LAYERS)
     assert extent is not None, "the database holds no features"
     minx, miny, maxx, maxy = extent
     cx, cy, w, h = (minx + maxx) / 2, (miny + maxy) / 2, (maxx - minx) / 16, (maxy - miny) / 16

@@ -16,6 +16,9 @@ from citygrid.errors import BadInput
 from citygrid.i18n import _catalogue
 from citygrid.layers.store import Store
 from citygrid.web.app import create_app
+from citygrid.web.map_page import load_min_zoom
+from citygrid.web.params import MAX_LIMIT
+from citygrid.web.state import EXTENSION
 
 TEMPLATES = Path(create_app.__code__.co_filename).parent / "templates"
 
@@ -159,4 +162,20 @@ def test_app_factory_builds_independent_apps(city: Store) -> None:
 
 def test_app_opens_the_configured_database(database_url: str) -> None:
     app = create_app(Config(database_url=database_url, secret_key="test"))
-    assert app.test_client().get("/api/health").status_code == 200
+    try:
+        assert app.test_client().get("/api/health").status_code == 200
+    finally:
+        app.extensions[EXTENSION].store.close()
+
+
+def test_big_layers_load_only_when_zoomed_in() -> None:
+    city = (112.90, 28.10, 112.95, 28.20)  # about 5 km x 11 km
+    assert load_min_zoom(MAX_LIMIT, city) is None
+    assert load_min_zoom(10, None) is None
+    points = load_min_zoom(50_000, city)
+    problems = load_min_zoom(1_000_000, city)
+    assert points is not None
+    assert problems is not None
+    assert 10 <= points < problems <= 19
+    # 16 times the features need the view's area a 16th: two zoom levels more
+    assert load_min_zoom(16 * 50_000, city) == points + 2
