@@ -28,6 +28,7 @@ file and saying what to do.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -394,12 +395,26 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+def codec_name(declared: str) -> str:
+    """An encoding as written in a ``.cpg`` or by a user, as a codec name.
+
+    Windows code pages come as bare numbers (``936``, ``ANSI 936``): they
+    become ``CP936``; ``65001`` is UTF-8.
+    """
+    text = declared.strip()
+    number = text.upper().removeprefix("ANSI").strip().removeprefix("CP")
+    if number.isdigit():
+        return "UTF-8" if number == "65001" else f"CP{number}"
+    return text
+
+
 def _text_encoding(path: Path, data: bytes, declared: str | None) -> str:
     """The encoding to read ``path`` with: ``declared`` if the bytes agree, else detected."""
     if declared is None:
         return detect_encoding(data)
+    declared = codec_name(declared)
     try:
-        "".encode(declared)
+        codecs.lookup(declared)
     except LookupError:
         raise BadInput(
             "Unknown text encoding {encoding!r} for {path}; use utf-8, gbk or gb18030.",

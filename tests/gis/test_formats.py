@@ -120,6 +120,19 @@ def test_gbk_shapefile_honours_its_cpg_in_a_zip(tmp_path: Path, points) -> None:
     assert read_all(tmp_path / "gbk.zip")["点位名称"].tolist() == points["点位名称"].tolist()
 
 
+@pytest.mark.parametrize("cpg", ["936", "ANSI 936", "CP936", "GBK"])
+def test_code_page_numbers_in_cpg(tmp_path: Path, points, cpg: str) -> None:
+    _gbk_shapefile(tmp_path / "gbk.shp", points)
+    (tmp_path / "gbk.cpg").write_text(cpg)
+    assert read_all(tmp_path / "gbk.shp")["点位名称"].tolist() == points["点位名称"].tolist()
+
+
+def test_codec_names() -> None:
+    assert formats.codec_name("65001") == "UTF-8"
+    assert formats.codec_name(" ansi 936 ") == "CP936"
+    assert formats.codec_name("gb18030") == "gb18030"
+
+
 def test_gbk_read_as_utf8_is_refused_with_a_hint(tmp_path: Path, points) -> None:
     _gbk_shapefile(tmp_path / "gbk.shp", points)
     with pytest.raises(BadInput, match=r"gbk\.shp is not in utf-8.*--encoding GB18030"):
