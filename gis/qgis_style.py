@@ -124,9 +124,13 @@ def qml(style: Mapping[str, Any], geometry_type: str | None) -> str:
         "layer",
         {"class": _SYMBOL_LAYER_CLASS[kind], "enabled": "1", "locked": "0", "pass": "0"},
     )
+    options = _symbol_options(style, kind)
+    # QGIS >= 3.26 reads the Option map; older releases (3.10-3.22 LTR) read <prop>.
     option_map = ET.SubElement(symbol_layer, "Option", type="Map")
-    for name, value in _symbol_options(style, kind).items():
+    for name, value in options.items():
         ET.SubElement(option_map, "Option", name=name, type="QString", value=value)
+    for name, value in options.items():
+        ET.SubElement(symbol_layer, "prop", k=name, v=value)
     body = ET.tostring(root, encoding="unicode")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body
 

@@ -272,3 +272,29 @@ def test_table_without_geometry(tmp_path: Path) -> None:
 def test_missing_output_folder(tmp_path: Path, points) -> None:
     with pytest.raises(BadInput, match=r"does not exist; create it"):
         formats.write_frame(points, tmp_path / "no" / "x.gpkg")
+
+
+@pytest.mark.parametrize(
+    ("geometry_type", "symbol", "symbolizer"),
+    [
+        ("MultiPolygon", "SimpleFill", "PolygonSymbolizer"),
+        ("MultiLineString", "SimpleLine", "LineSymbolizer"),
+        ("Point", "SimpleMarker", "PointSymbolizer"),
+    ],
+)
+def test_qgis_styles_from_leaflet_options(geometry_type: str, symbol: str, symbolizer: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    from citygrid.gis.qgis_style import qml, sld
+
+    style = {"color": "#1f78b4", "weight": 2, "fillColor": "#a6cee3", "fillOpacity": 0.5}
+    root = ET.fromstring(qml(style, geometry_type).split("\n", 1)[1])
+    layer = root.find("renderer-v2/symbols/symbol/layer")
+    assert layer is not None
+    assert layer.get("class") == symbol
+    props = {p.get("k"): p.get("v") for p in layer.findall("prop")}
+    options = {o.get("name"): o.get("value") for o in layer.findall("Option/Option")}
+    assert props == options
+    colour = options.get("outline_color") or options.get("line_color")
+    assert colour == "31,120,180,255"
+    assert symbolizer in sld(style, geometry_type, "层")
