@@ -1,18 +1,27 @@
 """Route a city's problems to their responsible units, beside a plain sjoin to the cells.
 
-The city is generated with numpy (fixed seed): about 5,000 cells of about
-100 m x 100 m in 10 sub-districts, about 10,000 streets along cell edges,
-10,000 alleys inside cells, 50,000 points (some polygons) and by default
-1,000,000 problems spread over the city and a little beyond it. It is
-written to a store (a temporary SQLite file, or ``--db URL``), the routing
-index is read back from it, and the whole chain (point within its radius,
-street or alley within ``street_snap_m``, cell, sub-district, outside) is
-timed against ``geopandas.sjoin`` of the same points to the cells.
+Two cities (``--city``):
+
+``demo`` (default)
+    the city-size demo of :func:`citygrid.services.demo.generate_demo`
+    (about 5,000 cells, 20,000 streets and alleys, 50,000 points and its
+    1,000,000 problems; ``--problems`` takes the first N of them);
+``numpy``
+    generated here (fixed seed): about 5,000 cells of about 100 m x 100 m
+    in 10 sub-districts, 10,000 streets along cell edges, 10,000 alleys,
+    50,000 points (some polygons) and ``--problems`` problems spread over
+    the city and a little beyond it.
+
+The city is written to a store (a temporary SQLite file, or ``--db URL``),
+the routing index is read back from it, and the whole chain (point within
+its radius, street or alley within ``street_snap_m``, cell, sub-district,
+outside) is timed against ``geopandas.sjoin`` of the same points to the
+cells.
 
 Run::
 
-    python benchmarks/bench_routing.py            # 1,000,000 problems
-    python benchmarks/bench_routing.py --problems 100000 --db postgresql://...
+    python benchmarks/bench_routing.py            # the demo's 1,000,000 problems
+    python benchmarks/bench_routing.py --city numpy --problems 100000 --db postgresql://...
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import shapely
 
 from citygrid.config import Config
 from citygrid.layers.store import Store
+from citygrid.services.demo import generate_demo
 from citygrid.services.reroute import route_problems
 from citygrid.services.routing import RoutingIndex, route_locations, route_point
 
@@ -39,6 +49,8 @@ CELL_DEG = (0.001, 0.0009)  # about 98 m x 100 m at 28°N
 SIDE = 71  # 71 x 71 = 5,041 cells
 SUBDISTRICTS = 10
 DEPARTMENTS = 27
+#: Layers of a city the router reads (the demo's problems are routed, not stored).
+CITY_LAYERS = ("jurisdictions", "units", "people", "grids", "streets", "alleys", "points")
 
 
 def _timed(label: str, func: Callable[[], Any]) -> tuple[Any, float]:
@@ -196,6 +208,7 @@ def _stored_problems(locations: gpd.GeoSeries) -> gpd.GeoDataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--city", choices=["demo", "numpy"], default="demo")
     parser.add_argument("--problems", type=int, default=1_000_000)
     parser.add_argument("--db", help="store URL (default: a temporary SQLite file)")
     parser.add_argument("--seed", type=int, default=20261123)
@@ -212,10 +225,15 @@ def main() -> None:
         store = Store.open(url, check_schema=False)
         store.init()
         print(f"store: {store.url}")
-        city, _ = _timed("generate the city", lambda: make_city(rng))
-        problems, _ = _timed(
-            f"generate {args.problems:,} problems", lambda: make_problems(rng, args.problems)
-        )
+        if args.city == "demo":
+            demo, _ = _timed("generate the city-size demo", lambda: generate_demo("city"))
+            city = {name: demo[name] for name in CITY_LAYERS}
+            problems = demo["problems"].geometry.iloc[: args.problems].reset_index(drop=True)
+        else:
+            city, _ = _timed("generate the city", lambda: make_city(rng))
+            problems, _ = _timed(
+                f"generate {args.problems:,} problems", lambda: make_problems(rng, args.problems)
+            )
 
         def write() -> None:
             for layer, frame in city.items():

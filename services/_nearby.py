@@ -21,7 +21,7 @@ _CHUNK = 1 << 18
 #: Bins at most (the bins grow beyond the search distance for huge extents).
 _MAX_BINS = 20_000_000
 #: Bins per search distance: smaller bins mean fewer candidates but more entries.
-_BINS_PER_REACH = 2
+_BINS_PER_REACH = 4
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,9 @@ class SegmentBins:
     shape: tuple[int, int]
     offsets: np.ndarray
     entries: np.ndarray
-    segments: np.ndarray
+    start: np.ndarray
+    delta: np.ndarray
+    inverse_length2: np.ndarray
     feature: np.ndarray
 
     @classmethod
@@ -77,6 +79,8 @@ class SegmentBins:
         order = np.argsort(key, kind="stable")
         offsets = np.zeros(shape[0] * shape[1] + 2, dtype=np.int64)
         offsets[2:] = np.cumsum(np.bincount(key, minlength=shape[0] * shape[1]))
+        delta = segments[:, 2:] - segments[:, :2]
+        length2 = (delta**2).sum(axis=1)
         return cls(
             reach=float(reach),
             bin_size=bin_size,
@@ -84,7 +88,9 @@ class SegmentBins:
             shape=shape,
             offsets=offsets,
             entries=segment_of[order],
-            segments=segments,
+            start=np.ascontiguousarray(segments[:, :2].T),
+            delta=np.ascontiguousarray(delta.T),
+            inverse_length2=np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0),
             feature=feature,
         )
 
@@ -114,21 +120,20 @@ class SegmentBins:
         low = self.offsets[key]
         counts = self.offsets[key + 1] - low
         loc = np.repeat(np.arange(len(x)), counts)
-        local = np.arange(len(loc)) - np.repeat(np.cumsum(counts) - counts, counts)
-        segment = self.entries[np.repeat(low, counts) + local]
-        distance = _point_segment_distance(x[loc], y[loc], self.segments[segment])
-        near = distance <= self.reach
-        return loc[near] + offset, self.feature[segment[near]], distance[near]
+        first = np.cumsum(counts) - counts  # where each location's candidates start
+        segment = self.entries[np.arange(len(loc)) + np.repeat(low - first, counts)]
+        distance2 = self._distance2(x[loc], y[loc], segment)
+        near = distance2 <= self.reach * self.reach
+        return loc[near] + offset, self.feature[segment[near]], np.sqrt(distance2[near])
 
-
-def _point_segment_distance(px: np.ndarray, py: np.ndarray, seg: np.ndarray) -> np.ndarray:
-    """Distance from each point to its segment ``(x1, y1, x2, y2)`` (a point when x1,y1 = x2,y2)."""
-    x1, y1, x2, y2 = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
-    dx, dy = x2 - x1, y2 - y1
-    length2 = dx * dx + dy * dy
-    along = (px - x1) * dx + (py - y1) * dy
-    t = np.clip(np.divide(along, length2, out=np.zeros_like(along), where=length2 > 0), 0.0, 1.0)
-    return np.hypot(px - (x1 + t * dx), py - (y1 + t * dy))
+    def _distance2(self, px: np.ndarray, py: np.ndarray, segment: np.ndarray) -> np.ndarray:
+        """Squared distance from each point to its segment (a point when of no length)."""
+        rx, ry = px - self.start[0, segment], py - self.start[1, segment]
+        dx, dy = self.delta[0, segment], self.delta[1, segment]
+        t = np.clip((rx * dx + ry * dy) * self.inverse_length2[segment], 0.0, 1.0)
+        rx -= t * dx
+        ry -= t * dy
+        return rx * rx + ry * ry
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ class RoutingIndex:
     snap_m: float
     points: _Features
     point_radius: np.ndarray
-    point_bins: SegmentBins | None
+    point_bins: tuple[SegmentBins, ...]
     zone_tree: shapely.STRtree
     zone_feature: np.ndarray
     zone_mask: BoxMask | None
@@ -264,10 +264,7 @@ class RoutingIndex:
                 points["code"], metric["points"], points["unit_code"], points["head_code"]
             ),
             point_radius=radius,
-            point_bins=SegmentBins.build(
-                np.where(is_point, metric["points"], None),
-                float(radius.max(initial=0.0)) + TIE_TOLERANCE_M,
-            ),
+            point_bins=_point_bins(metric["points"], is_point, radius),
             zone_tree=shapely.STRtree(points.geometry.to_numpy()[zones]),
             zone_feature=zones,
             zone_mask=BoxMask.build(shapely.bounds(metric["points"][zones]), _ZONE_BIN_M),
@@ -313,6 +310,27 @@ class RoutingIndex:
         return shapely.transform(geoms, transformer.transform, interleaved=False)
 
 
+def _point_bins(
+    geoms: np.ndarray, is_point: np.ndarray, radius: np.ndarray
+) -> tuple[SegmentBins, ...]:
+    """Bins of the point geometries, one set per radius class (powers of two of metres).
+
+    Searching every point as far as the largest radius would make each
+    location look at hundreds of small points; a class searches only as
+    far as its own largest radius.
+    """
+    radius_class = np.ceil(np.log2(np.maximum(radius, 1.0))).astype(np.int64)
+    out = []
+    for wanted in np.unique(radius_class[is_point]):  # a handful of classes, not features
+        members = is_point & (radius_class == wanted)
+        bins = SegmentBins.build(
+            np.where(members, geoms, None), float(radius[members].max()) + TIE_TOLERANCE_M
+        )
+        if bins is not None:
+            out.append(bins)
+    return tuple(out)
+
+
 def _in_storage_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if frame.crs is None or frame.crs.to_epsg() in (4326, 4490):
         return frame
@@ -356,6 +374,10 @@ def _pick(
     Returns the chosen feature index (-1 for none) and its distance (NaN).
     """
     loc, feat, dist = _by_location(loc, feat, dist)
+    if len(loc) < 2 or bool(np.all(loc[1:] > loc[:-1])):  # one candidate each: no tie to break
+        chosen, distance = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+        chosen[loc], distance[loc] = feat, dist
+        return chosen, distance
     nearest = group_min(n, loc, dist)
     close = dist <= nearest[loc] + TIE_TOLERANCE_M
     lowest = group_min(n, loc[close], features.rank[feat[close]])
@@ -408,8 +430,8 @@ def _point_links(
     index: RoutingIndex, lonlat: np.ndarray, x: np.ndarray, y: np.ndarray
 ) -> np.ndarray:
     parts = []
-    if index.point_bins is not None:
-        loc, feat, dist = index.point_bins.query(x, y)
+    for bins in index.point_bins:
+        loc, feat, dist = bins.query(x, y)
         inside = dist <= index.point_radius[feat] + TIE_TOLERANCE_M
         parts.append((loc[inside], feat[inside], dist[inside]))
     if index.zone_mask is not None:
