@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from citygrid.errors import BadInput, NotFound
+from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.gis import formats, qgis_style
 from citygrid.gis.crs import STORAGE_CRS, CrsSpec, from_storage, parse_crs, to_storage
 from citygrid.gis.validate import rows_text, validate_geometries
@@ -201,6 +201,7 @@ def import_file(
     if source.feature_count == 0:
         raise _no_features(source.path)
     seen_codes: set[str] = set()
+    frame = pd.DataFrame()
     try:
         with store.transaction() as conn:
             for batch in formats.read_batches(source, batch_size):
@@ -224,8 +225,27 @@ def import_file(
                 raise _DryRun
     except _DryRun:
         pass
+    except Conflict:
+        # The transaction is rolled back; name the rows whose codes are stored already.
+        raise _already_stored(store, layer, frame, source.path) from None
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _already_stored(store: Store, layer: Layer, frame: pd.DataFrame, path: Path) -> Conflict:
+    """The conflict of an append whose codes the layer holds already, naming the rows."""
+    key = layer.key or "code"
+    stored = set(store.read(layer.name, columns=[key], order_by=None)[key].astype(str))
+    codes = frame[key].astype(str).to_numpy()
+    clash = np.fromiter((c in stored for c in codes), dtype=bool, count=len(codes))
+    return Conflict(
+        "{path}: rows {rows} have codes that layer {layer} holds already ({codes}); nothing "
+        "was imported. Use --replace, or leave those rows out.",
+        path=str(path),
+        rows=rows_text(frame.index.to_numpy()[clash] + 1),
+        layer=layer.name,
+        codes=", ".join(codes[clash][:10]),
+    )
 
 
 def _importable(layer_name: str) -> Layer:

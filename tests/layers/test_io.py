@@ -154,9 +154,13 @@ def test_duplicate_codes_across_batches_name_the_row(store: Store, tmp_path: Pat
 
 def test_codes_already_stored_conflict(seeded: Store, tmp_path: Path) -> None:
     write_frame(problems_frame(2), tmp_path / "again.gpkg")
+    late = pd.concat([problems_frame(3, start=50), problems_frame(1, start=3)], ignore_index=True)
+    write_frame(late, tmp_path / "late.gpkg")
     before = snapshot(seeded)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"again\.gpkg: rows 1, 2 have codes .*WT00000, WT00001"):
         import_file(seeded, "problems", tmp_path / "again.gpkg")
+    with pytest.raises(Conflict, match=r"late\.gpkg: rows 4 have codes .*WT00003"):
+        import_file(seeded, "problems", tmp_path / "late.gpkg", batch_size=2)
     assert snapshot(seeded) == before
 
 
