@@ -6,7 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import jinja2.ext
+import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -179,3 +181,26 @@ def test_big_layers_load_only_when_zoomed_in() -> None:
     assert 10 <= points < problems <= 19
     # 16 times the features need the view's area a 16th: two zoom levels more
     assert load_min_zoom(16 * 50_000, city) == points + 2
+
+
+def test_the_page_asks_to_zoom_in_for_big_layers(city: Store, client: FlaskClient) -> None:
+    xs = np.linspace(120.601, 120.639, MAX_LIMIT + 1)
+    many = gpd.GeoDataFrame(
+        {
+            "code": [f"X{i:05d}" for i in range(len(xs))],
+            "name": "巡查点",
+            "point_type": "small_business",
+        },
+        geometry=gpd.points_from_xy(xs, np.full(len(xs), 31.31)),
+        crs="EPSG:4326",
+    )
+    city.write("points", many)
+    options = {
+        name: zoom
+        for zoom, name in re.findall(
+            r'"loadMinZoom": (\w+), "messages": .*?"name": "(\w+)"', _page(client)
+        )
+    }
+    assert options["grids"] == "null"
+    assert options["points"] != "null"
+    assert int(options["points"]) == load_min_zoom(MAX_LIMIT + 7, (120.60, 31.30, 120.64, 31.32))
