@@ -293,3 +293,21 @@ def test_problems_without_a_location_are_left_alone(city: Store) -> None:
         ),
     )
     assert route_problems(city, CONFIG, actor="t").empty
+
+
+def test_points_of_different_radii_the_nearest_zone_holding_it_wins(city: Store) -> None:
+    utm = "EPSG:32649"
+    x, y = gpd.GeoSeries([shapely.Point(112.98, 28.207)], crs="EPSG:4326").to_crs(utm)[0].coords[0]
+    points = frame(
+        [
+            {"code": "D10", "name": "小卖部", "point_type": "small_business", "radius_m": 10.0},
+            {"code": "D11", "name": "人民公园", "point_type": "park", "radius_m": 250.0},
+        ],
+        [shapely.Point(x, y), shapely.Point(x + 100, y)],
+    )
+    city.write("points", points.set_crs(utm, allow_override=True))
+    here = gpd.GeoSeries(
+        [shapely.Point(x - 5, y), shapely.Point(x - 20, y), shapely.Point(x - 400, y)]
+    )
+    routed = route_locations(RoutingIndex.from_store(city, CONFIG), here.set_crs(utm))
+    assert routed["point_code"].tolist() == ["D10", "D11", None]
