@@ -255,6 +255,8 @@ def test_an_empty_database_says_what_to_load(store: Store) -> None:
         ({"stale_days": "ten"}, "stale_days must be a whole number of days, not 'ten'"),
         ({"stale_days": "1.5"}, "whole number"),
         ({"cluster_r_m": "0"}, "cluster_r_m must be more than 0 metres"),
+        ({"problem_days": "0"}, "problem_days must be at least 1 days, not 0"),
+        ({"cluster_k": "2.5"}, "cluster_k must be a whole number of problems"),
         ({"as_of": "2026-02-30"}, "as_of must be a date written YYYY-MM-DD"),
         ({"as_of": "昨天"}, "not '昨天'"),
     ],

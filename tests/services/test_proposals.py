@@ -234,3 +234,20 @@ def test_a_city_with_nothing_to_fix_proposes_nothing(store: Store) -> None:
     store.write("grids", frame([{"code": "G1", "name": "一网格"}], [rect(0, 0, 100, 100)]))
     report = analyse_coverage(store, CONFIG, OPTIONS)
     assert propose_fixes(store, CONFIG, report).empty
+
+
+def test_land_no_cell_touches_gets_no_proposal(store: Store) -> None:
+    store.write(
+        "jurisdictions",
+        frame(
+            [
+                {"code": "420102001", "name": "江汉街道", "level": "subdistrict"},
+                {"code": "420102002", "name": "花楼街道", "level": "subdistrict"},
+            ],
+            [rect(0, 0, 100, 100), rect(300, 0, 400, 100)],
+        ),
+    )
+    store.write("grids", frame([{"code": "G1", "name": "一网格"}], [rect(0, 0, 100, 100)]))
+    report = analyse_coverage(store, CONFIG, OPTIONS)
+    assert report.findings["gap_uncovered"]["area_m2"].tolist() == pytest.approx([10_000], rel=1e-3)
+    assert propose_fixes(store, CONFIG, report).empty
