@@ -126,6 +126,25 @@ def _bounds_rows(fids: np.ndarray, wkb: np.ndarray) -> list[tuple[int, float, fl
     )
 
 
+def _sqlalchemy_datetimes(
+    table: sa.Table, columns: list[str], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Write datetimes as SQLAlchemy's SQLite type does (``YYYY-MM-DD HH:MM:SS.ffffff``).
+
+    The driver's own adapter drops zero microseconds, and the text would then
+    compare wrongly with the values SQLAlchemy binds in queries.
+    """
+    positions = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.DateTime)]
+    if not positions or not rows:
+        return rows
+    transposed = list(zip(*rows, strict=True))
+    for i in positions:
+        transposed[i] = tuple(
+            None if v is None else v.strftime("%Y-%m-%d %H:%M:%S.%f") for v in transposed[i]
+        )
+    return list(zip(*transposed, strict=True))
+
+
 class SQLiteBackend(Backend):
     """WKB geometries plus an R*Tree per spatial layer; exact predicates in shapely."""
 
@@ -202,6 +221,7 @@ class SQLiteBackend(Backend):
         names = ["fid", *columns] + (["geom"] if wkb is not None else [])
         placeholders = ", ".join("?" for _ in names)
         sql = f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({placeholders})'
+        rows = _sqlalchemy_datetimes(table, columns, rows)
         if wkb is not None:
             payload = [(int(f), *r, g) for f, r, g in zip(fids, rows, wkb, strict=True)]
         else:

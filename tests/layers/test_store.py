@@ -92,6 +92,7 @@ def test_where_filters(store: Store) -> None:
 
 def test_writes_in_one_transaction_land_together_or_not_at_all(store: Store) -> None:
     store.write("grids", _grids())
+
     def replace_then_fail() -> None:
         with store.transaction() as conn:
             store.write("grids", _grids().iloc[:1], mode="replace", conn=conn)
@@ -227,3 +228,22 @@ def test_messages_default_to_chinese() -> None:
         get_layer("roads")
     assert "未知图层" in str(err.value.message("zh_CN"))
     assert "Unknown layer" in err.value.message("en")
+
+
+def test_datetime_filters_include_exact_midnight(store: Store) -> None:
+    problems = gpd.GeoDataFrame(
+        {
+            "code": ["W1", "W2"],
+            "catalogue_code": ["C1", "C1"],
+            "status": ["open", "open"],
+            "reported_at": pd.to_datetime(["2024-01-01 00:00:00", "2023-12-31 23:59:59"]),
+        },
+        geometry=[shapely.Point(112.98, 28.2), shapely.Point(112.99, 28.2)],
+        crs="EPSG:4326",
+    )
+    store.write("problems", problems)
+    table = store.table("problems")
+    since = pd.Timestamp("2024-01-01").to_pydatetime()
+    found = store.read("problems", filters=[table.c.reported_at >= since])
+    assert found["code"].tolist() == ["W1"]
+    assert found["reported_at"].iloc[0] == pd.Timestamp("2024-01-01")
