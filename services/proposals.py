@@ -353,6 +353,7 @@ def _apply(
         for layer, rows in proposal.groupby("layer")
     }
     _check_current(proposal, current)
+    _check_references(store, proposal, conn)
     logs, changed = [], {}
     for layer_name, rows in proposal.groupby("layer"):
         name = str(layer_name)
@@ -402,6 +403,31 @@ def _check_current(proposal: gpd.GeoDataFrame, current: Mapping[str, gpd.GeoData
             "applied. Run `citygrid analyse gaps --propose` again and review the new proposal.",
             features=", ".join(stale[:20]),
         )
+
+
+def _check_references(store: Store, proposal: gpd.GeoDataFrame, conn: sa.Connection) -> None:
+    """Refuse values naming a unit or person (any referenced feature) that does not exist."""
+    fields = proposal[(proposal["action"] == "set_field") & proposal["after"].notna()]
+    for (layer_name, field_name), rows in fields.groupby(["layer", "field"]):
+        target = get_layer(str(layer_name)).field(str(field_name)).references
+        if target is None:
+            continue
+        wanted = set(rows["after"].astype(str))
+        known = set(
+            store.read(target, where={"code": sorted(wanted)}, columns=["code"], conn=conn)["code"]
+        )
+        unknown = rows[~rows["after"].astype(str).isin(known)]
+        if not unknown.empty:
+            first = unknown.iloc[0]
+            raise NotFound(
+                "The proposal sets {field} of {layer} {code} to {value}, which is not in layer "
+                "{target}; correct that row or delete it. Nothing was applied.",
+                field=field_name,
+                layer=layer_name,
+                code=first["feature_code"],
+                value=first["after"],
+                target=target,
+            )
 
 
 def _changes(layer_name: str, rows: gpd.GeoDataFrame, current: gpd.GeoDataFrame) -> Any:

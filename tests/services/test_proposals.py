@@ -149,6 +149,15 @@ def test_unknown_codes_are_refused(store: Store, proposal: gpd.GeoDataFrame) -> 
     assert_unchanged(store, before)
 
 
+def test_a_unit_that_does_not_exist_is_refused(store: Store, proposal: gpd.GeoDataFrame) -> None:
+    edited = proposal.copy()
+    edited.loc[6, "after"] = "U_无此单位"
+    before = snapshot(store)
+    with pytest.raises(NotFound, match="unit_code of grids G03 to U_无此单位, which is not in"):
+        apply_proposal(store, edited, actor="规划员")
+    assert_unchanged(store, before)
+
+
 def test_a_reviewed_proposal_applies_only_the_rows_kept(
     store: Store, proposal: gpd.GeoDataFrame
 ) -> None:
