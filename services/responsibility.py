@@ -46,11 +46,10 @@ from pyproj import CRS
 from citygrid.config import Config
 from citygrid.errors import BadInput, CitygridError, Conflict, NotFound
 from citygrid.gis import formats
-from citygrid.gis.metric import metric_crs
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
-from citygrid.services.routing import cell_at
+from citygrid.services.routing import cell_at, city_metric_crs, subdistrict_units
 
 #: Layers that carry a responsible unit, and the field naming their head.
 HEAD_FIELDS: Mapping[str, str] = {
@@ -77,11 +76,6 @@ _FILE_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "head_code": ("head_code", "head", "manager_code", "责任人", "负责人", "网格员"),
     "version": ("version", "版本"),
 }
-
-
-def metric_crs_of(store: Store, config: Config) -> CRS:
-    """The CRS in metres of the city in ``store`` (``config.metric_crs`` wins)."""
-    return metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
 
 
 def check_assignable(layer_name: str) -> str:
@@ -626,7 +620,7 @@ def auto_assign(
         ``largest_length_share``, or ``head_of_other_unit`` for a head
         cleared because the unit changed). Applied unless ``dry_run``.
     """
-    crs = metric_crs_of(store, config)
+    crs = city_metric_crs(store, config)
     cells = store.read(
         "grids", columns=["code", "unit_code", "manager_code", "assigned_by"]
     ).to_crs(crs)
@@ -681,7 +675,7 @@ def _cell_units(store: Store, cells: gpd.GeoDataFrame, crs: CRS) -> pd.DataFrame
     sub_codes = largest_share(
         todo.geometry, subdistricts.geometry, subdistricts["code"].to_numpy(), "area"
     )
-    unit_of = subdistrict_units(store)
+    unit_of = subdistrict_units(store.read("units", columns=["code", "kind", "jurisdiction_code"]))
     after = pd.Series(sub_codes).map(unit_of).to_numpy(dtype=object)
     out = pd.DataFrame(
         {
@@ -693,15 +687,6 @@ def _cell_units(store: Store, cells: gpd.GeoDataFrame, crs: CRS) -> pd.DataFrame
         }
     )
     return out[out["after"].notna()].reset_index(drop=True)
-
-
-def subdistrict_units(store: Store) -> pd.Series:
-    """Sub-district code -> the code of its unit (kind ``subdistrict``; lowest code wins)."""
-    units = store.read(
-        "units", where={"kind": "subdistrict"}, columns=["code", "jurisdiction_code"]
-    )
-    units = units.dropna(subset=["jurisdiction_code"]).sort_values("code")
-    return units.drop_duplicates("jurisdiction_code").set_index("jurisdiction_code")["code"]
 
 
 def _proposed(

@@ -183,7 +183,7 @@ class RoutingIndex:
         conn
             A connection of an open transaction, to see its changes.
         """
-        crs = metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
+        crs = city_metric_crs(store, config)
         bbox = None if around is None else _bbox_around(store, around, config.street_snap_m, conn)
         line_fields = ["code", "name", "unit_code", "head_code"]
         return cls.from_frames(
@@ -252,9 +252,6 @@ class RoutingIndex:
         radius = np.where(is_point, radius, 0.0)
         zones = np.flatnonzero(~is_point)
         street_first = np.where(lines["layer"] == "streets", "0", "1").astype(object)
-        sub_units = units[units["kind"] == "subdistrict"].dropna(subset=["jurisdiction_code"])
-        sub_unit = sub_units.sort_values("code").drop_duplicates("jurisdiction_code")
-        sub_unit = sub_unit.set_index("jurisdiction_code")["code"]
         sub_position = pd.Series(np.arange(len(subdistricts)), index=subdistricts["code"])
         sub_position = sub_position[~sub_position.index.duplicated()]
         return cls(
@@ -288,7 +285,7 @@ class RoutingIndex:
             subdistricts=_Features.build(
                 subdistricts["code"],
                 metric["subdistricts"],
-                subdistricts["code"].map(sub_unit),
+                subdistricts["code"].map(subdistrict_units(units)),
                 [None] * len(subdistricts),
             ),
             subdistrict_tree=shapely.STRtree(subdistricts.geometry.to_numpy()),
@@ -329,6 +326,30 @@ def _point_bins(
         if bins is not None:
             out.append(bins)
     return tuple(out)
+
+
+def city_metric_crs(store: Store, config: Config) -> CRS:
+    """The CRS in metres of the city in ``store`` (``config.metric_crs`` wins)."""
+    return metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
+
+
+def subdistrict_units(units: pd.DataFrame) -> pd.Series:
+    """Sub-district code -> the code of its unit (属地管理).
+
+    Parameters
+    ----------
+    units
+        The units layer (``code``, ``kind``, ``jurisdiction_code``).
+
+    Returns
+    -------
+    pandas.Series
+        For each sub-district code, the unit of kind ``subdistrict`` whose
+        ``jurisdiction_code`` it is; the lowest unit code when several are.
+    """
+    units = units[units["kind"] == "subdistrict"].dropna(subset=["jurisdiction_code"])
+    units = units.sort_values("code").drop_duplicates("jurisdiction_code")
+    return units.set_index("jurisdiction_code")["code"]
 
 
 def _in_storage_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -21,7 +21,8 @@ from citygrid.errors import BadInput
 from citygrid.layers.io import write_layer_file
 from citygrid.layers.store import Store
 from citygrid.services.reroute import OPEN_STATUSES
-from citygrid.services.responsibility import HEAD_FIELDS, metric_crs_of
+from citygrid.services.responsibility import HEAD_FIELDS
+from citygrid.services.routing import city_metric_crs
 
 By = Literal["unit", "head"]
 #: The count columns of a workload table, before the ``points_<type>`` ones.
@@ -95,7 +96,7 @@ def _lengths(store: Store, config: Config, layer: str, key: str) -> pd.Series:
     name = f"{layer}_km"
     if frame.empty:
         return pd.Series(dtype=float, name=name)
-    km = frame.to_crs(metric_crs_of(store, config)).length.to_numpy() / 1000.0
+    km = frame.to_crs(city_metric_crs(store, config)).length.to_numpy() / 1000.0
     return pd.Series(km).groupby(frame[field].to_numpy()).sum().rename(name)
 
 
