@@ -455,7 +455,7 @@ def _changes(layer_name: str, rows: gpd.GeoDataFrame, current: gpd.GeoDataFrame)
 def _reshaped(stored: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
     """Each cell's geometry with its added pieces unioned and its cut pieces removed."""
     position = pd.Series(np.arange(len(stored)), index=stored.index)
-    geoms = stored.geometry.to_numpy().copy()
+    geoms = geo.make_valid_polygons(stored.geometry.to_numpy())  # as the analysis saw them
     for action, operation in (("add_area", shapely.union), ("remove_area", shapely.difference)):
         part = areas[areas["action"] == action]
         if part.empty:
