@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from citygrid.config import Config
+from citygrid.errors import BadInput
 from citygrid.layers.store import STORAGE_CRS, Store
 from citygrid.services.routing import RoutingIndex, check_lon_lat, route_locations
 
@@ -61,7 +62,8 @@ def route_problems(
     Parameters
     ----------
     statuses
-        Route problems in these statuses (default: every status but closed).
+        Route problems in these statuses (default: every status but
+        ``closed``, which is refused: closed problems keep their unit).
     codes
         Only these problems (default: all in ``statuses``).
     dry_run
@@ -80,6 +82,12 @@ def route_problems(
         ``unit_code`` (``unit_before``, ``unit_code``), every field of
         :data:`ROUTED_FIELDS` as it will be, and ``outside_distance_m``.
     """
+    if "closed" in statuses:
+        raise BadInput(
+            "Closed problems keep the unit that was responsible when they were closed; route "
+            "problems in the statuses {statuses} instead.",
+            statuses=", ".join(OPEN_STATUSES),
+        )
     where: dict[str, Any] = {"status": list(statuses)}
     if codes is not None:
         where["code"] = list(codes)

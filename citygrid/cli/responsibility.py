@@ -24,7 +24,7 @@ from citygrid.services.reroute import OPEN_STATUSES, route_problems
 pass_context = click.make_pass_decorator(CliContext)
 
 _LAYERS = click.Choice(sorted(responsibility.HEAD_FIELDS))
-_STATUSES = click.Choice(["open", "dispatched", "rectified", "closed", "reopened"])
+_STATUSES = click.Choice(list(OPEN_STATUSES))
 
 
 def _print_table(frame: pd.DataFrame, title: str, limit: int = 200) -> None:

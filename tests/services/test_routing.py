@@ -311,3 +311,10 @@ def test_points_of_different_radii_the_nearest_zone_holding_it_wins(city: Store)
     )
     routed = route_locations(RoutingIndex.from_store(city, CONFIG), here.set_crs(utm))
     assert routed["point_code"].tolist() == ["D10", "D11", None]
+
+
+def test_closed_problems_are_not_rerouted_even_when_asked(city: Store) -> None:
+    add_problems(city)
+    with pytest.raises(BadInput, match="Closed problems keep the unit"):
+        route_problems(city, CONFIG, statuses=["closed"], dry_run=False, actor="t")
+    assert city.get("problems", "W003")["version"] == 1
