@@ -27,16 +27,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+import shapely
 import sqlalchemy as sa
 
 from citygrid import __version__
 from citygrid.errors import BadInput, CitygridError, NotFound, StoreUnavailable
 from citygrid.i18n import DEFAULT_LANGUAGE, translate
-from citygrid.layers.registry import all_layers, get_layer
+from citygrid.layers.registry import Layer, all_layers, get_layer
 from citygrid.layers.store import Store
 from citygrid.web import geojson
 from citygrid.web.describe import describe_layer
-from citygrid.web.params import parse_bbox, parse_filters, parse_limit, single
+from citygrid.web.params import Bbox, parse_bbox, parse_filters, parse_limit, single
 
 JSON = "application/json; charset=utf-8"
 GEOJSON = "application/geo+json; charset=utf-8"
@@ -111,9 +113,8 @@ def get_features(store: Store, layer_name: str, request: ApiRequest) -> ApiRespo
             "Layer {layer} has no geometry, so it cannot be filtered by bbox; leave bbox out.",
             layer=layer.name,
         )
-    frame = store.read(layer.name, bbox=bbox, where=filters or None, limit=limit + 1)
-    truncated = len(frame) > limit
-    features = geojson.feature_texts(frame.iloc[:limit], layer)
+    frame, truncated = _read_features(store, layer, bbox, filters, limit)
+    features = geojson.feature_texts(frame, layer)
     members: dict[str, Any] = {
         "layer": layer.name,
         "numberReturned": len(features),
@@ -124,6 +125,28 @@ def get_features(store: Store, layer_name: str, request: ApiRequest) -> ApiRespo
         members["numberMatched"] = len(features)
     body = geojson.feature_collection(features, members)
     return ApiResponse(200, {"Content-Type": GEOJSON}, _utf8(body))
+
+
+def _read_features(
+    store: Store, layer: Layer, bbox: Bbox | None, filters: dict[str, Any], limit: int
+) -> tuple[pd.DataFrame, bool]:
+    """The first ``limit`` features (by fid) matching, and whether more match.
+
+    The bbox is applied as the index's bounding-box test in SQL, with the
+    limit, and then exactly (shapely) on the rows read, so a bbox over a
+    whole city of a million problems reads ``limit + 1`` rows, not all of
+    them. ``truncated`` counts bounding-box candidates: it may say more
+    features match when the extra ones only touch the bbox's corner.
+    """
+    conditions = []
+    if bbox is not None:
+        conditions.append(store.backend.bbox_filter(store.table(layer.name), bbox))
+    frame = store.read(layer.name, where=filters or None, filters=conditions, limit=limit + 1)
+    truncated = len(frame) > limit
+    frame = frame.iloc[:limit]
+    if bbox is not None:
+        frame = frame[frame.intersects(shapely.box(*bbox))]
+    return frame, truncated
 
 
 def get_feature(store: Store, layer_name: str, code: str, request: ApiRequest) -> ApiResponse:

@@ -83,13 +83,8 @@ _TIME_FORMATS = {"datetime": "%Y-%m-%dT%H:%M:%S", "date": "%Y-%m-%d"}
 
 def _json_column(series: pd.Series, time_format: str | None) -> list[Any]:
     """A column's values as JSON-ready Python values (ISO text for times, ``None`` for NA)."""
-    missing = pd.isna(series).to_numpy()
+    values = series
     if time_format and pd.api.types.is_datetime64_any_dtype(series.dtype):
-        values = series.dt.strftime(time_format).to_numpy(dtype=object)
-    else:
-        values = series.to_numpy(dtype=object)
-    return [None if m else _plain(v) for v, m in zip(values, missing, strict=True)]
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+        values = series.dt.strftime(time_format)
+    result: list[Any] = values.astype(object).where(series.notna(), None).tolist()
+    return result

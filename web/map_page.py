@@ -10,6 +10,7 @@ knows about Flask: URLs come in as arguments.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,11 @@ Bbox = tuple[float, float, float, float]
 
 SHOWN_BY_DEFAULT = ("jurisdictions", "grids", "streets", "alleys", "points")
 """Layers that are on when the page opens; the others start off."""
+
+VIEW_PIXELS = (1600, 1000)
+"""Width and height (pixels) of a large browser view, for :func:`_min_zoom`."""
+
+MAX_ZOOM = 19
 
 EMPTY_CENTER = (35.0, 105.0)
 """Centre (latitude, longitude) of the map when the store holds no features: China."""
@@ -112,7 +118,7 @@ def build_map(
         zoom_start=4 if extent is None else 13,
         tiles=None,
         control_scale=True,
-        max_zoom=19,
+        max_zoom=MAX_ZOOM,
     )
     use_local_assets(fmap, assets.leaflet_js, assets.leaflet_css)
     for tiles in tile_layers(config, lang):
@@ -120,6 +126,7 @@ def build_map(
     messages = _messages(lang)
     layers = map_layers()
     for order, layer in enumerate(layers):
+        min_zoom = load_min_zoom(store.count(layer.name), extent)
         BboxGeoJson(
             layer.title(lang),
             {
@@ -132,6 +139,7 @@ def build_map(
                 "popup": popup_fields(layer, lang),
                 "pane": f"citygrid-{layer.name}",
                 "zIndex": _BASE_Z_INDEX + 5 * order,
+                "loadMinZoom": min_zoom,
                 "messages": messages,
             },
             show=layer.name in SHOWN_BY_DEFAULT,
@@ -163,6 +171,29 @@ def _render(fmap: folium.Map, extent: Bbox | None) -> RenderedMap:
     )
 
 
+def load_min_zoom(count: int, extent: Bbox | None) -> int | None:
+    """The lowest zoom at which a layer's features in view likely fit in one response.
+
+    Assumes the features spread evenly over ``extent`` and a view of
+    :data:`VIEW_PIXELS` (padded by a quarter on each side, as the page's
+    script does); ``None`` when the whole layer fits at any zoom. Below
+    this zoom the page asks the user to zoom in rather than showing an
+    arbitrary first part of the features, which would look like gaps.
+    """
+    if count <= MAX_LIMIT or extent is None:
+        return None
+    minx, miny, maxx, maxy = extent
+    extent_area = max((maxx - minx) * (maxy - miny), 1e-12)
+    shrink = math.cos(math.radians((miny + maxy) / 2))
+    width_px, height_px = VIEW_PIXELS
+    for zoom in range(MAX_ZOOM + 1):
+        degrees_per_px = 360 / (256 * 2**zoom)
+        view_area = (1.5 * width_px * degrees_per_px) * (1.5 * height_px * degrees_per_px * shrink)
+        if count * min(1.0, view_area / extent_area) <= MAX_LIMIT:
+            return zoom
+    return MAX_ZOOM
+
+
 def _centre(extent: Bbox) -> tuple[float, float]:
     minx, miny, maxx, maxy = extent
     return ((miny + maxy) / 2, (minx + maxx) / 2)
@@ -181,4 +212,5 @@ def _messages(lang: str) -> dict[str, str]:
             "{title}: only the first {count} features here are shown; zoom in to see all.", lang
         ),
         "failed": gettext("{title} could not be loaded: {message}", lang),
+        "zoomIn": gettext("Zoom in to see {title}.", lang),
     }

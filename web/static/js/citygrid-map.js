@@ -7,7 +7,9 @@
  * area it already holds in full. Options (built by citygrid/web/map_page.py):
  *   name, title, url, limit, lang, style (Leaflet path options, `radius` for
  *   points), popup ([{name, label, choices: {value: label}}]), pane, zIndex,
- *   messages ({loading, truncated, failed} with {title}, {count}, {message}).
+ *   loadMinZoom (below it the layer asks the user to zoom in instead of loading;
+ *   not `minZoom`, which would make the layer control disable the layer),
+ *   messages ({loading, truncated, failed, zoomIn} with {title}, {count}, {message}).
  * L.citygrid.legend({heading, entries: [{title, kind, style}]}) draws a legend.
  *
  * Feature values are put into the page with textContent, never as HTML.
@@ -84,6 +86,17 @@
     }
   }
 
+  /* Lines as declared from zoom FULL_WEIGHT_ZOOM in, thinner further out (at least 1 px). */
+  var FULL_WEIGHT_ZOOM = 16;
+
+  function thinner(style, zoom) {
+    if (!style.weight || zoom >= FULL_WEIGHT_ZOOM) {
+      return style;
+    }
+    var weight = Math.max(1, style.weight * Math.pow(0.6, FULL_WEIGHT_ZOOM - zoom));
+    return L.extend({}, style, { weight: weight });
+  }
+
   function popupContent(feature, options) {
     var props = feature.properties || {};
     var box = document.createElement("div");
@@ -108,9 +121,16 @@
   var BboxLayer = L.GeoJSON.extend({
     initialize: function (options) {
       var style = options.style || {};
+      // A point layer (styled with a radius) may hold polygons too: fill them lightly.
+      var areaStyle = style.radius === undefined ? style : L.extend({}, style, {
+        fillOpacity: Math.min(style.fillOpacity === undefined ? 0.2 : style.fillOpacity, 0.25)
+      });
       var self = this;
       L.GeoJSON.prototype.initialize.call(this, null, L.extend({}, options, {
-        style: function () { return style; },
+        style: function (feature) {
+          var base = feature && /Polygon/.test(feature.geometry.type) ? areaStyle : style;
+          return self._map ? thinner(base, self._map.getZoom()) : base;
+        },
         pointToLayer: function (feature, latlng) {
           return L.circleMarker(latlng, L.extend({ pane: options.pane }, style));
         },
@@ -126,35 +146,56 @@
       ensurePane(map, this.options.pane, this.options.zIndex);
       L.GeoJSON.prototype.onAdd.call(this, map);
       map.on("moveend", this._reload, this);
-      this._reload();
+      map.on("zoomend", this._restyle, this);
+      // Load on the next tick, once the page's script has fitted the map to the data.
+      var self = this;
+      setTimeout(function () {
+        if (self._map && !self._controller) {
+          self._reload();
+        }
+      }, 0);
     },
 
     onRemove: function (map) {
       map.off("moveend", this._reload, this);
+      map.off("zoomend", this._restyle, this);
+      this._cancel();
+      statusOf(map).set(this.options.name, null);
+      L.GeoJSON.prototype.onRemove.call(this, map);
+    },
+
+    _restyle: function () {
+      this.eachLayer(this.resetStyle, this);
+    },
+
+    _cancel: function () {
       if (this._controller) {
         this._controller.abort();
         this._controller = null;
       }
-      statusOf(map).set(this.options.name, null);
-      L.GeoJSON.prototype.onRemove.call(this, map);
     },
 
     /* Fetch the features around the view unless the layer already holds them all. */
     _reload: function () {
       var map = this._map;
+      var opts = this.options;
+      var status = statusOf(map);
+      if (opts.loadMinZoom && map.getZoom() < opts.loadMinZoom) {
+        this._cancel();
+        this.clearLayers();
+        this._loaded = null;
+        status.set(opts.name, format(opts.messages.zoomIn, { title: opts.title }), "warning");
+        return;
+      }
       var view = validBounds(map.getBounds());
       var loaded = this._loaded;
       if (loaded && !loaded.truncated && loaded.bounds.contains(view)) {
         return;
       }
       var bounds = validBounds(map.getBounds().pad(0.25));
-      if (this._controller) {
-        this._controller.abort();
-      }
+      this._cancel();
       var controller = new AbortController();
       this._controller = controller;
-      var opts = this.options;
-      var status = statusOf(map);
       status.set(opts.name, format(opts.messages.loading, { title: opts.title }), "loading");
       var url = new URL(opts.url, window.location.href);
       url.searchParams.set("bbox", bboxParam(bounds));
