@@ -19,6 +19,7 @@ import pandas as pd
 from citygrid.config import Config
 from citygrid.errors import BadInput
 from citygrid.layers.io import write_layer_file
+from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
 from citygrid.services.reroute import OPEN_STATUSES
 from citygrid.services.responsibility import HEAD_FIELDS
@@ -49,7 +50,8 @@ def workload(
     pandas.DataFrame
         ``unit_code``, ``unit_name`` (and ``head_code``, ``head_name`` by
         head), ``cells``, ``streets_km``, ``alleys_km`` (kilometres),
-        ``points`` and ``points_<type>`` per point type, ``open_problems``
+        ``points`` and ``points_<type>`` for every point type of the
+        registry (in its order, so monthly exports line up), ``open_problems``
         and ``overdue_problems``; sorted by code, zeros where nothing is held.
     """
     if by not in ("unit", "head"):
@@ -73,7 +75,7 @@ def workload(
         table[column] = table[column].astype("int64")
     for column in ("streets_km", "alleys_km"):
         table[column] = table[column].astype(float).round(3)
-    point_types = sorted(c for c in table.columns if c.startswith("points_"))
+    point_types = [c for c in table.columns if c.startswith("points_")]
     table[point_types] = table[point_types].astype("int64")
     ordered = [*[c for c in table.columns if c not in COUNT_COLUMNS + point_types]]
     ordered += [*COUNT_COLUMNS[:4], *point_types, *COUNT_COLUMNS[4:]]
@@ -103,7 +105,9 @@ def _lengths(store: Store, config: Config, layer: str, key: str) -> pd.Series:
 def _points(store: Store, key: str) -> pd.DataFrame:
     field = _field("points", key)
     points = store.read("points", columns=[field, "point_type"])
-    by_type = pd.crosstab(points[field], points["point_type"]).add_prefix("points_")
+    types = get_layer("points").field("point_type").choice_values()
+    by_type = pd.crosstab(points[field], points["point_type"])
+    by_type = by_type.reindex(columns=types, fill_value=0).add_prefix("points_")
     by_type.insert(0, "points", by_type.sum(axis=1))
     return by_type
 

@@ -189,13 +189,17 @@ def _compact(values: dict[str, Any]) -> str:
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table to a CSV file.")
 @pass_context
 def workload_command(ctx: CliContext, by: str, out: Path | None) -> None:
-    """Each unit's (or head's) cells, street and alley km, points and problems."""
+    """Each unit's (or head's) cells, street and alley km, points and problems.
+
+    The table leaves out point types nobody holds; the CSV has them all.
+    """
     table = workload.workload(ctx.store(), ctx.config, by=by)  # type: ignore[arg-type]
     if out is not None:
         written = workload.export_workload(table, out)
         click.echo(_("Wrote {count} rows to {path}.").format(count=len(table), path=written))
         return
-    _print_table(table, _("Workload"))
+    empty_types = [c for c in table.columns if c.startswith("points_") and not table[c].any()]
+    _print_table(table.drop(columns=empty_types), _("Workload"))
 
 
 @click.group("units")
