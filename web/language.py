@@ -1,4 +1,8 @@
-"""The language of each request: ``?lang=``, then a cookie, then Accept-Language.
+"""The language of each request: ``?lang=``, then a cookie, then the config's default.
+
+The browser's Accept-Language is not consulted: the city office's config
+decides (zh-CN unless set otherwise), so every desk sees the same page
+until a user picks English with the switch in the header.
 
 A ``?lang=`` parameter also sets the cookie, so a user who switches to
 English stays in English. The chosen language is put in ``flask.g.lang``
@@ -16,16 +20,12 @@ from citygrid.i18n import language, normalize_language
 
 COOKIE = "citygrid_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # seconds
-_OFFERED = ("zh-CN", "zh", "en")
 
 
 def request_language(default: str) -> str:
     """The language of the current request (``zh_CN`` or ``en``)."""
     asked = request.args.get("lang") or request.cookies.get(COOKIE)
-    if asked:
-        return normalize_language(asked)
-    best = request.accept_languages.best_match(_OFFERED)
-    return normalize_language(best) if best else default
+    return normalize_language(asked) if asked else default
 
 
 def install_language(app: Flask, default: str) -> None:
@@ -48,5 +48,5 @@ def install_language(app: Flask, default: str) -> None:
     def _remember_language(response: Response) -> Response:
         if request.args.get("lang") and "lang" in g:
             response.set_cookie(COOKIE, g.lang, max_age=COOKIE_MAX_AGE, samesite="Lax")
-        response.vary.update(("Accept-Language", "Cookie"))
+        response.vary.add("Cookie")
         return response

@@ -31,9 +31,9 @@ def app(city: Store) -> Flask:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    """Flask's test client of :func:`app`, asking for English (``Accept-Language: en``)."""
+    """Flask's test client of :func:`app`, with the language cookie set to English."""
     english = app.test_client()
-    english.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    english.set_cookie("citygrid_lang", "en")
     return english
 
 

@@ -202,14 +202,16 @@ def test_errors_come_in_chinese_by_default(zh_client: FlaskClient) -> None:
     assert unknown["message"].startswith("未知图层")
 
 
-def test_language_from_accept_language_then_cookie(client: FlaskClient) -> None:
-    english = client.get("/api/layers/roads/features", headers={"Accept-Language": "en-GB,en"})
-    assert english.get_json()["message"].startswith("Unknown layer")
-    chinese = client.get("/api/layers/roads/features", headers={"Accept-Language": "zh-CN"})
-    assert chinese.get_json()["message"].startswith("未知图层")
-    client.get("/api/health?lang=en")
-    remembered = client.get("/api/layers/roads/features", headers={"Accept-Language": "zh"})
+def test_language_is_zh_by_default_then_query_then_cookie(zh_client: FlaskClient) -> None:
+    browser_in_english = {"Accept-Language": "en-GB,en"}
+    default = zh_client.get("/api/layers/roads/features", headers=browser_in_english)
+    assert default.get_json()["message"].startswith("未知图层")
+    asked = zh_client.get("/api/layers/roads/features?lang=en")
+    assert asked.get_json()["message"].startswith("Unknown layer")
+    remembered = zh_client.get("/api/layers/roads/features")
     assert remembered.get_json()["message"].startswith("Unknown layer")
+    back = zh_client.get("/api/layers/roads/features?lang=zh_CN")
+    assert back.get_json()["message"].startswith("未知图层")
 
 
 def test_unexpected_failure_is_500_without_internals(city: Store, client: FlaskClient) -> None:

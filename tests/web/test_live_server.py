@@ -51,7 +51,7 @@ def test_features_over_http(live_server: str) -> None:
     ],
 )
 def test_errors_over_http_are_json(live_server: str, path: str, status: int, error: str) -> None:
-    got_status, content_type, body = _get(f"{live_server}{path}", {"Accept-Language": "en"})
+    got_status, content_type, body = _get(f"{live_server}{path}", {"Cookie": "citygrid_lang=en"})
     assert got_status == status
     assert content_type.startswith("application/json")
     assert body["error"] == error
