@@ -702,39 +702,53 @@ def _check_codes(wanted: pd.Series, found: pd.Index, layer: Layer) -> None:
 def _diff(
     new: pd.DataFrame, current: pd.DataFrame, fields: list[str], has_geometry: bool, layer: Layer
 ) -> pd.DataFrame:
-    """Per changed feature: the before and after values of the fields that differ."""
+    """Per changed feature: the before and after values of the fields that differ.
+
+    The comparison runs column by column on values converted to each field's
+    type, so ``"2024-01-01"`` equals a stored midnight timestamp and ``3``
+    equals ``3.0``; only the rows that differ are turned into dicts.
+    """
+    codes = new.index
+    old = current.loc[codes].reset_index(drop=True)
+    upd = _typed(new[fields].copy(), layer, fields).reset_index(drop=True)
+    changed = {}
+    for f in fields:
+        both_missing = old[f].isna().to_numpy() & upd[f].isna().to_numpy()
+        same = old[f].eq(upd[f]).fillna(False).to_numpy(dtype=bool)
+        changed[f] = ~(same | both_missing)
+    if has_geometry:
+        old_g = old["geometry"].to_numpy(dtype=object)
+        new_g = new["geometry"].to_numpy(dtype=object)
+        old_none, new_none = pd.isna(old_g), pd.isna(new_g)
+        same_g = np.where(
+            old_none | new_none,
+            old_none & new_none,
+            shapely.equals_exact(old_g, new_g, tolerance=1e-9),
+        )
+        changed["geometry"] = ~same_g.astype(bool)
+    any_change = (
+        np.logical_or.reduce(list(changed.values())) if changed else np.zeros(len(codes), bool)
+    )
     records = []
-    for code in new.index:
+    for i in np.flatnonzero(any_change):
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         for f in fields:
-            old_v, new_v = _plain(current.at[code, f]), _plain(new.at[code, f])
-            if old_v != new_v:
-                before[f], after[f] = old_v, new_v
-        if has_geometry:
-            old_g, new_g = current.at[code, "geometry"], new.at[code, "geometry"]
-            if not _same_geometry(old_g, new_g):
-                before["geometry"] = None if old_g is None else old_g.wkt
-                after["geometry"] = None if new_g is None else new_g.wkt
-        if after:
-            records.append({"code": code, "before": before, "after": after})
+            if changed[f][i]:
+                before[f], after[f] = _plain(old.at[i, f]), _plain(upd.at[i, f])
+        if has_geometry and changed["geometry"][i]:
+            before["geometry"] = None if old_g[i] is None else old_g[i].wkt
+            after["geometry"] = None if new_g[i] is None else new_g[i].wkt
+        records.append({"code": codes[i], "before": before, "after": after})
     return pd.DataFrame(records, columns=["code", "before", "after"])
-
-
-def _same_geometry(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return bool(shapely.equals_exact(a, b, tolerance=1e-9))
 
 
 def _plain(value: Any) -> Any:
     """A JSON-friendly scalar for comparing and auditing values."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime().isoformat(sep=" ")
     if isinstance(value, (datetime, date)):
-        return value.isoformat()
+        return pd.Timestamp(value).isoformat(sep=" ")
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -247,3 +247,30 @@ def test_datetime_filters_include_exact_midnight(store: Store) -> None:
     found = store.read("problems", filters=[table.c.reported_at >= since])
     assert found["code"].tolist() == ["W1"]
     assert found["reported_at"].iloc[0] == pd.Timestamp("2024-01-01")
+
+
+def test_update_compares_values_by_field_type(store: Store) -> None:
+    problems = gpd.GeoDataFrame(
+        {
+            "code": ["Q1", "Q2"],
+            "catalogue_code": ["C1", "C1"],
+            "status": ["open", "open"],
+            "reported_at": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+            "recurrence": [3, None],
+        },
+        geometry=[shapely.Point(112.98, 28.2), shapely.Point(112.99, 28.2)],
+        crs="EPSG:4326",
+    )
+    store.write("problems", problems)
+    same = pd.DataFrame(
+        {
+            "code": ["Q1", "Q2"],
+            "reported_at": ["2024-01-01", "2024-02-01"],
+            "recurrence": [3.0, None],
+        }
+    )
+    assert store.update("problems", same, actor="a").empty
+    changed = pd.DataFrame({"code": ["Q2"], "recurrence": [1]})
+    log = store.update("problems", changed, actor="a")
+    assert log["before"].tolist() == [{"recurrence": None}]
+    assert log["after"].tolist() == [{"recurrence": 1}]
