@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import sqlalchemy as sa
 
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.gis import formats, qgis_style
@@ -39,6 +41,7 @@ from citygrid.layers.store import Store
 from citygrid.layers.where import parse_where
 
 DEFAULT_BATCH_SIZE = 100_000
+BULK_IMPORT_FEATURES = 50_000  # imports this large build the layer's indexes once, at the end
 Progress = Callable[[int, int], None]
 Labels = Literal["name", "zh", "en"]
 _BOOLEANS = {
@@ -203,7 +206,7 @@ def import_file(
     seen_codes: set[str] = set()
     frame = pd.DataFrame()
     try:
-        with store.transaction() as conn:
+        with store.transaction() as conn, _bulk(store, layer, source, conn):
             for batch in formats.read_batches(source, batch_size):
                 frame = _convert(batch, layer, fields, spec, source, strict, report)
                 _check_unique(frame, layer, seen_codes, batch.index.to_numpy() + 1, source.path)
@@ -230,6 +233,15 @@ def import_file(
         raise _already_stored(store, layer, frame, source.path) from None
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _bulk(
+    store: Store, layer: Layer, source: formats.Source, conn: sa.Connection
+) -> AbstractContextManager[None]:
+    """Build the layer's indexes once at the end of a large import."""
+    if source.feature_count >= BULK_IMPORT_FEATURES:
+        return store.bulk_load(layer.name, conn)
+    return nullcontext()
 
 
 def _already_stored(store: Store, layer: Layer, frame: pd.DataFrame, path: Path) -> Conflict:

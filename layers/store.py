@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -383,22 +383,12 @@ class Store:
             removed = 0
             if mode == "replace":
                 removed = self._delete_all(c, table)
-            # Into an emptied table, building the indexes once after the load is
-            # several times faster than updating them row by row.
-            rebuilt = list(table.indexes) if mode == "replace" and len(rows) >= _BULK_ROWS else []
-            for index in rebuilt:
-                index.drop(c)
-            try:
-                fids = self.backend.insert_rows(c, table, columns, rows, wkb)
-                for index in rebuilt:
-                    index.create(c)
-            except sa.exc.IntegrityError as exc:
-                raise Conflict(
-                    "Layer {layer} already holds some of these codes ({reason}). Nothing was "
-                    "written; use replace, or leave those features out.",
-                    layer=layer.name,
-                    reason=str(exc.orig).strip().splitlines()[0],
-                ) from None
+            large_replace = mode == "replace" and len(rows) >= _BULK_ROWS
+            with self.bulk_load(layer.name, c) if large_replace else nullcontext():
+                try:
+                    fids = self.backend.insert_rows(c, table, columns, rows, wkb)
+                except sa.exc.IntegrityError as exc:
+                    raise _codes_held(layer, exc) from None
             if layer.name != "audit":
                 self._audit(
                     c,
@@ -415,6 +405,42 @@ class Store:
                     actor,
                 )
         return fids
+
+    @contextmanager
+    def bulk_load(self, layer_name: str, conn: sa.Connection) -> Iterator[None]:
+        """Load many features into a layer with its indexes built once, at the end.
+
+        Inside the block the layer's secondary indexes (the unique code, the
+        field indexes, PostGIS's GiST) are dropped; they are built again when
+        the block ends, which is several times faster than keeping them up to
+        date row by row. Use it with ``conn`` from :meth:`transaction`, so a
+        failure restores the indexes with everything else. Nested calls for
+        the same layer on the same connection do nothing.
+
+        Raises
+        ------
+        Conflict
+            The loaded codes clash with each other or with stored ones.
+        """
+        layer = get_layer(layer_name)
+        table = self.table(layer_name)
+        loading = conn.info.setdefault("citygrid_bulk_load", set())
+        if layer.name in loading:
+            yield
+            return
+        indexes = list(table.indexes)
+        for index in indexes:
+            index.drop(conn)
+        loading.add(layer.name)
+        try:
+            yield
+        finally:
+            loading.discard(layer.name)
+        try:
+            for index in indexes:
+                index.create(conn)
+        except sa.exc.IntegrityError as exc:
+            raise _codes_held(layer, exc) from None
 
     def _delete_all(self, conn: sa.Connection, table: sa.Table) -> int:
         fids = np.array(conn.execute(sa.select(table.c.fid)).scalars().all(), dtype=np.int64)
@@ -626,6 +652,7 @@ def _make_engine(parsed: sa.URL) -> sa.Engine:
                 )
         engine = sa.create_engine(parsed, connect_args={"timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
         return sa.create_engine(parsed, pool_pre_ping=True)
@@ -639,12 +666,19 @@ def _make_engine(parsed: sa.URL) -> sa.Engine:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # The driver's own transaction handling leaves DDL (dropping indexes in a bulk
+    # load, migrations) outside the transaction; SQLAlchemy begins them instead.
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads build indexes in memory
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def _region(bbox: Bbox | None, intersects: shapely.Geometry | None) -> shapely.Geometry | None:
@@ -679,6 +713,15 @@ def _check_required(frame: pd.DataFrame, layer: Layer) -> None:
                 rows=", ".join(str(r) for r in missing[:10])
                 + (" ..." if len(missing) > 10 else ""),
             )
+
+
+def _codes_held(layer: Layer, exc: sa.exc.IntegrityError) -> Conflict:
+    return Conflict(
+        "Layer {layer} already holds some of these codes ({reason}). Nothing was "
+        "written; use replace, or leave those features out.",
+        layer=layer.name,
+        reason=str(exc.orig).strip().splitlines()[0],
+    )
 
 
 def _duplicated_keys(frame: pd.DataFrame, layer: Layer) -> list[str]:

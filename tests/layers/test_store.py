@@ -274,3 +274,24 @@ def test_update_compares_values_by_field_type(store: Store) -> None:
     log = store.update("problems", changed, actor="a")
     assert log["before"].tolist() == [{"recurrence": None}]
     assert log["after"].tolist() == [{"recurrence": 1}]
+
+
+def test_bulk_load_rebuilds_indexes_and_refuses_clashing_codes(store: Store) -> None:
+    store.write("grids", _grids().iloc[:1])
+    with store.transaction() as conn, store.bulk_load("grids", conn):
+        store.write("grids", _grids().iloc[1:], conn=conn)
+    assert store.read("grids", bbox=(112.97, 28.19, 113.01, 28.20))["code"].tolist() == [
+        "G001",
+        "G002",
+        "G003",
+    ]
+
+    def load_clash() -> None:
+        with store.transaction() as conn, store.bulk_load("grids", conn):
+            store.write("grids", _grids().iloc[:1], conn=conn)
+
+    with pytest.raises(Conflict, match="already holds"):
+        load_clash()
+    assert store.count("grids") == 3
+    with pytest.raises(Conflict):  # the unique index is back after the failed load
+        store.write("grids", _grids().iloc[:1])
