@@ -826,9 +826,15 @@ _CONVERTERS: dict[str, Any] = {
 
 def _column_values(series: pd.Series, field_type: str) -> list[Any]:
     """Python values for one column, ``None`` for missing ones."""
+    missing = pd.isna(series).to_numpy()
+    if field_type in ("datetime", "date") and pd.api.types.is_datetime64_any_dtype(series):
+        # Whole-column conversion; values of other dtypes are parsed one by one below.
+        stamps = series.dt.to_pydatetime() if field_type == "datetime" else series.dt.date
+        values = np.array(stamps, dtype=object)
+        values[missing] = None
+        return values.tolist()
     convert = _CONVERTERS[field_type]
     values = series.to_numpy(dtype=object)
-    missing = pd.isna(series).to_numpy()
     return [None if m else convert(v) for v, m in zip(values, missing, strict=True)]
 
 
