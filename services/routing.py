@@ -21,8 +21,9 @@ The responsible unit is the unit of the first link of the chain that has
 one, and ``routed_by`` names that link's rule; a link without a unit
 passes the problem on to the next; when no link has a unit, ``routed_by``
 names the first link found and the unit is empty, so the gap shows. A
-sub-district answers through its unit of kind ``subdistrict``. A location in no sub-district is ``outside``; the
-answer names the nearest sub-district and its distance in metres.
+sub-district answers through its unit of kind ``subdistrict``. A location in
+no sub-district is ``outside``; the answer names the nearest sub-district
+and its distance in metres.
 
 Tie rules (the same on every backend)
 -------------------------------------
