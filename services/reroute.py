@@ -21,21 +21,15 @@ import sqlalchemy as sa
 from citygrid.config import Config
 from citygrid.errors import BadInput
 from citygrid.layers.store import STORAGE_CRS, Store
-from citygrid.services.routing import RoutingIndex, check_lon_lat, route_locations
+from citygrid.services.routing import (
+    ROUTED_FIELDS,
+    RoutingIndex,
+    check_lon_lat,
+    route_locations,
+)
 
 #: Statuses of problems that follow a change of responsibility.
 OPEN_STATUSES = ("open", "dispatched", "rectified", "reopened")
-#: Fields of a problem the router sets.
-ROUTED_FIELDS = [
-    "point_code",
-    "street_code",
-    "alley_code",
-    "grid_code",
-    "subdistrict_code",
-    "unit_code",
-    "head_code",
-    "routed_by",
-]
 # Which problem field links a problem to a feature of each layer.
 _LINK_FIELDS = {
     "points": "point_code",

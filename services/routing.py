@@ -65,8 +65,8 @@ from citygrid.services._nearby import BoxMask, SegmentBins, group_min
 DEFAULT_POINT_RADIUS_M = 50.0
 #: Distances (metres) closer than this are equal, for the tie rules.
 TIE_TOLERANCE_M = 0.01
-#: Columns of :func:`route_locations`' answer.
-ROUTE_COLUMNS = [
+#: Fields of a problem the router sets.
+ROUTED_FIELDS = [
     "point_code",
     "street_code",
     "alley_code",
@@ -75,8 +75,9 @@ ROUTE_COLUMNS = [
     "unit_code",
     "head_code",
     "routed_by",
-    "outside_distance_m",
 ]
+#: Columns of :func:`route_locations`' answer.
+ROUTE_COLUMNS = [*ROUTED_FIELDS, "outside_distance_m"]
 _METRES_PER_DEGREE = 111_320.0
 # Bins (metres) of the first test for polygon points.
 _ZONE_BIN_M = 10.0
