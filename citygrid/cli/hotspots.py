@@ -39,46 +39,73 @@ from citygrid.services.weights import WeightsSpec, parse_weights
 pass_context = click.make_pass_decorator(CliContext)
 
 
-def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The problem filters every analysis takes."""
-    options = [
-        click.option("--since", metavar="DATE", help="Problems reported on or after this date."),
-        click.option("--until", metavar="DATE", help="Problems reported on or before this date."),
-        click.option("--category", metavar="CODE", help="Catalogue item (and the items below)."),
-        click.option(
-            "--status",
-            "statuses",
-            metavar="STATUS",
-            multiple=True,
-            help="Problem status (repeat or separate with commas).",
-        ),
-        click.option("--unit", metavar="CODE", help="Responsible unit."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+def _options(*options: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Any]:
+    """A decorator applying click ``options`` in the order given (as stacked decorators)."""
+
+    def decorate(command: Callable[..., Any]) -> Any:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
-def _cell_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Cells, weights and what a problem counts (default: automatic, as Optimized Hot Spot
-    Analysis)."""
-    command = click.option(
+#: The problem filters every analysis takes.
+_filter_options = _options(
+    click.option("--since", metavar="DATE", help="Problems reported on or after this date."),
+    click.option("--until", metavar="DATE", help="Problems reported on or before this date."),
+    click.option("--category", metavar="CODE", help="Catalogue item (and the items below)."),
+    click.option(
+        "--status",
+        "statuses",
+        metavar="STATUS",
+        multiple=True,
+        help="Problem status (repeat or separate with commas).",
+    ),
+    click.option("--unit", metavar="CODE", help="Responsible unit."),
+)
+
+#: Cells, weights and what a problem counts (default: automatic, as Optimized Hot Spot
+#: Analysis).
+_cell_options = _options(
+    click.option(
+        "--cells",
+        metavar="SPEC",
+        help="grids, fishnet:SIZE_M, hex:SIZE_M or h3:RES (default: fishnet sized from the data).",
+    ),
+    click.option(
+        "--weights",
+        metavar="SPEC",
+        help="queen, rook, distance:METRES or knn:K (default: distance band chosen from the data).",
+    ),
+    click.option(
         "--weight-by",
         type=click.Choice(WEIGHT_BY),
         default="count",
         show_default=True,
         help="What a problem adds to its cell: 1, or its catalogue deduction weight.",
-    )(command)
-    command = click.option(
-        "--weights",
-        metavar="SPEC",
-        help="queen, rook, distance:METRES or knn:K (default: distance band chosen from the data).",
-    )(command)
-    return click.option(
-        "--cells",
-        metavar="SPEC",
-        help="grids, fishnet:SIZE_M, hex:SIZE_M or h3:RES (default: fishnet sized from the data).",
-    )(command)
+    ),
+)
+
+#: The cell layer file written and the optional map image.
+_layer_output_options = _options(
+    click.option(
+        "--out",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Layer file: .gpkg (styled for QGIS), .geojson, .shp... (format from the extension).",
+    ),
+    click.option(
+        "--png",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Also draw a map for reports.",
+    ),
+)
+
+
+def _no_fdr_option(help_text: str) -> Callable[[Any], Any]:
+    """The ``--no-fdr`` flag (skip the false discovery rate correction)."""
+    return click.option("--no-fdr", is_flag=True, help=help_text)
 
 
 def _query(
@@ -149,16 +176,8 @@ def _export(frame: gpd.GeoDataFrame, out: Path, layer_name: str, png: Path | Non
     help="Conditional permutations for pseudo p-values (e.g. 999).",
 )
 @click.option("--seed", type=int, help="Seed of the permutations.")
-@click.option("--no-fdr", is_flag=True, help="Bin on raw p-values, without the FDR correction.")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Layer file: .gpkg (styled for QGIS), .geojson, .shp... (format from the extension).",
-)
-@click.option(
-    "--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a map for reports."
-)
+@_no_fdr_option("Bin on raw p-values, without the FDR correction.")
+@_layer_output_options
 @pass_context
 def hotspots_command(
     ctx: CliContext,
@@ -196,7 +215,7 @@ def hotspots_command(
 @click.command("emerging")
 @_cell_options
 @_filter_options
-@click.option("--no-fdr", is_flag=True, help="Bin each month on raw p-values.")
+@_no_fdr_option("Bin each month on raw p-values.")
 @click.option(
     "--time-window",
     type=int,
@@ -205,15 +224,7 @@ def hotspots_command(
     metavar="MONTHS",
     help="Also count the neighbours of the K months before (space-time cube, as ArcGIS).",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Layer file: .gpkg (styled for QGIS), .geojson, .shp... (format from the extension).",
-)
-@click.option(
-    "--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a map for reports."
-)
+@_layer_output_options
 @pass_context
 def emerging_command(
     ctx: CliContext,
