@@ -411,23 +411,13 @@ def _day_end(day: date) -> datetime:
 
 
 def _by_end_of(column: sa.Column, day: date) -> sa.ColumnElement[bool]:
-    """``column`` falls on or before ``day``.
-
-    Written ``<= end - 1 µs`` rather than ``< end``: SQLite keeps times as
-    text, stored without the fraction when it is zero, and text comparison
-    puts "2026-11-21 00:00:00" before the bound "2026-11-21 00:00:00.000000".
-    """
-    return column <= _day_end(day) - timedelta(microseconds=1)
+    """``column`` falls on or before ``day`` (before the midnight that ends it)."""
+    return column < _day_end(day)
 
 
 def _from_start_of(column: sa.Column, day: date, days: int) -> sa.ColumnElement[bool]:
-    """``column`` falls in the ``days`` days ending with ``day`` (or later).
-
-    Written ``> start - 1 µs`` rather than ``>= start``, for SQLite's text
-    times (see :func:`_by_end_of`).
-    """
-    start = _day_end(day) - timedelta(days=days)
-    return column > start - timedelta(microseconds=1)
+    """``column`` falls in the ``days`` days ending with ``day`` (or later)."""
+    return column >= _day_end(day) - timedelta(days=days)
 
 
 def _summary_areas(jurisdictions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

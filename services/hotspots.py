@@ -202,15 +202,12 @@ def read_problems(store: Store, query: ProblemQuery) -> gpd.GeoDataFrame:
         where["unit_code"] = query.unit
     if query.statuses:
         where["status"] = list(query.statuses)
-    # SQL narrows by date with a day's margin (SQLite compares datetimes as text, and
-    # stored and bound values may differ in their fractional seconds); pandas is exact
     table = store.table("problems")
-    margin = timedelta(days=1)
     filters = []
     if query.since is not None:
-        filters.append(table.c.reported_at >= query.since - margin)
+        filters.append(table.c.reported_at >= query.since)
     if query.until is not None:
-        filters.append(table.c.reported_at < query.until + margin)
+        filters.append(table.c.reported_at < query.until)
     problems = store.read(
         "problems",
         where=where,
@@ -219,10 +216,6 @@ def read_problems(store: Store, query: ProblemQuery) -> gpd.GeoDataFrame:
         order_by=None,
     )
     keep = problems.geometry.notna() & ~problems.geometry.is_empty
-    if query.since is not None:
-        keep &= problems["reported_at"] >= query.since
-    if query.until is not None:
-        keep &= problems["reported_at"] < query.until
     problems = problems[keep].reset_index(drop=True)
     if problems.empty:
         described = query.describe()

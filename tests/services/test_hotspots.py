@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from esda.moran import Moran
@@ -109,6 +110,33 @@ def test_filters_select_the_right_problems(city: Store) -> None:
     assert 0 < len(wanted) < 600
     assert frame.attrs["parameters"]["n_problems"] == len(wanted)
     assert frame["count"].sum() == len(wanted)
+
+
+def test_date_filters_at_exact_midnight(store: Store) -> None:
+    stamps = [
+        "2024-01-31 23:59:59",
+        "2024-02-01 00:00:00",
+        "2024-03-31 23:59:59",
+        "2024-04-01 00:00:00",
+    ]
+    store.write(
+        "problems",
+        gpd.GeoDataFrame(
+            {
+                "code": ["M1", "M2", "M3", "M4"],
+                "catalogue_code": "S1",
+                "status": "open",
+                "reported_at": pd.to_datetime(stamps),
+            },
+            geometry=[shapely.Point(112.98 + i / 1000, 28.2) for i in range(4)],
+            crs="EPSG:4326",
+        ),
+    )
+    found = read_problems(store, problem_query(since="2024-02-01", until="2024-03-31"))
+    assert sorted(found["reported_at"].astype(str)) == [
+        "2024-02-01 00:00:00",
+        "2024-03-31 23:59:59",
+    ]
 
 
 def test_weighting_by_deduction(city: Store) -> None:
