@@ -58,10 +58,9 @@ from scipy import sparse, stats
 
 from citygrid.config import Config
 from citygrid.errors import BadInput
-from citygrid.gis.geometry import promote_to_multi
 from citygrid.layers.store import Store
 from citygrid.services.gistar import gi_star, with_self
-from citygrid.services.hotspots import CellsSpec, ProblemQuery, prepare
+from citygrid.services.hotspots import CellsSpec, ProblemQuery, cell_layer_frame, prepare
 from citygrid.services.weights import WeightsSpec
 
 MIN_MONTHS = 3
@@ -262,8 +261,7 @@ def emerging_frame(
         "last_bin": bins[:, -1].astype(np.int64),
         "n_neighbors": np.diff(with_self(neighbours).indptr).astype(np.int64) - 1,
     }
-    geometry = promote_to_multi(cells.geometry.to_numpy(), "MultiPolygon")
-    return gpd.GeoDataFrame(columns, geometry=geometry, crs=cells.crs)
+    return cell_layer_frame(columns, cells)
 
 
 def run_emerging(

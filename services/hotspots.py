@@ -612,6 +612,14 @@ def hot_spot_frame(
         "gi_bin": result.bins.astype(np.int64),
         "n_neighbors": result.n_neighbors.astype(np.int64),
     }
+    return cell_layer_frame(columns, cells)
+
+
+def cell_layer_frame(columns: dict[str, Any], cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A cell layer: ``columns`` (one value per cell) on the cells' MultiPolygons.
+
+    The frame keeps the CRS of ``cells``.
+    """
     geometry = promote_to_multi(cells.geometry.to_numpy(), "MultiPolygon")
     return gpd.GeoDataFrame(columns, geometry=geometry, crs=cells.crs)
 
