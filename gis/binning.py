@@ -79,6 +79,15 @@ def _require_metric(crs: CRS | None) -> CRS:
     return CRS.from_user_input(crs)
 
 
+def _metric_area(
+    area: gpd.GeoSeries | gpd.GeoDataFrame, size_m: float
+) -> tuple[CRS, shapely.Geometry]:
+    """The metric CRS and the united area to cover with cells of ``size_m`` metres."""
+    crs = _require_metric(area.crs)
+    _check_size(size_m)
+    return crs, _area_geometry(area)
+
+
 def fishnet_shape(bounds: tuple[float, float, float, float], size_m: float) -> tuple[int, int]:
     """Rows and columns of a fishnet of ``size_m`` squares covering ``bounds`` (metres)."""
     _check_size(size_m)
@@ -116,9 +125,7 @@ def fishnet(
         The size is not positive, the CRS is not projected, or the count
         would exceed ``max_cells`` (the message names the count).
     """
-    crs = _require_metric(area.crs)
-    _check_size(size_m)
-    shape = _area_geometry(area)
+    crs, shape = _metric_area(area, size_m)
     minx, miny = shape.bounds[:2]
     rows, cols = fishnet_shape(shape.bounds, size_m)
     _refuse_too_many(rows * cols, max_cells, f"fishnet:{size_m:g}")
@@ -165,9 +172,7 @@ def hexagons(
         ``cell_id`` (``"q{q}r{r}"``, axial coordinates) and hexagons in the
         area's CRS.
     """
-    crs = _require_metric(area.crs)
-    _check_size(size_m)
-    shape = _area_geometry(area)
+    crs, shape = _metric_area(area, size_m)
     minx, miny, maxx, maxy = shape.bounds
     radius = size_m / _SQRT3  # centre to corner
     row_step = 1.5 * radius
