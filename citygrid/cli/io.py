@@ -43,6 +43,15 @@ def _parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return minx, miny, maxx, maxy
 
 
+#: The file format, for import and export alike.
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(format_names()),
+    help="Format, if the extension does not say.",
+)
+
+
 @click.command("import")
 @click.argument("layer")
 @click.argument("file", type=click.Path(dir_okay=True, path_type=str))
@@ -60,12 +69,7 @@ def _parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     help="Fill FIELD (name or label) from the file's column SOURCE; repeatable.",
 )
 @click.option("--source-layer", metavar="NAME", help="Layer to read in a multi-layer file.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(format_names()),
-    help="Format, if the extension does not say.",
-)
+@_format_option
 @click.option(
     "--append", "mode", flag_value="append", default=True, help="Add to the layer (default)."
 )
@@ -165,12 +169,7 @@ def _print_import(report: ImportReport) -> None:
     metavar="PATH",
     help="File to write; the extension gives the format.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(format_names()),
-    help="Format, if the extension does not say.",
-)
+@_format_option
 @click.option(
     "--crs",
     metavar="CRS",
