@@ -327,8 +327,11 @@ def analyse_coverage(
     def subdistrict(geoms: np.ndarray) -> np.ndarray:
         return area_codes[geo.locate(geoms, area_geoms)]
 
-    def cell_geometry(codes: pd.Series) -> np.ndarray:
-        return grids.set_index("code").geometry.reindex(codes).to_numpy()
+    def cell_finding(layer_name: str, cells: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
+        """A finding per grid cell, placed in the sub-district of the whole cell."""
+        located_by = grids.set_index("code").geometry.reindex(cells["code"]).to_numpy()
+        frame = cells.rename(columns={"code": "feature_code"})
+        return _finding(layer_name, frame, prefix, subdistrict, located_by)
 
     findings = {
         "gap_uncovered": _finding(
@@ -336,20 +339,8 @@ def analyse_coverage(
         ),
         "gap_slivers": _finding("gap_slivers", uncovered[uncovered["sliver"]], "SLV", subdistrict),
         "gap_overlaps": _finding("gap_overlaps", overlaps, "OVL", subdistrict),
-        "gap_outside": _finding(
-            "gap_outside",
-            outside.rename(columns={"code": "feature_code"}),
-            "OUT",
-            subdistrict,
-            cell_geometry(outside["code"]),
-        ),
-        "gap_invalid_edges": _finding(
-            "gap_invalid_edges",
-            edges.rename(columns={"code": "feature_code"}),
-            "EDG",
-            subdistrict,
-            cell_geometry(edges["code"]),
-        ),
+        "gap_outside": cell_finding("gap_outside", outside, "OUT"),
+        "gap_invalid_edges": cell_finding("gap_invalid_edges", edges, "EDG"),
         "gap_unassigned": _finding(
             "gap_unassigned", _unassigned(city, covered, options), "UNA", subdistrict
         ),
