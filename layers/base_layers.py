@@ -334,15 +334,17 @@ INSPECTIONS = register(
             ),
             Field("inspector", "str", "检查人", "inspector"),
             Field("kind", "str", "检查类型", "kind", choices=INSPECTION_KINDS),
-            Field("point_code", "str", "点位", "point", references="points", indexed=True),
+            Field("point_code", "str", "点位", "point", references="points"),
             Field("street_code", "str", "街道", "street", references="streets"),
-            Field("alley_code", "str", "小巷", "alley", references="alleys", indexed=True),
+            Field("alley_code", "str", "小巷", "alley", references="alleys"),
             Field("problems_found", "int", "发现问题数", "problems found"),
             Field("notes", "str", "备注", "notes"),
         ),
         style={"color": "#33a02c", "radius": 4},
         popup=("code", "inspected_at", "inspector", "kind", "point_code"),
         group="work",
+        # "When was this point (alley) last inspected?" for the coverage analysis.
+        indexes=(("point_code", "inspected_at"), ("alley_code", "inspected_at")),
     )
 )
 

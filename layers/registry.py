@@ -113,6 +113,9 @@ class Layer:
     group
         Groups layers in the map's layer control (``base``, ``work``,
         ``analysis``).
+    indexes
+        Extra indexes over several fields, each a tuple of field names
+        (single fields use ``Field.indexed``).
     """
 
     name: str
@@ -126,6 +129,7 @@ class Layer:
     editable: bool = True
     stored: bool = True
     group: str = "base"
+    indexes: tuple[tuple[str, ...], ...] = ()
 
     def title(self, lang: str | None = None) -> str:
         """Return the title in ``lang`` (default: the current language)."""

@@ -65,4 +65,6 @@ def table_for(layer: Layer, metadata: sa.MetaData, geometry_column: Any) -> sa.T
             sa.Index(f"uq_{layer.name}_{f.name}", table.c[f.name], unique=True)
         elif f.indexed:
             sa.Index(f"ix_{layer.name}_{f.name}", table.c[f.name])
+    for names in layer.indexes:
+        sa.Index(f"ix_{layer.name}_{'_'.join(names)}", *(table.c[n] for n in names))
     return table

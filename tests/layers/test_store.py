@@ -6,6 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from citygrid.errors import BadInput, Conflict, NotFound, SchemaError, StoreUnavailable
 from citygrid.i18n import language
@@ -295,3 +296,12 @@ def test_bulk_load_rebuilds_indexes_and_refuses_clashing_codes(store: Store) -> 
     assert store.count("grids") == 3
     with pytest.raises(Conflict):  # the unique index is back after the failed load
         store.write("grids", _grids().iloc[:1])
+
+
+def test_declared_multi_field_indexes_exist(store: Store) -> None:
+    with store.engine.connect() as conn:
+        indexes = {
+            i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("inspections")
+        }
+    assert indexes["ix_inspections_point_code_inspected_at"] == ["point_code", "inspected_at"]
+    assert indexes["ix_inspections_alley_code_inspected_at"] == ["alley_code", "inspected_at"]
