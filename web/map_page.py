@@ -119,6 +119,7 @@ def build_map(
         tiles=None,
         control_scale=True,
         max_zoom=MAX_ZOOM,
+        zoom_snap=0.25,  # fit the city to the window, not to the nearest whole zoom
     )
     use_local_assets(fmap, assets.leaflet_js, assets.leaflet_css)
     for tiles in tile_layers(config, lang):
