@@ -12,8 +12,10 @@ holds the schema, which takes a fraction of a second.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,17 +48,35 @@ def postgis_template() -> Iterator[str]:
         if REQUIRE_POSTGIS:
             pytest.fail("CITYGRID_REQUIRE_POSTGIS=1 but CITYGRID_TEST_POSTGIS_URL is not set")
         pytest.skip("CITYGRID_TEST_POSTGIS_URL is not set")
-    name = f"citygrid_tpl_{uuid.uuid4().hex[:8]}"
+    with _cloned_database("template1", "citygrid_tpl") as url:
+        store = Store.open(url, check_schema=False)
+        store.init()
+        store.close()
+        yield sa.engine.make_url(url).database or ""
+
+
+@contextmanager
+def _cloned_database(template: str, prefix: str) -> Iterator[str]:
+    """A new PostGIS database cloned from ``template``; yields its URL, drops it after.
+
+    Other sessions on the template are ended first (a template must be idle),
+    which pooled stores survive by reconnecting.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = _admin_engine()
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    store = Store.open(_url_for(name), check_schema=False)
-    store.init()
-    store.close()
-    yield name
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (template,),
+        )
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _url_for(name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def _fresh_database(request: pytest.FixtureRequest, tmp_path: Path, backend: str) -> Iterator[str]:
@@ -69,16 +89,8 @@ def _fresh_database(request: pytest.FixtureRequest, tmp_path: Path, backend: str
         yield url
         return
     template = request.getfixturevalue("postgis_template")
-    name = f"citygrid_t_{uuid.uuid4().hex[:10]}"
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield _url_for(name)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with _cloned_database(template, "citygrid_t") as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -131,19 +143,11 @@ def demo_url(
         yield url
         return
     template = request.getfixturevalue("postgis_template")
-    name = f"citygrid_demo_{uuid.uuid4().hex[:8]}"
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    store = Store.open(_url_for(name))
-    load_demo(store, "small", 0, actor="pytest")
-    store.close()
-    try:
-        yield _url_for(name)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with _cloned_database(template, "citygrid_demo") as url:
+        store = Store.open(url)
+        load_demo(store, "small", 0, actor="pytest")
+        store.close()
+        yield url
 
 
 @pytest.fixture
@@ -164,8 +168,6 @@ def demo_copy_url(demo_url: str, tmp_path: Path) -> Iterator[str]:
     which pooled stores survive by reconnecting).
     """
     if demo_url.startswith("sqlite"):
-        import sqlite3
-
         target = tmp_path / "demo_copy.db"
         source = sqlite3.connect(sa.engine.make_url(demo_url).database or "")
         copy = sqlite3.connect(target)
@@ -175,22 +177,9 @@ def demo_copy_url(demo_url: str, tmp_path: Path) -> Iterator[str]:
         copy.close()
         yield f"sqlite:///{target}"
         return
-    template = sa.engine.make_url(demo_url).database
-    name = f"citygrid_democ_{uuid.uuid4().hex[:10]}"
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (template,),
-        )
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield _url_for(name)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    template = sa.engine.make_url(demo_url).database or ""
+    with _cloned_database(template, "citygrid_democ") as url:
+        yield url
 
 
 @pytest.fixture
