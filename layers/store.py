@@ -772,13 +772,15 @@ def _diff(
     any_change = (
         np.logical_or.reduce(list(changed.values())) if changed else np.zeros(len(codes), bool)
     )
+    old_values = {f: old[f].to_numpy(dtype=object) for f in fields}
+    new_values = {f: upd[f].to_numpy(dtype=object) for f in fields}
     records = []
     for i in np.flatnonzero(any_change):
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         for f in fields:
             if changed[f][i]:
-                before[f], after[f] = _plain(old.at[i, f]), _plain(upd.at[i, f])
+                before[f], after[f] = _plain(old_values[f][i]), _plain(new_values[f][i])
         if has_geometry and changed["geometry"][i]:
             before["geometry"] = None if old_g[i] is None else old_g[i].wkt
             after["geometry"] = None if new_g[i] is None else new_g[i].wkt
