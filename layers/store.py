@@ -501,11 +501,13 @@ class Store:
             _check_codes(changes[key], current.index, layer)
             if "version" in changes.columns:
                 self._check_versions(c, layer, changes, current)
-            log = _diff(changes.set_index(key), current, fields, has_geometry, layer)
+            by_code = changes.set_index(key)
+            log = _diff(by_code, current, fields, has_geometry, layer)
             if log.empty:
                 return log
-            new_values = changes.set_index(key).loc[log["code"]]
+            new_values = by_code.loc[log["code"]]
             typed_rows = _rows(new_values, layer, fields)
+            fids = current.loc[log["code"], "fid"].to_numpy()
             if fields:
                 stmt = (
                     table.update()
@@ -513,13 +515,11 @@ class Store:
                     .values({f: sa.bindparam(f"b_{f}") for f in fields})
                     .values(version=table.c.version + 1)
                 )
-                fids = current.loc[log["code"], "fid"].to_numpy()
                 params = [
                     {"b_fid": int(fid), **{f"b_{f}": v for f, v in zip(fields, row, strict=True)}}
                     for fid, row in zip(fids, typed_rows, strict=True)
                 ]
                 c.execute(stmt, params)
-            fids = current.loc[log["code"], "fid"].to_numpy()
             if has_geometry:
                 wkb = _storage_wkb(
                     gpd.GeoDataFrame(new_values, geometry="geometry", crs=STORAGE_CRS), layer
