@@ -7,7 +7,7 @@ points, the evaluation catalogue, inspections, problems and the audit log.
 
 from __future__ import annotations
 
-from citygrid.layers.registry import Choice, Field, Layer, register
+from citygrid.layers.registry import Choice, Field, Layer, Responsibility, register
 
 JURISDICTION_LEVELS = (
     Choice("city", "市", "city"),
@@ -227,6 +227,13 @@ GRIDS = register(
         ),
         style={"color": "#1f78b4", "weight": 1, "fillColor": "#a6cee3", "fillOpacity": 0.15},
         popup=("code", "name", "unit_code", "manager_code"),
+        responsibility=Responsibility(
+            rank=30,
+            rule="grid",
+            problem_field="grid_code",
+            head_field="manager_code",
+            measure="area",
+        ),
     )
 )
 
@@ -250,6 +257,9 @@ STREETS = register(
         ),
         style={"color": "#ff7f00", "weight": 4},
         popup=("code", "name", "road_class", "unit_code", "head_code"),
+        responsibility=Responsibility(
+            rank=20, rule="street", problem_field="street_code", measure="length"
+        ),
     )
 )
 
@@ -268,6 +278,9 @@ ALLEYS = register(
         ),
         style={"color": "#b15928", "weight": 2, "dashArray": "4 3"},
         popup=("code", "name", "unit_code", "head_code"),
+        responsibility=Responsibility(
+            rank=20, rule="alley", problem_field="alley_code", measure="length"
+        ),
     )
 )
 
@@ -297,6 +310,7 @@ POINTS = register(
         ),
         style={"color": "#e31a1c", "fillColor": "#fb9a99", "radius": 6, "fillOpacity": 0.8},
         popup=("code", "name", "point_type", "unit_code", "head_code"),
+        responsibility=Responsibility(rank=10, rule="point", problem_field="point_code"),
     )
 )
 

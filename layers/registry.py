@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
-from citygrid.errors import NotFound
+from citygrid.errors import BadInput, NotFound
 from citygrid.i18n import get_language
+from citygrid.params import parse_bool, parse_date, parse_int, parse_number
 
 FieldType = Literal["str", "int", "float", "bool", "date", "datetime"]
+Measure = Literal["count", "length", "area"]
 GeometryType = Literal[
     "Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "Geometry"
 ]
@@ -84,6 +87,113 @@ class Field:
         """Return the allowed values, or an empty tuple when any value is allowed."""
         return tuple(c.value for c in self.choices or ())
 
+    def parse(self, text: str) -> Any:
+        """Turn what a user typed into a value of this field.
+
+        Every edge (the CLI's ``--where``, import files, query strings, API
+        bodies) parses field values here, so one spelling works everywhere:
+        a choice may be given by its value or its zh or en label; an ``int``
+        is ASCII digits within 64 bits; a ``float`` is finite; a ``bool`` is
+        true/false, 1/0, yes/no or 是/否; dates and times are ISO 8601.
+
+        Raises
+        ------
+        BadInput
+            The text is not a value of the field's type or choices.
+        """
+        raw = text.strip()
+        if self.choices:
+            for choice in self.choices:
+                if raw in (choice.value, choice.zh, choice.en):
+                    return choice.value
+            raise BadInput(
+                "{value!r} is not a value of {field}; use one of: {known}.",
+                value=text,
+                field=self.name,
+                known=", ".join(self.choice_values()),
+            )
+        try:
+            return _PARSERS[self.type](raw)
+        except (ValueError, OverflowError):
+            raise BadInput(
+                "{value!r} is not a {type} for {field}; write it like {example}.",
+                value=text,
+                type=self.type,
+                field=self.name,
+                example=_EXAMPLES[self.type],
+            ) from None
+
+
+INT64_RANGE = (-(2**63), 2**63 - 1)
+"""The integers a field of type ``int`` can hold (the stores' BIGINT)."""
+
+
+def _parse_int64(text: str) -> int:
+    value = parse_int(text)
+    if not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+        raise OverflowError(text)
+    return value
+
+
+def _parse_datetime(text: str) -> datetime:
+    if not text.isascii():
+        raise ValueError(text)
+    return datetime.fromisoformat(text)
+
+
+_PARSERS: dict[str, Any] = {
+    "str": str,
+    "int": _parse_int64,
+    "float": parse_number,
+    "bool": parse_bool,
+    "datetime": _parse_datetime,
+    "date": parse_date,
+}
+_EXAMPLES = {
+    "str": "text",
+    "int": "12",
+    "float": "12.5",
+    "bool": "true",
+    "datetime": "2025-01-31T08:30",
+    "date": "2025-01-31",
+}
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """What a layer means for responsibility (谁主管谁负责).
+
+    Routing, re-routing, auto-assign, coverage, workload, the gap layers and
+    the map read these declarations; none keeps its own list of "the
+    responsible layers".
+
+    Attributes
+    ----------
+    rank
+        Position in the routing chain: a problem goes to the feature of the
+        lowest rank that holds it (points before streets and alleys before
+        grid cells). Layers of equal rank compete by distance.
+    rule
+        The ``routed_by`` value of a problem routed to this layer.
+    problem_field
+        The problems' field that holds this layer's feature code.
+    unit_field
+        The field naming the responsible unit.
+    head_field
+        The field naming the responsible person (街长, 巷长, 点长, 网格员),
+        or ``None`` when the layer has no head.
+    measure
+        What workload counts for a unit or head: ``count`` features,
+        ``length`` in km or ``area`` in km².
+    """
+
+    rank: int
+    rule: str
+    problem_field: str
+    unit_field: str = "unit_code"
+    head_field: str | None = "head_code"
+    measure: Measure = "count"
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -116,6 +226,9 @@ class Layer:
     indexes
         Extra indexes over several fields, each a tuple of field names
         (single fields use ``Field.indexed``).
+    responsibility
+        What the layer means for responsibility, or ``None`` when its
+        features are not answered for by a unit.
     """
 
     name: str
@@ -130,6 +243,7 @@ class Layer:
     stored: bool = True
     group: str = "base"
     indexes: tuple[tuple[str, ...], ...] = ()
+    responsibility: Responsibility | None = None
 
     def title(self, lang: str | None = None) -> str:
         """Return the title in ``lang`` (default: the current language)."""
@@ -190,6 +304,12 @@ def all_layers() -> list[Layer]:
 def stored_layers() -> list[Layer]:
     """Layers with a table in the store."""
     return [lyr for lyr in all_layers() if lyr.stored]
+
+
+def responsible_layers() -> list[Layer]:
+    """Layers whose features a unit answers for, in routing-chain order (rank, then name)."""
+    layers = [lyr for lyr in stored_layers() if lyr.responsibility is not None]
+    return sorted(layers, key=lambda lyr: (lyr.responsibility.rank, lyr.name))  # type: ignore[union-attr]
 
 
 def get_layer(name: str) -> Layer:

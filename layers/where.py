@@ -25,7 +25,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 
 from citygrid.errors import BadInput
@@ -50,8 +49,6 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-_TRUE = {"true", "1", "yes", "y", "t", "是"}
-_FALSE = {"false", "0", "no", "n", "f", "否"}
 
 
 class _Tokens:
@@ -161,7 +158,7 @@ def _clause(tokens: _Tokens, layer: Layer, table: sa.Table) -> sa.ColumnElement[
     kind, raw = tokens.next(_("a value"))
     if kind not in ("word", "quoted"):
         raise tokens.error(_("expected a value after {op}"), op=op)
-    return _COMPARE[op](column, typed_value(field, raw))
+    return _COMPARE[op](column, field.parse(raw))
 
 
 def _value_list(tokens: _Tokens, field: Field) -> list[Any]:
@@ -172,53 +169,9 @@ def _value_list(tokens: _Tokens, field: Field) -> list[Any]:
         kind, raw = tokens.next(_("a value"))
         if kind not in ("word", "quoted"):
             raise tokens.error(_("expected a value in the list, not {token!r}"), token=raw)
-        values.append(typed_value(field, raw))
+        values.append(field.parse(raw))
         kind, punct = tokens.next(")")
         if punct == ")":
             return values
         if punct != ",":
             raise tokens.error(_("expected , or ) in the list, not {token!r}"), token=punct)
-
-
-def typed_value(field: Field, raw: str) -> Any:
-    """A value the user typed, as the field's type (choice labels give their value).
-
-    Raises
-    ------
-    BadInput
-        The text is not a value of the field's type or choices.
-    """
-    if field.choices:
-        for choice in field.choices:
-            if raw in (choice.value, choice.zh, choice.en):
-                return choice.value
-        raise BadInput(
-            "{value!r} is not a value of {field}; use one of: {known}.",
-            value=raw,
-            field=field.name,
-            known=", ".join(field.choice_values()),
-        )
-    try:
-        if field.type == "int":
-            return int(raw)
-        if field.type == "float":
-            return float(raw)
-        if field.type == "bool":
-            if raw.lower() not in _TRUE | _FALSE:
-                raise ValueError(raw)
-            return raw.lower() in _TRUE
-        if field.type == "datetime":
-            return pd.Timestamp(raw).to_pydatetime()
-        if field.type == "date":
-            return pd.Timestamp(raw).date()
-    except ValueError:
-        raise BadInput(
-            "{value!r} is not a {type} for {field}; write it like {example}.",
-            value=raw,
-            type=field.type,
-            field=field.name,
-            example={"datetime": "2025-01-31", "date": "2025-01-31", "bool": "true"}.get(
-                field.type, "12"
-            ),
-        ) from None
-    return raw

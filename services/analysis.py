@@ -1,0 +1,121 @@
+"""Analyses declared once: their parameters, the layers they produce, how to run them.
+
+An :class:`Analysis` names a computation (hot spots, emerging hot spots,
+density, coverage gaps), its :class:`~citygrid.params.Params` dataclass and
+the derived layers of the registry it fills. The CLI renders its parameters
+as options, the web as query parameters and the OpenAPI document as a
+schema; the providers run it for the map and the APIs and cache its
+result. Every analysis returns one :class:`AnalysisResult`.
+
+Analyses register themselves from the modules listed in
+``_BUILTIN_MODULES``, imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+
+from citygrid.errors import NotFound
+from citygrid.params import Params
+from citygrid.services.context import CityContext
+
+_BUILTIN_MODULES: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """What an analysis returns: its layers and the parameters that made them.
+
+    Attributes
+    ----------
+    layers
+        Registry layer name -> frame in EPSG:4326, shaped as the layer declares.
+    params
+        The parameters as given.
+    chosen
+        Values the analysis worked out itself (a default cell size, the
+        distance band, the metric CRS...), JSON-ready, for the record.
+    """
+
+    layers: Mapping[str, gpd.GeoDataFrame]
+    params: Params
+    chosen: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        """The one layer of a single-layer analysis."""
+        (only,) = self.layers.values()
+        return only
+
+    def parameters(self) -> dict[str, Any]:
+        """The given and the chosen parameters together, JSON-ready."""
+        return {**self.params.as_dict(), **self.chosen}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The declaration of one analysis.
+
+    Attributes
+    ----------
+    name
+        Short name used by the CLI (``citygrid analyse NAME``) and the web.
+    params
+        Its parameter set.
+    layers
+        Names of the derived registry layers it produces.
+    run
+        ``run(context, params) -> AnalysisResult``.
+    """
+
+    name: str
+    params: type[Params]
+    layers: tuple[str, ...]
+    run: Callable[[CityContext, Any], AnalysisResult]
+
+
+_ANALYSES: dict[str, Analysis] = {}
+_loaded = False
+
+
+def register_analysis(analysis: Analysis) -> Analysis:
+    """Add an analysis declaration (a later one with the same name replaces it)."""
+    _ANALYSES[analysis.name] = analysis
+    return analysis
+
+
+def _load_builtins() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in _BUILTIN_MODULES:
+            importlib.import_module(module)
+
+
+def all_analyses() -> list[Analysis]:
+    """Every declared analysis, in declaration order."""
+    _load_builtins()
+    return list(_ANALYSES.values())
+
+
+def get_analysis(name: str) -> Analysis:
+    """The analysis called ``name``, or :class:`NotFound` listing the known ones."""
+    _load_builtins()
+    try:
+        return _ANALYSES[name]
+    except KeyError:
+        raise NotFound(
+            "Unknown analysis {name!r}. Known analyses: {known}.",
+            name=name,
+            known=", ".join(_ANALYSES),
+        ) from None
+
+
+def analysis_for_layer(layer_name: str) -> Analysis | None:
+    """The analysis that produces the derived layer ``layer_name``, if any."""
+    return next((a for a in all_analyses() if layer_name in a.layers), None)
