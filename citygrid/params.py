@@ -35,7 +35,7 @@ Bbox = tuple[float, float, float, float]
 
 _TRUE = ("true", "1", "yes", "y", "t", "是")
 _FALSE = ("false", "0", "no", "n", "f", "否")
-_JSON_TYPES = {
+_JSON_TYPES: dict[str, dict[str, Any]] = {
     "int": {"type": "integer"},
     "float": {"type": "number"},
     "str": {"type": "string"},
@@ -160,7 +160,7 @@ class Param:
             value = tuple(value)
         if not isinstance(value, expected) or (self.type == "int" and isinstance(value, bool)):
             raise self._not_valid(value)
-        if self.type == "float" and not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise self._error(
                 "Parameter {param} ({label}) must be a finite number, not {value}.", value=value
             )
