@@ -216,7 +216,7 @@ def test_schema_missing_old_and_newer(tmp_path) -> None:
         Store.open(url)
     assert not (tmp_path / "x.db").exists()
     sqlite3.connect(tmp_path / "x.db").close()
-    with pytest.raises(SchemaError, match="no citygrid schema.*citygrid init"):
+    with pytest.raises(SchemaError, match=r"no citygrid schema.*citygrid init"):
         Store.open(url)
     store = Store.open(url, check_schema=False)
     store.init()
