@@ -74,7 +74,7 @@ def open_engine(url: str, *, must_exist: bool) -> tuple[sa.Engine, type[Backend]
     sa.event.listen(engine, "commit", _count_write)
     sa.event.listen(engine, "rollback", _forget_write)
     try:
-        with engine.connect() as conn:
+        with reading(engine).connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         engine.dispose()
