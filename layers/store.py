@@ -71,7 +71,11 @@ class Store(FeatureWrites):
         engine, backend_cls = open_engine(url, must_exist=check_schema)
         store = cls(engine, backend_cls())
         if check_schema:
-            store.check_schema()
+            try:
+                store.check_schema()
+            except SchemaError:
+                store.close()
+                raise
         return store
 
     @property
