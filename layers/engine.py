@@ -71,6 +71,7 @@ def open_engine(url: str, *, must_exist: bool) -> tuple[sa.Engine, type[Backend]
         )
     engine = _sqlite_engine(parsed, must_exist) if backend_cls.name == "sqlite" else _server(parsed)
     sa.event.listen(engine, "handle_error", _lock_errors)
+    sa.event.listen(engine, "begin", _forget_write)
     sa.event.listen(engine, "commit", _count_write)
     sa.event.listen(engine, "rollback", _forget_write)
     try:
