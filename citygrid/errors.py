@@ -101,3 +101,16 @@ class StoreUnavailable(CitygridError):
 
     status = 503
     code = "store_unavailable"
+
+
+class StoreBusy(CitygridError):
+    """The database is busy with another change; the same request will succeed later.
+
+    503 rather than 409: nothing is wrong with the request or the data, the
+    database could not take it now (a lock wait ran out), and sending it again
+    unchanged will succeed; 409 (:class:`Conflict`) tells the user to reload
+    and change something.
+    """
+
+    status = 503
+    code = "store_busy"

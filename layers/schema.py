@@ -5,6 +5,10 @@ primary key), ``version`` (optimistic locking), its declared fields and,
 for spatial layers, ``geom``. How ``geom`` is stored is the backend's
 business (:mod:`citygrid.layers.backends`): WKB plus an R*Tree table on
 SQLite, a PostGIS geometry column with a GiST index on PostgreSQL.
+
+Beside the layers, ``citygrid_meta`` holds counters of the store itself
+(``data_version``). This metadata is what Alembic's autogenerate compares
+the database with (:mod:`citygrid.layers.migrations`).
 """
 
 from __future__ import annotations
@@ -30,8 +34,12 @@ def column_for(field: Field) -> sa.Column:
     return sa.Column(field.name, _SQL_TYPES[field.type](), nullable=not field.required)
 
 
+META_TABLE = "citygrid_meta"
+DATA_VERSION = "data_version"
+
+
 def build_metadata(geometry_column: Any) -> sa.MetaData:
-    """Build the tables of every stored layer.
+    """Build the tables of every stored layer and the store's meta table.
 
     Parameters
     ----------
@@ -42,7 +50,31 @@ def build_metadata(geometry_column: Any) -> sa.MetaData:
     metadata = sa.MetaData()
     for layer in stored_layers():
         table_for(layer, metadata, geometry_column)
+    sa.Table(
+        META_TABLE,
+        metadata,
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("value", sa.BigInteger, nullable=False),
+    )
     return metadata
+
+
+def missing_columns(conn: sa.Connection, metadata: sa.MetaData) -> list[tuple[str, str]]:
+    """``(table, column)`` for every column of ``metadata`` the database lacks.
+
+    A missing table is reported as ``(table, "*")``. One reflection query per
+    backend (``get_multi_columns``), so it is cheap enough to run on every
+    opening of the store.
+    """
+    found = sa.inspect(conn).get_multi_columns(filter_names=list(metadata.tables))
+    present = {table: {c["name"] for c in columns} for (_, table), columns in found.items()}
+    missing = []
+    for name, table in metadata.tables.items():
+        if name not in present:
+            missing.append((name, "*"))
+            continue
+        missing += [(name, c.name) for c in table.columns if c.name not in present[name]]
+    return missing
 
 
 def table_for(layer: Layer, metadata: sa.MetaData, geometry_column: Any) -> sa.Table:

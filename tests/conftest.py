@@ -99,6 +99,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from _fresh_database(request, tmp_path, request.param)
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database with no schema (PostGIS: a clone of template1), both backends."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if POSTGIS_URL is None:
+        if REQUIRE_POSTGIS:
+            pytest.fail("CITYGRID_REQUIRE_POSTGIS=1 but CITYGRID_TEST_POSTGIS_URL is not set")
+        pytest.skip("CITYGRID_TEST_POSTGIS_URL is not set")
+    with _cloned_database("template1", "citygrid_e") as url:
+        yield url
+
+
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
     """An open, empty store with the current schema, on SQLite and on PostGIS."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from citygrid.cli import main
+from citygrid.layers import migrations
 
 
 def run(*args: str, env: dict[str, str] | None = None):
@@ -18,7 +20,7 @@ def test_init_creates_then_upgrades_idempotently(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'city.db'}"
     first = run("--db", url, "--lang", "en", "init")
     assert first.exit_code == 0, first.output
-    assert "Schema 0001 ready" in first.output
+    assert f"Schema {migrations.head()} ready" in first.output
     assert run("--db", url, "--lang", "en", "init").exit_code == 0
 
 
@@ -77,3 +79,19 @@ def test_chinese_error_messages_by_default(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     result = run("--db", url, "layers", env={"CITYGRID_LANG": ""})
     assert "请先运行" in result.output
+
+
+def test_read_only_commands_leave_no_database_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"CITYGRID_DATABASE_URL": ""}
+    for args in (["layers"], ["who", "112.98", "28.2"], ["history", "grids", "G1"]):
+        result = CliRunner().invoke(main, ["--lang", "en", *args], env=env)
+        assert result.exit_code == 2, (args, result.output)
+        assert "citygrid.db does not exist" in result.output
+        assert "citygrid init" in result.output
+        assert "Traceback" not in result.output
+        assert list(tmp_path.iterdir()) == [], args
+    assert CliRunner().invoke(main, ["init"], env=env).exit_code == 0
+    assert (tmp_path / "citygrid.db").exists()

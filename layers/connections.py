@@ -1,0 +1,59 @@
+"""What every part of the store shares: the engine, the tables and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from citygrid.errors import BadInput
+from citygrid.layers.backends import Backend
+from citygrid.layers.engine import reading
+from citygrid.layers.registry import get_layer
+from citygrid.layers.schema import build_metadata
+
+
+class StoreConnections:
+    """The engine of one database, its backend and the registry's tables on it."""
+
+    def __init__(self, engine: sa.Engine, backend: Backend) -> None:
+        self.engine = engine
+        self.backend = backend
+        self.metadata = build_metadata(backend.geometry_column)
+        self._reader = reading(engine)
+
+    def table(self, layer_name: str) -> sa.Table:
+        """The SQLAlchemy table of a stored layer."""
+        layer = get_layer(layer_name)
+        if not layer.stored:
+            raise BadInput(
+                "Layer {name} is computed, not stored; export it with `citygrid analyse`.",
+                name=layer_name,
+            )
+        return self.metadata.tables[layer.name]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """A write transaction: committed on success, rolled back on error.
+
+        On SQLite it takes the write lock when it begins (waiting up to the
+        busy timeout for another writer, then :class:`~citygrid.errors.StoreBusy`).
+        """
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reader(self) -> Iterator[sa.Connection]:
+        """A read-only connection: one consistent snapshot, never waits for writers."""
+        with self._reader.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _conn(self, conn: sa.Connection | None, *, write: bool) -> Iterator[sa.Connection]:
+        """``conn`` itself, else a new write transaction or reader."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.transaction() if write else self.reader() as own:
+                yield own

@@ -1,0 +1,150 @@
+"""Reading stored layers as frames: filters by bbox, geometry and field values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from citygrid.errors import BadInput, NotFound
+from citygrid.layers.connections import StoreConnections
+from citygrid.layers.frames import STORAGE_CRS, Bbox, raw, region, typed
+from citygrid.layers.registry import Layer, get_layer
+
+
+class FrameReads(StoreConnections):
+    """Reads of the store (part of :class:`~citygrid.layers.store.Store`)."""
+
+    def count(self, layer_name: str, conn: sa.Connection | None = None) -> int:
+        """Number of features in a stored layer."""
+        table = self.table(layer_name)
+        with self._conn(conn, write=False) as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+    def read(
+        self,
+        layer_name: str,
+        *,
+        bbox: Bbox | None = None,
+        intersects: shapely.Geometry | None = None,
+        where: Mapping[str, Any] | None = None,
+        filters: Sequence[sa.ColumnElement[bool]] = (),
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+        order_by: str | None = "fid",
+        conn: sa.Connection | None = None,
+    ) -> pd.DataFrame:
+        """Read features of a layer as a (Geo)DataFrame.
+
+        Parameters
+        ----------
+        layer_name
+            A stored layer.
+        bbox
+            ``(minx, miny, maxx, maxy)`` in EPSG:4326: keep features whose
+            geometry intersects this rectangle.
+        intersects
+            Keep features whose geometry intersects this EPSG:4326 geometry.
+        where
+            Equality filters ``{field: value}``; a list or tuple value means
+            "any of", ``None`` means "is null".
+        filters
+            Further SQLAlchemy conditions on :meth:`table` columns.
+        columns
+            Fields to read (``fid``, ``version`` and the geometry always are).
+        limit
+            At most this many features.
+        order_by
+            Column to sort by (default ``fid``); ``None`` for any order.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or pandas.DataFrame
+            A GeoDataFrame in EPSG:4326 with a ``geometry`` column for
+            spatial layers, else a DataFrame.
+        """
+        layer = get_layer(layer_name)
+        table = self.table(layer_name)
+        wanted = list(layer.field_names if columns is None else columns)
+        for name in wanted:
+            if name not in table.c:
+                layer.field(name)  # raises NotFound naming the known fields
+        selected: list[Any] = [table.c.fid, table.c.version] + [
+            raw(table.c[n], layer.field(n).type) for n in wanted
+        ]
+        if layer.has_geometry:
+            selected.append(self.backend.geometry_select(table))
+        stmt = sa.select(*selected).where(*self._conditions(table, layer, where, filters))
+        area = region(bbox, intersects)
+        if area is not None:
+            if not layer.has_geometry:
+                raise BadInput("Layer {name} has no geometry to filter by.", name=layer.name)
+            stmt = stmt.where(self.backend.bbox_filter(table, area.bounds))
+            if self.backend.exact_filter_in_sql():
+                stmt = stmt.where(self.backend.intersects_filter(table, shapely.to_wkb(area)))
+        if order_by:
+            stmt = stmt.order_by(table.c[order_by])
+        exact_in_python = area is not None and not self.backend.exact_filter_in_sql()
+        if limit is not None and not exact_in_python:
+            stmt = stmt.limit(limit)
+        with self._conn(conn, write=False) as c:
+            result = c.execute(stmt)
+            keys = list(result.keys())
+            columns = list(zip(*result.fetchall(), strict=True)) or [()] * len(keys)
+            frame = pd.DataFrame(
+                {k: pd.Series(v, dtype=object) for k, v in zip(keys, columns, strict=True)}
+            )
+        frame = typed(frame, layer, ["fid", "version", *wanted])
+        if not layer.has_geometry:
+            return frame
+        geoms = shapely.from_wkb(frame.pop("geom").to_numpy())
+        gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
+        if exact_in_python:
+            gdf = gdf[gdf.intersects(area)]
+            if limit is not None:
+                gdf = gdf.iloc[:limit]
+            gdf = gdf.reset_index(drop=True)
+        return gdf
+
+    def _conditions(
+        self,
+        table: sa.Table,
+        layer: Layer,
+        where: Mapping[str, Any] | None,
+        filters: Sequence[sa.ColumnElement[bool]],
+    ) -> list[sa.ColumnElement[bool]]:
+        conditions = list(filters)
+        for name, value in (where or {}).items():
+            if name not in table.c:
+                layer.field(name)
+            column = table.c[name]
+            if value is None:
+                conditions.append(column.is_(None))
+            elif isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Series)):
+                conditions.append(column.in_(list(value)))
+            else:
+                conditions.append(column == value)
+        return conditions
+
+    def get(self, layer_name: str, code: str, conn: sa.Connection | None = None) -> pd.Series:
+        """Return one feature by its code, or raise :class:`NotFound`."""
+        layer = get_layer(layer_name)
+        frame = self.read(layer_name, where={layer.key or "fid": code}, conn=conn)
+        if frame.empty:
+            raise NotFound(
+                "No feature with code {code!r} in layer {layer}.", code=code, layer=layer_name
+            )
+        return frame.iloc[0]
+
+    # -- writing --------------------------------------------------------------
+
+    def history(
+        self, layer_name: str, code: str, conn: sa.Connection | None = None
+    ) -> pd.DataFrame:
+        """The audit entries of one feature, oldest first."""
+        return self.read("audit", where={"layer": layer_name, "feature_code": code}, conn=conn)
