@@ -34,7 +34,7 @@ def problems_frame(n: int = 4, start: int = 0) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "问题编号": [f"WT{start + i:05d}" for i in range(n)],
-            "测评条目": ["C-01-02"] * n,
+            "测评条目": ["T-09-09"] * n,
             "问题描述": [f"解放路{i}号门前垃圾堆放" for i in range(n)],
             "状态": [statuses[i % 4] for i in range(n)],
             "发现时间": [f"2025-0{1 + i % 9}-1{i % 10} 09:30:00" for i in range(n)],
@@ -50,6 +50,21 @@ def snapshot(store: Store) -> tuple[dict[str, int], list[tuple]]:
     problems = store.read("problems")
     rows = [(r.code, r.status, r.version, r.geometry.wkt) for r in problems.itertuples(index=False)]
     return counts, rows
+
+
+@pytest.fixture
+def store(store: Store) -> Store:
+    """The conftest store, holding the catalogue item and units the test files refer to."""
+    store.write(
+        "catalogue", pd.DataFrame({"code": ["T-09-09"], "name": ["测试"], "level": ["item"]})
+    )
+    units = gpd.GeoDataFrame(
+        {"code": ["U1", "U2"], "name": ["一单位", "二单位"]},
+        geometry=shapely.points([116.39, 116.40], [39.90, 39.91]),
+        crs="EPSG:4326",
+    )
+    store.write("units", units)
+    return store
 
 
 @pytest.fixture
@@ -250,14 +265,21 @@ def test_export_with_where_and_bbox(seeded: Store, tmp_path: Path) -> None:
     assert report.features == 2
     assert set(pyogrio.read_dataframe(out)["status"]) == {"open", "reopened"}
     report = export_layer(
-        seeded, "problems", out, where=["status=待处置", "reported_at>=2025-01-01"]
+        seeded,
+        "problems",
+        out,
+        where=["status=待处置", "reported_at>=2025-01-01"],
+        overwrite=True,
     )
     assert report.features == 1
-    report = export_layer(seeded, "problems", out, where="status = closed or status = open")
+    report = export_layer(
+        seeded, "problems", out, where="status = closed or status = open", overwrite=True
+    )
     assert report.features == 2
     stored = seeded.read("problems")
     x, y = stored.geometry.x.iloc[0], stored.geometry.y.iloc[0]
-    report = export_layer(seeded, "problems", out, bbox=(x - 1e-6, y - 1e-6, x + 1e-6, y + 1e-6))
+    box = (x - 1e-6, y - 1e-6, x + 1e-6, y + 1e-6)
+    report = export_layer(seeded, "problems", out, bbox=box, overwrite=True)
     assert report.features == 1
 
 
@@ -548,7 +570,11 @@ def test_write_layers_file_puts_styled_layers_in_one_geopackage(tmp_path: Path) 
     other = gpd.GeoDataFrame({"备注": ["未登记图层"]}, geometry=[cell.centroid], crs="EPSG:4326")
     path = tmp_path / "report.gpkg"
     path.write_bytes(b"an older report")
-    written = write_layers_file({"grids": hot, "备注点": other}, path, crs="cgcs2000")
+    with pytest.raises(Conflict, match=r"exists already"):
+        write_layers_file({"grids": hot}, path)
+    written = write_layers_file(
+        {"grids": hot, "备注点": other}, path, crs="cgcs2000", overwrite=True
+    )
     assert written == path
     assert sorted(str(n) for n, _ in pyogrio.list_layers(path)) == sorted(
         ["grids", "备注点", "layer_styles"]
@@ -557,7 +583,7 @@ def test_write_layers_file_puts_styled_layers_in_one_geopackage(tmp_path: Path) 
     with sqlite3.connect(path) as conn:
         styled = conn.execute("SELECT f_table_name FROM layer_styles").fetchall()
     assert styled == [("grids",)]
-    assert not list(tmp_path.glob(".*partial*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.gpkg"]
     with pytest.raises(BadInput, match=r"Only a GeoPackage"):
         write_layers_file({"grids": hot}, tmp_path / "report.shp")
 
@@ -585,4 +611,4 @@ def test_catalogue_types_from_a_gbk_csv(store: Store, tmp_path: Path) -> None:
     bad.write_text("code,name,level,negative_list,rectify_days\nX,x,item,maybe,1.5\n", "utf-8")
     with pytest.raises(BadInput, match=r"bad\.csv: rows 1 have values that are not"):
         import_file(store, "catalogue", bad)
-    assert store.count("catalogue") == 3
+    assert store.count("catalogue") == 4  # the three imported and the fixture's own
