@@ -174,7 +174,10 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
             table["y" if projected else "lat"] = geoms.y.to_numpy()
         else:
             table["wkt"] = shapely.to_wkt(geoms.to_numpy(), rounding_precision=-1)
-    neutralise_formulas(text_dates(table)).to_csv(path, index=False, encoding="utf-8-sig")
+    # CRLF line ends, as Excel writes them; a field holding CR or LF is then quoted.
+    neutralise_formulas(text_dates(table)).to_csv(
+        path, index=False, encoding="utf-8-sig", lineterminator="\r\n"
+    )
 
 
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
