@@ -612,3 +612,105 @@ def test_catalogue_types_from_a_gbk_csv(store: Store, tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"bad\.csv: rows 1 have values that are not"):
         import_file(store, "catalogue", bad)
     assert store.count("catalogue") == 4  # the three imported and the fixture's own
+
+
+# -- references, geometry kinds, encodings, safe export (issue 11) -------------------
+
+
+def test_dangling_reference_codes_are_refused_or_reported(seeded: Store, tmp_path: Path) -> None:
+    before = snapshot(seeded)
+    frame = problems_frame(3, start=10).assign(测评条目=["T-09-09", "NOPE-1", "NOPE-2"])
+    frame["责任单位"] = ["U1", "U404", "U404"]
+    write_frame(frame, tmp_path / "dangling.gpkg")
+    with pytest.raises(BadInput, match=r"codes that do not exist") as caught:
+        import_file(seeded, "problems", tmp_path / "dangling.gpkg")
+    message = str(caught.value)
+    assert "catalogue_code: NOPE-1 (2), NOPE-2 (3)" in message
+    assert "unit_code: U404 (2, 3)" in message
+    assert "--allow-missing-refs" in message
+    assert snapshot(seeded) == before
+    report = import_file(seeded, "problems", tmp_path / "dangling.gpkg", allow_missing_refs=True)
+    assert report.features == 3
+    assert report.missing_refs == {
+        "catalogue_code": {"NOPE-1": [2], "NOPE-2": [3]},
+        "unit_code": {"U404": [2, 3]},
+    }
+
+
+def test_a_layer_referring_to_itself_may_name_codes_of_the_same_file(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "catalogue.csv"
+    path.write_text("code,name,level,parent_code\nA-02,子项,item,A\nA,版块,section,\n", "utf-8")
+    assert import_file(store, "catalogue", path).features == 2
+    bad = tmp_path / "orphan.csv"
+    bad.write_text("code,name,level,parent_code\nB-01,子项,item,B\n", "utf-8")
+    with pytest.raises(BadInput, match=r"parent_code: B \(1\)"):
+        import_file(store, "catalogue", bad)
+    assert store.count("catalogue") == 3
+
+
+def test_lines_are_refused_in_the_points_layer(store: Store, tmp_path: Path) -> None:
+    points = gpd.GeoDataFrame(
+        {"code": ["D1", "D2", "D3"], "name": ["门", "路", "场"], "point_type": ["market"] * 3},
+        geometry=[
+            shapely.Point(116.39, 39.90),
+            shapely.LineString([(116.39, 39.90), (116.40, 39.91)]),
+            shapely.box(116.40, 39.90, 116.41, 39.91),
+        ],
+        crs="EPSG:4326",
+    )
+    write_frame(points, tmp_path / "points.gpkg")
+    with pytest.raises(BadInput, match=r"LineString.*Point or Polygon.*rows 2"):
+        import_file(store, "points", tmp_path / "points.gpkg")
+    assert store.count("points") == 0
+    write_frame(points.drop(index=1), tmp_path / "places.gpkg")
+    assert import_file(store, "points", tmp_path / "places.gpkg").features == 2
+
+
+def test_an_unknown_encoding_is_a_clear_error(seeded: Store, tmp_path: Path) -> None:
+    before = snapshot(seeded)
+    write_frame(problems_frame(2, start=20), tmp_path / "p.geojson")
+    with pytest.raises(BadInput, match=r"Unknown text encoding 'nosuchenc'.*utf-8, gbk or gb18030"):
+        import_file(seeded, "problems", tmp_path / "p.geojson", encoding="nosuchenc")
+    assert snapshot(seeded) == before
+
+
+def test_export_never_writes_the_store_database(seeded: Store, tmp_path: Path) -> None:
+    url = seeded.engine.url
+    if url.get_backend_name() == "sqlite":
+        target = Path(url.database)
+    else:  # a PostGIS store: another citygrid database file is refused as well
+        target = tmp_path / "other.db"
+        other = Store.open(f"sqlite:///{target}", check_schema=False)
+        other.init()
+        other.close()
+    before = target.read_bytes()
+    with pytest.raises(BadInput, match=r"citygrid's own database"):
+        export_layer(seeded, "problems", target, fmt="gpkg", overwrite=True)
+    assert target.read_bytes() == before
+    assert seeded.count("problems") == 4
+
+
+def test_export_refuses_an_existing_file_and_keeps_other_geopackage_layers(
+    seeded: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "city.gpkg"
+    export_layer(seeded, "problems", path)
+    with pytest.raises(Conflict, match=r"exists already"):
+        export_layer(seeded, "units", path)
+    export_layer(seeded, "units", path, overwrite=True)
+    layers = {str(name) for name, _ in pyogrio.list_layers(path)}
+    assert {"problems", "units"} <= layers
+    assert len(pyogrio.read_dataframe(path, layer="problems")) == 4
+
+
+def test_csv_export_neutralises_formulas_in_text_only(seeded: Store, tmp_path: Path) -> None:
+    frame = problems_frame(1, start=30).assign(问题描述=['=HYPERLINK("http://evil")'])
+    frame["反弹次数"] = [-2.0]
+    write_frame(frame, tmp_path / "evil.geojson")
+    import_file(seeded, "problems", tmp_path / "evil.geojson")
+    export_layer(seeded, "problems", tmp_path / "out.csv", where="code=WT00030")
+    written = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
+    assert written["description"].tolist() == ['\'=HYPERLINK("http://evil")']
+    assert written["recurrence"].tolist() == [-2]
