@@ -28,6 +28,8 @@ from shapely import GeometryType
 from citygrid.errors import BadInput
 
 MAX_ROWS_NAMED = 10
+#: The type of a place: a point, or an area (an inspection point drawn as a polygon).
+PLACE = "Point or Polygon"
 
 _T = GeometryType
 _ACCEPTED: dict[str, tuple[int, ...]] = {
@@ -35,6 +37,7 @@ _ACCEPTED: dict[str, tuple[int, ...]] = {
     "LineString": (_T.LINESTRING,),
     "MultiLineString": (_T.LINESTRING, _T.MULTILINESTRING),
     "Polygon": (_T.POLYGON,),
+    PLACE: (_T.POINT, _T.MULTIPOINT, _T.POLYGON, _T.MULTIPOLYGON),
     "MultiPolygon": (_T.POLYGON, _T.MULTIPOLYGON),
     "Geometry": (
         _T.POINT,
@@ -100,7 +103,8 @@ def validate_geometries(
     rows
         The row number in the file (from 1) of each geometry.
     geometry_type
-        The layer's declared type (``Point``, ``MultiPolygon``, ``Geometry``...).
+        The layer's declared type (``Point``, ``MultiPolygon``, ``Geometry``...),
+        or :data:`PLACE` for points or polygons.
     geographic
         The coordinates claim to be longitude/latitude in degrees (then
         ranges are checked and swapped or metric coordinates are spotted).
@@ -126,7 +130,7 @@ def validate_geometries(
     geoms = shapely.force_2d(geoms)
     _check_types(geoms, rows, geometry_type, path)
     _check_coordinates(geoms, rows, geographic, path)
-    geoms = _single_points(geoms, rows, path) if geometry_type == "Point" else geoms
+    geoms = _single_points(geoms, rows, path) if geometry_type in ("Point", PLACE) else geoms
     invalid = ~shapely.is_valid(geoms)
     if not invalid.any():
         return GeometryCheck(geoms, rows[:0])

@@ -39,7 +39,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 import sqlalchemy as sa
 from pyproj import CRS
@@ -47,11 +46,12 @@ from pyproj import CRS
 from citygrid.config import Config
 from citygrid.errors import BadInput
 from citygrid.gis import coverage as geo
+from citygrid.gis.formats import check_target
 from citygrid.gis.geometry import promote_to_multi
 from citygrid.gis.metric import metric_crs as choose_metric_crs
-from citygrid.gis.qgis_style import add_gpkg_style
 from citygrid.i18n import translate
 from citygrid.layers.gap_layers import GAP_SUMMARY
+from citygrid.layers.io import write_layers_file
 from citygrid.layers.registry import Layer, get_layer
 from citygrid.layers.store import STORAGE_CRS, Store
 
@@ -695,8 +695,10 @@ def _tally(frame: pd.DataFrame, summed: str | None) -> pd.Series:
 # -- files ----------------------------------------------------------------------
 
 
-def write_report(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
-    """Write each layer into one GeoPackage (replacing the file), all in EPSG:4326.
+def write_report(
+    layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, overwrite: bool = False
+) -> Path:
+    """Write each layer into one GeoPackage, styled, all in EPSG:4326.
 
     Parameters
     ----------
@@ -704,26 +706,21 @@ def write_report(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Pa
         Layer name to GeoDataFrame (see :meth:`CoverageReport.layers`).
     path
         A ``.gpkg`` path in an existing folder.
+    overwrite
+        Replace an existing file's layers of these names (other layers
+        stay); without it an existing file is refused.
 
     Returns
     -------
     pathlib.Path
-        The file written. It is written next to ``path`` first and moved
-        into place, so a failed write leaves any earlier file whole.
+        The file written. It is staged next to ``path`` and moved into
+        place, so a failed write leaves any earlier file whole.
     """
-    target = check_report_path(path)
-    partial = target.with_name(f".{target.stem}.partial.gpkg")
-    partial.unlink(missing_ok=True)
-    try:
-        for name, frame in layers.items():
-            _write_gpkg_layer(frame, partial, name)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+    target = check_report_path(path, overwrite=overwrite)
+    return write_layers_file(layers, target, overwrite=overwrite)
 
 
-def check_report_path(path: str | Path) -> Path:
+def check_report_path(path: str | Path, *, overwrite: bool = False) -> Path:
     """Return ``path`` if a report can be written there, else raise :class:`BadInput`."""
     target = Path(path)
     if target.suffix.lower() != ".gpkg":
@@ -731,27 +728,7 @@ def check_report_path(path: str | Path) -> Path:
             "The analysis writes a GeoPackage; give a path ending in .gpkg, not {path}.",
             path=str(target),
         )
-    if not target.parent.is_dir():
-        raise BadInput(
-            "The folder {folder} does not exist; create it or write somewhere else.",
-            folder=str(target.parent),
-        )
-    return target
-
-
-def _write_gpkg_layer(frame: gpd.GeoDataFrame, path: Path, name: str) -> None:
-    """Add one styled layer to a GeoPackage.
-
-    Written with pyogrio directly: ``citygrid.layers.io.write_layer_file``
-    replaces the whole file, and a report is several layers in one file.
-    The layer's declared style goes into ``layer_styles`` so QGIS opens it
-    styled.
-    """
-    layer = get_layer(name)
-    declared = layer.geometry_type or ""
-    geometry_type = {"Geometry": "Unknown"}.get(declared, declared)
-    pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", geometry_type=geometry_type)
-    add_gpkg_style(path, name, layer.style, layer.geometry_type, title=layer.title())
+    return check_target(target, overwrite=overwrite)
 
 
 __all__ = [

@@ -134,12 +134,17 @@ def _owners(store: Store, by: By) -> pd.DataFrame:
     return people.set_index("head_code")[["head_name", "unit_code", "unit_name"]]
 
 
-def export_workload(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+def export_workload(
+    table: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
     """Write a workload table to CSV (or GeoPackage by the file's extension).
+
+    An existing file is refused unless ``overwrite`` (see
+    :func:`citygrid.layers.exporting.write_layer_file`).
 
     Returns
     -------
     pathlib.Path
         The file written.
     """
-    return write_layer_file(table, path)
+    return write_layer_file(table, path, overwrite=overwrite)

@@ -78,6 +78,11 @@ _COUNT_COLUMNS = (
     help="GeoPackage to write, one layer per finding.",
 )
 @click.option("--propose", is_flag=True, help="Add a gap_proposals layer of fixes to review.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace existing output files (in a GeoPackage, only the layer written).",
+)
 @pass_context
 def gaps(
     ctx: CliContext,
@@ -91,6 +96,7 @@ def gaps(
     far_m: str | None,
     out: str,
     propose: bool,
+    overwrite: bool,
 ) -> None:
     """Find every place where nobody is responsible, and write it to a GeoPackage."""
     options = CoverageOptions.parse(
@@ -104,7 +110,7 @@ def gaps(
         cluster_r_m=cluster_r,
         far_m=far_m,
     )
-    path = check_report_path(out)
+    path = check_report_path(out, overwrite=overwrite)
     store = ctx.store()
     report = analyse_coverage(store, ctx.config, options)
     layers = report.layers()
@@ -112,7 +118,7 @@ def gaps(
         layers[GAP_PROPOSALS.name] = propose_fixes(
             store, ctx.config, report, actor=ctx.config.actor
         )
-    written = write_report(layers, path)
+    written = write_report(layers, path, overwrite=overwrite)
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)

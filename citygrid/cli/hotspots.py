@@ -87,8 +87,16 @@ _cell_options = _options(
     ),
 )
 
+#: Replace the files written if they exist (off: an existing file is refused).
+_overwrite_option = click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace existing output files (in a GeoPackage, only the layer written).",
+)
+
 #: The cell layer file written and the optional map image.
 _layer_output_options = _options(
+    _overwrite_option,
     click.option(
         "--out",
         required=True,
@@ -149,8 +157,10 @@ def _date_range(parameters: dict[str, Any]) -> str:
     return f"{since} – {last}"
 
 
-def _export(frame: gpd.GeoDataFrame, out: Path, layer_name: str, png: Path | None) -> None:
-    written = write_layer_file(frame, out, layer=layer_name)
+def _export(
+    frame: gpd.GeoDataFrame, out: Path, layer_name: str, png: Path | None, overwrite: bool
+) -> None:
+    written = write_layer_file(frame, out, layer=layer_name, overwrite=overwrite)
     click.echo(_("Wrote {n} cells to {path}.").format(n=len(frame), path=written))
     _report(frame.attrs["parameters"], written)
     if png is not None:
@@ -194,6 +204,7 @@ def hotspots_command(
     no_fdr: bool,
     out: Path,
     png: Path | None,
+    overwrite: bool,
 ) -> None:
     """Getis-Ord Gi* hot and cold spots of problems per cell, with FDR correction."""
     query = _query(since, until, category, statuses, unit)
@@ -209,7 +220,7 @@ def hotspots_command(
         fdr=not no_fdr,
         weight_by=weight_by,
     )
-    _export(frame, out, "hotspots", png)
+    _export(frame, out, "hotspots", png, overwrite)
 
 
 @click.command("emerging")
@@ -240,6 +251,7 @@ def emerging_command(
     time_window: int,
     out: Path,
     png: Path | None,
+    overwrite: bool,
 ) -> None:
     """Emerging hot spots: Gi* per month and the Mann-Kendall trend of each cell."""
     query = _query(since, until, category, statuses, unit)
@@ -254,7 +266,7 @@ def emerging_command(
         weight_by=weight_by,
         time_window=time_window,
     )
-    _export(frame, out, "emerging_hotspots", png)
+    _export(frame, out, "emerging_hotspots", png, overwrite)
 
 
 @click.command("density")
@@ -272,6 +284,7 @@ def emerging_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write contour polygons (GeoPackage, GeoJSON, Shapefile...).",
 )
+@_overwrite_option
 @pass_context
 def density_command(
     ctx: CliContext,
@@ -284,6 +297,7 @@ def density_command(
     cell_size: float | None,
     out: Path,
     contours: Path | None,
+    overwrite: bool,
 ) -> None:
     """Kernel density (quartic kernel) of problems as a GeoTIFF and contour polygons."""
     query = _query(since, until, category, statuses, unit)
@@ -300,7 +314,7 @@ def density_command(
     _report(surface.parameters, written)
     if contours is not None:
         bands = density_contours(surface)
-        path = write_layer_file(bands, contours, layer="density_contours")
+        path = write_layer_file(bands, contours, layer="density_contours", overwrite=overwrite)
         click.echo(_("Wrote {n} contour bands to {path}.").format(n=len(bands), path=path))
 
 

@@ -10,7 +10,9 @@ from citygrid.cli.context import CliContext
 from citygrid.errors import BadInput
 from citygrid.gis.formats import format_names
 from citygrid.i18n import _
-from citygrid.layers.io import ExportReport, ImportReport, export_layer, import_file
+from citygrid.layers.exporting import ExportReport, export_layer
+from citygrid.layers.import_checks import dangling_text
+from citygrid.layers.importing import ImportReport, import_file
 
 pass_context = click.make_pass_decorator(CliContext)
 
@@ -76,6 +78,11 @@ _format_option = click.option(
 @click.option("--replace", "mode", flag_value="replace", help="Replace all the layer's features.")
 @click.option("--dry-run", is_flag=True, help="Check everything, keep nothing.")
 @click.option("--strict", is_flag=True, help="Refuse invalid geometries instead of repairing them.")
+@click.option(
+    "--allow-missing-refs",
+    is_flag=True,
+    help="Import unit, head and other codes that no feature holds (listed) instead of refusing.",
+)
 @pass_context
 def import_command(
     ctx: CliContext,
@@ -89,6 +96,7 @@ def import_command(
     mode: str,
     dry_run: bool,
     strict: bool,
+    allow_missing_refs: bool,
 ) -> None:
     """Import FILE into LAYER.
 
@@ -122,6 +130,7 @@ def import_command(
             mode=mode,
             dry_run=dry_run,
             strict=strict,
+            allow_missing_refs=allow_missing_refs,
             actor=ctx.config.actor,
             progress=advance,
         )
@@ -158,6 +167,12 @@ def _print_import(report: ImportReport) -> None:
                 count=report.repaired, rows=rows
             )
         )
+    if report.missing_refs:
+        click.echo(
+            _(
+                "Codes that no feature holds, imported anyway (each with its rows): {details}."
+            ).format(details=dangling_text(report.missing_refs))
+        )
 
 
 @click.command("export")
@@ -192,6 +207,11 @@ def _print_import(report: ImportReport) -> None:
     show_default=True,
     help="Column names: field names, or zh/en labels (choices as labels too).",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an existing file (in a GeoPackage, only this layer).",
+)
 @pass_context
 def export_command(
     ctx: CliContext,
@@ -202,6 +222,7 @@ def export_command(
     bbox: str | None,
     wheres: tuple[str, ...],
     labels: str,
+    overwrite: bool,
 ) -> None:
     """Export LAYER to a file for QGIS, ArcGIS or a report."""
     report = export_layer(
@@ -213,6 +234,7 @@ def export_command(
         bbox=_parse_bbox(bbox),
         where=list(wheres),
         labels=labels,  # type: ignore[arg-type]
+        overwrite=overwrite,
     )
     _print_export(report)
 

@@ -187,15 +187,16 @@ def _compact(values: dict[str, Any]) -> str:
 @click.command("workload")
 @click.option("--by", type=click.Choice(["unit", "head"]), default="unit", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table to a CSV file.")
+@click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @pass_context
-def workload_command(ctx: CliContext, by: str, out: Path | None) -> None:
+def workload_command(ctx: CliContext, by: str, out: Path | None, overwrite: bool) -> None:
     """Each unit's (or head's) cells, street and alley km, points and problems.
 
     The table leaves out point types nobody holds; the CSV has them all.
     """
     table = workload.workload(ctx.store(), ctx.config, by=by)  # type: ignore[arg-type]
     if out is not None:
-        written = workload.export_workload(table, out)
+        written = workload.export_workload(table, out, overwrite=overwrite)
         click.echo(_("Wrote {count} rows to {path}.").format(count=len(table), path=written))
         return
     empty_types = [c for c in table.columns if c.startswith("points_") and not table[c].any()]

@@ -120,3 +120,108 @@ def test_messages_in_chinese(database_url: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "已从" in result.output
     assert "导入 3 个要素" in result.output
+
+
+# -- exports never lose a file (issue 11) -------------------------------------------------
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes (the SQLite store included)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def imported(database_url: str, tmp_path: Path) -> str:
+    """A store holding the three grid cells, imported through the CLI."""
+    (tmp_path / "source").mkdir()
+    source = grids_file(tmp_path / "source" / "grids.gpkg")
+    assert run(database_url, "import", "grids", str(source)).exit_code == 0
+    return database_url
+
+
+def refused(result: Result, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("{tmp}/work", "is a folder"),
+        (".", "is a folder"),
+        ("{tmp}/work/notes.txt", "exists already; give --overwrite"),
+        ("/proc/x.gpkg", "Cannot write /proc/x.gpkg"),
+        ("{tmp}/nosuch/x.gpkg", "does not exist; create it"),
+    ],
+)
+def test_export_refuses_and_changes_nothing(
+    imported: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, message: str
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("minutes of the meeting", "utf-8")
+    monkeypatch.chdir(work)
+    before = files(tmp_path)
+    result = run(imported, "export", "grids", "--out", out.format(tmp=tmp_path), "--format", "gpkg")
+    refused(result, message)
+    assert files(tmp_path) == before
+
+
+def test_export_refuses_the_store_own_file(imported: str, tmp_path: Path) -> None:
+    if not imported.startswith("sqlite"):
+        pytest.skip("a PostGIS store has no file (tests/layers checks its case)")
+    database = imported.removeprefix("sqlite:///")
+    before = Path(database).read_bytes()
+    result = run(imported, "export", "grids", "--out", database, "--format", "gpkg", "--overwrite")
+    refused(result, "citygrid's own database")
+    assert Path(database).read_bytes() == before
+    assert run(imported, "layers").exit_code == 0
+
+
+def test_export_overwrite_replaces_only_that_file_or_layer(imported: str, tmp_path: Path) -> None:
+    out = tmp_path / "city.gpkg"
+    keep = gpd.GeoDataFrame(
+        {"code": ["P1"]}, geometry=[shapely.Point(116.3, 39.9)], crs="EPSG:4326"
+    )
+    write_frame(keep, out, layer="problems")
+    refused(run(imported, "export", "grids", "--out", str(out)), "exists already")
+    result = run(imported, "export", "grids", "--out", str(out), "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert gpd.read_file(out, layer="problems")["code"].tolist() == ["P1"]
+    assert len(gpd.read_file(out, layer="grids")) == 3
+    notes = tmp_path / "notes.csv"
+    notes.write_text("not a CSV of grids", "utf-8")
+    assert run(imported, "export", "grids", "--out", str(notes), "--overwrite").exit_code == 0
+    assert "WG001" in notes.read_text("utf-8-sig")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_workload_out_refuses_an_existing_file(imported: str, tmp_path: Path) -> None:
+    out = tmp_path / "workload.csv"
+    out.write_text("last month's figures", "utf-8")
+    refused(run(imported, "workload", "--out", str(out)), "exists already")
+    assert out.read_text("utf-8") == "last month's figures"
+    result = run(imported, "workload", "--out", str(out), "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert out.read_text("utf-8-sig").startswith("unit_code")
+
+
+def test_import_bad_encoding_and_dangling_codes(database_url: str, tmp_path: Path) -> None:
+    source = grids_file(tmp_path / "grids.gpkg")
+    result = run(database_url, "import", "grids", str(source), "--encoding", "nosuchenc")
+    refused(result, "Unknown text encoding 'nosuchenc'")
+    assert "utf-8, gbk or gb18030" in result.output
+    units = tmp_path / "units.csv"
+    units.write_text("code,name,lon,lat,parent_code\nU1,一单位,116.3,39.9,U0\n", "utf-8")
+    refused(run(database_url, "import", "units", str(units)), "parent_code: U0 (1)")
+    store = Store.open(database_url)
+    try:
+        assert store.count("grids") == 0
+        assert store.count("units") == 0
+    finally:
+        store.close()
+    result = run(database_url, "import", "units", str(units), "--allow-missing-refs")
+    assert result.exit_code == 0, result.output
+    assert "imported anyway" in result.output
+    assert "parent_code: U0 (1)" in result.output

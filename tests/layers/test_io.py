@@ -34,7 +34,7 @@ def problems_frame(n: int = 4, start: int = 0) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "问题编号": [f"WT{start + i:05d}" for i in range(n)],
-            "测评条目": ["C-01-02"] * n,
+            "测评条目": ["T-09-09"] * n,
             "问题描述": [f"解放路{i}号门前垃圾堆放" for i in range(n)],
             "状态": [statuses[i % 4] for i in range(n)],
             "发现时间": [f"2025-0{1 + i % 9}-1{i % 10} 09:30:00" for i in range(n)],
@@ -50,6 +50,21 @@ def snapshot(store: Store) -> tuple[dict[str, int], list[tuple]]:
     problems = store.read("problems")
     rows = [(r.code, r.status, r.version, r.geometry.wkt) for r in problems.itertuples(index=False)]
     return counts, rows
+
+
+@pytest.fixture
+def store(store: Store) -> Store:
+    """The conftest store, holding the catalogue item and units the test files refer to."""
+    store.write(
+        "catalogue", pd.DataFrame({"code": ["T-09-09"], "name": ["测试"], "level": ["item"]})
+    )
+    units = gpd.GeoDataFrame(
+        {"code": ["U1", "U2"], "name": ["一单位", "二单位"]},
+        geometry=shapely.points([116.39, 116.40], [39.90, 39.91]),
+        crs="EPSG:4326",
+    )
+    store.write("units", units)
+    return store
 
 
 @pytest.fixture
@@ -250,14 +265,21 @@ def test_export_with_where_and_bbox(seeded: Store, tmp_path: Path) -> None:
     assert report.features == 2
     assert set(pyogrio.read_dataframe(out)["status"]) == {"open", "reopened"}
     report = export_layer(
-        seeded, "problems", out, where=["status=待处置", "reported_at>=2025-01-01"]
+        seeded,
+        "problems",
+        out,
+        where=["status=待处置", "reported_at>=2025-01-01"],
+        overwrite=True,
     )
     assert report.features == 1
-    report = export_layer(seeded, "problems", out, where="status = closed or status = open")
+    report = export_layer(
+        seeded, "problems", out, where="status = closed or status = open", overwrite=True
+    )
     assert report.features == 2
     stored = seeded.read("problems")
     x, y = stored.geometry.x.iloc[0], stored.geometry.y.iloc[0]
-    report = export_layer(seeded, "problems", out, bbox=(x - 1e-6, y - 1e-6, x + 1e-6, y + 1e-6))
+    box = (x - 1e-6, y - 1e-6, x + 1e-6, y + 1e-6)
+    report = export_layer(seeded, "problems", out, bbox=box, overwrite=True)
     assert report.features == 1
 
 
@@ -548,7 +570,11 @@ def test_write_layers_file_puts_styled_layers_in_one_geopackage(tmp_path: Path) 
     other = gpd.GeoDataFrame({"备注": ["未登记图层"]}, geometry=[cell.centroid], crs="EPSG:4326")
     path = tmp_path / "report.gpkg"
     path.write_bytes(b"an older report")
-    written = write_layers_file({"grids": hot, "备注点": other}, path, crs="cgcs2000")
+    with pytest.raises(Conflict, match=r"exists already"):
+        write_layers_file({"grids": hot}, path)
+    written = write_layers_file(
+        {"grids": hot, "备注点": other}, path, crs="cgcs2000", overwrite=True
+    )
     assert written == path
     assert sorted(str(n) for n, _ in pyogrio.list_layers(path)) == sorted(
         ["grids", "备注点", "layer_styles"]
@@ -557,7 +583,7 @@ def test_write_layers_file_puts_styled_layers_in_one_geopackage(tmp_path: Path) 
     with sqlite3.connect(path) as conn:
         styled = conn.execute("SELECT f_table_name FROM layer_styles").fetchall()
     assert styled == [("grids",)]
-    assert not list(tmp_path.glob(".*partial*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.gpkg"]
     with pytest.raises(BadInput, match=r"Only a GeoPackage"):
         write_layers_file({"grids": hot}, tmp_path / "report.shp")
 
@@ -585,4 +611,106 @@ def test_catalogue_types_from_a_gbk_csv(store: Store, tmp_path: Path) -> None:
     bad.write_text("code,name,level,negative_list,rectify_days\nX,x,item,maybe,1.5\n", "utf-8")
     with pytest.raises(BadInput, match=r"bad\.csv: rows 1 have values that are not"):
         import_file(store, "catalogue", bad)
+    assert store.count("catalogue") == 4  # the three imported and the fixture's own
+
+
+# -- references, geometry kinds, encodings, safe export (issue 11) -------------------
+
+
+def test_dangling_reference_codes_are_refused_or_reported(seeded: Store, tmp_path: Path) -> None:
+    before = snapshot(seeded)
+    frame = problems_frame(3, start=10).assign(测评条目=["T-09-09", "NOPE-1", "NOPE-2"])
+    frame["责任单位"] = ["U1", "U404", "U404"]
+    write_frame(frame, tmp_path / "dangling.gpkg")
+    with pytest.raises(BadInput, match=r"codes that do not exist") as caught:
+        import_file(seeded, "problems", tmp_path / "dangling.gpkg")
+    message = str(caught.value)
+    assert "catalogue_code: NOPE-1 (2), NOPE-2 (3)" in message
+    assert "unit_code: U404 (2, 3)" in message
+    assert "--allow-missing-refs" in message
+    assert snapshot(seeded) == before
+    report = import_file(seeded, "problems", tmp_path / "dangling.gpkg", allow_missing_refs=True)
+    assert report.features == 3
+    assert report.missing_refs == {
+        "catalogue_code": {"NOPE-1": [2], "NOPE-2": [3]},
+        "unit_code": {"U404": [2, 3]},
+    }
+
+
+def test_a_layer_referring_to_itself_may_name_codes_of_the_same_file(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "catalogue.csv"
+    path.write_text("code,name,level,parent_code\nA-02,子项,item,A\nA,版块,section,\n", "utf-8")
+    assert import_file(store, "catalogue", path).features == 2
+    bad = tmp_path / "orphan.csv"
+    bad.write_text("code,name,level,parent_code\nB-01,子项,item,B\n", "utf-8")
+    with pytest.raises(BadInput, match=r"parent_code: B \(1\)"):
+        import_file(store, "catalogue", bad)
     assert store.count("catalogue") == 3
+
+
+def test_lines_are_refused_in_the_points_layer(store: Store, tmp_path: Path) -> None:
+    points = gpd.GeoDataFrame(
+        {"code": ["D1", "D2", "D3"], "name": ["门", "路", "场"], "point_type": ["market"] * 3},
+        geometry=[
+            shapely.Point(116.39, 39.90),
+            shapely.LineString([(116.39, 39.90), (116.40, 39.91)]),
+            shapely.box(116.40, 39.90, 116.41, 39.91),
+        ],
+        crs="EPSG:4326",
+    )
+    write_frame(points, tmp_path / "points.gpkg")
+    with pytest.raises(BadInput, match=r"LineString.*Point or Polygon.*rows 2"):
+        import_file(store, "points", tmp_path / "points.gpkg")
+    assert store.count("points") == 0
+    write_frame(points.drop(index=1), tmp_path / "places.gpkg")
+    assert import_file(store, "points", tmp_path / "places.gpkg").features == 2
+
+
+def test_an_unknown_encoding_is_a_clear_error(seeded: Store, tmp_path: Path) -> None:
+    before = snapshot(seeded)
+    write_frame(problems_frame(2, start=20), tmp_path / "p.geojson")
+    with pytest.raises(BadInput, match=r"Unknown text encoding 'nosuchenc'.*utf-8, gbk or gb18030"):
+        import_file(seeded, "problems", tmp_path / "p.geojson", encoding="nosuchenc")
+    assert snapshot(seeded) == before
+
+
+def test_export_never_writes_the_store_database(seeded: Store, tmp_path: Path) -> None:
+    url = seeded.engine.url
+    if url.get_backend_name() == "sqlite":
+        target = Path(url.database)
+    else:  # a PostGIS store: another citygrid database file is refused as well
+        target = tmp_path / "other.db"
+        other = Store.open(f"sqlite:///{target}", check_schema=False)
+        other.init()
+        other.close()
+    before = target.read_bytes()
+    with pytest.raises(BadInput, match=r"citygrid's own database"):
+        export_layer(seeded, "problems", target, fmt="gpkg", overwrite=True)
+    assert target.read_bytes() == before
+    assert seeded.count("problems") == 4
+
+
+def test_export_refuses_an_existing_file_and_keeps_other_geopackage_layers(
+    seeded: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "city.gpkg"
+    export_layer(seeded, "problems", path)
+    with pytest.raises(Conflict, match=r"exists already"):
+        export_layer(seeded, "units", path)
+    export_layer(seeded, "units", path, overwrite=True)
+    layers = {str(name) for name, _ in pyogrio.list_layers(path)}
+    assert {"problems", "units"} <= layers
+    assert len(pyogrio.read_dataframe(path, layer="problems")) == 4
+
+
+def test_csv_export_neutralises_formulas_in_text_only(seeded: Store, tmp_path: Path) -> None:
+    frame = problems_frame(1, start=30).assign(问题描述=['=HYPERLINK("http://evil")'])
+    frame["反弹次数"] = [-2.0]
+    write_frame(frame, tmp_path / "evil.geojson")
+    import_file(seeded, "problems", tmp_path / "evil.geojson")
+    export_layer(seeded, "problems", tmp_path / "out.csv", where="code=WT00030")
+    written = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
+    assert written["description"].tolist() == ['\'=HYPERLINK("http://evil")']
+    assert written["recurrence"].tolist() == [-2]
