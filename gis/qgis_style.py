@@ -341,6 +341,13 @@ CREATE TABLE IF NOT EXISTS layer_styles (
 """
 
 
+def _written_geometry_type(conn: sqlite3.Connection, table: str) -> str | None:
+    row = conn.execute(
+        "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
 def add_gpkg_style(
     path: str | Path,
     table: str,
@@ -360,7 +367,9 @@ def add_gpkg_style(
     style
         Leaflet path options.
     geometry_type
-        The layer's geometry type.
+        The layer's geometry type; for ``Geometry`` (any) or ``None``, the
+        type the GeoPackage declares for the table (points written into an
+        any-geometry layer get marker symbols).
     title
         Description shown in QGIS's style manager.
     geometry_column
@@ -370,6 +379,8 @@ def add_gpkg_style(
     """
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     with sqlite3.connect(path) as conn:
+        if geometry_type in (None, "Geometry"):
+            geometry_type = _written_geometry_type(conn, table) or geometry_type
         conn.execute(_CREATE_TABLE)
         conn.execute(
             "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
