@@ -135,36 +135,21 @@ EXACT = 1e-7  # degrees, about 1 cm: the forward formulas agree to the last digi
 APPROXIMATE = 1e-6  # degrees, about 0.1 m: a published closed-form inverse vs the exact one
 
 
-def _pairs(pairs: list) -> tuple[np.ndarray, ...]:
+@pytest.mark.parametrize(
+    ("pairs", "forward", "inverse", "tolerance"),
+    [
+        (WGS84_GCJ02, wgs84_to_gcj02, gcj02_to_wgs84, EXACT),
+        (GCJ02_BD09, gcj02_to_bd09, bd09_to_gcj02, EXACT),
+        (BD09_GCJ02, bd09_to_gcj02, gcj02_to_bd09, APPROXIMATE),
+    ],
+    ids=["wgs84-gcj02", "gcj02-bd09", "bd09-gcj02"],
+)
+def test_offsets_match_published_pairs(pairs, forward, inverse, tolerance) -> None:
     source, target = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
-    return source[:, 0], source[:, 1], target[:, 0], target[:, 1]
-
-
-def test_wgs84_to_gcj02_matches_published_pairs() -> None:
-    lon, lat, gcj_lon, gcj_lat = _pairs(WGS84_GCJ02)
-    got_lon, got_lat = wgs84_to_gcj02(lon, lat)
-    assert np.abs(got_lon - gcj_lon).max() < EXACT
-    assert np.abs(got_lat - gcj_lat).max() < EXACT
-    back_lon, back_lat = gcj02_to_wgs84(gcj_lon, gcj_lat)
-    assert np.abs(back_lon - lon).max() < EXACT
-    assert np.abs(back_lat - lat).max() < EXACT
-
-
-def test_gcj02_to_bd09_matches_published_pairs() -> None:
-    lon, lat, bd_lon, bd_lat = _pairs(GCJ02_BD09)
-    got_lon, got_lat = gcj02_to_bd09(lon, lat)
-    assert np.abs(got_lon - bd_lon).max() < EXACT
-    assert np.abs(got_lat - bd_lat).max() < EXACT
-    back_lon, back_lat = bd09_to_gcj02(bd_lon, bd_lat)
-    assert np.abs(back_lon - lon).max() < EXACT
-    assert np.abs(back_lat - lat).max() < EXACT
-
-
-def test_bd09_to_gcj02_agrees_with_the_published_closed_form() -> None:
-    lon, lat, gcj_lon, gcj_lat = _pairs(BD09_GCJ02)
-    got_lon, got_lat = bd09_to_gcj02(lon, lat)
-    assert np.abs(got_lon - gcj_lon).max() < APPROXIMATE
-    assert np.abs(got_lat - gcj_lat).max() < APPROXIMATE
+    got = np.column_stack(forward(source[:, 0], source[:, 1]))
+    assert np.abs(got - target).max() < tolerance
+    back = np.column_stack(inverse(target[:, 0], target[:, 1]))
+    assert np.abs(back - source).max() < tolerance
 
 
 def test_no_offset_outside_china() -> None:
