@@ -7,7 +7,14 @@ points, the evaluation catalogue, inspections, problems and the audit log.
 
 from __future__ import annotations
 
-from citygrid.layers.registry import Choice, Field, Layer, Responsibility, register
+from citygrid.layers.registry import (
+    Choice,
+    Field,
+    Layer,
+    Responsibility,
+    choice_categories,
+    register,
+)
 
 JURISDICTION_LEVELS = (
     Choice("city", "市", "city"),
@@ -92,6 +99,13 @@ PROBLEM_STATUSES = (
     Choice("closed", "已结案", "closed"),
     Choice("reopened", "返工", "reopened"),
 )
+PROBLEM_STATUS_COLOURS = {
+    "open": "#e31a1c",
+    "dispatched": "#ff7f00",
+    "rectified": "#ffd92f",
+    "closed": "#33a02c",
+    "reopened": "#6a3d9a",
+}
 
 PROBLEM_SOURCES = (
     Choice("inspection", "日常巡查", "inspection"),
@@ -408,7 +422,12 @@ PROBLEMS = register(
             Field("photo", "str", "照片", "photo"),
             Field("reporter", "str", "上报人", "reporter"),
         ),
-        style={"color": "#d7301f", "radius": 3, "fillOpacity": 0.7},
+        style={
+            "color": "#d7301f",
+            "radius": 3,
+            "fillOpacity": 0.7,
+            "categories": choice_categories("status", PROBLEM_STATUSES, PROBLEM_STATUS_COLOURS),
+        },
         popup=("code", "catalogue_code", "status", "reported_at", "deadline", "unit_code"),
         group="work",
     )

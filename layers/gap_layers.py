@@ -11,7 +11,14 @@ are in EPSG:4326.
 
 from __future__ import annotations
 
-from citygrid.layers.registry import Choice, Field, GeometryType, Layer, register
+from citygrid.layers.registry import (
+    Choice,
+    Field,
+    GeometryType,
+    Layer,
+    choice_categories,
+    register,
+)
 
 FEATURE_LAYERS = (
     Choice("grids", "网格", "grid cell"),
@@ -33,6 +40,16 @@ PROPOSAL_ACTIONS = (
     Choice("remove_area", "从网格切除", "cut the area from the cell"),
     Choice("set_field", "指定责任", "set the responsible unit or head"),
 )
+
+UNASSIGNED_COLOURS = {
+    "no_unit": "#d7301f",
+    "unknown_unit": "#fc8d59",
+    "no_head": "#7a0177",
+    "unknown_head": "#f768a1",
+    "outside_cells": "#525252",
+}
+
+PROPOSAL_COLOURS = {"add_area": "#33a02c", "remove_area": "#e31a1c", "set_field": "#1f78b4"}
 
 
 def _id(prefix_zh: str) -> Field:
@@ -169,7 +186,13 @@ GAP_UNASSIGNED = _analysis(
         Field("version", "int", "版本", "version"),
         _subdistrict(),
     ),
-    {"color": "#d7301f", "weight": 3, "radius": 6, "fillOpacity": 0.8},
+    {
+        "color": "#d7301f",
+        "weight": 3,
+        "radius": 6,
+        "fillOpacity": 0.8,
+        "categories": choice_categories("reason", UNASSIGNED_REASONS, UNASSIGNED_COLOURS),
+    },
     ("id", "layer", "feature_code", "name", "reason"),
 )
 
@@ -253,7 +276,14 @@ GAP_PROPOSALS = _analysis(
         Field("rule", "str", "依据", "rule"),
         Field("finding_id", "str", "对应问题", "finding"),
     ),
-    {"color": "#33a02c", "weight": 2, "fillColor": "#b2df8a", "fillOpacity": 0.6, "radius": 6},
+    {
+        "color": "#33a02c",
+        "weight": 2,
+        "fillColor": "#b2df8a",
+        "fillOpacity": 0.6,
+        "radius": 6,
+        "categories": choice_categories("action", PROPOSAL_ACTIONS, PROPOSAL_COLOURS),
+    },
     ("id", "action", "layer", "feature_code", "field", "after", "rule"),
 )
 

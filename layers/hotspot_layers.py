@@ -12,7 +12,7 @@ per value, the ArcGIS hot-spot palette (red hot, blue cold).
 
 from __future__ import annotations
 
-from citygrid.layers.registry import Choice, Field, Layer, register
+from citygrid.layers.registry import Choice, Field, Layer, choice_categories, register
 
 GI_BINS = (
     Choice("3", "热点 (99% 置信度)", "Hot spot, 99% confidence"),
@@ -97,15 +97,6 @@ def _n_neighbors() -> Field:
     return Field("n_neighbors", "int", "邻居数", "neighbours")
 
 
-def _categories(field: str, choices: tuple[Choice, ...], colours: dict[str, str]) -> dict:
-    return {
-        "field": field,
-        "values": [
-            {"value": c.value, "color": colours[c.value], "zh": c.zh, "en": c.en} for c in choices
-        ],
-    }
-
-
 HOTSPOTS = register(
     Layer(
         "hotspots",
@@ -128,7 +119,7 @@ HOTSPOTS = register(
             "weight": 0.5,
             "fillColor": GI_BIN_COLOURS["0"],
             "fillOpacity": 0.7,
-            "categories": _categories("gi_bin", GI_BINS, GI_BIN_COLOURS),
+            "categories": choice_categories("gi_bin", GI_BINS, GI_BIN_COLOURS),
         },
         popup=("cell_id", "count", "gi_zscore", "gi_pvalue", "gi_bin"),
         editable=False,
@@ -163,7 +154,7 @@ EMERGING_HOTSPOTS = register(
             "weight": 0.5,
             "fillColor": PATTERN_COLOURS["none"],
             "fillOpacity": 0.7,
-            "categories": _categories("pattern", PATTERNS, PATTERN_COLOURS),
+            "categories": choice_categories("pattern", PATTERNS, PATTERN_COLOURS),
         },
         popup=("cell_id", "pattern", "count", "trend_z", "trend_p", "hot_months"),
         editable=False,
@@ -189,7 +180,7 @@ DENSITY_CONTOURS = register(
             "weight": 0.5,
             "fillColor": DENSITY_COLOURS["3"],
             "fillOpacity": 0.5,
-            "categories": _categories("level", DENSITY_LEVELS, DENSITY_COLOURS),
+            "categories": choice_categories("level", DENSITY_LEVELS, DENSITY_COLOURS),
         },
         popup=("level", "density_min", "density_max"),
         editable=False,

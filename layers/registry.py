@@ -276,6 +276,22 @@ class Layer:
         return tuple(f for f in self.fields if f.required)
 
 
+def choice_categories(
+    field: str, choices: tuple[Choice, ...], colours: dict[str, str]
+) -> dict[str, Any]:
+    """A style's ``categories``: the field to colour by and a colour and labels per choice.
+
+    The map, the PNGs and the QGIS styles (:mod:`citygrid.gis.qgis_style`)
+    colour features by it; ``colours`` maps each choice's value to a CSS colour.
+    """
+    return {
+        "field": field,
+        "values": [
+            {"value": c.value, "color": colours[c.value], "zh": c.zh, "en": c.en} for c in choices
+        ],
+    }
+
+
 _REGISTRY: dict[str, Layer] = {}
 _loaded = False
 

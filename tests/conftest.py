@@ -4,6 +4,10 @@ SQLite runs always. PostGIS runs when ``CITYGRID_TEST_POSTGIS_URL`` points at
 a PostgreSQL server where the user may create databases (CI sets it; see
 ``.ci/run``); with ``CITYGRID_REQUIRE_POSTGIS=1`` a missing URL is an error
 rather than a skip, so CI cannot pass with the PostGIS tests skipped.
+Likewise tests marked ``browser`` need Debian's Chromium and Playwright, and
+tests marked ``qgis`` need Debian's QGIS (``/usr/bin/python3`` importing
+``qgis.core``): skipped with the reason where missing, failed instead with
+``CITYGRID_REQUIRE_BROWSER=1`` / ``CITYGRID_REQUIRE_QGIS=1``.
 
 Each PostGIS test gets a fresh database cloned from a template that already
 holds the schema, which takes a fraction of a second.
@@ -11,8 +15,11 @@ holds the schema, which takes a fraction of a second.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import sqlite3
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +32,65 @@ from citygrid.i18n import language
 from citygrid.layers.store import Store
 
 POSTGIS_URL = os.environ.get("CITYGRID_TEST_POSTGIS_URL")
-REQUIRE_POSTGIS = os.environ.get("CITYGRID_REQUIRE_POSTGIS") == "1"
 BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+CHROMIUM = "/usr/bin/chromium"
+QGIS_PYTHON = "/usr/bin/python3"
+
+
+def _missing_or_fail(switch: str, reason: str) -> None:
+    """Skip for a missing requirement, or fail when the ``switch`` variable is ``1`` (CI)."""
+    if os.environ.get(switch) == "1":
+        pytest.fail(f"{switch}=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _require_postgis() -> None:
+    """Skip (or, with ``CITYGRID_REQUIRE_POSTGIS=1``, fail) when no PostGIS URL is set."""
+    if POSTGIS_URL is None:
+        _missing_or_fail("CITYGRID_REQUIRE_POSTGIS", "CITYGRID_TEST_POSTGIS_URL is not set")
+
+
+def _works(command: list[str], env: dict[str, str] | None = None) -> bool:
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=120, env=env, check=False)
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+@functools.cache
+def _browser_missing() -> str | None:
+    if not _works([CHROMIUM, "--version"]):
+        return f"no working Chromium at {CHROMIUM} (apt-get install chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+@functools.cache
+def _qgis_missing() -> str | None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if not _works([QGIS_PYTHON, "-c", "import qgis.core"], env):
+        return f"{QGIS_PYTHON} cannot import qgis.core (apt-get install python3-qgis)"
+    return None
+
+
+REQUIREMENTS = {
+    "browser": ("CITYGRID_REQUIRE_BROWSER", _browser_missing),
+    "qgis": ("CITYGRID_REQUIRE_QGIS", _qgis_missing),
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or, with the CI switch, fail) tests whose marker names a missing requirement."""
+    for marker, (switch, missing) in REQUIREMENTS.items():
+        if item.get_closest_marker(marker) is not None:
+            reason = missing()
+            if reason is not None:
+                _missing_or_fail(switch, reason)
 
 
 def _admin_engine() -> sa.Engine:
@@ -44,10 +108,7 @@ def _url_for(database: str) -> str:
 @pytest.fixture(scope="session")
 def postgis_template() -> Iterator[str]:
     """A template database with PostGIS and the citygrid schema; yields its name."""
-    if POSTGIS_URL is None:
-        if REQUIRE_POSTGIS:
-            pytest.fail("CITYGRID_REQUIRE_POSTGIS=1 but CITYGRID_TEST_POSTGIS_URL is not set")
-        pytest.skip("CITYGRID_TEST_POSTGIS_URL is not set")
+    _require_postgis()
     with _cloned_database("template1", "citygrid_tpl") as url:
         store = Store.open(url, check_schema=False)
         store.init()
@@ -105,10 +166,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    if POSTGIS_URL is None:
-        if REQUIRE_POSTGIS:
-            pytest.fail("CITYGRID_REQUIRE_POSTGIS=1 but CITYGRID_TEST_POSTGIS_URL is not set")
-        pytest.skip("CITYGRID_TEST_POSTGIS_URL is not set")
+    _require_postgis()
     with _cloned_database("template1", "citygrid_e") as url:
         yield url
 

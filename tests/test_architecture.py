@@ -49,6 +49,15 @@ def _package_of(module: str) -> str | None:
     return next((p for p in PACKAGES if module == p or module.startswith(p + ".")), None)
 
 
+def test_every_package_folder_has_modules_with_imports() -> None:
+    # An empty or mistyped folder would leave nothing to check and pass silently.
+    for package, (folder, _rank) in PACKAGES.items():
+        paths = [path for p, path in _modules() if p == package]
+        assert len(paths) >= 3, f"{package}: only {len(paths)} modules under {folder}/"
+        assert any(_imports(path) for path in paths), f"{package}: no imports found"
+    assert len(_modules()) > 40
+
+
 @pytest.mark.parametrize(("package", "path"), _modules(), ids=lambda v: str(v))
 def test_imports_point_down(package: str, path: Path) -> None:
     rank = PACKAGES[package][1]

@@ -43,8 +43,17 @@ def _source_messages() -> dict[str, str]:
     return found
 
 
+def test_the_extractor_finds_the_messages_in_every_package() -> None:
+    # A broken extractor (wrong folders or keywords) would find nothing and pass the others.
+    found = _source_messages()
+    assert len(found) > 100, f"only {len(found)} messages found"
+    folders = {where.split("/", 1)[0] for where in found.values()}
+    assert folders == {"citygrid", "gis", "layers", "services", "web"}
+
+
 def test_every_message_has_a_chinese_translation() -> None:
     catalogue = _catalogue("zh_CN")
+    assert len(catalogue) > 100, f"only {len(catalogue)} zh_CN entries loaded"
     missing = [
         f"{where}: {msg}" for msg, where in _source_messages().items() if msg not in catalogue
     ]

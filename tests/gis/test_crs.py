@@ -1,4 +1,5 @@
-"""CRS parsing and the GCJ-02 / BD-09 offsets, checked against their own definitions."""
+"""CRS parsing and the GCJ-02 / BD-09 offsets, checked against published reference pairs
+and against their own inverses."""
 
 from __future__ import annotations
 
@@ -110,6 +111,45 @@ def test_bd09_round_trips_under_a_metre(china_points) -> None:
     # BD-09 is GCJ-02 plus Baidu's own offset of roughly a kilometre.
     gap = _metres(*wgs84_to_gcj02(lon, lat), *wgs84_to_bd09(lon, lat))
     assert 300.0 < np.median(gap) < 1_500.0
+
+
+# Published reference pairs (lon, lat in degrees), copied from public test suites:
+# - googollee/eviltransform, python/test.py, TESTS (wgsLat, wgsLng, gcjLat, gcjLng),
+#   asserted there to 6 decimal places: Shanghai, Shenzhen, Beijing;
+# - wandergis/coordtransform, test/app.js "//result" comments, input (116.404, 39.915);
+# - hujiulong/gcoord, test/unit/crs/GCJ02.spec.js, "GCJ02 to BD09", (123, 45) given to 8 decimals.
+WGS84_GCJ02 = [
+    ((121.5272106, 31.1774276), (121.531541859215, 31.17530398364597)),
+    ((113.912316, 22.543847), (113.9171764808363, 22.540796131694766)),
+    ((116.377817, 39.911954), (116.38404722455657, 39.91334545536069)),
+    ((116.404, 39.915), (116.41024449916938, 39.91640428150164)),
+]
+GCJ02_BD09 = [
+    ((116.404, 39.915), (116.41036949371029, 39.92133699351021)),
+    ((123.0, 45.0), (123.00636499, 45.00636899)),
+]
+# wandergis/coordtransform's bd09togcj02(116.404, 39.915): Baidu's closed-form inverse,
+# itself an approximation of the exact inverse computed here.
+BD09_GCJ02 = [((116.404, 39.915), (116.39762729119315, 39.90865673957631))]
+EXACT = 1e-7  # degrees, about 1 cm: the forward formulas agree to the last digits published
+APPROXIMATE = 1e-6  # degrees, about 0.1 m: a published closed-form inverse vs the exact one
+
+
+@pytest.mark.parametrize(
+    ("pairs", "forward", "inverse", "tolerance"),
+    [
+        (WGS84_GCJ02, wgs84_to_gcj02, gcj02_to_wgs84, EXACT),
+        (GCJ02_BD09, gcj02_to_bd09, bd09_to_gcj02, EXACT),
+        (BD09_GCJ02, bd09_to_gcj02, gcj02_to_bd09, APPROXIMATE),
+    ],
+    ids=["wgs84-gcj02", "gcj02-bd09", "bd09-gcj02"],
+)
+def test_offsets_match_published_pairs(pairs, forward, inverse, tolerance) -> None:
+    source, target = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    got = np.column_stack(forward(source[:, 0], source[:, 1]))
+    assert np.abs(got - target).max() < tolerance
+    back = np.column_stack(inverse(target[:, 0], target[:, 1]))
+    assert np.abs(back - source).max() < tolerance
 
 
 def test_no_offset_outside_china() -> None:

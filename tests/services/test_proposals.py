@@ -228,7 +228,12 @@ def test_cutting_a_cell_away_entirely_is_refused(store: Store, proposal: gpd.Geo
 
 
 def test_an_empty_proposal_changes_nothing(store: Store, proposal: gpd.GeoDataFrame) -> None:
+    layers = ("grids", "streets", "alleys", "points", "audit")
+    before = {layer: store.read(layer) for layer in layers}
+    assert len(before["grids"]) > 0
     assert apply_proposal(store, proposal.iloc[:0], actor="规划员").empty
+    for layer in layers:
+        pd.testing.assert_frame_equal(store.read(layer), before[layer], obj=layer)
 
 
 def test_a_city_with_nothing_to_fix_proposes_nothing(store: Store) -> None:
