@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from citygrid.cli.context import CliContext
+from citygrid.cli.tables import labelled, rule_label
 from citygrid.i18n import _
+from citygrid.layers.registry import Layer, get_layer
 from citygrid.services import responsibility, routing, workload
 from citygrid.services.reroute import OPEN_STATUSES, route_problems
 
@@ -27,9 +29,13 @@ _LAYERS = click.Choice(sorted(responsibility.HEAD_FIELDS))
 _STATUSES = click.Choice(list(OPEN_STATUSES))
 
 
-def _print_table(frame: pd.DataFrame, title: str, limit: int = 200) -> None:
-    table = Table(*map(str, frame.columns), title=title)
-    for row in frame.head(limit).itertuples(index=False):
+def _print_table(
+    frame: pd.DataFrame, title: str, layer: Layer | None = None, limit: int = 200
+) -> None:
+    """Print ``frame`` with labelled headers and values (fields of ``layer`` by their labels)."""
+    shown = labelled(frame.head(limit), layer)
+    table = Table(*map(str, shown.columns), title=title)
+    for row in shown.itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else str(v) for v in row))
     console = Console(width=max(Console().width, 120))
     console.print(table)
@@ -37,12 +43,12 @@ def _print_table(frame: pd.DataFrame, title: str, limit: int = 200) -> None:
         click.echo(_("... and {count} more rows.").format(count=len(frame) - limit))
 
 
-def _print_changes(changes: pd.DataFrame, dry_run: bool) -> None:
+def _print_changes(changes: pd.DataFrame, dry_run: bool, layer: Layer | None = None) -> None:
     if changes.empty:
         click.echo(_("Nothing to change."))
         return
     title = _("Would change") if dry_run else _("Changed")
-    _print_table(changes, title)
+    _print_table(changes, title, layer)
     message = (
         _("{count} changes would be made; run without --dry-run to make them.")
         if dry_run
@@ -160,11 +166,13 @@ def route_command(ctx: CliContext, statuses: tuple[str, ...], dry_run: bool) -> 
         actor=ctx.config.actor,
     )
     shown = changes.drop(columns=["outside_distance_m"]) if not changes.empty else changes
-    _print_changes(shown, dry_run)
+    _print_changes(shown, dry_run, get_layer("problems"))
     if not changes.empty:
         counts = changes["routed_by"].value_counts().sort_index()
         click.echo(
-            ", ".join(f"{rule}: {count}" for rule, count in counts.items()),
+            _("Routed by: {counts}.").format(
+                counts="; ".join(f"{rule_label(rule)} {count}" for rule, count in counts.items())
+            )
         )
 
 
@@ -185,7 +193,13 @@ def _compact(values: dict[str, Any]) -> str:
 
 
 @click.command("workload")
-@click.option("--by", type=click.Choice(["unit", "head"]), default="unit", show_default=True)
+@click.option(
+    "--by",
+    type=click.Choice(["unit", "head"]),
+    default="unit",
+    show_default=True,
+    help="One row per responsible unit, or per head.",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table to a CSV file.")
 @pass_context
 def workload_command(ctx: CliContext, by: str, out: Path | None) -> None:
