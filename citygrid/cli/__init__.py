@@ -84,7 +84,9 @@ COMMANDS = (
     ),
     LazyCommand("import", "citygrid.cli.io:import_command", "Import FILE into LAYER."),
     LazyCommand(
-        "init", "citygrid.cli.store:init_command", "Create the schema, or upgrade it to this version."
+        "init",
+        "citygrid.cli.store:init_command",
+        "Create the schema, or upgrade it to this version.",
     ),
     LazyCommand(
         "layers", "citygrid.cli.store:layers_command", "List every layer with its feature count."

@@ -138,7 +138,11 @@ def auto_assign_command(ctx: CliContext, dry_run: bool) -> None:
 @click.argument("lon")
 @click.argument("lat")
 @click.option("--category", metavar="CODE", help="Catalogue item of the problem.")
-@click.option("--crs", help="CRS of LON LAT (default EPSG:4326; e.g. EPSG:4547).")
+@click.option(
+    "--crs",
+    metavar="CRS",
+    help="CRS of LON LAT: EPSG code, wgs84, cgcs2000, gcj02, bd09 (default EPSG:4326).",
+)
 @pass_context
 def who_command(ctx: CliContext, lon: str, lat: str, category: str | None, crs: str | None) -> None:
     """Who answers for the place at LON LAT, as JSON."""
