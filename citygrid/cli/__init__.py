@@ -102,7 +102,7 @@ COMMANDS = (
     LazyCommand("units", "citygrid.cli.responsibility:units_group", "Responsible units."),
     LazyCommand(
         "who",
-        "citygrid.cli.responsibility:who_command",
+        "citygrid.cli.who:who_command",
         "Who answers for the place at LON LAT, as JSON.",
     ),
     LazyCommand(

@@ -1,7 +1,7 @@
-"""Who answers for each place: assign, auto-assign, who, route, history, workload, units.
+"""Who answers for each place: assign, auto-assign, route, history, workload, units.
 
 A thin adapter over :mod:`citygrid.services.responsibility`,
-:mod:`~citygrid.services.routing`, :mod:`~citygrid.services.reroute` and
+:mod:`~citygrid.services.reroute` and
 :mod:`~citygrid.services.workload`.
 """
 
@@ -20,7 +20,7 @@ from citygrid.cli.context import CliContext
 from citygrid.cli.tables import labelled, rule_label
 from citygrid.i18n import _
 from citygrid.layers.registry import Layer, get_layer
-from citygrid.services import responsibility, routing, workload
+from citygrid.services import responsibility, workload
 from citygrid.services.reroute import OPEN_STATUSES, route_problems
 
 pass_context = click.make_pass_decorator(CliContext)
@@ -134,22 +134,6 @@ def auto_assign_command(ctx: CliContext, dry_run: bool) -> None:
     _print_changes(changes, dry_run)
 
 
-@click.command("who", context_settings={"ignore_unknown_options": True})
-@click.argument("lon")
-@click.argument("lat")
-@click.option("--category", metavar="CODE", help="Catalogue item of the problem.")
-@click.option(
-    "--crs",
-    metavar="CRS",
-    help="CRS of LON LAT: EPSG code, wgs84, cgcs2000, gcj02, bd09 (default EPSG:4326).",
-)
-@pass_context
-def who_command(ctx: CliContext, lon: str, lat: str, category: str | None, crs: str | None) -> None:
-    """Who answers for the place at LON LAT, as JSON."""
-    answer = routing.route_point(ctx.store(), ctx.config, lon, lat, crs=crs, category=category)
-    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
-
-
 @click.command("route")
 @click.option(
     "--status",
@@ -239,7 +223,6 @@ COMMANDS = [
     assign_command,
     assign_bulk_command,
     auto_assign_command,
-    who_command,
     route_command,
     history_command,
     workload_command,
