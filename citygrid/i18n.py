@@ -108,7 +108,7 @@ def read_po(text: str) -> dict[str, str]:
             entry, fuzzy, key = {}, False, ""
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
-        elif line.startswith(("msg", "msgstr[")):
+        elif keyword.startswith("msg"):
             key = keyword
             entry[key] = _unquote(rest)
     finish()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import click
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from citygrid.cli import ANALYSE_COMMANDS, COMMANDS, main
 from citygrid.cli.help import translate_option_help
 from citygrid.cli.tables import HEADERS, RULES, column_label
-from citygrid.i18n import _catalogue, language
+from citygrid.i18n import _catalogue, language, read_po
 
 #: No CITYGRID_LANG: the default language, zh_CN.
 DEFAULT_ENV = {"CITYGRID_LANG": ""}
@@ -149,3 +150,31 @@ def test_workload_headers_are_chinese_by_default() -> None:
         assert column_label("no_such_column") == "no_such_column"
     with language("en"):
         assert column_label("points_toilet") == "public toilet"
+
+
+def test_the_light_po_reader_agrees_with_babel() -> None:
+    """citygrid.i18n reads PO files without Babel (start-up time): same messages as Babel's."""
+    from babel.messages.pofile import read_po as babel_read_po
+
+    folder = Path(__file__).resolve().parents[2] / "citygrid" / "locale" / "zh_CN" / "LC_MESSAGES"
+    paths = sorted(folder.glob("*.po"))
+    assert paths
+    for path in paths:
+        with path.open("rb") as handle:
+            wanted = {
+                str(m.id): str(m.string)
+                for m in babel_read_po(handle, locale="zh_CN")
+                if m.id and m.string and not m.fuzzy
+            }
+        assert read_po(path.read_text(encoding="utf-8")) == wanted, path.name
+
+
+def test_the_po_reader_handles_flags_continuations_and_escapes() -> None:
+    text = (
+        'msgid ""\nmsgstr ""\n"Language: zh_CN\\n"\n\n'
+        '#, fuzzy\nmsgid "unsure"\nmsgstr "不确定"\n\n'
+        '# a comment\nmsgid "two "\n"lines \\"quoted\\""\nmsgstr ""\n"两行"\n\n'
+        'msgid "untranslated"\nmsgstr ""\n'
+        'msgid "last"\nmsgstr "最后"'
+    )
+    assert read_po(text) == {'two lines "quoted"': "两行", "last": "最后"}
