@@ -10,12 +10,11 @@ each request in its own language; the CLI sets it once from ``--lang``.
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-
-from babel.messages.pofile import read_po
 
 DEFAULT_LANGUAGE = "zh_CN"
 LANGUAGES = ("zh_CN", "en")
@@ -64,10 +63,55 @@ def _catalogue(lang: str) -> dict[str, str]:
     """Merge every ``.po`` file of a language into one msgid -> msgstr map."""
     messages: dict[str, str] = {}
     for po_path in sorted((_LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
-        with po_path.open("rb") as handle:
-            for message in read_po(handle, locale=lang):
-                if message.id and message.string and not message.fuzzy:
-                    messages[str(message.id)] = str(message.string)
+        messages.update(read_po(po_path.read_text(encoding="utf-8")))
+    return messages
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _unquote(text: str) -> str:
+    """The value of one quoted PO string (``"..."``), escapes resolved."""
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m[1], m[0]), text.strip()[1:-1])
+
+
+def read_po(text: str) -> dict[str, str]:
+    """The translated, non-fuzzy messages of a PO file's text, as msgid -> msgstr.
+
+    A small reader instead of Babel's, so that translating a message (as
+    ``citygrid --help`` does) does not import Babel's date and locale
+    machinery. It reads what gettext files hold: comments and flags,
+    ``msgctxt``, ``msgid``, ``msgstr`` and continued strings; plural forms
+    keep their first form.
+    """
+    messages: dict[str, str] = {}
+    entry: dict[str, str] = {}
+    fuzzy = False
+    key = ""
+
+    def finish() -> None:
+        msgid, msgstr = entry.get("msgid"), entry.get("msgstr", entry.get("msgstr[0]"))
+        if msgid and msgstr and not fuzzy:
+            messages[msgid] = msgstr
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith('"'):
+            if key:
+                entry[key] += _unquote(line)
+            continue
+        keyword, _, rest = line.partition(" ")
+        starts_entry = not line or line.startswith("#") or keyword in ("msgctxt", "msgid")
+        if starts_entry and any(k.startswith("msgstr") for k in entry):
+            finish()
+            entry, fuzzy, key = {}, False, ""
+        if line.startswith("#,") and "fuzzy" in line:
+            fuzzy = True
+        elif keyword.startswith("msg"):
+            key = keyword
+            entry[key] = _unquote(rest)
+    finish()
     return messages
 
 

@@ -57,6 +57,7 @@ from pyproj import CRS, Transformer
 
 from citygrid.config import Config
 from citygrid.errors import BadInput, NotFound
+from citygrid.gis.crs import parse_crs, to_storage
 from citygrid.gis.metric import metric_crs
 from citygrid.layers.store import STORAGE_CRS, Store
 from citygrid.services._nearby import BoxMask, SegmentBins, group_min
@@ -613,8 +614,10 @@ def check_lon_lat(lon: Any, lat: Any, crs: str | None = None) -> tuple[float, fl
     lon, lat
         Numbers or strings; with ``crs`` the x and y in that CRS.
     crs
-        The CRS of the coordinates (default EPSG:4326; CGCS2000 EPSG:4490
-        is taken as equal to it).
+        The CRS of the coordinates as import and export take it
+        (:func:`citygrid.gis.crs.parse_crs`: an EPSG code, ``cgcs2000``,
+        ``gcj02``, ``bd09``...); default EPSG:4326 (CGCS2000 EPSG:4490 is
+        taken as equal to it).
 
     Raises
     ------
@@ -628,13 +631,8 @@ def check_lon_lat(lon: Any, lat: Any, crs: str | None = None) -> tuple[float, fl
             "LON LAT must be numbers, like 112.98 28.19; got {lon} {lat}.", lon=lon, lat=lat
         ) from None
     if crs:
-        try:
-            source = CRS.from_user_input(crs)
-        except Exception:  # pyproj's CRSError
-            raise BadInput(
-                "{crs!r} is not a CRS pyproj knows; give one like EPSG:4490.", crs=crs
-            ) from None
-        x, y = Transformer.from_crs(source, STORAGE_CRS, always_xy=True).transform(x, y)
+        located = to_storage(gpd.GeoSeries([shapely.Point(x, y)]), parse_crs(crs))[0]
+        x, y = located.x, located.y
     if not (np.isfinite(x) and np.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
         raise BadInput(
             "({lon}, {lat}) is not a longitude and latitude: longitude must be within -180..180 "

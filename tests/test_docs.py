@@ -14,8 +14,11 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[str]:
+    """Every command path under ``group``, loading lazily listed commands."""
     names = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             names += _commands(command, f"{prefix}{name} ")
         else:

@@ -1,40 +1,143 @@
 """The ``citygrid`` command line: a thin adapter over the services.
 
-Each module in ``_COMMAND_MODULES`` defines ``COMMANDS`` (top-level
-commands) and may define ``ANALYSE_COMMANDS`` (under ``citygrid analyse``).
-Errors a user can cause are printed in the user's language without a
-traceback, with exit status 2 (1 for an unexpected failure).
+Commands are listed here by name, with where they live and their one-line
+help, and their modules are imported only when they run (see
+:mod:`citygrid.cli.lazy`), so ``citygrid --help`` and ``--version`` start
+without geopandas. Help pages, tables and messages are in the user's
+language (``--lang``, ``$CITYGRID_LANG``, zh_CN by default). Errors a user
+can cause are printed without a traceback, with exit status 2.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
 from typing import Any
 
 import click
 
 from citygrid import __version__
 from citygrid.cli.context import CliContext
+from citygrid.cli.lazy import LazyCommand, LazyGroup
 from citygrid.config import Config
-from citygrid.errors import CitygridError
 from citygrid.i18n import set_language
 
-_COMMAND_MODULES = ("store", "demo", "io", "responsibility", "hotspots", "gaps", "serve")
+#: ``citygrid analyse ...``: the analyses that write layers.
+ANALYSE_COMMANDS = (
+    LazyCommand(
+        "density",
+        "citygrid.cli.hotspots:density_command",
+        "Kernel density (quartic kernel) of problems as a GeoTIFF and contour polygons.",
+    ),
+    LazyCommand(
+        "emerging",
+        "citygrid.cli.hotspots:emerging_command",
+        "Emerging hot spots: Gi* per month and the Mann-Kendall trend of each cell.",
+    ),
+    LazyCommand(
+        "gaps",
+        "citygrid.cli.gaps:gaps",
+        "Find every place where nobody is responsible, and write it to a GeoPackage.",
+    ),
+    LazyCommand(
+        "hotspots",
+        "citygrid.cli.hotspots:hotspots_command",
+        "Getis-Ord Gi* hot and cold spots of problems per cell, with FDR correction.",
+    ),
+)
+
+#: The top-level commands (``analyse`` is added below).
+COMMANDS = (
+    LazyCommand(
+        "apply-proposal",
+        "citygrid.cli.gaps:apply_proposal_command",
+        "Apply a reviewed proposal (gap_proposals layer) in one transaction, audited.",
+    ),
+    LazyCommand(
+        "assign",
+        "citygrid.cli.responsibility:assign_command",
+        "Make UNIT (and HEAD) responsible for the feature CODE of LAYER.",
+    ),
+    LazyCommand(
+        "assign-bulk",
+        "citygrid.cli.responsibility:assign_bulk_command",
+        "Apply the assignments in FILE (CSV, GeoPackage, Shapefile...), all or none.",
+    ),
+    LazyCommand(
+        "auto-assign",
+        "citygrid.cli.responsibility:auto_assign_command",
+        "Give units to cells (sub-district), points (their cell) and streets/alleys (the cell "
+        "with most of their length); features assigned by hand are kept.",
+    ),
+    LazyCommand(
+        "demo",
+        "citygrid.cli.demo:demo_command",
+        "Load the demo city (Changsha) into the database, creating its schema if needed.",
+    ),
+    LazyCommand(
+        "export",
+        "citygrid.cli.io:export_command",
+        "Export LAYER to a file for QGIS, ArcGIS or a report.",
+    ),
+    LazyCommand(
+        "history",
+        "citygrid.cli.responsibility:history_command",
+        "The changes to the feature CODE of LAYER, oldest first.",
+    ),
+    LazyCommand("import", "citygrid.cli.io:import_command", "Import FILE into LAYER."),
+    LazyCommand(
+        "init",
+        "citygrid.cli.store:init_command",
+        "Create the schema, or upgrade it to this version.",
+    ),
+    LazyCommand(
+        "layers", "citygrid.cli.store:layers_command", "List every layer with its feature count."
+    ),
+    LazyCommand(
+        "route",
+        "citygrid.cli.responsibility:route_command",
+        "Route the problems layer to the units responsible for each location.",
+    ),
+    LazyCommand(
+        "serve", "citygrid.cli.serve:serve_command", "Serve the map and the JSON API until Ctrl+C."
+    ),
+    LazyCommand("units", "citygrid.cli.responsibility:units_group", "Responsible units."),
+    LazyCommand(
+        "who",
+        "citygrid.cli.who:who_command",
+        "Who answers for the place at LON LAT, as JSON.",
+    ),
+    LazyCommand(
+        "workload",
+        "citygrid.cli.responsibility:workload_command",
+        "Each unit's (or head's) cells, street and alley km, points and problems.",
+    ),
+)
 
 
-class _Group(click.Group):
-    """A group that renders :class:`CitygridError` as one clear line."""
+class _Main(LazyGroup):
+    """The root group: sets the language from the environment before parsing.
 
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CitygridError as exc:
-            click.secho(f"citygrid: {exc.message()}", fg="red", err=True)
-            sys.exit(2)
+    So ``citygrid --help`` is in ``$CITYGRID_LANG`` (zh_CN by default), and
+    ``--lang`` (eager) switches it before a later ``--help`` is shown.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        set_language(Config.from_env().language)
+        return super().make_context(info_name, args, parent, **extra)
 
 
-@click.group(cls=_Group)
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        set_language(value)
+    return value
+
+
+@click.group(cls=_Main, lazy=COMMANDS)
 @click.option(
     "--db",
     "database_url",
@@ -44,6 +147,9 @@ class _Group(click.Group):
 @click.option(
     "--lang",
     type=click.Choice(["zh_CN", "zh", "en"]),
+    is_eager=True,
+    expose_value=True,
+    callback=_set_language,
     help="Language of messages (default: $CITYGRID_LANG or zh_CN).",
 )
 @click.option(
@@ -60,20 +166,6 @@ def main(ctx: click.Context, database_url: str | None, lang: str | None, actor: 
     ctx.call_on_close(ctx.obj.close)
 
 
-@click.group(cls=_Group)
+@main.group(cls=LazyGroup, lazy=ANALYSE_COMMANDS)
 def analyse() -> None:
     """Analyses that write layers: hot spots, gaps."""
-
-
-def _load_commands() -> None:
-    for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"citygrid.cli.{name}")
-        for command in getattr(module, "COMMANDS", ()):
-            main.add_command(command)
-        for command in getattr(module, "ANALYSE_COMMANDS", ()):
-            analyse.add_command(command)
-    if analyse.commands:
-        main.add_command(analyse)
-
-
-_load_commands()

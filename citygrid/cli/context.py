@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from citygrid.config import Config
-from citygrid.layers.store import Store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, geopandas) is imported when first opened
+    from citygrid.layers.store import Store
 
 
 class CliContext:
@@ -16,6 +20,8 @@ class CliContext:
     def store(self, check_schema: bool = True) -> Store:
         """Open the configured store (once), checking its schema unless told not to."""
         if self._store is None:
+            from citygrid.layers.store import Store
+
             self._store = Store.open(self.config.database_url, check_schema=check_schema)
         elif check_schema:
             self._store.check_schema()

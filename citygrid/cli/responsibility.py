@@ -1,7 +1,7 @@
-"""Who answers for each place: assign, auto-assign, who, route, history, workload, units.
+"""Who answers for each place: assign, auto-assign, route, history, workload, units.
 
 A thin adapter over :mod:`citygrid.services.responsibility`,
-:mod:`~citygrid.services.routing`, :mod:`~citygrid.services.reroute` and
+:mod:`~citygrid.services.reroute` and
 :mod:`~citygrid.services.workload`.
 """
 
@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from citygrid.cli.context import CliContext
+from citygrid.cli.tables import labelled, rule_label
 from citygrid.i18n import _
-from citygrid.services import responsibility, routing, workload
+from citygrid.layers.registry import Layer, get_layer
+from citygrid.services import responsibility, workload
 from citygrid.services.reroute import OPEN_STATUSES, route_problems
 
 pass_context = click.make_pass_decorator(CliContext)
@@ -27,9 +29,13 @@ _LAYERS = click.Choice(sorted(responsibility.HEAD_FIELDS))
 _STATUSES = click.Choice(list(OPEN_STATUSES))
 
 
-def _print_table(frame: pd.DataFrame, title: str, limit: int = 200) -> None:
-    table = Table(*map(str, frame.columns), title=title)
-    for row in frame.head(limit).itertuples(index=False):
+def _print_table(
+    frame: pd.DataFrame, title: str, layer: Layer | None = None, limit: int = 200
+) -> None:
+    """Print ``frame`` with labelled headers and values (fields of ``layer`` by their labels)."""
+    shown = labelled(frame.head(limit), layer)
+    table = Table(*map(str, shown.columns), title=title)
+    for row in shown.itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else str(v) for v in row))
     console = Console(width=max(Console().width, 120))
     console.print(table)
@@ -37,12 +43,12 @@ def _print_table(frame: pd.DataFrame, title: str, limit: int = 200) -> None:
         click.echo(_("... and {count} more rows.").format(count=len(frame) - limit))
 
 
-def _print_changes(changes: pd.DataFrame, dry_run: bool) -> None:
+def _print_changes(changes: pd.DataFrame, dry_run: bool, layer: Layer | None = None) -> None:
     if changes.empty:
         click.echo(_("Nothing to change."))
         return
     title = _("Would change") if dry_run else _("Changed")
-    _print_table(changes, title)
+    _print_table(changes, title, layer)
     message = (
         _("{count} changes would be made; run without --dry-run to make them.")
         if dry_run
@@ -128,18 +134,6 @@ def auto_assign_command(ctx: CliContext, dry_run: bool) -> None:
     _print_changes(changes, dry_run)
 
 
-@click.command("who", context_settings={"ignore_unknown_options": True})
-@click.argument("lon")
-@click.argument("lat")
-@click.option("--category", metavar="CODE", help="Catalogue item of the problem.")
-@click.option("--crs", help="CRS of LON LAT (default EPSG:4326; e.g. EPSG:4547).")
-@pass_context
-def who_command(ctx: CliContext, lon: str, lat: str, category: str | None, crs: str | None) -> None:
-    """Who answers for the place at LON LAT, as JSON."""
-    answer = routing.route_point(ctx.store(), ctx.config, lon, lat, crs=crs, category=category)
-    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
-
-
 @click.command("route")
 @click.option(
     "--status",
@@ -160,11 +154,13 @@ def route_command(ctx: CliContext, statuses: tuple[str, ...], dry_run: bool) -> 
         actor=ctx.config.actor,
     )
     shown = changes.drop(columns=["outside_distance_m"]) if not changes.empty else changes
-    _print_changes(shown, dry_run)
+    _print_changes(shown, dry_run, get_layer("problems"))
     if not changes.empty:
         counts = changes["routed_by"].value_counts().sort_index()
         click.echo(
-            ", ".join(f"{rule}: {count}" for rule, count in counts.items()),
+            _("Routed by: {counts}.").format(
+                counts="; ".join(f"{rule_label(rule)} {count}" for rule, count in counts.items())
+            )
         )
 
 
@@ -185,7 +181,13 @@ def _compact(values: dict[str, Any]) -> str:
 
 
 @click.command("workload")
-@click.option("--by", type=click.Choice(["unit", "head"]), default="unit", show_default=True)
+@click.option(
+    "--by",
+    type=click.Choice(["unit", "head"]),
+    default="unit",
+    show_default=True,
+    help="One row per responsible unit, or per head.",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table to a CSV file.")
 @click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @pass_context
@@ -222,7 +224,6 @@ COMMANDS = [
     assign_command,
     assign_bulk_command,
     auto_assign_command,
-    who_command,
     route_command,
     history_command,
     workload_command,

@@ -7,13 +7,10 @@ import ipaddress
 import socket
 
 import click
-from werkzeug.debug import DebuggedApplication
-from werkzeug.serving import make_server
 
 from citygrid.cli.context import CliContext
 from citygrid.errors import BadInput
 from citygrid.i18n import _
-from citygrid.web.app import create_app
 
 pass_context = click.make_pass_decorator(CliContext)
 
@@ -41,6 +38,11 @@ def serve_command(ctx: CliContext, host: str, port: int, debug: bool) -> None:
             "listens on 127.0.0.1 or localhost, not {host}. Leave out --debug or --host.",
             host=host,
         )
+    from werkzeug.debug import DebuggedApplication
+    from werkzeug.serving import make_server
+
+    from citygrid.web.app import create_app  # Flask and folium load when the server starts
+
     store = ctx.store()
     if store.is_empty():
         click.secho(

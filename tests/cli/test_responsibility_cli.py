@@ -169,7 +169,7 @@ def test_assign_bulk_reports_every_bad_row(city_url: str, tmp_path: Path) -> Non
 def test_auto_assign_dry_run_and_apply(city_url: str) -> None:
     dry = run(city_url, "auto-assign", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "subdistrict" in dry.output
+    assert "unit of the sub-district" in dry.output
     assert _get(city_url, "grids", "G1")["unit_code"] is None
     assert run(city_url, "auto-assign").exit_code == 0
     assert _get(city_url, "grids", "G2")["unit_code"] == "U_FR"
@@ -204,7 +204,8 @@ def test_who_outside_names_the_nearest_subdistrict(city_url: str) -> None:
         (["who", "112.98", "95"], "not a longitude and latitude"),
         (["who", "112.98", "-91"], "not a longitude and latitude"),
         (["who", "112.98", "28.19", "--category", "C404"], "no catalogue item C404"),
-        (["who", "112.98", "28.19", "--crs", "EPSG:0"], "not a CRS"),
+        (["who", "112.98", "28.19", "--crs", "EPSG:0"], "Unknown CRS"),
+        (["who", "112.98", "28.19", "--crs", "gcj03"], "Unknown CRS"),
     ],
 )
 def test_who_bad_inputs(city_url: str, args: list[str], message: str) -> None:

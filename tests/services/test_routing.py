@@ -165,7 +165,7 @@ def test_equal_distance_to_two_streets_picks_the_lowest_code_and_streets_before_
         ("181", "28.19", None, "not a longitude and latitude"),
         ("112.98", "-91", None, "not a longitude and latitude"),
         ("nan", "28.19", None, "not a longitude and latitude"),
-        ("112.98", "28.19", "EPSG:999999", "not a CRS"),
+        ("112.98", "28.19", "EPSG:999999", "Unknown CRS"),
     ],
 )
 def test_bad_coordinates_are_refused(lon: str, lat: str, crs: str | None, match: str) -> None:
