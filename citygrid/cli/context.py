@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from citygrid.config import Config
 from citygrid.layers.store import Store
+
+if TYPE_CHECKING:
+    from citygrid.services.context import CityContext
 
 
 class CliContext:
@@ -20,6 +25,12 @@ class CliContext:
         elif check_schema:
             self._store.check_schema()
         return self._store
+
+    def city(self, check_schema: bool = True) -> CityContext:
+        """A :class:`~citygrid.services.context.CityContext` on the configured store."""
+        from citygrid.services.context import CityContext
+
+        return CityContext(self.store(check_schema=check_schema), self.config)
 
     def close(self) -> None:
         """Close the store if it was opened."""

@@ -377,7 +377,7 @@ def test_load_demo_reports_progress_up_to_the_total(store: Store) -> None:
 
 def test_city_size_geography_meets_its_targets() -> None:
     """The city layout's volumes (its problems are measured by benchmarks/bench_demo.py)."""
-    from citygrid.services._demo_city import LAYOUTS, build_city
+    from citygrid.services.demo.city import LAYOUTS, build_city
 
     city = build_city(LAYOUTS["city"], np.random.default_rng([0, 0]))
     assert 4_900 <= len(city.cells) <= 5_000

@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from citygrid.services import _demo_names as names
+from citygrid.services.demo import names
 
 METRIC_CRS = "EPSG:32649"
 CENTRE = (112.98, 28.20)
