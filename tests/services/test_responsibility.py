@@ -143,7 +143,7 @@ def test_bulk_reports_every_bad_row_and_applies_none(city: Store) -> None:
     assert "row 3: There is no unit U_NONE" in text
     assert "row 4: P_WW belongs to unit U_SW, not U_WY" in text
     assert "row 5: Feature D01 appears more than once" in text
-    assert "row 6: Layer units has no responsible unit" in text
+    assert "row 6: 'units' is not a layer a unit answers for" in text
     assert "row 7: grids G03 was changed by 王科长" in text
     assert city.count("audit") == audit_before
     assert _field(city, "grids", "G02", "unit_code") is None
@@ -250,7 +250,7 @@ def test_deleting_a_unit_that_holds_features_is_refused_with_a_list(city: Store)
         "streets": ["S02"],
         "people": ["P_ZS"],
     }
-    assert "grids: G01; streets: S02; people: P_ZS" in caught.value.message()
+    assert "streets: S02; grids: G01; people: P_ZS" in caught.value.message()
     assert city.get("units", "U_CG")["name"] == "城管局"
     city.write("units", pd.DataFrame({"code": ["U_NEW"], "name": ["新单位"]}).pipe(_no_geometry))
     delete_unit(CityContext(city, CONFIG, "t"), "U_NEW", reason="撤并")

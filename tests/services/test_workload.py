@@ -34,7 +34,8 @@ def city(store: Store) -> Store:
 def test_workload_per_unit(city: Store) -> None:
     table = workload(CityContext(city, CONFIG, now=NOW)).set_index("unit_code")
     assert table.loc["U_WY", "unit_name"] == "五一街道办事处"
-    assert table.loc["U_WY", "cells"] == 1  # G02
+    g02 = city.read("grids", where={"code": "G02"}).to_crs(CityContext(city, CONFIG).metric_crs)
+    assert table.loc["U_WY", "grids_km2"] == pytest.approx(g02.area.sum() / 1e6, abs=0.001)
     assert table.loc["U_WY", "streets_km"] == pytest.approx(1.178, abs=0.002)  # 五一大道
     assert table.loc["U_CG", "streets_km"] == pytest.approx(0.887, abs=0.002)  # 黄兴路
     assert table.loc["U_PZ", "alleys_km"] == pytest.approx(0.589, abs=0.002)  # 太平街
@@ -50,7 +51,7 @@ def test_workload_per_head(city: Store) -> None:
     table = workload(CityContext(city, CONFIG, now=NOW), by="head").set_index("head_code")
     assert table.loc["P_WW", ["head_name", "unit_name", "points"]].tolist() == ["王五", "商务局", 1]
     assert table.loc["P_ZS", "streets_km"] == pytest.approx(0.887, abs=0.002)
-    assert table.loc["P_LS", "cells"] == 0
+    assert table.loc["P_LS", "grids_km2"] == 0
 
 
 def test_workload_export_to_csv_reads_back(city: Store, tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_workload_export_to_csv_reads_back(city: Store, tmp_path: Path) -> None:
     written = export_workload(table, tmp_path / "工作量.csv")
     back = pd.read_csv(written, encoding="utf-8-sig", dtype={"unit_code": str})
     assert back["unit_name"].tolist() == table["unit_name"].tolist()
-    assert back["cells"].tolist() == table["cells"].tolist()
+    assert back["grids_km2"].tolist() == table["grids_km2"].tolist()
 
 
 def test_workload_by_something_else_is_refused(city: Store) -> None:
