@@ -287,3 +287,69 @@ def test_head_fields_come_from_the_registry() -> None:
         "points": "head_code",
     }
     assert responsibility.head_field("网格") == "manager_code"
+
+
+# -- issue 11: blank heads, layer titles, departmental assignments -----------------------
+
+
+def test_bulk_blank_head_keeps_the_head_and_a_marker_clears_it(city: Store, tmp_path: Path) -> None:
+    ctx = CityContext(city, CONFIG, "t")
+    path = tmp_path / "heads.csv"
+    path.write_text("layer,code,unit_code,head_code\nstreets,S02,U_CG,\n", encoding="utf-8")
+    assert assign_file(ctx, path).empty
+    assert _field(city, "streets", "S02", "head_code") == "P_ZS"
+    path.write_text("layer,code,unit_code,head_code\nstreets,S02,U_CG,-\n", encoding="utf-8")
+    cleared = assign_file(ctx, path)
+    heads = cleared[cleared["field"] == "head_code"]
+    assert heads[["code", "before", "after"]].values.tolist() == [["S02", "P_ZS", None]]
+    assert _field(city, "streets", "S02", "head_code") is None
+
+
+def test_bulk_blank_head_of_another_unit_is_cleared_and_listed(city: Store) -> None:
+    rows = pd.DataFrame({"layer": ["streets"], "code": ["S02"], "unit_code": ["U_WY"]})
+    preview = assign_many(CityContext(city, CONFIG, "t"), rows, dry_run=True)
+    heads = preview[preview["field"] == "head_code"]
+    assert heads[["code", "before", "after"]].values.tolist() == [["S02", "P_ZS", None]]
+
+
+def test_bulk_accepts_layer_titles_in_chinese_and_english(city: Store, tmp_path: Path) -> None:
+    path = tmp_path / "标题.csv"
+    path.write_text(
+        "图层,编码,责任单位,责任人\n背街小巷,A01,U_PZ,P_ZL\n点位,D02,U_SW,P_WW\nGrid cells,G02,U_WY,\n",
+        encoding="utf-8",
+    )
+    assign_file(CityContext(city, CONFIG, "t"), path)
+    assert _field(city, "alleys", "A01", "head_code") == "P_ZL"
+    assert _field(city, "points", "D02", "unit_code") == "U_SW"
+    assert _field(city, "grids", "G02", "unit_code") == "U_WY"
+
+
+def test_bulk_unknown_layer_says_which_layers_are_meant(city: Store) -> None:
+    rows = pd.DataFrame({"layer": ["单位"], "code": ["U_WY"], "unit_code": ["U_WY"]})
+    audit_before = city.count("audit")
+    with pytest.raises(BadInput) as caught:
+        assign_many(CityContext(city, CONFIG, "t"), rows)
+    text = caught.value.message()
+    assert "'单位' is not a layer a unit answers for" in text
+    assert "points (点位)" in text and "alleys (背街小巷)" in text
+    assert city.count("audit") == audit_before
+
+
+@pytest.mark.parametrize("origin", ["department", "manual"])
+def test_auto_assign_keeps_departmental_and_hand_assignments(city: Store, origin: str) -> None:
+    # D02, a market in G04 (商务局 by rule), held by 城管局 as its line department.
+    change = pd.DataFrame({"code": ["D02"], "unit_code": ["U_CG"], "assigned_by": [origin]})
+    city.update("points", change, actor="t")
+    kept = auto_assign(CityContext(city, CONFIG), dry_run=False)
+    assert "D02" not in set(kept.loc[kept["layer"] == "points", "code"])
+    assert _field(city, "points", "D02", "unit_code") == "U_CG"
+    asked = auto_assign(CityContext(city, CONFIG), dry_run=True, include_manual=True)
+    moved = asked[(asked["layer"] == "points") & (asked["code"] == "D02")]
+    assert moved[["field", "after"]].values.tolist() == [["unit_code", "U_SW"]]
+
+
+def test_auto_assign_moves_what_a_rule_assigned(city: Store) -> None:
+    change = pd.DataFrame({"code": ["D02"], "unit_code": ["U_CG"], "assigned_by": ["auto"]})
+    city.update("points", change, actor="t")
+    auto_assign(CityContext(city, CONFIG), dry_run=False)
+    assert _field(city, "points", "D02", "unit_code") == "U_SW"
