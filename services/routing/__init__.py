@@ -46,18 +46,15 @@ tested on the stored EPSG:4326 coordinates, exactly.
   same for sub-districts.
 * Outside: the nearest sub-district; at equal distance, the lowest code.
 
-Modules: :mod:`.index` (the layers read once), :mod:`.chain` (routing many
-locations), :mod:`.who` (one location with its whole chain),
-:mod:`.reroute` (problems follow changes), :mod:`.nearby` (distance bins).
+Modules: :mod:`.index` (the layers read once), :mod:`.features` (one
+link's features and the tie rules), :mod:`.chain` (routing many locations),
+:mod:`.who` (one location with its whole chain), :mod:`.reroute` (problems
+follow changes), :mod:`.nearby` (distance bins).
 """
 
 from citygrid.services.routing.chain import cell_at, route_columns, route_locations, routed_fields
-from citygrid.services.routing.index import (
-    DEFAULT_POINT_RADIUS_M,
-    TIE_TOLERANCE_M,
-    RoutingIndex,
-    subdistrict_units,
-)
+from citygrid.services.routing.features import TIE_TOLERANCE_M
+from citygrid.services.routing.index import DEFAULT_POINT_RADIUS_M, RoutingIndex, subdistrict_units
 from citygrid.services.routing.who import check_category, check_lon_lat, route_point
 
 __all__ = [

@@ -11,7 +11,8 @@ from pyproj import Transformer
 from citygrid.errors import BadInput
 from citygrid.layers.registry import responsible_layers
 from citygrid.layers.store import STORAGE_CRS
-from citygrid.services.routing.index import Features, RoutingIndex, lowest_holding, pick
+from citygrid.services.routing.features import Features, lowest_holding, pick
+from citygrid.services.routing.index import RoutingIndex
 
 
 def routed_fields() -> list[str]:

@@ -315,7 +315,10 @@ def test_bulk_blank_head_of_another_unit_is_cleared_and_listed(city: Store) -> N
 def test_bulk_accepts_layer_titles_in_chinese_and_english(city: Store, tmp_path: Path) -> None:
     path = tmp_path / "标题.csv"
     path.write_text(
-        "图层,编码,责任单位,责任人\n背街小巷,A01,U_PZ,P_ZL\n点位,D02,U_SW,P_WW\nGrid cells,G02,U_WY,\n",
+        "图层,编码,责任单位,责任人\n"
+        "背街小巷,A01,U_PZ,P_ZL\n"
+        "点位,D02,U_SW,P_WW\n"
+        "Grid cells,G02,U_WY,\n",
         encoding="utf-8",
     )
     assign_file(CityContext(city, CONFIG, "t"), path)
@@ -331,7 +334,8 @@ def test_bulk_unknown_layer_says_which_layers_are_meant(city: Store) -> None:
         assign_many(CityContext(city, CONFIG, "t"), rows)
     text = caught.value.message()
     assert "'单位' is not a layer a unit answers for" in text
-    assert "points (点位)" in text and "alleys (背街小巷)" in text
+    assert "points (点位)" in text
+    assert "alleys (背街小巷)" in text
     assert city.count("audit") == audit_before
 
 
