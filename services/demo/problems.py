@@ -227,11 +227,10 @@ def build(
     loc = np.column_stack(
         [rng.uniform(bounds[0], bounds[2], n), rng.uniform(bounds[1], bounds[3], n)]
     )
-    spread = np.minimum(points["radius_m"].to_numpy(), 20.0) * 0.4
-    loc[at_point] = (
-        xy[pidx[at_point]]
-        + rng.normal(0, 1, (int(at_point.sum()), 2)) * spread[pidx[at_point], None]
-    )
+    radius = points["radius_m"].to_numpy(dtype=float)
+    spread = np.minimum(radius, 20.0) * 0.4
+    offset = rng.normal(0, 1, (int(at_point.sum()), 2)) * spread[pidx[at_point], None]
+    loc[at_point] = xy[pidx[at_point]] + _within(offset, 0.9 * radius[pidx[at_point]])
 
     # what
     recurring = item >= 0
@@ -261,6 +260,15 @@ def build(
         frame, geometry=shapely.points(frame[["_x", "_y"]].to_numpy()), crs=METRIC_CRS
     )
     return problems, inspections
+
+
+def _within(offset: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """Offsets (metres) shortened to at most ``reach``, so a problem found at a point lies in
+    the point's zone and the router gives it to that point (NaN reach: unchanged)."""
+    length = np.hypot(offset[:, 0], offset[:, 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(length > reach, reach / length, 1.0)
+    return offset * scale[:, None]
 
 
 def _month_weights(kind: str) -> np.ndarray:

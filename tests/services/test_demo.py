@@ -164,7 +164,10 @@ def test_points_outside_cells_and_never_inspected_are_as_planted() -> None:
     quiet = set(planted.uninspected_points)
     assert quiet
     assert not quiet & set(_demo()["inspections"]["point_code"])
-    assert not quiet & set(_demo()["problems"]["point_code"].dropna())
+    problems = _demo()["problems"]
+    # Routed by the real router, a citizen's report may fall in a quiet point's zone; no
+    # inspection found anything there.
+    assert problems.loc[problems["point_code"].isin(quiet), "inspection_code"].isna().all()
 
 
 def test_streets_alleys_and_points_carry_chinese_names_and_realistic_sizes() -> None:
