@@ -67,7 +67,7 @@ def route_problems(
         ``outside_distance_m``.
     """
     store, fields = ctx.store, routed_fields()
-    if "closed" in statuses:
+    if not set(statuses) <= set(OPEN_STATUSES):
         raise BadInput(
             "Closed problems keep the unit that was responsible when they were closed; route "
             "problems in the statuses {statuses} instead.",
