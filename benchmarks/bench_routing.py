@@ -40,9 +40,10 @@ import shapely
 
 from citygrid.config import Config
 from citygrid.layers.store import Store
+from citygrid.services.context import CityContext
 from citygrid.services.demo import generate_demo
-from citygrid.services.reroute import route_problems
 from citygrid.services.routing import RoutingIndex, route_locations, route_point
+from citygrid.services.routing.reroute import route_problems
 
 ORIGIN = (112.90, 28.10)
 CELL_DEG = (0.001, 0.0009)  # about 98 m x 100 m at 28°N
@@ -240,9 +241,9 @@ def main() -> None:
                 store.write(layer, frame, mode="replace", actor="bench")
 
         _timed("write the city to the store", write)
-        config = Config(database_url=url)
+        ctx = CityContext(store, Config(database_url=url), "bench")
         index, read_s = _timed(
-            "read the routing index from the store", lambda: RoutingIndex.from_store(store, config)
+            "read the routing index from the store", lambda: RoutingIndex.from_store(ctx)
         )
         routed, route_s = _timed(
             "route the problems (full chain)", lambda: route_locations(index, problems)
@@ -256,7 +257,7 @@ def main() -> None:
         sample = problems.sample(20, random_state=1)
         _, who_s = _timed(
             "who: 20 single locations, each read from the store",
-            lambda: [route_point(store, config, p.x, p.y) for p in sample],
+            lambda: [route_point(ctx, p.x, p.y) for p in sample],
         )
         if args.stored:
             stored = _stored_problems(problems.iloc[: args.stored])
@@ -266,7 +267,7 @@ def main() -> None:
             )
             changed, stored_s = _timed(
                 f"route {args.stored:,} stored problems, write + audit",
-                lambda: route_problems(store, config, dry_run=False, actor="bench"),
+                lambda: route_problems(ctx, dry_run=False),
             )
         store.close()
     print()

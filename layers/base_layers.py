@@ -71,8 +71,13 @@ POINT_TYPES = (
 
 ASSIGNED_BY = (
     Choice("manual", "人工指定", "by hand"),
+    Choice("department", "部门主管", "by its line department"),
     Choice("auto", "自动分配", "automatic"),
 )
+"""How a feature got its unit: only ``auto`` (or no unit) is open to auto-assign's rules."""
+
+RULE_ASSIGNED = ("auto",)
+"""The ``assigned_by`` values auto-assign may overwrite without being asked to."""
 
 CATALOGUE_LEVELS = (
     Choice("section", "版块", "section"),
@@ -106,6 +111,10 @@ PROBLEM_STATUS_COLOURS = {
     "closed": "#33a02c",
     "reopened": "#6a3d9a",
 }
+
+OPEN_STATUSES = tuple(c.value for c in PROBLEM_STATUSES if c.value != "closed")
+"""Statuses of problems still being handled: they follow changes of responsibility and
+count as open in workload."""
 
 PROBLEM_SOURCES = (
     Choice("inspection", "日常巡查", "inspection"),
@@ -324,7 +333,13 @@ POINTS = register(
         ),
         style={"color": "#e31a1c", "fillColor": "#fb9a99", "radius": 6, "fillOpacity": 0.8},
         popup=("code", "name", "point_type", "unit_code", "head_code"),
-        responsibility=Responsibility(rank=10, rule="point", problem_field="point_code"),
+        responsibility=Responsibility(
+            rank=10,
+            rule="point",
+            problem_field="point_code",
+            radius_field="radius_m",
+            breakdown="point_type",
+        ),
     )
 )
 

@@ -11,6 +11,7 @@ are in EPSG:4326.
 
 from __future__ import annotations
 
+import citygrid.layers.base_layers  # noqa: F401  (the responsible layers are declared there)
 from citygrid.layers.registry import (
     Choice,
     Field,
@@ -18,14 +19,11 @@ from citygrid.layers.registry import (
     Layer,
     choice_categories,
     register,
+    responsible_layers,
 )
 
-FEATURE_LAYERS = (
-    Choice("grids", "网格", "grid cell"),
-    Choice("streets", "街道", "street"),
-    Choice("alleys", "背街小巷", "alley"),
-    Choice("points", "点位", "point"),
-)
+FEATURE_LAYERS = tuple(Choice(lyr.name, lyr.zh, lyr.en) for lyr in responsible_layers())
+"""The layers a finding about a feature names: the registry's responsible layers."""
 
 UNASSIGNED_REASONS = (
     Choice("no_unit", "无责任单位", "no responsible unit"),

@@ -185,6 +185,12 @@ class Responsibility:
     measure
         What workload counts for a unit or head: ``count`` features,
         ``length`` in km or ``area`` in km².
+    radius_field
+        The field holding the radius (metres) of a point feature's zone, or
+        ``None`` when every point feature has the router's default radius.
+    breakdown
+        A field with choices whose values workload counts separately
+        (``points_<value>`` columns), or ``None``.
     """
 
     rank: int
@@ -193,6 +199,8 @@ class Responsibility:
     unit_field: str = "unit_code"
     head_field: str | None = "head_code"
     measure: Measure = "count"
+    radius_field: str | None = None
+    breakdown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,9 +331,31 @@ def stored_layers() -> list[Layer]:
 
 
 def responsible_layers() -> list[Layer]:
-    """Layers whose features a unit answers for, in routing-chain order (rank, then name)."""
+    """Layers whose features a unit answers for, in routing-chain order.
+
+    By rank, then in declaration order (so at equal distance a street,
+    declared before alleys, wins over an alley).
+    """
     layers = [lyr for lyr in stored_layers() if lyr.responsibility is not None]
-    return sorted(layers, key=lambda lyr: (lyr.responsibility.rank, lyr.name))  # type: ignore[union-attr]
+    return sorted(layers, key=lambda lyr: lyr.responsibility.rank)  # type: ignore[union-attr]
+
+
+def responsible_layer(name: str) -> Layer:
+    """The responsible layer called ``name`` (or titled so in zh or en).
+
+    Raises
+    ------
+    BadInput
+        No responsible layer is called so; the message lists them.
+    """
+    for layer in responsible_layers():
+        if name.strip() in (layer.name, layer.zh, layer.en):
+            return layer
+    raise BadInput(
+        "Layer {layer} has no responsible unit; assign one of: {known}.",
+        layer=name,
+        known=", ".join(lyr.name for lyr in responsible_layers()),
+    )
 
 
 def get_layer(name: str) -> Layer:

@@ -44,9 +44,10 @@ from citygrid.gis import coverage as geo
 from citygrid.layers.gap_layers import FEATURE_LAYERS, GAP_PROPOSALS, PROPOSAL_ACTIONS
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import STORAGE_CRS, Store
+from citygrid.services.context import CityContext
 from citygrid.services.coverage import CoverageReport, shaped_as
-from citygrid.services.reroute import follow_assignments
 from citygrid.services.responsibility import auto_assign
+from citygrid.services.routing.reroute import follow_assignments
 
 AREA_ACTIONS = ("add_area", "remove_area")
 _REQUIRED = ("action", "layer", "feature_code", "version")
@@ -140,7 +141,7 @@ def _unit_fixes(store: Store, config: Config, report: CoverageReport, actor: str
     )
     if flagged.empty:
         return pd.DataFrame()
-    changes = auto_assign(store, config, dry_run=True, actor=actor)
+    changes = auto_assign(CityContext(store, config, actor), dry_run=True)
     merged = changes.merge(
         flagged[["layer", "code", "finding_id", "version", "geometry"]], on=["layer", "code"]
     )
@@ -368,9 +369,8 @@ def _apply(
         )
         logs.append(log.assign(layer=name))
         changed[name] = list(log["code"])
-    follow_assignments(
-        store, changed, config=config, actor=actor, reason="apply_proposal", conn=conn
-    )
+    ctx = CityContext(store, config or Config(), actor)
+    follow_assignments(ctx, changed, reason="apply_proposal", conn=conn)
     return logs
 
 

@@ -9,6 +9,9 @@ from citygrid.config import Config
 if TYPE_CHECKING:  # the store (SQLAlchemy, geopandas) is imported when first opened
     from citygrid.layers.store import Store
 
+if TYPE_CHECKING:
+    from citygrid.services.context import CityContext
+
 
 class CliContext:
     """The click context object: the config and the store it points at."""
@@ -26,6 +29,12 @@ class CliContext:
         elif check_schema:
             self._store.check_schema()
         return self._store
+
+    def city(self, check_schema: bool = True) -> CityContext:
+        """A :class:`~citygrid.services.context.CityContext` on the configured store."""
+        from citygrid.services.context import CityContext
+
+        return CityContext(self.store(check_schema=check_schema), self.config)
 
     def close(self) -> None:
         """Close the store if it was opened."""

@@ -1,8 +1,8 @@
 """Who answers for each place: assign, auto-assign, route, history, workload, units.
 
 A thin adapter over :mod:`citygrid.services.responsibility`,
-:mod:`~citygrid.services.reroute` and
-:mod:`~citygrid.services.workload`.
+:mod:`~citygrid.services.routing.reroute` and
+:mod:`~citygrid.services.responsibility.workload`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from rich.table import Table
 from citygrid.cli.context import CliContext
 from citygrid.cli.tables import labelled, rule_label
 from citygrid.i18n import _
+from citygrid.layers.base_layers import OPEN_STATUSES
 from citygrid.layers.registry import Layer, get_layer
-from citygrid.services import responsibility, workload
-from citygrid.services.reroute import OPEN_STATUSES, route_problems
+from citygrid.services import responsibility
+from citygrid.services.responsibility import workload
+from citygrid.services.routing.reroute import route_problems
 
 pass_context = click.make_pass_decorator(CliContext)
 
-_LAYERS = click.Choice(sorted(responsibility.HEAD_FIELDS))
+_LAYERS = click.Choice(responsibility.assignable_layers())
 _STATUSES = click.Choice(list(OPEN_STATUSES))
 
 
@@ -76,15 +78,7 @@ def assign_command(
 ) -> None:
     """Make UNIT (and HEAD) responsible for the feature CODE of LAYER."""
     log = responsibility.assign(
-        ctx.store(),
-        layer,
-        code,
-        unit=unit,
-        head=head,
-        version=version,
-        actor=ctx.config.actor,
-        reason=reason,
-        config=ctx.config,
+        ctx.city(), layer, code, unit=unit, head=head, version=version, reason=reason
     )
     if log.empty:
         click.echo(_("{layer} {code} already has these values.").format(layer=layer, code=code))
@@ -111,26 +105,23 @@ def assign_bulk_command(
     head_code (责任人), version (版本).
     """
     changes = responsibility.assign_file(
-        ctx.store(),
-        file,
-        layer_name=layer,
-        actor=ctx.config.actor,
-        reason=reason,
-        dry_run=dry_run,
-        config=ctx.config,
+        ctx.city(), file, layer_name=layer, reason=reason, dry_run=dry_run
     )
     _print_changes(changes, dry_run)
 
 
 @click.command("auto-assign")
 @click.option("--dry-run", is_flag=True, help="List what would change without changing it.")
+@click.option(
+    "--include-manual",
+    is_flag=True,
+    help="Also reassign features assigned by hand or held by their department.",
+)
 @pass_context
-def auto_assign_command(ctx: CliContext, dry_run: bool) -> None:
+def auto_assign_command(ctx: CliContext, dry_run: bool, include_manual: bool) -> None:
     """Give units to cells (sub-district), points (their cell) and streets/alleys
     (the cell with most of their length); features assigned by hand are kept."""
-    changes = responsibility.auto_assign(
-        ctx.store(), ctx.config, dry_run=dry_run, actor=ctx.config.actor
-    )
+    changes = responsibility.auto_assign(ctx.city(), dry_run=dry_run, include_manual=include_manual)
     _print_changes(changes, dry_run)
 
 
@@ -146,13 +137,7 @@ def auto_assign_command(ctx: CliContext, dry_run: bool) -> None:
 @pass_context
 def route_command(ctx: CliContext, statuses: tuple[str, ...], dry_run: bool) -> None:
     """Route the problems layer to the units responsible for each location."""
-    changes = route_problems(
-        ctx.store(),
-        ctx.config,
-        statuses=statuses or OPEN_STATUSES,
-        dry_run=dry_run,
-        actor=ctx.config.actor,
-    )
+    changes = route_problems(ctx.city(), statuses=statuses or OPEN_STATUSES, dry_run=dry_run)
     shown = changes.drop(columns=["outside_distance_m"]) if not changes.empty else changes
     _print_changes(shown, dry_run, get_layer("problems"))
     if not changes.empty:
@@ -170,7 +155,7 @@ def route_command(ctx: CliContext, statuses: tuple[str, ...], dry_run: bool) -> 
 @pass_context
 def history_command(ctx: CliContext, layer: str, code: str) -> None:
     """The changes to the feature CODE of LAYER, oldest first."""
-    entries = responsibility.feature_history(ctx.store(), layer, code)
+    entries = responsibility.feature_history(ctx.city(), layer, code)
     for column in ("before", "after"):
         entries[column] = [_compact(v) for v in entries[column]]
     _print_table(entries, _("History of {layer} {code}").format(layer=layer, code=code))
@@ -196,7 +181,7 @@ def workload_command(ctx: CliContext, by: str, out: Path | None, overwrite: bool
 
     The table leaves out point types nobody holds; the CSV has them all.
     """
-    table = workload.workload(ctx.store(), ctx.config, by=by)  # type: ignore[arg-type]
+    table = workload.workload(ctx.city(), by=by)  # type: ignore[arg-type]
     if out is not None:
         written = workload.export_workload(table, out, overwrite=overwrite)
         click.echo(_("Wrote {count} rows to {path}.").format(count=len(table), path=written))
@@ -216,7 +201,7 @@ def units_group() -> None:
 @pass_context
 def units_delete_command(ctx: CliContext, code: str, reason: str | None) -> None:
     """Delete the unit CODE; refused while it still holds anything."""
-    responsibility.delete_unit(ctx.store(), code, actor=ctx.config.actor, reason=reason)
+    responsibility.delete_unit(ctx.city(), code, reason=reason)
     click.echo(_("Unit {unit} deleted.").format(unit=code))
 
 

@@ -29,5 +29,5 @@ def who_command(ctx: CliContext, lon: str, lat: str, category: str | None, crs: 
     """Who answers for the place at LON LAT, as JSON."""
     from citygrid.services import routing
 
-    answer = routing.route_point(ctx.store(), ctx.config, lon, lat, crs=crs, category=category)
+    answer = routing.route_point(ctx.city(), lon, lat, crs=crs, category=category)
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))

@@ -6,6 +6,7 @@ import inspect
 from pathlib import Path
 
 import click
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +14,7 @@ from citygrid.cli import ANALYSE_COMMANDS, COMMANDS, main
 from citygrid.cli.help import translate_option_help
 from citygrid.cli.tables import HEADERS, RULES, column_label
 from citygrid.i18n import _catalogue, language, read_po
+from citygrid.layers.store import Store
 
 #: No CITYGRID_LANG: the default language, zh_CN.
 DEFAULT_ENV = {"CITYGRID_LANG": ""}
@@ -132,11 +134,17 @@ def test_change_tables_in_english_with_lang_en(demo_url: str) -> None:
     assert "cell with most of the length" in output
 
 
-def test_route_summary_names_the_rules_in_chinese(demo_url: str) -> None:
-    output = _invoke("--db", demo_url, "route", "--dry-run")
+def test_route_summary_names_the_rules_in_chinese(
+    demo_store_copy: Store, demo_copy_url: str
+) -> None:
+    """The demo is routed already, so some open problems are unrouted first."""
+    problems = demo_store_copy.read("problems", where={"status": "open"}, limit=20)
+    unrouted = pd.DataFrame({"code": problems["code"], "point_code": None, "unit_code": None})
+    demo_store_copy.update("problems", unrouted, actor="pytest")
+    output = _invoke("--db", demo_copy_url, "route", "--dry-run")
     assert "派遣依据：" in output
     assert "点位" in output
-    english = _invoke("--db", demo_url, "--lang", "en", "route", "--dry-run")
+    english = _invoke("--db", demo_copy_url, "--lang", "en", "route", "--dry-run")
     assert "Routed by: " in english
     assert "point " in english
 

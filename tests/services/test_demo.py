@@ -164,7 +164,10 @@ def test_points_outside_cells_and_never_inspected_are_as_planted() -> None:
     quiet = set(planted.uninspected_points)
     assert quiet
     assert not quiet & set(_demo()["inspections"]["point_code"])
-    assert not quiet & set(_demo()["problems"]["point_code"].dropna())
+    problems = _demo()["problems"]
+    # Routed by the real router, a citizen's report may fall in a quiet point's zone; no
+    # inspection found anything there.
+    assert problems.loc[problems["point_code"].isin(quiet), "inspection_code"].isna().all()
 
 
 def test_streets_alleys_and_points_carry_chinese_names_and_realistic_sizes() -> None:
@@ -377,7 +380,7 @@ def test_load_demo_reports_progress_up_to_the_total(store: Store) -> None:
 
 def test_city_size_geography_meets_its_targets() -> None:
     """The city layout's volumes (its problems are measured by benchmarks/bench_demo.py)."""
-    from citygrid.services._demo_city import LAYOUTS, build_city
+    from citygrid.services.demo.city import LAYOUTS, build_city
 
     city = build_city(LAYOUTS["city"], np.random.default_rng([0, 0]))
     assert 4_900 <= len(city.cells) <= 5_000

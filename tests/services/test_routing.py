@@ -13,8 +13,7 @@ from citygrid.config import Config
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.i18n import language
 from citygrid.layers.store import Store
-from citygrid.services._nearby import SegmentBins
-from citygrid.services.reroute import correct_location, route_problems
+from citygrid.services.context import CityContext
 from citygrid.services.responsibility import assign, auto_assign
 from citygrid.services.routing import (
     DEFAULT_POINT_RADIUS_M,
@@ -23,6 +22,8 @@ from citygrid.services.routing import (
     route_locations,
     route_point,
 )
+from citygrid.services.routing.nearby import SegmentBins
+from citygrid.services.routing.reroute import correct_location, route_problems
 
 CONFIG = Config()
 #: Degrees of longitude per metre at 28.19°N (for offsets in the tests).
@@ -36,8 +37,8 @@ def city(store: Store) -> Store:
 
 
 def test_a_point_with_a_unit_decides_and_the_chain_lists_every_link(city: Store) -> None:
-    assign(city, "points", "D01", unit="U_SW", head="P_WW", actor="t")
-    answer = route_point(city, CONFIG, 112.973, 28.192, category="C01")
+    assign(CityContext(city, CONFIG, "t"), "points", "D01", unit="U_SW", head="P_WW")
+    answer = route_point(CityContext(city, CONFIG), 112.973, 28.192, category="C01")
     assert answer["routed_by"] == "point"
     assert answer["unit"] == {
         "code": "U_SW",
@@ -56,63 +57,65 @@ def test_a_point_with_a_unit_decides_and_the_chain_lists_every_link(city: Store)
 
 
 def test_a_link_without_a_unit_passes_the_problem_on(city: Store) -> None:
-    answer = route_point(city, CONFIG, 112.973, 28.192)
+    answer = route_point(CityContext(city, CONFIG), 112.973, 28.192)
     assert answer["routed_by"] == "grid"  # 五一广场 has no unit yet
     assert answer["unit"]["code"] == "U_CG"
-    answer = route_point(city, CONFIG, 112.9835, 28.1925)  # G02 has no unit
+    answer = route_point(CityContext(city, CONFIG), 112.9835, 28.1925)  # G02 has no unit
     assert (answer["routed_by"], answer["unit"]["code"]) == ("subdistrict", "U_WY")
 
 
 def test_point_radius_is_its_own_or_the_default(city: Store) -> None:
-    inside = route_point(city, CONFIG, 112.973 + 35 * LON_PER_M, 28.192)
+    inside = route_point(CityContext(city, CONFIG), 112.973 + 35 * LON_PER_M, 28.192)
     assert inside["chain"][0]["code"] == "D01"  # radius_m 40
-    outside = route_point(city, CONFIG, 112.973 + 45 * LON_PER_M, 28.192)
+    outside = route_point(CityContext(city, CONFIG), 112.973 + 45 * LON_PER_M, 28.192)
     assert outside["chain"][0]["rule"] == "grid"
     city.update("points", pd.DataFrame({"code": ["D01"], "radius_m": [None]}), actor="t")
     near = DEFAULT_POINT_RADIUS_M - 5
-    assert route_point(city, CONFIG, 112.973 + near * LON_PER_M, 28.192)["chain"][0]["code"] == (
-        "D01"
-    )
+    assert route_point(CityContext(city, CONFIG), 112.973 + near * LON_PER_M, 28.192)["chain"][0][
+        "code"
+    ] == ("D01")
 
 
 def test_a_polygon_point_holds_what_is_inside_it(city: Store) -> None:
-    answer = route_point(city, CONFIG, 113.004, 28.193)
+    answer = route_point(CityContext(city, CONFIG), 113.004, 28.193)
     assert answer["chain"][0]["code"] == "D02"
     assert answer["chain"][0]["distance_m"] == 0.0
 
 
 def test_street_within_snap_distance_then_cell(city: Store) -> None:
-    near = route_point(city, CONFIG, 112.9855 + 20 * LON_PER_M, 28.195 + 0.001)
+    near = route_point(CityContext(city, CONFIG), 112.9855 + 20 * LON_PER_M, 28.195 + 0.001)
     assert (near["routed_by"], near["unit"]["code"], near["head"]["name"]) == (
         "street",
         "U_CG",
         "张三",
     )
     assert near["chain"][0]["distance_m"] == pytest.approx(20, abs=0.5)
-    far = route_point(city, CONFIG, 112.9855 + 40 * LON_PER_M, 28.1965)
+    far = route_point(CityContext(city, CONFIG), 112.9855 + 40 * LON_PER_M, 28.1965)
     assert far["chain"][0]["rule"] == "grid"
-    wider = route_point(city, CONFIG.with_(street_snap_m=50), 112.9855 + 40 * LON_PER_M, 28.1965)
+    wider = route_point(
+        CityContext(city, CONFIG.with_(street_snap_m=50)), 112.9855 + 40 * LON_PER_M, 28.1965
+    )
     assert wider["chain"][0]["code"] == "S02"
 
 
 def test_an_alley_answers_after_auto_assign(city: Store) -> None:
-    before = route_point(city, CONFIG, 112.995, 28.1932)
+    before = route_point(CityContext(city, CONFIG), 112.995, 28.1932)
     assert before["chain"][0]["code"] == "A01"
     assert before["routed_by"] == "subdistrict"
-    auto_assign(city, CONFIG, dry_run=False)
-    after = route_point(city, CONFIG, 112.995, 28.1932)
+    auto_assign(CityContext(city, CONFIG), dry_run=False)
+    after = route_point(CityContext(city, CONFIG), 112.995, 28.1932)
     assert (after["routed_by"], after["unit"]["code"]) == ("alley", "U_PZ")
 
 
 def test_a_place_without_cells_answers_through_its_subdistrict(city: Store) -> None:
-    answer = route_point(city, CONFIG, 112.98, 28.205)
+    answer = route_point(CityContext(city, CONFIG), 112.98, 28.205)
     assert answer["routed_by"] == "subdistrict"
     assert [link["rule"] for link in answer["chain"]] == ["subdistrict"]
     assert answer["unit"]["contact"] == "周主任"
 
 
 def test_outside_answers_with_the_nearest_subdistrict_and_distance(city: Store) -> None:
-    answer = route_point(city, CONFIG, 113.02, 28.2)
+    answer = route_point(CityContext(city, CONFIG), 113.02, 28.2)
     assert answer["routed_by"] == "outside"
     assert answer["unit"] is None
     outside = answer["outside"]
@@ -122,11 +125,11 @@ def test_outside_answers_with_the_nearest_subdistrict_and_distance(city: Store) 
 
 
 def test_shared_edges_go_to_the_lowest_code(city: Store) -> None:
-    on_cell_edge = route_point(city, CONFIG, 112.98, 28.1925)
+    on_cell_edge = route_point(CityContext(city, CONFIG), 112.98, 28.1925)
     assert on_cell_edge["chain"][0]["code"] == "G01"
-    on_boundary = route_point(city, CONFIG, 112.99, 28.205)
+    on_boundary = route_point(CityContext(city, CONFIG), 112.99, 28.205)
     assert on_boundary["chain"][0]["code"] == "430102001"
-    corner = route_point(city, CONFIG, 112.99, 28.19)
+    corner = route_point(CityContext(city, CONFIG), 112.99, 28.19)
     assert [link["code"] for link in corner["chain"]] == ["G02", "430102001"]
 
 
@@ -148,10 +151,11 @@ def test_equal_distance_to_two_streets_picks_the_lowest_code_and_streets_before_
         [shapely.LineString([(x - 5, y - 20), (x + 5, y - 20)])],
     )
     city.write("alleys", alley.set_crs(utm, allow_override=True))
-    answer = route_point(city, CONFIG, 112.9950, 28.206)
+    answer = route_point(CityContext(city, CONFIG), 112.9950, 28.206)
     assert answer["chain"][0]["code"] == "S20"
     batch = route_locations(
-        RoutingIndex.from_store(city, CONFIG), gpd.GeoSeries([shapely.Point(112.995, 28.206)])
+        RoutingIndex.from_store(CityContext(city, CONFIG)),
+        gpd.GeoSeries([shapely.Point(112.995, 28.206)]),
     )
     assert batch["street_code"].tolist() == ["S20"]
     assert batch["alley_code"].tolist() == [None]
@@ -177,28 +181,28 @@ def test_projected_coordinates_with_crs(city: Store) -> None:
     x, y = (
         gpd.GeoSeries([shapely.Point(112.973, 28.192)], crs="EPSG:4326").to_crs(32649)[0].coords[0]
     )
-    answer = route_point(city, CONFIG, str(x), str(y), crs="EPSG:32649")
+    answer = route_point(CityContext(city, CONFIG), str(x), str(y), crs="EPSG:32649")
     assert answer["chain"][0]["code"] == "D01"
     assert answer["location"]["lon"] == pytest.approx(112.973)
 
 
 def test_unknown_category_is_refused_in_both_languages(city: Store) -> None:
     with pytest.raises(NotFound, match="no catalogue item C99") as caught:
-        route_point(city, CONFIG, 112.973, 28.192, category="C99")
+        route_point(CityContext(city, CONFIG), 112.973, 28.192, category="C99")
     with language("zh_CN"):
         assert caught.value.message() == "测评体系中没有条目 C99；请使用测评体系中的条目编码。"
 
 
 def test_batch_agrees_with_single_routing_and_with_a_plain_join(city: Store) -> None:
-    auto_assign(city, CONFIG, dry_run=False)
+    auto_assign(CityContext(city, CONFIG), dry_run=False)
     rng = np.random.default_rng(7)
     lon = np.round(rng.uniform(112.965, 113.015, 40), 5)
     lat = np.round(rng.uniform(28.186, 28.214, 40), 5)
     lon[:3], lat[:3] = [112.98, 112.973, 113.02], [28.1925, 28.192, 28.2]  # edge, point, outside
     locations = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    batch = route_locations(RoutingIndex.from_store(city, CONFIG), locations)
+    batch = route_locations(RoutingIndex.from_store(CityContext(city, CONFIG)), locations)
     for i in range(len(locations)):
-        single = route_point(city, CONFIG, lon[i], lat[i])
+        single = route_point(CityContext(city, CONFIG), lon[i], lat[i])
         assert single["routed_by"] == batch.at[i, "routed_by"], (lon[i], lat[i])
         assert (single["unit"] or {}).get("code") == batch.at[i, "unit_code"]
         chain = {link["layer"]: link["code"] for link in single["chain"]}
@@ -229,32 +233,34 @@ def test_route_problems_dry_run_then_apply_keeps_closed_and_manual(city: Store) 
             [shapely.Point(112.9835, 28.1925)],
         ),
     )
-    preview = route_problems(city, CONFIG, actor="t")
+    preview = route_problems(CityContext(city, CONFIG, "t"))
     assert sorted(preview["code"]) == ["W001", "W002"]
     assert city.get("problems", "W001")["unit_code"] is None
-    route_problems(city, CONFIG, dry_run=False, actor="派遣员")
+    route_problems(CityContext(city, CONFIG, "派遣员"), dry_run=False)
     w002 = city.get("problems", "W002")
     assert (w002["alley_code"], w002["grid_code"], w002["unit_code"]) == ("A01", "G03", "U_PZ")
     assert city.get("problems", "W003")["grid_code"] == "G02"  # closed: untouched
     assert city.get("problems", "W004")["unit_code"] == "U_SW"  # dispatched by hand
-    assert route_problems(city, CONFIG, actor="t").empty
+    assert route_problems(CityContext(city, CONFIG, "t")).empty
 
 
 def test_correcting_a_location_reroutes_open_problems_only(city: Store) -> None:
     add_problems(city)
-    route_problems(city, CONFIG, dry_run=False, actor="t")
-    moved = correct_location(city, CONFIG, "W001", 112.973, 28.192, version=2, actor="核查员")
+    route_problems(CityContext(city, CONFIG, "t"), dry_run=False)
+    moved = correct_location(
+        CityContext(city, CONFIG, "核查员"), "W001", 112.973, 28.192, version=2
+    )
     assert moved["unit_code"].tolist() == ["U_CG"]
     assert city.get("problems", "W001")["grid_code"] == "G01"
     actions = city.history("problems", "W001")["action"].tolist()
     assert actions[-2:] == ["correct_location", "reroute"]
-    kept = correct_location(city, CONFIG, "W003", 112.973, 28.192, actor="核查员")
+    kept = correct_location(CityContext(city, CONFIG, "核查员"), "W003", 112.973, 28.192)
     assert kept.empty
     assert city.get("problems", "W003")["unit_code"] == "U_WY"
     with pytest.raises(Conflict, match="changed by 核查员"):
-        correct_location(city, CONFIG, "W001", 112.98, 28.19, version=2, actor="t")
+        correct_location(CityContext(city, CONFIG, "t"), "W001", 112.98, 28.19, version=2)
     with pytest.raises(BadInput):
-        correct_location(city, CONFIG, "W001", 500, 28.19, actor="t")
+        correct_location(CityContext(city, CONFIG, "t"), "W001", 500, 28.19)
 
 
 def test_segment_bins_find_what_an_strtree_finds_at_the_same_distances() -> None:
@@ -292,7 +298,7 @@ def test_problems_without_a_location_are_left_alone(city: Store) -> None:
             [None],
         ),
     )
-    assert route_problems(city, CONFIG, actor="t").empty
+    assert route_problems(CityContext(city, CONFIG, "t")).empty
 
 
 def test_points_of_different_radii_the_nearest_zone_holding_it_wins(city: Store) -> None:
@@ -309,12 +315,12 @@ def test_points_of_different_radii_the_nearest_zone_holding_it_wins(city: Store)
     here = gpd.GeoSeries(
         [shapely.Point(x - 5, y), shapely.Point(x - 20, y), shapely.Point(x - 400, y)]
     )
-    routed = route_locations(RoutingIndex.from_store(city, CONFIG), here.set_crs(utm))
+    routed = route_locations(RoutingIndex.from_store(CityContext(city, CONFIG)), here.set_crs(utm))
     assert routed["point_code"].tolist() == ["D10", "D11", None]
 
 
 def test_closed_problems_are_not_rerouted_even_when_asked(city: Store) -> None:
     add_problems(city)
     with pytest.raises(BadInput, match="Closed problems keep the unit"):
-        route_problems(city, CONFIG, statuses=["closed"], dry_run=False, actor="t")
+        route_problems(CityContext(city, CONFIG, "t"), statuses=["closed"], dry_run=False)
     assert city.get("problems", "W003")["version"] == 1

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citygrid.services import _demo_names as names
-from citygrid.services._demo_city import METRIC_CRS, City
+from citygrid.services.demo import names
+from citygrid.services.demo.city import METRIC_CRS, City
 
 DEPARTMENTS = (
     ("BMCG", "长沙市城市管理和综合执法局"),
@@ -85,7 +85,7 @@ def assign(city: City, rng: np.random.Generator) -> Responsibility:
     people = _People(rng)
     _assign_grids(city.cells, people, rng)
     _assign_lines(city.streets, city.alleys, people)
-    _assign_points(city.points, units, people, rng)
+    _assign_points(city.points, city.cells, units, people, rng)
     n_inspectors = max(4, len(city.cells) // 125)
     people.add(
         np.arange(n_inspectors).astype(str),
@@ -248,9 +248,18 @@ def _assign_lines(streets: gpd.GeoDataFrame, alleys: gpd.GeoDataFrame, people: _
 
 
 def _assign_points(
-    points: gpd.GeoDataFrame, units: gpd.GeoDataFrame, people: _People, rng: np.random.Generator
+    points: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    people: _People,
+    rng: np.random.Generator,
 ) -> None:
-    """Units by point type (:data:`POINT_UNITS`); a point head per community and unit."""
+    """Units by point type (:data:`POINT_UNITS`); a point head per community and unit.
+
+    A point held by a department is marked ``department``; of the others a
+    quarter, among those held by their cell's unit, ``auto`` (what
+    auto-assign would give them), the rest ``manual``.
+    """
     community = points["_community_code"].to_numpy(dtype=object)
     rule = points["point_type"].map(POINT_UNITS).to_numpy(dtype=object)
     property_codes = units.loc[units["kind"] == "enterprise", "code"].to_numpy(dtype=object)
@@ -266,7 +275,16 @@ def _assign_points(
     unit[is_property] = property_codes[rng.integers(0, len(property_codes), int(is_property.sum()))]
     points["unit_code"] = unit
     points["head_code"] = people.add(names.concat(community, "/", unit), unit, "point_head")
-    points["assigned_by"] = names.pick(rng, ("manual",) * 3 + ("auto",), len(points))
+    drawn = names.pick(rng, ("manual",) * 3 + ("auto",), len(points))
+    cell_unit = (
+        points["_cell_code"].map(cells.set_index("code")["unit_code"]).to_numpy(dtype=object)
+    )
+    kind = pd.Series(unit).map(units.set_index("code")["kind"]).to_numpy(dtype=object)
+    points["assigned_by"] = np.where(
+        kind == "department",
+        "department",
+        np.where((drawn == "auto") & (unit == cell_unit), "auto", "manual"),
+    )
 
 
 def _leave_out(

@@ -7,8 +7,8 @@ every month), ``persistent`` (steadily many) and ``recurring`` (the same
 catalogue item found again and again at one point). Problems found on the
 same visit to a point share an inspection; some inspections find nothing.
 Statuses and deadlines follow the catalogue's rectification days as of the
-reference date, and every problem is routed to its point's unit, else its
-cell's, else its sub-district office (a vectorised spatial join).
+reference date; :func:`citygrid.services.demo.generate_demo` routes them
+with the real router.
 
 Everything is vectorised over problems; loops run only over clusters,
 point types and statuses.
@@ -25,9 +25,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from citygrid.services import _demo_names as names
-from citygrid.services._demo_city import METRIC_CRS, City
-from citygrid.services._demo_people import Responsibility
+from citygrid.services.demo import names
+from citygrid.services.demo.city import METRIC_CRS, City
+from citygrid.services.demo.people import Responsibility
 
 MONTHS = 24
 CLUSTER_KINDS = ("growing", "fading", "persistent", "recurring")
@@ -227,11 +227,10 @@ def build(
     loc = np.column_stack(
         [rng.uniform(bounds[0], bounds[2], n), rng.uniform(bounds[1], bounds[3], n)]
     )
-    spread = np.minimum(points["radius_m"].to_numpy(), 20.0) * 0.4
-    loc[at_point] = (
-        xy[pidx[at_point]]
-        + rng.normal(0, 1, (int(at_point.sum()), 2)) * spread[pidx[at_point], None]
-    )
+    radius = points["radius_m"].to_numpy(dtype=float)
+    spread = np.minimum(radius, 20.0) * 0.4
+    offset = rng.normal(0, 1, (int(at_point.sum()), 2)) * spread[pidx[at_point], None]
+    loc[at_point] = xy[pidx[at_point]] + _within(offset, 0.9 * radius[pidx[at_point]])
 
     # what
     recurring = item >= 0
@@ -260,8 +259,16 @@ def build(
     problems = gpd.GeoDataFrame(
         frame, geometry=shapely.points(frame[["_x", "_y"]].to_numpy()), crs=METRIC_CRS
     )
-    _route(problems, city, points)
     return problems, inspections
+
+
+def _within(offset: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """Offsets (metres) shortened to at most ``reach``, so a problem found at a point lies in
+    the point's zone and the router gives it to that point (NaN reach: unchanged)."""
+    length = np.hypot(offset[:, 0], offset[:, 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(length > reach, reach / length, 1.0)
+    return offset * scale[:, None]
 
 
 def _month_weights(kind: str) -> np.ndarray:
@@ -414,54 +421,3 @@ def _recent(u: np.ndarray) -> np.ndarray:
     """Status of a problem reported in the last 30 days."""
     recent = np.array(["open", "dispatched", "rectified", "closed"], dtype=object)
     return recent[np.searchsorted([0.2, 0.55, 0.75], u, side="right")]
-
-
-def _route(problems: gpd.GeoDataFrame, city: City, points: gpd.GeoDataFrame) -> None:
-    """Unit and person answering for each problem: its point's, else its cell's, else its
-    sub-district office; ``outside`` when it lies in no sub-district."""
-    n = len(problems)
-    geoms = problems.geometry.to_numpy()
-    cells = city.cells
-    cell = _first_hit(cells.geometry.to_numpy(), geoms)
-    subs = city.jurisdictions[city.jurisdictions["level"] == "subdistrict"]
-    sub = _first_hit(subs.geometry.to_numpy(), geoms)
-    pidx = problems["_point"].to_numpy()
-    at_point = pidx >= 0
-    in_cell = cell >= 0
-
-    def pick(values: np.ndarray, index: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        out = np.full(n, None, dtype=object)
-        out[mask] = np.asarray(values, dtype=object)[index[mask]]
-        return out
-
-    point_unit = pick(points["unit_code"].to_numpy(), pidx, at_point)
-    point_head = pick(points["head_code"].to_numpy(), pidx, at_point)
-    cell_unit = pick(cells["unit_code"].to_numpy(), cell, in_cell)
-    cell_head = pick(cells["manager_code"].to_numpy(), cell, in_cell)
-    sub_code = pick(subs["code"].to_numpy(), sub, sub >= 0)
-    by_point = pd.notna(point_unit)
-    by_cell = ~by_point & pd.notna(cell_unit)
-    by_sub = ~by_point & ~by_cell & pd.notna(sub_code)
-    office = names.concat("JD", np.where(pd.notna(sub_code), sub_code, "").astype(object))
-    problems["unit_code"] = np.select(
-        [by_point, by_cell, by_sub], [point_unit, cell_unit, office], None
-    )
-    problems["head_code"] = np.select([by_point, by_cell], [point_head, cell_head], None)
-    problems["routed_by"] = np.select(
-        [by_point, by_cell, by_sub], ["point", "grid", "subdistrict"], "outside"
-    )
-    problems["point_code"] = pick(points["code"].to_numpy(), pidx, at_point)
-    problems["street_code"] = pick(points["_street"].to_numpy(), pidx, at_point)
-    problems["alley_code"] = pick(points["_alley"].to_numpy(), pidx, at_point)
-    problems["grid_code"] = pick(cells["code"].to_numpy(), cell, in_cell)
-    problems["subdistrict_code"] = sub_code
-
-
-def _first_hit(polygons: np.ndarray, geoms: np.ndarray) -> np.ndarray:
-    """Index of the first polygon each geometry intersects, -1 for none (STRtree)."""
-    pairs = shapely.STRtree(polygons).query(geoms, predicate="intersects")
-    order = np.lexsort((pairs[1], pairs[0]))
-    first_in, where = np.unique(pairs[0][order], return_index=True)
-    out = np.full(len(geoms), -1)
-    out[first_in] = pairs[1][order][where]
-    return out

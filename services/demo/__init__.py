@@ -44,14 +44,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from citygrid.config import Config
 from citygrid.errors import BadInput, Conflict
+from citygrid.gis.metric import metric_crs
 from citygrid.i18n import _
-from citygrid.layers.registry import get_layer
+from citygrid.layers.registry import get_layer, responsible_layers
 from citygrid.layers.store import Store
-from citygrid.services import _demo_city, _demo_people, _demo_problems
-from citygrid.services._demo_catalogue import catalogue_frame
-from citygrid.services._demo_city import LAYOUTS, CoverageDefect
-from citygrid.services._demo_problems import Cluster
+from citygrid.services.demo import city as _demo_city
+from citygrid.services.demo import people as _demo_people
+from citygrid.services.demo import problems as _demo_problems
+from citygrid.services.demo.catalogue import catalogue_frame
+from citygrid.services.demo.city import LAYOUTS, CoverageDefect
+from citygrid.services.demo.problems import Cluster
+from citygrid.services.routing import RoutingIndex, route_locations, routed_fields
 
 SIZES = tuple(LAYOUTS)
 """The demo sizes, smallest first."""
@@ -209,7 +214,30 @@ def generate_demo(
         "inspections": inspections,
         "problems": problems,
     }
-    return {name: _public(name, frames[name]) for name in DEMO_LAYERS}
+    public = {name: _public(name, frames[name]) for name in DEMO_LAYERS}
+    _route(public)
+    return public
+
+
+def _route(frames: dict[str, pd.DataFrame]) -> None:
+    """Route the problems with the real router, as ``citygrid route`` would on the loaded city.
+
+    The metric CRS is the city's (the UTM zone of the jurisdictions' centre)
+    and the snap distance the default :class:`~citygrid.config.Config`'s.
+    """
+    jurisdictions = frames["jurisdictions"]
+    index = RoutingIndex.from_frames(
+        metric_crs(tuple(jurisdictions.total_bounds), None),
+        Config().street_snap_m,
+        layers={layer.name: frames[layer.name] for layer in responsible_layers()},
+        subdistricts=jurisdictions[jurisdictions["level"] == "subdistrict"],
+        units=frames["units"],
+        people=frames["people"],
+    )
+    problems = frames["problems"]
+    routed = route_locations(index, problems.geometry)
+    for field in routed_fields():
+        problems[field] = routed[field].to_numpy(dtype=object)
 
 
 def load_demo(

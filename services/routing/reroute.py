@@ -18,35 +18,22 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
-from citygrid.config import Config
 from citygrid.errors import BadInput
-from citygrid.layers.store import STORAGE_CRS, Store
-from citygrid.services.routing import (
-    ROUTED_FIELDS,
-    RoutingIndex,
-    check_lon_lat,
-    route_locations,
-)
-
-#: Statuses of problems that follow a change of responsibility.
-OPEN_STATUSES = ("open", "dispatched", "rectified", "reopened")
-# Which problem field links a problem to a feature of each layer.
-_LINK_FIELDS = {
-    "points": "point_code",
-    "streets": "street_code",
-    "alleys": "alley_code",
-    "grids": "grid_code",
-}
+from citygrid.layers.base_layers import OPEN_STATUSES
+from citygrid.layers.registry import get_layer
+from citygrid.layers.store import STORAGE_CRS
+from citygrid.services.context import CityContext
+from citygrid.services.routing.chain import route_locations, routed_fields
+from citygrid.services.routing.index import RoutingIndex
+from citygrid.services.routing.who import check_lon_lat
 
 
 def route_problems(
-    store: Store,
-    config: Config,
+    ctx: CityContext,
     *,
     statuses: Sequence[str] = OPEN_STATUSES,
     codes: Sequence[str] | None = None,
     dry_run: bool = True,
-    actor: str,
     reason: str | None = None,
     conn: sa.Connection | None = None,
     index: RoutingIndex | None = None,
@@ -55,6 +42,8 @@ def route_problems(
 
     Parameters
     ----------
+    ctx
+        The city; ``ctx.actor`` is written to the audit log.
     statuses
         Route problems in these statuses (default: every status but
         ``closed``, which is refused: closed problems keep their unit).
@@ -62,7 +51,7 @@ def route_problems(
         Only these problems (default: all in ``statuses``).
     dry_run
         Only return what would change (the default).
-    actor, reason
+    reason
         For the audit log.
     conn
         A connection of an open transaction to work in.
@@ -74,9 +63,11 @@ def route_problems(
     pandas.DataFrame
         One row per problem whose routing changes: ``code``, the old and new
         ``unit_code`` (``unit_before``, ``unit_code``), every field of
-        :data:`ROUTED_FIELDS` as it will be, and ``outside_distance_m``.
+        :func:`~citygrid.services.routing.routed_fields` as it will be, and
+        ``outside_distance_m``.
     """
-    if "closed" in statuses:
+    store, fields = ctx.store, routed_fields()
+    if not set(statuses) <= set(OPEN_STATUSES):
         raise BadInput(
             "Closed problems keep the unit that was responsible when they were closed; route "
             "problems in the statuses {statuses} instead.",
@@ -85,7 +76,7 @@ def route_problems(
     where: dict[str, Any] = {"status": list(statuses)}
     if codes is not None:
         where["code"] = list(codes)
-    problems = store.read("problems", where=where, columns=["code", *ROUTED_FIELDS], conn=conn)
+    problems = store.read("problems", where=where, columns=["code", *fields], conn=conn)
     routable = (problems["routed_by"] != "manual") & ~problems.geometry.is_empty
     problems = problems[routable & problems.geometry.notna()].reset_index(drop=True)
     if problems.empty:
@@ -93,24 +84,24 @@ def route_problems(
     if index is None:
         minx, miny, maxx, maxy = (float(v) for v in problems.total_bounds)
         around = (minx, miny, maxx, maxy)
-        index = RoutingIndex.from_store(store, config, around=around, conn=conn)
+        index = RoutingIndex.from_store(ctx, around=around, conn=conn)
     routed = route_locations(index, problems.geometry)
-    now = problems[ROUTED_FIELDS].astype(object).where(problems[ROUTED_FIELDS].notna(), None)
-    new = routed[ROUTED_FIELDS].astype(object).where(routed[ROUTED_FIELDS].notna(), None)
+    now = problems[fields].astype(object).where(problems[fields].notna(), None)
+    new = routed[fields].astype(object).where(routed[fields].notna(), None)
     changed = (now.to_numpy() != new.to_numpy()).any(axis=1)
     out = pd.concat(
         [
             problems.loc[changed, ["code"]],
             problems.loc[changed, ["unit_code"]].rename(columns={"unit_code": "unit_before"}),
-            routed.loc[changed, [*ROUTED_FIELDS, "outside_distance_m"]],
+            routed.loc[changed, [*fields, "outside_distance_m"]],
         ],
         axis=1,
     ).reset_index(drop=True)
     if not dry_run and not out.empty:
         store.update(
             "problems",
-            out[["code", *ROUTED_FIELDS]],
-            actor=actor,
+            out[["code", *fields]],
+            actor=ctx.actor,
             action="reroute",
             reason=reason,
             conn=conn,
@@ -119,15 +110,13 @@ def route_problems(
 
 
 def _no_changes() -> pd.DataFrame:
-    return pd.DataFrame(columns=["code", "unit_before", *ROUTED_FIELDS, "outside_distance_m"])
+    return pd.DataFrame(columns=["code", "unit_before", *routed_fields(), "outside_distance_m"])
 
 
 def follow_assignments(
-    store: Store,
+    ctx: CityContext,
     changed: Mapping[str, Sequence[str]],
     *,
-    config: Config | None = None,
-    actor: str,
     reason: str | None = None,
     conn: sa.Connection | None = None,
 ) -> pd.DataFrame:
@@ -135,20 +124,20 @@ def follow_assignments(
 
     Parameters
     ----------
+    ctx
+        The city; ``ctx.actor`` is written to the audit log.
     changed
-        Layer name (``grids``, ``streets``, ``alleys``, ``points``) -> codes
-        of the features that got a new unit or head.
-    config
-        Its ``metric_crs`` and ``street_snap_m`` are used (default: the
-        defaults of :class:`Config`).
+        Responsible layer name -> codes of the features that got a new unit
+        or head.
 
     Returns
     -------
     pandas.DataFrame
         The rerouted problems, as :func:`route_problems` returns them.
     """
+    store = ctx.store
     filters = [
-        store.table("problems").c[_LINK_FIELDS[layer]].in_(list(codes))
+        store.table("problems").c[link_field(layer)].in_(list(codes))
         for layer, codes in changed.items()
         if codes
     ]
@@ -161,27 +150,25 @@ def follow_assignments(
         columns=["code"],
         conn=conn,
     )
-    return route_problems(
-        store,
-        config or Config(),
-        codes=list(linked["code"]),
-        dry_run=False,
-        actor=actor,
-        reason=reason,
-        conn=conn,
-    )
+    return route_problems(ctx, codes=list(linked["code"]), dry_run=False, reason=reason, conn=conn)
+
+
+def link_field(layer_name: str) -> str:
+    """The problems' field that links a problem to a feature of a responsible layer."""
+    duty = get_layer(layer_name).responsibility
+    if duty is None:
+        raise BadInput("Layer {layer} has no responsible unit.", layer=layer_name)
+    return duty.problem_field
 
 
 def correct_location(
-    store: Store,
-    config: Config,
+    ctx: CityContext,
     code: str,
     lon: Any,
     lat: Any,
     *,
     crs: str | None = None,
     version: int | None = None,
-    actor: str,
     reason: str | None = None,
 ) -> pd.DataFrame:
     """Move a problem to a corrected location; an open one follows the new responsibility.
@@ -209,10 +196,8 @@ def correct_location(
     )
     if version is None:
         change = change.drop(columns=["version"])
-    with store.transaction() as conn:
-        store.update(
-            "problems", change, actor=actor, action="correct_location", reason=reason, conn=conn
+    with ctx.store.transaction() as conn:
+        ctx.store.update(
+            "problems", change, actor=ctx.actor, action="correct_location", reason=reason, conn=conn
         )
-        return route_problems(
-            store, config, codes=[code], dry_run=False, actor=actor, reason=reason, conn=conn
-        )
+        return route_problems(ctx, codes=[code], dry_run=False, reason=reason, conn=conn)
