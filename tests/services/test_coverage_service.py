@@ -298,7 +298,7 @@ def test_write_report_gives_one_layer_per_finding(report: CoverageReport, tmp_pa
     assert shapely.equals_exact(
         slivers.geometry.to_numpy(), report.findings["gap_slivers"].geometry.to_numpy(), 0
     ).all()
-    write_report(report.layers(), path)  # replaces the file
+    write_report(report.layers(), path, overwrite=True)  # replaces its layers
     assert len(pyogrio.list_layers(path)) == len(report.layers()) + 1
     assert not list(tmp_path.glob(".*partial*"))
 

@@ -93,6 +93,7 @@ def test_address_not_on_this_machine_is_refused(city: Store, database_url: str) 
 
 
 def test_database_without_schema_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "nothing.db").touch()  # an empty SQLite file; a missing one is not created
     url = f"sqlite:///{tmp_path / 'nothing.db'}"
     code, output = _serve("--db", url, "--lang", "en", "serve", "--port", "0")
     assert code == 2
