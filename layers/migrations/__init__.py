@@ -25,17 +25,19 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from citygrid.layers.backends import backend_for
 from citygrid.layers.registry import stored_layers
 from citygrid.layers.schema import build_metadata
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 _HERE = Path(__file__).parent
+_REVISION = re.compile(r'^(down_revision|revision) = (?:"([^"]+)"|None)$', re.MULTILINE)
 
 
 def alembic_config(extra_versions: Sequence[Path] = ()) -> Config:
@@ -47,6 +49,8 @@ def alembic_config(extra_versions: Sequence[Path] = ()) -> Config:
         More folders of revisions to run after this code's own (used by
         tests that add a revision of their own).
     """
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_HERE))
     config.set_main_option("path_separator", "os")
@@ -57,26 +61,36 @@ def alembic_config(extra_versions: Sequence[Path] = ()) -> Config:
 
 
 @cache
-def _scripts() -> Any:
-    from alembic.script import ScriptDirectory
+def _revisions() -> dict[str, str | None]:
+    """Revision id -> its parent, read from ``versions/*.py`` without importing Alembic.
 
-    return ScriptDirectory.from_config(alembic_config())
+    Checking a schema happens at every command's start; Alembic (with mako
+    and its templates) is imported only to migrate.
+    """
+    parents: dict[str, str | None] = {}
+    for path in sorted((_HERE / "versions").glob("*.py")):
+        found = {key: value or None for key, value in _REVISION.findall(path.read_text())}
+        if "revision" in found:
+            parents[str(found["revision"])] = found.get("down_revision")
+    return parents
 
 
 def head() -> str:
-    """The newest revision this code knows."""
-    revision = _scripts().get_current_head()
-    assert revision is not None
-    return revision
+    """The newest revision this code knows (the one no other revision follows)."""
+    revisions = _revisions()
+    (newest,) = set(revisions) - set(revisions.values())
+    return newest
 
 
 def is_known(revision: str) -> bool:
     """Whether ``revision`` is one of this code's revisions."""
-    return any(script.revision == revision for script in _scripts().walk_revisions())
+    return revision in _revisions()
 
 
 def upgrade(engine: sa.Engine, target: str = "head", config: Config | None = None) -> None:
     """Upgrade the database behind ``engine`` to ``target`` in one transaction."""
+    from alembic import command
+
     config = config or alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn

@@ -585,7 +585,8 @@ def test_write_layers_file_puts_styled_layers_in_one_geopackage(tmp_path: Path) 
     assert styled == [("grids",)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.gpkg"]
     with pytest.raises(BadInput, match=r"Only a GeoPackage"):
-        write_layers_file({"grids": hot}, tmp_path / "report.shp")
+        write_layers_file({"grids": hot, "备注点": other}, tmp_path / "report.shp")
+    assert not (tmp_path / "report.shp").exists()
 
 
 def test_catalogue_types_from_a_gbk_csv(store: Store, tmp_path: Path) -> None:
