@@ -46,7 +46,7 @@ def density_clusters(xy: np.ndarray, *, k: int, radius: float) -> np.ndarray:
     labels = np.full(len(xy), -1, dtype=np.int64)
     if len(xy) < k:
         return labels
-    pairs = cKDTree(xy).queryspatial_pairs(radius, output_type="ndarray")
+    pairs = cKDTree(xy).query_pairs(radius, output_type="ndarray")
     neighbours = 1 + np.bincount(pairs.ravel(), minlength=len(xy))  # itself included
     core = neighbours >= k
     if not core.any():

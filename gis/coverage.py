@@ -260,7 +260,7 @@ def invalid_edges(cells_m: gpd.GeoDataFrame, *, key: str, gap_width_m: float) ->
     )
 
 
-def overlappingspatial_pairs(
+def overlapping_pairs(
     cells: gpd.GeoDataFrame,
     *,
     key: str,
