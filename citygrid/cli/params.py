@@ -40,7 +40,7 @@ class ParamOption(click.Option):
 
 def describe(spec: Param) -> str:
     """The help of a parameter in the current language: label, help, unit and default."""
-    text = f"{spec.label()}: {_(spec.help)}"
+    text = _("{label}: {help}").format(label=spec.label(), help=_(spec.help))
     if spec.unit:
         text += " " + _("Unit: {unit}.").format(unit=_(spec.unit))
     if spec.default is not None and spec.type != "bool":
@@ -76,7 +76,7 @@ def param_options(
             else:
                 decls = [spec.cli_flag, _dest(spec)]
                 extra = {
-                    "metavar": _METAVARS[spec.type],
+                    "metavar": "|".join(spec.choices) if spec.choices else _METAVARS[spec.type],
                     "multiple": spec.name in repeated,
                     "type": str,
                 }
