@@ -235,6 +235,14 @@ class CellParams(ProblemFilters):
         default="count",
         choices=WEIGHT_BY,
     )
+    fdr: bool = param(
+        "bool",
+        "错误发现率校正",
+        "FDR correction",
+        "Bin on p-values corrected for the false discovery rate (each month for emerging hot "
+        "spots).",
+        default=True,
+    )
 
     def cells_spec(self) -> CellsSpec | None:
         """The cells asked for, ``None`` for the default."""
@@ -261,13 +269,6 @@ class HotSpotParams(CellParams):
         maximum=99_999,
     )
     seed: int | None = param("int", "随机种子", "Seed", "Seed of the permutations.", minimum=0)
-    fdr: bool = param(
-        "bool",
-        "错误发现率校正",
-        "FDR correction",
-        "Bin on p-values corrected for the false discovery rate.",
-        default=True,
-    )
 
 
 @dataclass(frozen=True)
@@ -276,13 +277,6 @@ class EmergingParams(CellParams):
 
     name: ClassVar[str] = "emerging"
 
-    fdr: bool = param(
-        "bool",
-        "错误发现率校正",
-        "FDR correction",
-        "Bin each month on p-values corrected for the false discovery rate.",
-        default=True,
-    )
     time_window: int = param(
         "int",
         "时间窗口",

@@ -1,7 +1,7 @@
 """Spatial weights between cells: queen, rook, distance band and k nearest neighbours.
 
 Weights are binary scipy CSR matrices with an empty diagonal (a cell is not
-its own neighbour here; :mod:`citygrid.services.gistar` adds the diagonal
+its own neighbour here; :mod:`citygrid.services.hotspots.gistar` adds the diagonal
 for Gi*). Everything is built vectorised: contiguity with a shapely STRtree
 query, distances with a scipy cKDTree over cell centroids. Cells must be in
 a projected CRS in metres.
