@@ -34,8 +34,11 @@ import shapely
 from citygrid.config import Config
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
-from citygrid.services.coverage import CoverageOptions, analyse_coverage, write_report
-from citygrid.services.proposals import propose_fixes
+from citygrid.services.context import CityContext
+from citygrid.services.coverage.analysis import analyse_coverage
+from citygrid.services.coverage.params import CoverageParams
+from citygrid.services.coverage.proposals import propose_fixes
+from citygrid.services.coverage.report import write_report
 
 CRS = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E (Wuhan)
 X0, Y0 = 520_000.0, 3_380_000.0
@@ -241,11 +244,11 @@ def main() -> None:
         )
     )
     config = Config(metric_crs=None if args.demo else CRS)
-    options = CoverageOptions(as_of=(demo_day() if args.demo else AS_OF).date())
+    params = CoverageParams(as_of=(demo_day() if args.demo else AS_OF).date())
     times, cpu = [], []
     for _ in range(args.repeat):
         started, started_cpu = time.perf_counter(), time.process_time()
-        report = analyse_coverage(store, config, options)
+        report = analyse_coverage(CityContext(store, config, actor="bench"), params)
         times.append(time.perf_counter() - started)
         cpu.append(time.process_time() - started_cpu)
     best = min(times)
@@ -259,7 +262,7 @@ def main() -> None:
     for name, found in report.layers().items():
         print(f"  {name:<18} {len(found):>7,}")
     started = time.perf_counter()
-    proposal = propose_fixes(store, config, report, actor="bench")
+    proposal = propose_fixes(CityContext(store, config, actor="bench"), report)
     print(f"proposals: {len(proposal):,} fixes in {time.perf_counter() - started:.2f} s")
     started = time.perf_counter()
     write_report({**report.layers(), "gap_proposals": proposal}, folder / "gaps.gpkg")

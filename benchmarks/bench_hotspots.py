@@ -36,9 +36,10 @@ from scipy import stats
 
 from citygrid.gis.binning import cell_index, count_points, fishnet
 from citygrid.gis.metric import metric_crs
-from citygrid.services.emerging import emerging_frame, month_bins
-from citygrid.services.gistar import gi_star
-from citygrid.services.weights import build_weights, parse_weights
+from citygrid.services.hotspots.emerging import emerging_frame, month_bins
+from citygrid.services.hotspots.gistar import gi_star
+from citygrid.services.hotspots.params import parse_weights
+from citygrid.services.hotspots.weights import build_weights
 
 MONTHS = 24
 

@@ -1,10 +1,10 @@
 """Declarations of the coverage-gap analysis layers (computed, not stored).
 
-One layer per finding of :func:`citygrid.services.coverage.analyse_coverage`
+One layer per finding of :func:`citygrid.services.coverage.analysis.analyse_coverage`
 (uncovered land, slivers, overlaps, cells outside the jurisdiction, invalid
 tiling edges, features nobody answers for, features nobody looked at, blind
 spots), the per-sub-district summary and the proposed fixes of
-:func:`citygrid.services.proposals.propose_fixes`. Areas are in square
+:func:`citygrid.services.coverage.proposals.propose_fixes`. Areas are in square
 metres and lengths in metres, measured in the city's metric CRS; geometries
 are in EPSG:4326.
 """

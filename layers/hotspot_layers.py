@@ -1,8 +1,8 @@
 """Declarations of the hot-spot analysis layers: computed, not stored, not editable.
 
-- ``hotspots``: Getis-Ord Gi* per cell (see :mod:`citygrid.services.gistar`);
+- ``hotspots``: Getis-Ord Gi* per cell (see :mod:`citygrid.services.hotspots.gistar`);
 - ``emerging_hotspots``: the trend pattern of each cell over months (see
-  :mod:`citygrid.services.emerging`);
+  :mod:`citygrid.services.hotspots.emerging`);
 - ``density_contours``: filled contour bands of the kernel density surface.
 
 Besides Leaflet path options, each style carries ``categories``: the field

@@ -24,7 +24,13 @@ from citygrid.errors import NotFound
 from citygrid.params import Params
 from citygrid.services.context import CityContext
 
-_BUILTIN_MODULES: tuple[str, ...] = ()
+_BUILTIN_MODULES: tuple[str, ...] = (
+    "citygrid.services.hotspots.hot_spots",
+    "citygrid.services.hotspots.emerging",
+    "citygrid.services.hotspots.density",
+    "citygrid.services.coverage.analysis",
+    "citygrid.services.coverage.proposals",
+)
 
 
 @dataclass(frozen=True)

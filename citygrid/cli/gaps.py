@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
@@ -10,29 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from citygrid.cli.context import CliContext
+from citygrid.cli.params import param_options, params_from_options
 from citygrid.i18n import _
 from citygrid.layers.gap_layers import GAP_PROPOSALS, GAP_SUMMARY
-from citygrid.services.coverage import (
-    CoverageOptions,
-    CoverageReport,
-    analyse_coverage,
-    check_report_path,
-    write_report,
-)
-from citygrid.services.proposals import apply_proposal, propose_fixes
+from citygrid.services.coverage.analysis import CoverageReport, analyse_coverage
+from citygrid.services.coverage.apply import apply_proposal
+from citygrid.services.coverage.params import CoverageParams
+from citygrid.services.coverage.proposals import propose_fixes
+from citygrid.services.coverage.report import check_report_path, write_report
 
 pass_context = click.make_pass_decorator(CliContext)
-
-_OPTION_NAMES = {
-    "min_area_m2": "--min-area",
-    "min_width_m": "--min-width",
-    "stale_days": "--stale-days",
-    "as_of": "--as-of",
-    "problem_days": "--problem-days",
-    "cluster_k": "--cluster-k",
-    "cluster_r_m": "--cluster-r",
-    "far_m": "--far-m",
-}
 
 _COUNT_COLUMNS = (
     "gaps",
@@ -47,29 +35,7 @@ _COUNT_COLUMNS = (
 
 
 @click.command("gaps")
-@click.option(
-    "--min-area", metavar="M2", help="Uncovered pieces smaller than this (m²) are slivers [10]."
-)
-@click.option(
-    "--min-width",
-    metavar="M",
-    help="Uncovered pieces narrower than this (m) are slivers, and gaps this narrow make "
-    "edges invalid [1].",
-)
-@click.option(
-    "--stale-days", metavar="N", help="Points and alleys not inspected in N days are reported [30]."
-)
-@click.option("--as-of", metavar="DATE", help="Day to look back from, YYYY-MM-DD [today].")
-@click.option(
-    "--problem-days",
-    metavar="N",
-    help="Blind spots are sought among the problems of the last N days [90].",
-)
-@click.option("--cluster-k", metavar="K", help="Problems a cluster needs within --cluster-r [5].")
-@click.option("--cluster-r", metavar="M", help="Cluster radius in metres [50].")
-@click.option(
-    "--far-m", metavar="M", help="A cluster this far (m) from every point is a blind spot [100]."
-)
+@param_options(CoverageParams)
 @click.option(
     "--out",
     metavar="PATH.gpkg",
@@ -84,40 +50,15 @@ _COUNT_COLUMNS = (
     help="Replace existing output files (in a GeoPackage, only the layer written).",
 )
 @pass_context
-def gaps(
-    ctx: CliContext,
-    min_area: str | None,
-    min_width: str | None,
-    stale_days: str | None,
-    as_of: str | None,
-    problem_days: str | None,
-    cluster_k: str | None,
-    cluster_r: str | None,
-    far_m: str | None,
-    out: str,
-    propose: bool,
-    overwrite: bool,
-) -> None:
+def gaps(ctx: CliContext, out: str, propose: bool, overwrite: bool, **given: Any) -> None:
     """Find every place where nobody is responsible, and write it to a GeoPackage."""
-    options = CoverageOptions.parse(
-        _OPTION_NAMES,
-        min_area_m2=min_area,
-        min_width_m=min_width,
-        stale_days=stale_days,
-        as_of=as_of,
-        problem_days=problem_days,
-        cluster_k=cluster_k,
-        cluster_r_m=cluster_r,
-        far_m=far_m,
-    )
+    params = params_from_options(CoverageParams, given)
     path = check_report_path(out, overwrite=overwrite)
-    store = ctx.store()
-    report = analyse_coverage(store, ctx.config, options)
+    city = ctx.city()
+    report = analyse_coverage(city, params)
     layers = report.layers()
     if propose:
-        layers[GAP_PROPOSALS.name] = propose_fixes(
-            store, ctx.config, report, actor=ctx.config.actor
-        )
+        layers[GAP_PROPOSALS.name] = propose_fixes(city, report)
     written = write_report(layers, path, overwrite=overwrite)
     console = Console()
     if not console.is_terminal:

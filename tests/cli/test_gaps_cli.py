@@ -11,7 +11,10 @@ import shapely
 from click.testing import CliRunner, Result
 
 from citygrid.cli import main
+from citygrid.config import Config
 from citygrid.layers.store import Store
+from citygrid.services.analysis import get_analysis
+from citygrid.services.context import CityContext
 
 CRS = "EPSG:4547"
 ENV = {"CITYGRID_METRIC_CRS": CRS, "CITYGRID_LANG": "", "CITYGRID_ACTOR": "规划科"}
@@ -110,12 +113,14 @@ def test_propose_then_apply(city: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--min-area", "-1"], "--min-area must be at least 0 square metres, not -1."),
-        (["--min-area", "abc"], "--min-area must be a number of square metres, not 'abc'."),
-        (["--stale-days", "-3"], "--stale-days must be at least 1 days, not -3."),
-        (["--stale-days", "thirty"], "--stale-days must be a whole number of days"),
-        (["--as-of", "11/20/2026"], "--as-of must be a date written YYYY-MM-DD"),
-        (["--cluster-r", "0"], "--cluster-r must be more than 0 metres"),
+        (["--min-area", "-1"], "Option --min-area: Parameter min_area_m2 (Minimum area) is -1.0m²"),
+        (["--min-area", "abc"], "Option --min-area: Parameter min_area_m2 (Minimum area): 'abc'"),
+        (["--stale-days", "-3"], "Option --stale-days: Parameter stale_days"),
+        (["--stale-days", "thirty"], "Parameter stale_days (Days without inspection): 'thirty'"),
+        (["--as-of", "11/20/2026"], "Option --as-of: Parameter as_of (As of): '11/20/2026'"),
+        (["--cluster-r", "0"], "Option --cluster-r: Parameter cluster_r_m (Cluster radius)"),
+        (["--far-m", "NaN"], "Option --far-m: Parameter far_m"),
+        (["--outside-tolerance-m", "-1"], "Parameter outside_tolerance_m"),
         (["--out", "gaps.shp"], "give a path ending in .gpkg"),
     ],
 )
@@ -150,3 +155,29 @@ def test_apply_proposal_refuses_what_is_not_a_proposal(city: str, tmp_path: Path
     assert missing.exit_code == 2
     assert "整改建议文件" in missing.output
     assert "不存在" in missing.output
+
+
+def test_a_bad_value_is_named_in_chinese(city: str, tmp_path: Path) -> None:
+    out = tmp_path / "gaps.gpkg"
+    result = run("--db", city, "analyse", "gaps", "--min-width", "-2", "--out", str(out))
+    assert result.exit_code == 2
+    assert "选项 --min-width：参数 min_width_m（最小宽度）" in result.output
+    assert not out.exists()
+
+
+def test_the_cli_writes_what_the_registered_analysis_gives(city: str, tmp_path: Path) -> None:
+    out = tmp_path / "gaps.gpkg"
+    result = run("--db", city, "analyse", "gaps", "--as-of", "2026-11-20", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    store = Store.open(city)
+    try:
+        analysis = get_analysis("gaps")
+        ctx = CityContext(store, Config(metric_crs=CRS))
+        expected = analysis.run(ctx, analysis.params.from_text({"as_of": "2026-11-20"}))
+    finally:
+        store.close()
+    for name, frame in expected.layers.items():
+        written = pyogrio.read_dataframe(out, layer=name)
+        assert len(written) == len(frame), name
+        if "id" in frame.columns:
+            assert written["id"].tolist() == frame["id"].tolist(), name

@@ -7,13 +7,17 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pyogrio
 import pytest
 import rasterio
 from click.testing import CliRunner, Result
 
 from citygrid.cli import main
+from citygrid.config import Config
 from citygrid.layers.store import Store
+from citygrid.services.analysis import get_analysis
+from citygrid.services.context import CityContext
 
 _spec = importlib.util.spec_from_file_location(
     "hotspot_city", Path(__file__).parents[1] / "services" / "hotspot_city.py"
@@ -120,15 +124,21 @@ def test_density_raster_and_contours(city_url: str, tmp_path: Path) -> None:
     [
         (["hotspots", "--cells", "squares"], "Cells 'squares' are not understood"),
         (["hotspots", "--weights", "distance:abc"], "are not understood"),
-        (["hotspots", "--since", "2024-05-01", "--until", "2024-01-01"], "is after --until"),
-        (["hotspots", "--since", "5月1日"], "is not a date"),
+        (["hotspots", "--since", "2024-05-01", "--until", "2024-01-01"], "is after until"),
+        (["hotspots", "--since", "5月1日"], "Option --since: Parameter since"),
+        (["hotspots", "--status", "open", "--status", "lost"], "Unknown problem status lost"),
+        (["hotspots", "--permutations", "-1"], "Option --permutations: Parameter permutations"),
+        (["hotspots", "--seed", "NaN"], "Parameter seed"),
+        (["hotspots", "--weight-by", "price"], "Option --weight-by: Parameter weight_by"),
         (["hotspots", "--category", "NOPE"], "Unknown category 'NOPE'"),
         (["hotspots", "--since", "2031-01-01"], "No problems match"),
         (["hotspots", "--cells", "fishnet:0.5"], "cells over this extent"),
         (["hotspots", "--cells", "grids", "--weights", "distance:5"], "without a neighbour"),
         (["emerging", "--since", "2024-01-01", "--until", "2024-01-31"], "at least 3 months"),
-        (["density", "--bandwidth", "-1"], "must be more than 0"),
-        (["emerging", "--time-window", "-2"], "--time-window must be 0 or more"),
+        (["density", "--bandwidth", "-1"], "Option --bandwidth: Parameter bandwidth_m"),
+        (["density", "--cell-size", "nan"], "Option --cell-size: Parameter cell_size_m"),
+        (["emerging", "--time-window", "-2"], "Option --time-window: Parameter time_window"),
+        (["emerging", "--trend-alpha", "2"], "above its maximum"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
@@ -154,3 +164,33 @@ def test_messages_in_chinese(city_url: str, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "无法识别空间权重" in result.output
+
+
+def test_the_cli_writes_what_the_registered_analysis_gives(city_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "hot.gpkg"
+    args = ["--cells", "grids", "--weights", "queen", "--since", "2024-02-01", "--no-fdr"]
+    result = run(city_url, "hotspots", *args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    store = Store.open(city_url)
+    try:
+        analysis = get_analysis("hotspots")
+        texts = {"cells": "grids", "weights": "queen", "since": "2024-02-01", "fdr": "false"}
+        expected = analysis.run(CityContext(store, Config()), analysis.params.from_text(texts))
+    finally:
+        store.close()
+    written = pyogrio.read_dataframe(out, layer="hotspots")
+    assert written["cell_id"].tolist() == expected.frame["cell_id"].tolist()
+    assert written["gi_bin"].tolist() == expected.frame["gi_bin"].tolist()
+    np.testing.assert_allclose(written["gi_zscore"], expected.frame["gi_zscore"])
+    parameters = json.loads(Path(f"{out}.parameters.json").read_text(encoding="utf-8"))
+    assert parameters == json.loads(json.dumps(expected.parameters()))
+    assert parameters["fdr"] is False
+
+
+def test_help_is_rendered_from_the_parameters(city_url: str) -> None:
+    english = run(city_url, "hotspots", "--help")
+    assert "Conditional permutations for pseudo p-values" in english.output
+    assert "--no-fdr" in english.output
+    chinese = run(city_url, "density", "--help", lang="zh_CN")
+    assert "核半径" in chinese.output
+    assert "--bandwidth" in chinese.output

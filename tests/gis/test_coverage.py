@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
+from citygrid.gis import clusters
 from citygrid.gis import coverage as geo
 
 CRS = "EPSG:4547"
@@ -81,8 +82,8 @@ def test_widths_of_thin_pieces_by_bisection_match_the_inscribed_circle() -> None
 def test_near_any_point_or_polygon() -> None:
     targets = np.array([shapely.Point(X0, Y0), box(1000, 0, 1010, 10)], dtype=object)
     queries = shapely.points([(X0 + 99, Y0), (X0 + 101, Y0), (X0 + 1109, Y0 + 5), (X0 + 1111, Y0)])
-    assert geo.near_any(queries, targets, 100.0).tolist() == [True, False, True, False]
-    assert not geo.near_any(queries, targets[:0], 100.0).any()
+    assert clusters.near_any(queries, targets, 100.0).tolist() == [True, False, True, False]
+    assert not clusters.near_any(queries, targets[:0], 100.0).any()
 
 
 def test_hair_thin_pieces_are_noise() -> None:
@@ -213,7 +214,7 @@ def test_density_clusters_match_the_textbook_rule_on_core_points() -> None:
             rng.uniform(-500, 800, (60, 2)),
         ]
     )
-    labels = geo.density_clusters(xy, k=5, radius=20.0)
+    labels = clusters.density_clusters(xy, k=5, radius=20.0)
     expected = _reference_clusters(xy, 5, 20.0)
     core = {i for cluster in expected for i in cluster}
     got = {}
@@ -226,7 +227,7 @@ def test_density_clusters_match_the_textbook_rule_on_core_points() -> None:
 
 
 def test_density_clusters_with_too_few_points() -> None:
-    assert geo.density_clusters(np.zeros((3, 2)), k=5, radius=10).tolist() == [-1, -1, -1]
+    assert clusters.density_clusters(np.zeros((3, 2)), k=5, radius=10).tolist() == [-1, -1, -1]
 
 
 def test_blind_spots_are_clusters_far_from_every_point() -> None:
@@ -239,14 +240,16 @@ def test_blind_spots_are_clusters_far_from_every_point() -> None:
         geometry=[box(-5, -5, 5, 5), box(1000, 1200, 1010, 1210)],
         crs=CRS,
     )
-    spots = geo.blind_spots(problems, points, key="code", k=5, radius_m=10, far_m=100)
+    spots = clusters.blind_spots(problems, points, key="code", k=5, radius_m=10, far_m=100)
     assert spots["problems"].tolist() == [5]
     assert spots["nearest_point_code"].tolist() == ["点位2"]
     assert spots["center_x"].iloc[0] == pytest.approx(X0 + 1000.8)
     assert spots["nearest_point_m"].iloc[0] == pytest.approx(1200 - 1000.4)
     assert spots.geometry.iloc[0].contains(shapely.Point(X0 + 1000, Y0 + 1000))
     no_points = points.iloc[:0]
-    assert len(geo.blind_spots(problems, no_points, key="code", k=5, radius_m=10, far_m=100)) == 2
+    assert (
+        len(clusters.blind_spots(problems, no_points, key="code", k=5, radius_m=10, far_m=100)) == 2
+    )
 
 
 def test_areas_are_measured_in_the_metric_crs() -> None:

@@ -21,22 +21,21 @@ from citygrid.i18n import language
 from citygrid.layers.gap_layers import FINDING_LAYERS
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
-from citygrid.services.coverage import (
-    CoverageOptions,
-    CoverageReport,
-    analyse_coverage,
-    write_report,
-)
+from citygrid.services.analysis import get_analysis
+from citygrid.services.context import CityContext
+from citygrid.services.coverage.analysis import CoverageReport, analyse_coverage
+from citygrid.services.coverage.params import CoverageParams
+from citygrid.services.coverage.report import write_report
 from citygrid.services.demo import load_demo, planted_defects
 
 S1, S2 = "420102001", "420102002"
-OPTIONS = CoverageOptions(as_of=AS_OF, cluster_r_m=30.0)
+OPTIONS = CoverageParams(as_of=AS_OF, cluster_r_m=30.0)
 
 
 @pytest.fixture
 def report(store: Store) -> CoverageReport:
     build_city(store)
-    return analyse_coverage(store, CONFIG, OPTIONS)
+    return analyse_coverage(CityContext(store, CONFIG), OPTIONS)
 
 
 def rows(report: CoverageReport, layer: str, *columns: str) -> list[tuple]:
@@ -120,7 +119,9 @@ def test_not_looked_at_counts_days_up_to_as_of(report: CoverageReport) -> None:
 
 def test_a_shorter_window_or_a_later_day(store: Store) -> None:
     build_city(store)
-    later = analyse_coverage(store, CONFIG, CoverageOptions(as_of=date(2026, 11, 26), stale_days=2))
+    later = analyse_coverage(
+        CityContext(store, CONFIG), CoverageParams(as_of=date(2026, 11, 26), stale_days=2)
+    )
     assert rows(later, "gap_stale", "feature_code", "days_since") == [
         ("D01", 35),
         ("D02", 36),
@@ -147,15 +148,15 @@ def test_blind_spots_only_from_recent_problems(store: Store) -> None:
     # The cluster's problems were reported at 00:00 on 1 November: as of 20 November
     # the last 20 days begin at that very moment, the last 19 days a day later.
     for days, expected in ((20, [6]), (19, [])):
-        options = CoverageOptions(as_of=AS_OF, cluster_r_m=30.0, problem_days=days)
-        found = analyse_coverage(store, CONFIG, options)
+        options = CoverageParams(as_of=AS_OF, cluster_r_m=30.0, problem_days=days)
+        found = analyse_coverage(CityContext(store, CONFIG), options)
         assert found.findings["gap_blind_spots"]["problems"].tolist() == expected, days
 
 
 def test_the_late_problem_only_counts_from_its_day(store: Store) -> None:
     build_city(store)
     later = analyse_coverage(
-        store, CONFIG, CoverageOptions(as_of=date(2026, 11, 21), cluster_r_m=30.0)
+        CityContext(store, CONFIG), CoverageParams(as_of=date(2026, 11, 21), cluster_r_m=30.0)
     )
     assert later.findings["gap_blind_spots"]["problems"].tolist() == [6, 5]
 
@@ -201,7 +202,7 @@ def test_a_clean_tiling_has_no_tiling_findings(store: Store) -> None:
             [rect(0, 0, 100, 100), rect(100, 0, 200, 100)],
         ),
     )
-    found = analyse_coverage(store, CONFIG, OPTIONS)
+    found = analyse_coverage(CityContext(store, CONFIG), OPTIONS)
     for name in (
         "gap_uncovered",
         "gap_slivers",
@@ -231,7 +232,7 @@ def test_findings_outside_every_subdistrict_get_their_own_summary_row(store: Sto
         ),
     )
     store.write("grids", frame([{"code": "G1", "name": "一网格"}], [rect(0, 0, 100, 100)]))
-    found = analyse_coverage(store, CONFIG, OPTIONS)
+    found = analyse_coverage(CityContext(store, CONFIG), OPTIONS)
     assert found.summary["code"].tolist() == ["420102001", None]
     assert found.summary["gaps"].tolist() == [0, 1]
     assert found.findings["gap_uncovered"]["area_m2"].tolist() == pytest.approx([10_000], rel=1e-3)
@@ -239,49 +240,76 @@ def test_findings_outside_every_subdistrict_get_their_own_summary_row(store: Sto
 
 def test_an_empty_database_says_what_to_load(store: Store) -> None:
     with pytest.raises(BadInput, match="No jurisdictions are loaded") as caught:
-        analyse_coverage(store, CONFIG)
+        analyse_coverage(CityContext(store, CONFIG))
     assert "citygrid demo" in caught.value.message()
     with language("zh_CN"):
         assert "没有辖区边界" in caught.value.message()
 
 
 @pytest.mark.parametrize(
-    ("raw", "message"),
+    ("raw", "param", "message"),
     [
-        ({"min_area_m2": "-5"}, "min_area_m2 must be at least 0 square metres, not -5"),
-        ({"min_area_m2": "大"}, "min_area_m2 must be a number of square metres, not '大'"),
-        ({"min_width_m": "nan"}, "must be a number"),
-        ({"stale_days": "-1"}, "stale_days must be at least 1 days"),
-        ({"stale_days": "ten"}, "stale_days must be a whole number of days, not 'ten'"),
-        ({"stale_days": "1.5"}, "whole number"),
-        ({"cluster_r_m": "0"}, "cluster_r_m must be more than 0 metres"),
-        ({"problem_days": "0"}, "problem_days must be at least 1 days, not 0"),
-        ({"cluster_k": "2.5"}, "cluster_k must be a whole number of problems"),
-        ({"as_of": "2026-02-30"}, "as_of must be a date written YYYY-MM-DD"),
-        ({"as_of": "昨天"}, "not '昨天'"),
+        ({"min_area_m2": "-5"}, "min_area_m2", "below its minimum 0.0m²"),
+        ({"min_area_m2": "大"}, "min_area_m2", "is not valid"),
+        ({"min_width_m": "nan"}, "min_width_m", "is not valid"),
+        ({"stale_days": "-1"}, "stale_days", "below its minimum 1days"),
+        ({"stale_days": "ten"}, "stale_days", "'ten' is not valid"),
+        ({"stale_days": "1.5"}, "stale_days", "is not valid"),
+        ({"cluster_r_m": "0"}, "cluster_r_m", "below its minimum"),
+        ({"problem_days": "0"}, "problem_days", "below its minimum"),
+        ({"cluster_k": "2.5"}, "cluster_k", "is not valid"),
+        ({"far_m": "inf"}, "far_m", "is not valid"),
+        ({"as_of": "2026-02-30"}, "as_of", "is not valid"),
+        ({"as_of": "昨天"}, "as_of", "'昨天'"),
+        ({"colour": "red"}, None, "gaps has no parameter colour"),
     ],
 )
-def test_bad_options_are_refused(raw: dict, message: str) -> None:
+def test_bad_params_are_refused_naming_the_parameter(
+    raw: dict, param: str | None, message: str
+) -> None:
     with pytest.raises(BadInput) as caught:
-        CoverageOptions.parse(**raw)
+        CoverageParams.from_text(raw)
     assert message in caught.value.message()
+    assert caught.value.params.get("param") == param
 
 
-def test_options_parse_user_text_and_name_the_flags() -> None:
-    options = CoverageOptions.parse(
-        min_area_m2="25", stale_days="7", as_of="2026-11-01", far_m=None
+def test_params_parse_user_text_and_python_values() -> None:
+    params = CoverageParams.from_text(
+        {"min_area_m2": "25", "stale_days": "7", "as_of": "2026-11-01", "far_m": None}
     )
-    assert options == CoverageOptions(min_area_m2=25.0, stale_days=7, as_of=date(2026, 11, 1))
-    with pytest.raises(BadInput, match="--stale-days must be"):
-        CoverageOptions.parse({"stale_days": "--stale-days"}, stale_days="x")
+    assert params == CoverageParams(min_area_m2=25.0, stale_days=7, as_of=date(2026, 11, 1))
+    with pytest.raises(BadInput) as caught:
+        CoverageParams(stale_days=1.5)  # type: ignore[arg-type]
+    assert caught.value.params["param"] == "stale_days"
+    with pytest.raises(BadInput) as caught:
+        CoverageParams(min_area_m2=float("nan"))
+    assert caught.value.params["param"] == "min_area_m2"
     with language("zh_CN"), pytest.raises(BadInput) as caught:
-        CoverageOptions.parse({"min_area_m2": "--min-area"}, min_area_m2="-1")
-    assert caught.value.message("zh_CN") == "--min-area 须不小于 0 平方米，而不是 -1。"
+        CoverageParams.from_text({"min_area_m2": "-1"})
+    assert "min_area_m2" in caught.value.message("zh_CN")
+    assert "最小面积" in caught.value.message("zh_CN")
 
 
-def test_as_of_defaults_to_today(store: Store) -> None:
+def test_as_of_defaults_to_the_context_day(store: Store) -> None:
     build_city(store)
-    assert analyse_coverage(store, CONFIG).as_of == date.today()
+    ctx = CityContext(store, CONFIG, now=datetime(2026, 11, 20, 9, 30))
+    assert analyse_coverage(ctx).as_of == date(2026, 11, 20)
+    assert analyse_coverage(CityContext(store, CONFIG)).as_of == date.today()
+
+
+def test_the_registered_analysis_gives_the_same_layers(store: Store) -> None:
+    build_city(store)
+    ctx = CityContext(store, CONFIG)
+    analysis = get_analysis("gaps")
+    result = analysis.run(
+        ctx, analysis.params.from_text({"as_of": AS_OF.isoformat(), "cluster_r_m": "30"})
+    )
+    expected = analyse_coverage(ctx, OPTIONS)
+    assert list(result.layers) == list(analysis.layers) == list(expected.layers())
+    for name, layer in expected.layers().items():
+        pd.testing.assert_frame_equal(result.layers[name], layer)
+    assert result.parameters()["as_of"] == "2026-11-20"
+    assert result.chosen["metric_crs"] == ctx.metric_crs.to_string()
 
 
 def test_write_report_gives_one_layer_per_finding(report: CoverageReport, tmp_path) -> None:
@@ -316,7 +344,9 @@ def test_every_defect_planted_in_the_demo_city_is_found(store: Store) -> None:
     load_demo(store, "small", 0, actor="测试员")
     planted = planted_defects("small", 0)
     as_of = (planted.reference_date - timedelta(days=1)).date()
-    found = analyse_coverage(store, Config(metric_crs="EPSG:32649"), CoverageOptions(as_of=as_of))
+    found = analyse_coverage(
+        CityContext(store, Config(metric_crs="EPSG:32649")), CoverageParams(as_of=as_of)
+    )
     expected = {kind: [d for d in planted.coverage if d.kind == kind] for kind in _KINDS}
     for kind, layer in (("gap", "gap_uncovered"), ("sliver_gap", "gap_slivers")):
         assert sorted(found.findings[layer]["area_m2"]) == pytest.approx(

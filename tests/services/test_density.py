@@ -6,19 +6,27 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
+from hotspot_city import build_city
 from pyproj import CRS
 from scipy import integrate
 
+from citygrid.config import Config
 from citygrid.errors import BadInput
-from citygrid.services.density import (
+from citygrid.layers.store import Store
+from citygrid.services.analysis import get_analysis
+from citygrid.services.context import CityContext
+from citygrid.services.hotspots.density import (
     default_bandwidth,
     density_contours,
+    density_surface,
     kernel_density,
     quartic_kernel,
     write_geotiff,
 )
+from citygrid.services.hotspots.params import DensityParams
 
 METRIC = CRS.from_epsg(32649)
 CENTRE = np.array([740_000.0, 2_555_000.0])
@@ -110,10 +118,41 @@ def test_contours(points: np.ndarray) -> None:
 def test_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="no problems"):
         kernel_density(np.empty((0, 2)), METRIC)
-    with pytest.raises(BadInput, match="--bandwidth"):
+    with pytest.raises(BadInput, match="bandwidth_m"):
         kernel_density(CENTRE[None, :], METRIC, bandwidth_m=-5)
     with pytest.raises(BadInput, match="density raster over this extent"):
         kernel_density(np.array([CENTRE, CENTRE + 100_000]), METRIC, bandwidth_m=500, cell_size_m=1)
     surface = kernel_density(CENTRE[None, :] + np.zeros((3, 2)), METRIC, bandwidth_m=100)
     with pytest.raises(BadInput, match="does not exist"):
         write_geotiff(surface, tmp_path / "missing" / "d.tif")
+
+
+@pytest.mark.parametrize(
+    ("texts", "param"),
+    [
+        ({"bandwidth_m": "-1"}, "bandwidth_m"),
+        ({"bandwidth_m": "NaN"}, "bandwidth_m"),
+        ({"bandwidth_m": "inf"}, "bandwidth_m"),
+        ({"cell_size_m": "0"}, "cell_size_m"),
+        ({"cell_size_m": "ten"}, "cell_size_m"),
+        ({"until": "2024-02-30"}, "until"),
+        ({"since": "2024-05-01", "until": "2024-04-30"}, "since"),
+        ({"statuses": "lost"}, "statuses"),
+    ],
+)
+def test_bad_density_parameters_name_the_parameter(texts: dict[str, str], param: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        DensityParams.from_text(texts)
+    assert caught.value.params["param"] == param
+
+
+def test_the_registered_analysis_gives_the_contours(store: Store) -> None:
+    build_city(store)
+    ctx = CityContext(store, Config())
+    analysis = get_analysis("density")
+    result = analysis.run(ctx, analysis.params.from_text({"bandwidth_m": "400"}))
+    params = DensityParams(bandwidth_m=400.0)
+    expected = density_contours(density_surface(ctx, params))
+    pd.testing.assert_frame_equal(result.frame, expected)
+    assert result.parameters()["bandwidth_m"] == 400
+    assert result.chosen["metric_crs"] == ctx.metric_crs.to_string()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import date
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +20,9 @@ from citygrid.errors import BadInput
 from citygrid.gis.binning import fishnet
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
-from citygrid.services.emerging import (
+from citygrid.services.analysis import get_analysis
+from citygrid.services.context import CityContext
+from citygrid.services.hotspots.emerging import (
     classify,
     emerging_frame,
     mann_kendall,
@@ -27,9 +30,9 @@ from citygrid.services.emerging import (
     monthly_gi_star,
     run_emerging,
 )
-from citygrid.services.gistar import gi_star
-from citygrid.services.hotspots import CellsSpec, problem_query
-from citygrid.services.weights import build_weights, parse_weights
+from citygrid.services.hotspots.gistar import gi_star
+from citygrid.services.hotspots.params import EmergingParams, parse_weights
+from citygrid.services.hotspots.weights import build_weights
 
 
 def test_mann_kendall_on_known_series() -> None:
@@ -129,16 +132,14 @@ def city(store: Store) -> Store:
 
 
 def test_run_emerging(city: Store) -> None:
-    frame = run_emerging(
-        city,
-        Config(),
-        problem_query(since="2024-01-01", until="2024-06-30"),
-        cells=CellsSpec("grids"),
-        weights=parse_weights("queen"),
+    params = EmergingParams(
+        since=date(2024, 1, 1), until=date(2024, 6, 30), cells="grids", weights="queen"
     )
+    result = run_emerging(CityContext(city, Config()), params)
+    frame = result.frame
     assert frame.crs.to_epsg() == 4326
     assert set(get_layer("emerging_hotspots").field_names) <= set(frame.columns)
-    parameters = frame.attrs["parameters"]
+    parameters = result.parameters()
     assert parameters["months"] == ["2024-01", "2024-06"]
     assert (frame["n_months"] == 6).all()
     assert frame["count"].sum() == 600
@@ -150,10 +151,8 @@ def test_run_emerging(city: Store) -> None:
 def test_too_few_months(city: Store) -> None:
     with pytest.raises(BadInput, match="at least 3 months"):
         run_emerging(
-            city,
-            Config(),
-            problem_query(since="2024-02-01", until="2024-03-15"),
-            cells=CellsSpec("grids"),
+            CityContext(city, Config()),
+            EmergingParams(since=date(2024, 2, 1), until=date(2024, 3, 15), cells="grids"),
         )
 
 
@@ -182,7 +181,35 @@ def test_space_time_cube_matches_esda() -> None:
 
 def test_time_window_must_not_be_negative() -> None:
     cells = fishnet(gpd.GeoSeries([shapely.box(0, 0, 1000, 1000)], crs=32650), 250)
-    with pytest.raises(BadInput, match="--time-window"):
+    with pytest.raises(BadInput, match="time_window"):
         monthly_gi_star(
             np.ones((len(cells), 4)), build_weights(cells, parse_weights("queen")), time_window=-1
         )
+
+
+@pytest.mark.parametrize(
+    ("texts", "param"),
+    [
+        ({"time_window": "-2"}, "time_window"),
+        ({"time_window": "two"}, "time_window"),
+        ({"trend_alpha": "NaN"}, "trend_alpha"),
+        ({"trend_alpha": "0"}, "trend_alpha"),
+        ({"cells": "hex:-5"}, "cells"),
+        ({"weights": "hexagon"}, "weights"),
+        ({"since": "2024-06-01", "until": "2024-01-01"}, "since"),
+    ],
+)
+def test_bad_emerging_parameters_name_the_parameter(texts: dict[str, str], param: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        EmergingParams.from_text(texts)
+    assert caught.value.params["param"] == param
+
+
+def test_the_registered_analysis_gives_the_same_frame(city: Store) -> None:
+    analysis = get_analysis("emerging")
+    ctx = CityContext(city, Config())
+    texts = {"cells": "grids", "weights": "rook", "time_window": "1"}
+    result = analysis.run(ctx, analysis.params.from_text(texts))
+    expected = run_emerging(ctx, EmergingParams(cells="grids", weights="rook", time_window=1))
+    assert analysis.layers == ("emerging_hotspots",)
+    pd.testing.assert_frame_equal(result.frame, expected.frame)

@@ -14,8 +14,14 @@ from scipy import sparse, stats
 
 from citygrid.errors import BadInput
 from citygrid.gis.binning import fishnet
-from citygrid.services.gistar import benjamini_hochberg, confidence_bins, gi_star, with_self
-from citygrid.services.weights import build_weights, parse_weights
+from citygrid.services.hotspots.gistar import (
+    benjamini_hochberg,
+    confidence_bins,
+    gi_star,
+    with_self,
+)
+from citygrid.services.hotspots.params import parse_weights
+from citygrid.services.hotspots.weights import build_weights
 
 METRIC = 32650
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,23 +22,28 @@ from citygrid.gis.binning import fishnet
 from citygrid.i18n import language
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
-from citygrid.services.hotspot_map import cjk_font, render_map
-from citygrid.services.hotspots import (
+from citygrid.services.analysis import AnalysisResult, get_analysis
+from citygrid.services.context import CityContext
+from citygrid.services.hotspots.band import default_distance_band, moran_profile, moran_z
+from citygrid.services.hotspots.cells import default_cell_size
+from citygrid.services.hotspots.hot_spots import hot_spot_frame, run_hot_spots
+from citygrid.services.hotspots.map_image import cjk_font, render_map
+from citygrid.services.hotspots.params import (
     CellsSpec,
-    default_cell_size,
-    default_distance_band,
-    hot_spot_frame,
-    moran_profile,
-    moran_z,
+    HotSpotParams,
+    ProblemFilters,
     parse_cells,
-    parse_date,
-    problem_query,
-    read_problems,
-    run_hot_spots,
+    parse_weights,
 )
-from citygrid.services.weights import build_weights, parse_weights
+from citygrid.services.hotspots.query import read_problems
+from citygrid.services.hotspots.weights import build_weights
 
 CONFIG = Config()
+
+
+def hot(store: Store, **values: object) -> AnalysisResult:
+    """Hot spots of the store's problems with the parameters given."""
+    return run_hot_spots(CityContext(store, CONFIG), HotSpotParams(**values))
 
 
 @pytest.fixture
@@ -52,9 +57,8 @@ def _problems_in_metres(store: Store) -> gpd.GeoDataFrame:
 
 
 def test_grids_with_queen_weights(city: Store) -> None:
-    frame = run_hot_spots(
-        city, CONFIG, problem_query(), cells=parse_cells("grids"), weights=parse_weights("queen")
-    )
+    result = hot(city, cells="grids", weights="queen")
+    frame = result.frame
     layer = get_layer("hotspots")
     assert set(layer.field_names) <= set(frame.columns)
     assert frame.crs.to_epsg() == 4326
@@ -73,7 +77,7 @@ def test_grids_with_queen_weights(city: Store) -> None:
     hot_cell = frame[frame.contains(centre.iloc[0])]
     assert hot_cell["gi_bin"].iloc[0] == 3
     assert frame["gi_bin"].between(-3, 3).all()
-    parameters = frame.attrs["parameters"]
+    parameters = result.parameters()
     assert parameters["cells"] == "grids"
     assert parameters["weights"] == "queen"
     assert parameters["n_problems"] == 600
@@ -81,8 +85,8 @@ def test_grids_with_queen_weights(city: Store) -> None:
 
 
 def test_defaults_choose_cell_size_and_distance_band(city: Store) -> None:
-    frame = run_hot_spots(city, CONFIG, problem_query())
-    parameters = frame.attrs["parameters"]
+    result = hot(city)
+    frame, parameters = result.frame, result.parameters()
     assert parameters["cells_default"]
     assert parameters["weights_default"]
     assert parameters["cells"].startswith("fishnet:")
@@ -96,10 +100,16 @@ def test_defaults_choose_cell_size_and_distance_band(city: Store) -> None:
 
 def test_filters_select_the_right_problems(city: Store) -> None:
     problems = city.read("problems")
-    query = problem_query(
-        since="2024-02-01", until="2024-03-31", category="S1", statuses=["open"], unit="U1"
+    result = hot(
+        city,
+        since=date(2024, 2, 1),
+        until=date(2024, 3, 31),
+        category="S1",
+        statuses="open",
+        unit="U1",
+        cells="grids",
     )
-    frame = run_hot_spots(city, CONFIG, query, cells=CellsSpec("grids"))
+    frame = result.frame
     wanted = problems[
         (problems["reported_at"] >= datetime(2024, 2, 1))
         & (problems["reported_at"] < datetime(2024, 4, 1))
@@ -108,7 +118,7 @@ def test_filters_select_the_right_problems(city: Store) -> None:
         & (problems["unit_code"] == "U1")
     ]
     assert 0 < len(wanted) < 600
-    assert frame.attrs["parameters"]["n_problems"] == len(wanted)
+    assert result.chosen["n_problems"] == len(wanted)
     assert frame["count"].sum() == len(wanted)
 
 
@@ -132,7 +142,7 @@ def test_date_filters_at_exact_midnight(store: Store) -> None:
             crs="EPSG:4326",
         ),
     )
-    found = read_problems(store, problem_query(since="2024-02-01", until="2024-03-31"))
+    found = read_problems(store, ProblemFilters(since=date(2024, 2, 1), until=date(2024, 3, 31)))
     assert sorted(found["reported_at"].astype(str)) == [
         "2024-02-01 00:00:00",
         "2024-03-31 23:59:59",
@@ -140,35 +150,29 @@ def test_date_filters_at_exact_midnight(store: Store) -> None:
 
 
 def test_weighting_by_deduction(city: Store) -> None:
-    frame = run_hot_spots(
-        city, CONFIG, problem_query(), cells=CellsSpec("grids"), weight_by="deduction"
-    )
+    result = hot(city, cells="grids", weight_by="deduction")
+    frame = result.frame
     codes = city.read("problems", columns=["catalogue_code"])["catalogue_code"]
     # S1.1.1 deducts 2 points; S2 has no weight and counts 1
     expected = 2.0 * (codes == "S1.1.1").sum() + (codes == "S2").sum()
     assert frame["count"].sum() == pytest.approx(expected)
-    assert frame.attrs["parameters"]["weight_by"] == "deduction"
-    with pytest.raises(BadInput, match="Cannot weight problems"):
-        run_hot_spots(city, CONFIG, problem_query(), weight_by="price")
+    assert result.parameters()["weight_by"] == "deduction"
+    with pytest.raises(BadInput, match="weight_by") as caught:
+        hot(city, weight_by="price")
+    assert caught.value.params["param"] == "weight_by"
 
 
 def test_permutations_add_pseudo_p_values(city: Store) -> None:
-    frame = run_hot_spots(
-        city, CONFIG, problem_query(), cells=CellsSpec("grids"), permutations=99, seed=3
-    )
+    frame = hot(city, cells="grids", permutations=99, seed=3).frame
     assert frame["gi_psim"].between(0.01, 0.5).all()
-    again = run_hot_spots(
-        city, CONFIG, problem_query(), cells=CellsSpec("grids"), permutations=99, seed=3
-    )
+    again = hot(city, cells="grids", permutations=99, seed=3).frame
     assert frame["gi_psim"].tolist() == again["gi_psim"].tolist()
 
 
 def test_hexagons_and_h3(city: Store) -> None:
-    hexes = run_hot_spots(city, CONFIG, problem_query(), cells=parse_cells("hex:300"))
+    hexes = hot(city, cells="hex:300").frame
     assert hexes["count"].sum() == 600
-    h3 = run_hot_spots(
-        city, CONFIG, problem_query(), cells=parse_cells("h3:9"), weights=parse_weights("knn:6")
-    )
+    h3 = hot(city, cells="h3:9", weights="knn:6").frame
     assert h3["count"].sum() == 600
     assert (h3["n_neighbors"] == 6).all()
 
@@ -178,55 +182,88 @@ def test_hexagons_and_h3(city: Store) -> None:
 
 def test_no_problems_in_the_range(city: Store) -> None:
     with pytest.raises(BadInput) as caught:
-        run_hot_spots(city, CONFIG, problem_query(since="2030-01-01"))
+        hot(city, since=date(2030, 1, 1))
     assert "No problems match" in caught.value.message()
     assert "2030-01-01" in caught.value.message()
 
 
 def test_unknown_category_and_unit(city: Store) -> None:
     with pytest.raises(NotFound, match="Unknown category 'X9'"):
-        read_problems(city, problem_query(category="X9"))
+        read_problems(city, ProblemFilters(category="X9"))
     with pytest.raises(NotFound, match="Unknown unit 'U9'"):
-        read_problems(city, problem_query(unit="U9"))
+        read_problems(city, ProblemFilters(unit="U9"))
 
 
 def test_weights_leaving_every_cell_isolated(city: Store) -> None:
     with pytest.raises(BadInput, match="without a neighbour"):
-        run_hot_spots(
-            city,
-            CONFIG,
-            problem_query(),
-            cells=CellsSpec("grids"),
-            weights=parse_weights("distance:10"),
-        )
+        hot(city, cells="grids", weights="distance:10")
 
 
 def test_a_cell_size_too_small_for_the_extent(city: Store) -> None:
     with pytest.raises(BadInput) as caught:
-        run_hot_spots(city, CONFIG, problem_query(), cells=parse_cells("fishnet:1"))
+        hot(city, cells="fishnet:1")
     # 2 km square (a little more after the round trip through EPSG:4326) in 1 m squares
     assert re.search(r"would make 40\d{5} cells", caught.value.message())
 
 
 def test_message_in_chinese(city: Store) -> None:
     with pytest.raises(BadInput) as caught:
-        run_hot_spots(city, CONFIG, problem_query(since="2030-01-01"))
+        hot(city, since=date(2030, 1, 1))
     with language("zh_CN"):
         assert "没有符合条件的问题" in caught.value.message()
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("texts", "param", "message"),
     [
-        ({"since": "2024-05-01", "until": "2024-02-01"}, "is after --until"),
-        ({"since": "yesterday"}, "is not a date"),
-        ({"until": "2024-13-45"}, "is not a date"),
-        ({"statuses": ["open", "lost"]}, "Unknown problem status lost"),
+        ({"since": "2024-05-01", "until": "2024-02-01"}, "since", "is after until"),
+        ({"since": "yesterday"}, "since", "is not valid"),
+        ({"until": "2024-13-45"}, "until", "is not valid"),
+        ({"statuses": "open,lost"}, "statuses", "Unknown problem status lost"),
+        ({"cells": "squares"}, "cells", "not understood"),
+        ({"cells": "fishnet:-1"}, "cells", "not understood"),
+        ({"weights": "distance:abc"}, "weights", "not understood"),
+        ({"weights": "knn:0"}, "weights", "at least 1 neighbour"),
+        ({"weight_by": "price"}, "weight_by", "is not one of"),
+        ({"permutations": "-1"}, "permutations", "below its minimum"),
+        ({"permutations": "NaN"}, "permutations", "is not valid"),
+        ({"permutations": "1.5"}, "permutations", "is not valid"),
+        ({"seed": "x"}, "seed", "is not valid"),
+        ({"fdr": "maybe"}, "fdr", "is not valid"),
     ],
 )
-def test_bad_filters(kwargs: dict, message: str) -> None:
-    with pytest.raises(BadInput, match=message):
-        problem_query(**kwargs)
+def test_bad_hot_spot_parameters_name_the_parameter(
+    texts: dict[str, str], param: str, message: str
+) -> None:
+    with pytest.raises(BadInput, match=message) as caught:
+        HotSpotParams.from_text(texts)
+    assert caught.value.params["param"] == param
+
+
+def test_bad_values_from_code_are_refused_too() -> None:
+    with pytest.raises(BadInput) as caught:
+        HotSpotParams(permutations=-1)
+    assert caught.value.params["param"] == "permutations"
+    with pytest.raises(BadInput) as caught:
+        HotSpotParams(cells="squares")
+    assert caught.value.params["param"] == "cells"
+    with pytest.raises(BadInput) as caught:
+        HotSpotParams(seed="3")  # type: ignore[arg-type]
+    assert caught.value.params["param"] == "seed"
+
+
+def test_unknown_parameter_name() -> None:
+    with pytest.raises(BadInput, match="no parameter colour"):
+        HotSpotParams.from_text({"colour": "red"})
+
+
+def test_the_registered_analysis_gives_the_same_frame(city: Store) -> None:
+    analysis = get_analysis("hotspots")
+    texts = {"cells": "grids", "weights": "queen", "since": "2024-01-01", "statuses": "open"}
+    result = analysis.run(CityContext(city, CONFIG), analysis.params.from_text(texts))
+    expected = hot(city, cells="grids", weights="queen", since=date(2024, 1, 1), statuses="open")
+    pd.testing.assert_frame_equal(result.frame, expected.frame)
+    assert result.parameters() == expected.parameters()
 
 
 @pytest.mark.parametrize("text", ["grid", "fishnet:", "fishnet:-1", "hex:abc", "h3", "h3:x", ""])
@@ -239,10 +276,11 @@ def test_parse_cells_and_dates() -> None:
     assert parse_cells("fishnet:250") == CellsSpec("fishnet", 250.0)
     assert parse_cells("HEX") == CellsSpec("hex", None)
     assert parse_cells("h3:9") == CellsSpec("h3", 9.0)
-    assert parse_date("2024-03", "--until", end=True) == datetime(2024, 4, 1)
-    assert parse_date("2024-03-31", "--until", end=True) == datetime(2024, 4, 1)
-    assert parse_date("2024-03-31T12:00", "--until", end=True) == datetime(2024, 3, 31, 12)
-    assert parse_date("2024-03-31", "--since") == datetime(2024, 3, 31)
+    assert HotSpotParams.from_text({"cells": "HEX"}).cells == "hex"
+    until = ProblemFilters.from_text({"since": "2024-03-31", "until": "2024-03-31T12:00"})
+    assert until.start() == datetime(2024, 3, 31)
+    assert until.stop() == datetime(2024, 4, 1)
+    assert ProblemFilters(statuses=" open, ,closed").statuses == "open,closed"
 
 
 # -- defaults ---------------------------------------------------------------
@@ -321,7 +359,7 @@ def test_map_png_in_chinese(tmp_path: Path) -> None:
 
 
 def test_map_png_without_a_chinese_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("citygrid.services.hotspot_map.cjk_font", lambda: None)
+    monkeypatch.setattr("citygrid.services.hotspots.map_image.cjk_font", lambda: None)
     with language("zh_CN"):
         image = render_map(
             _hot_frame(), tmp_path / "map.png", layer=get_layer("hotspots"), date_range="2024"
@@ -337,11 +375,6 @@ def test_map_into_a_missing_folder(tmp_path: Path) -> None:
         render_map(
             _hot_frame(), tmp_path / "no" / "map.png", layer=get_layer("hotspots"), date_range="-"
         )
-
-
-def test_negative_permutations(city: Store) -> None:
-    with pytest.raises(BadInput, match="--permutations"):
-        run_hot_spots(city, CONFIG, problem_query(), permutations=-1)
 
 
 def test_moran_profile_matches_moran_z_at_each_distance() -> None:

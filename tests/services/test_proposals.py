@@ -13,27 +13,27 @@ from coverage_city import AS_OF, CONFIG, build_city, frame, rect
 
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.layers.store import Store
-from citygrid.services.coverage import (
-    CoverageOptions,
-    CoverageReport,
-    analyse_coverage,
-    write_report,
-)
-from citygrid.services.proposals import apply_proposal, propose_fixes, read_proposal
+from citygrid.services.analysis import get_analysis
+from citygrid.services.context import CityContext
+from citygrid.services.coverage.analysis import CoverageReport, analyse_coverage
+from citygrid.services.coverage.apply import apply_proposal, read_proposal
+from citygrid.services.coverage.params import CoverageParams
+from citygrid.services.coverage.proposals import propose_fixes
+from citygrid.services.coverage.report import write_report
 
-OPTIONS = CoverageOptions(as_of=AS_OF, cluster_r_m=30.0)
+OPTIONS = CoverageParams(as_of=AS_OF, cluster_r_m=30.0)
 TILING = ("gap_uncovered", "gap_slivers", "gap_overlaps", "gap_outside")
 
 
 @pytest.fixture
 def report(store: Store) -> CoverageReport:
     build_city(store)
-    return analyse_coverage(store, CONFIG, OPTIONS)
+    return analyse_coverage(CityContext(store, CONFIG), OPTIONS)
 
 
 @pytest.fixture
 def proposal(store: Store, report: CoverageReport) -> gpd.GeoDataFrame:
-    return propose_fixes(store, CONFIG, report, actor="规划员")
+    return propose_fixes(CityContext(store, CONFIG, actor="规划员"), report)
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_applying_the_proposal_leaves_no_gap_or_overlap(store: Store, proposal_f
         ("grids", "G06"),
     ]
     assert set(log["version"]) == {2}
-    after = analyse_coverage(store, CONFIG, OPTIONS)
+    after = analyse_coverage(CityContext(store, CONFIG), OPTIONS)
     for name in TILING:
         assert after.findings[name].empty, name
     assert after.summary["covered_share"].tolist() == pytest.approx([1.0, 1.0], abs=1e-6)
@@ -246,8 +246,8 @@ def test_a_city_with_nothing_to_fix_proposes_nothing(store: Store) -> None:
         ),
     )
     store.write("grids", frame([{"code": "G1", "name": "一网格"}], [rect(0, 0, 100, 100)]))
-    report = analyse_coverage(store, CONFIG, OPTIONS)
-    assert propose_fixes(store, CONFIG, report).empty
+    ctx = CityContext(store, CONFIG)
+    assert propose_fixes(ctx, analyse_coverage(ctx, OPTIONS)).empty
 
 
 def test_land_no_cell_touches_gets_no_proposal(store: Store) -> None:
@@ -262,6 +262,17 @@ def test_land_no_cell_touches_gets_no_proposal(store: Store) -> None:
         ),
     )
     store.write("grids", frame([{"code": "G1", "name": "一网格"}], [rect(0, 0, 100, 100)]))
-    report = analyse_coverage(store, CONFIG, OPTIONS)
+    ctx = CityContext(store, CONFIG)
+    report = analyse_coverage(ctx, OPTIONS)
     assert report.findings["gap_uncovered"]["area_m2"].tolist() == pytest.approx([10_000], rel=1e-3)
-    assert propose_fixes(store, CONFIG, report).empty
+    assert propose_fixes(ctx, report).empty
+
+
+def test_the_registered_analysis_gives_the_same_proposal(
+    store: Store, proposal: gpd.GeoDataFrame
+) -> None:
+    analysis = get_analysis("gap_proposals")
+    texts = {"as_of": AS_OF.isoformat(), "cluster_r_m": "30"}
+    ctx = CityContext(store, CONFIG, actor="规划员")
+    result = analysis.run(ctx, analysis.params.from_text(texts))
+    pd.testing.assert_frame_equal(result.frame, proposal)

@@ -56,12 +56,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from citygrid.config import Config
 from citygrid.errors import BadInput
-from citygrid.layers.store import Store
-from citygrid.services.gistar import gi_star, with_self
-from citygrid.services.hotspots import CellsSpec, ProblemQuery, cell_layer_frame, prepare
-from citygrid.services.weights import WeightsSpec
+from citygrid.services.analysis import Analysis, AnalysisResult, register_analysis
+from citygrid.services.context import CityContext
+from citygrid.services.hotspots.gistar import gi_star, with_self
+from citygrid.services.hotspots.hot_spots import cell_layer_frame
+from citygrid.services.hotspots.params import EmergingParams
+from citygrid.services.hotspots.setup import prepare
 
 MIN_MONTHS = 3
 """Fewest months a trend is computed over."""
@@ -198,11 +199,6 @@ def month_bins(
     return index, months
 
 
-def _check_window(time_window: int) -> None:
-    if time_window < 0:
-        raise BadInput("--time-window must be 0 or more months, not {n}.", n=time_window)
-
-
 def monthly_gi_star(
     counts: np.ndarray, neighbours: sparse.csr_matrix, *, time_window: int = 0, fdr: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -216,7 +212,11 @@ def monthly_gi_star(
     all cell-months.
     """
     if time_window < 0:
-        raise BadInput("--time-window must be 0 or more months, not {n}.", n=time_window)
+        raise BadInput(
+            "Parameter time_window must be 0 or more months, not {n}.",
+            n=time_window,
+            param="time_window",
+        )
     if time_window == 0:
         result = gi_star(counts, neighbours, fdr=fdr)
         return result.z, result.bins
@@ -264,42 +264,31 @@ def emerging_frame(
     return cell_layer_frame(columns, cells)
 
 
-def run_emerging(
-    store: Store,
-    config: Config,
-    query: ProblemQuery,
-    *,
-    cells: CellsSpec | None = None,
-    weights: WeightsSpec | None = None,
-    fdr: bool = True,
-    trend_alpha: float = 0.05,
-    weight_by: str = "count",
-    time_window: int = 0,
-) -> gpd.GeoDataFrame:
-    """The ``emerging_hotspots`` layer for the problems a query selects, in EPSG:4326.
+def run_emerging(ctx: CityContext, params: EmergingParams) -> AnalysisResult:
+    """The ``emerging_hotspots`` layer (EPSG:4326) for the problems the parameters select.
 
-    Cells and weights default as in :func:`citygrid.services.hotspots.prepare`
-    (chosen on all months together). ``frame.attrs["parameters"]`` holds
-    every choice made.
+    Cells and weights default as in :func:`citygrid.services.hotspots.setup.prepare`
+    (chosen on all months together); ``result.chosen`` holds every choice made.
 
     Raises
     ------
     BadInput
         Fewer than three months in the range.
     """
-    _check_window(time_window)
-    setup = prepare(store, config, query, cells=cells, weights=weights, weight_by=weight_by)
+    setup = prepare(ctx, params)
+    start, stop = params.start(), params.stop()
     month, months = month_bins(
         setup.problems["reported_at"],
-        pd.Timestamp(query.since) if query.since else None,
-        pd.Timestamp(query.until) if query.until else None,
+        pd.Timestamp(start) if start else None,
+        pd.Timestamp(stop) if stop else None,
     )
     if len(months) < MIN_MONTHS:
         raise BadInput(
             "The range covers {n} month(s); emerging hot spots need at least {min} months. "
-            "Widen --since/--until.",
+            "Widen the dates (since, until).",
             n=len(months),
             min=MIN_MONTHS,
+            param="since",
         )
     inside = setup.cell_of >= 0
     t = len(months)
@@ -312,17 +301,19 @@ def run_emerging(
         setup.cells,
         flat.reshape(len(setup.cells), t),
         setup.neighbours,
-        fdr=fdr,
-        trend_alpha=trend_alpha,
-        time_window=time_window,
+        fdr=params.fdr,
+        trend_alpha=params.trend_alpha,
+        time_window=params.time_window,
     ).to_crs(4326)
-    frame.attrs["parameters"] = {
-        **setup.parameters,
+    chosen = {
+        **setup.chosen,
         "months": [str(months[0]), str(months[-1])],
         "n_months": t,
-        "fdr": fdr,
-        "trend_alpha": trend_alpha,
-        "time_window": time_window,
         "patterns": {str(k): int(v) for k, v in frame["pattern"].value_counts().items()},
     }
-    return frame
+    return AnalysisResult({"emerging_hotspots": frame}, params, chosen)
+
+
+EMERGING = register_analysis(
+    Analysis("emerging", EmergingParams, ("emerging_hotspots",), run_emerging)
+)

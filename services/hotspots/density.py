@@ -37,12 +37,13 @@ from affine import Affine
 from pyproj import CRS
 from scipy.signal import fftconvolve
 
-from citygrid.config import Config
 from citygrid.errors import BadInput
+from citygrid.gis.formats import staged_file
 from citygrid.gis.geometry import promote_to_multi
-from citygrid.gis.metric import metric_crs
-from citygrid.layers.store import Store
-from citygrid.services.hotspots import ProblemQuery, metric_xy, read_problems
+from citygrid.services.analysis import Analysis, AnalysisResult, register_analysis
+from citygrid.services.context import CityContext
+from citygrid.services.hotspots.params import DensityParams
+from citygrid.services.hotspots.query import metric_xy, read_problems
 
 MAX_RASTER_CELLS = 16_000_000
 """Largest raster (rows x columns) the default cell size allows."""
@@ -125,11 +126,11 @@ def kernel_density(
     """
     if len(xy) == 0:
         raise BadInput("There are no problems to make a density surface from; widen the filters.")
-    for name, value in (("--bandwidth", bandwidth_m), ("--cell-size", cell_size_m)):
+    for name, value in (("bandwidth_m", bandwidth_m), ("cell_size_m", cell_size_m)):
         if value is not None and not value > 0:
             raise BadInput(
-                "{name} {value} m must be more than 0; give metres such as 500.",
-                name=name,
+                "Parameter {param} is {value} m; it must be more than 0, such as 500.",
+                param=name,
                 value=value,
             )
     bandwidth = float(bandwidth_m or default_bandwidth(xy))
@@ -176,14 +177,19 @@ def kernel_density(
     )
 
 
-def write_geotiff(surface: DensitySurface, path: str | Path) -> Path:
-    """Write the surface as a single-band float32 GeoTIFF (deflate) with its parameters as tags."""
-    out = Path(path)
-    if not out.parent.exists():
-        raise BadInput(
-            "The folder {folder} does not exist; create it or choose another path.",
-            folder=str(out.parent),
-        )
+def write_geotiff(surface: DensitySurface, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the surface as a single-band float32 GeoTIFF (deflate) with its parameters as tags.
+
+    The file is staged beside ``path`` and renamed into place; an existing
+    file is refused unless ``overwrite`` (see
+    :func:`citygrid.gis.formats.staged_file`).
+    """
+    with staged_file(path, overwrite=overwrite) as staged:
+        _write_geotiff(surface, staged.path)
+    return Path(path)
+
+
+def _write_geotiff(surface: DensitySurface, out: Path) -> None:
     rows, cols = surface.values.shape
     with rasterio.open(
         out,
@@ -200,7 +206,6 @@ def write_geotiff(surface: DensitySurface, path: str | Path) -> Path:
         dst.write(surface.values.astype(np.float32), 1)
         dst.update_tags(**{k: str(v) for k, v in surface.parameters.items()})
         dst.set_band_description(1, "problems per km2")
-    return out
 
 
 def density_contours(
@@ -233,19 +238,31 @@ def density_contours(
     return frame[["level", "density_min", "density_max", "geometry"]].to_crs(4326)
 
 
-def run_density(
-    store: Store,
-    config: Config,
-    query: ProblemQuery,
-    *,
-    bandwidth_m: float | None = None,
-    cell_size_m: float | None = None,
-) -> DensitySurface:
-    """Kernel density of the problems a query selects, in the city's metric CRS."""
-    problems = read_problems(store, query)
-    crs = metric_crs(store.extent("jurisdictions") or store.extent("grids"), config.metric_crs)
+def density_surface(ctx: CityContext, params: DensityParams) -> DensitySurface:
+    """Kernel density of the problems the parameters select, in ``ctx.metric_crs``.
+
+    ``surface.parameters`` holds what was chosen (bandwidth, cell size, CRS).
+    """
+    problems = read_problems(ctx.store, params)
+    crs = ctx.metric_crs
     xy = metric_xy(problems, crs)
-    surface = kernel_density(xy, crs, bandwidth_m=bandwidth_m, cell_size_m=cell_size_m)
-    surface.parameters.update(query.describe())
+    surface = kernel_density(
+        xy, crs, bandwidth_m=params.bandwidth_m, cell_size_m=params.cell_size_m
+    )
     surface.parameters["metric_crs"] = crs.to_string()
     return surface
+
+
+def density_result(surface: DensitySurface, params: DensityParams) -> AnalysisResult:
+    """The ``density_contours`` layer of a surface, with the surface's choices."""
+    return AnalysisResult(
+        {"density_contours": density_contours(surface)}, params, surface.parameters
+    )
+
+
+def run_density(ctx: CityContext, params: DensityParams) -> AnalysisResult:
+    """The ``density_contours`` layer (EPSG:4326) of the problems the parameters select."""
+    return density_result(density_surface(ctx, params), params)
+
+
+DENSITY = register_analysis(Analysis("density", DensityParams, ("density_contours",), run_density))

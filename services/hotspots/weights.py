@@ -1,16 +1,13 @@
 """Spatial weights between cells: queen, rook, distance band and k nearest neighbours.
 
 Weights are binary scipy CSR matrices with an empty diagonal (a cell is not
-its own neighbour here; :mod:`citygrid.services.gistar` adds the diagonal
+its own neighbour here; :mod:`citygrid.services.hotspots.gistar` adds the diagonal
 for Gi*). Everything is built vectorised: contiguity with a shapely STRtree
 query, distances with a scipy cKDTree over cell centroids. Cells must be in
 a projected CRS in metres.
 """
 
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -19,61 +16,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from citygrid.errors import BadInput
-
-_SPEC = re.compile(r"^(queen|rook)$|^(distance):(\d+(?:\.\d+)?)$|^(knn):(\d+)$")
-
-
-@dataclass(frozen=True)
-class WeightsSpec:
-    """Which neighbours a cell has.
-
-    Attributes
-    ----------
-    kind
-        ``queen`` (sharing an edge or a corner), ``rook`` (sharing an edge),
-        ``distance`` (centroids within ``value`` metres) or ``knn`` (the
-        ``value`` nearest centroids).
-    value
-        Metres for ``distance``, a count for ``knn``, ``None`` otherwise.
-    """
-
-    kind: str
-    value: float | None = None
-
-    def __str__(self) -> str:
-        if self.value is None:
-            return self.kind
-        return f"{self.kind}:{self.value:g}"
-
-
-def parse_weights(text: str) -> WeightsSpec:
-    """Parse ``queen``, ``rook``, ``distance:METRES`` or ``knn:K``.
-
-    Raises
-    ------
-    BadInput
-        Anything else, or a distance or K that is not positive.
-    """
-    match = _SPEC.match(text.strip().lower())
-    if match is None:
-        raise BadInput(
-            "Weights {text!r} are not understood; give queen, rook, distance:METRES "
-            "(e.g. distance:500) or knn:K (e.g. knn:8).",
-            text=text,
-        )
-    if match.group(1):
-        return WeightsSpec(match.group(1))
-    if match.group(2):
-        value = float(match.group(3))
-        if value <= 0:
-            raise BadInput(
-                "The distance band must be more than 0 m; give one such as distance:500."
-            )
-        return WeightsSpec("distance", value)
-    k = int(match.group(5))
-    if k < 1:
-        raise BadInput("knn needs at least 1 neighbour; give one such as knn:8.")
-    return WeightsSpec("knn", float(k))
+from citygrid.services.hotspots.params import WeightsSpec
 
 
 def centroids_xy(cells: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:

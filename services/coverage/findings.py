@@ -1,0 +1,224 @@
+"""The findings of the coverage analysis, each shaped as its declared gap layer.
+
+Every function takes the :class:`~citygrid.services.coverage.city.City` read
+once and returns a GeoDataFrame in EPSG:4326; lengths and distances are
+measured in the city's metric CRS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from citygrid.gis import clusters
+from citygrid.gis import coverage as geo
+from citygrid.gis.geometry import promote_to_multi
+from citygrid.layers.registry import Layer, get_layer
+from citygrid.layers.store import STORAGE_CRS, Store
+from citygrid.services.coverage.city import City, by_end_of, day_end, head_field
+from citygrid.services.coverage.params import CoverageParams
+
+
+def finding(
+    layer_name: str,
+    frame: gpd.GeoDataFrame,
+    prefix: str,
+    subdistrict: Callable[[np.ndarray], np.ndarray],
+    located_by: np.ndarray | None = None,
+) -> gpd.GeoDataFrame:
+    """Shape ``frame`` as its declared layer: ids, sub-district, the declared fields, EPSG:4326.
+
+    The sub-district is the one holding the representative point of
+    ``located_by`` (EPSG:4326 geometries, one per row), by default of the
+    finding's own geometry.
+    """
+    frame = frame.reset_index(drop=True).to_crs(STORAGE_CRS)
+    width = max(4, len(str(len(frame))))
+    columns = {
+        "id": [f"{prefix}-{i + 1:0{width}d}" for i in range(len(frame))],
+        "subdistrict_code": subdistrict(
+            frame.geometry.to_numpy() if located_by is None else located_by
+        ),
+    }
+    return shaped_as(get_layer(layer_name), frame, columns)
+
+
+def shaped_as(
+    layer: Layer, frame: gpd.GeoDataFrame, extra: Mapping[str, Any] | None = None
+) -> gpd.GeoDataFrame:
+    """A GeoDataFrame with exactly the declared fields of ``layer`` (typed) and its geometry.
+
+    Columns come from ``frame`` and ``extra`` (which wins); declared fields
+    found in neither are empty. Multi layers get multi geometries.
+    """
+    data = {**{c: frame[c] for c in frame.columns if c != frame.geometry.name}, **(extra or {})}
+    columns: dict[str, Any] = {}
+    for f in layer.fields:
+        values = data.get(f.name, [None] * len(frame))
+        columns[f.name] = _typed(np.asarray(values, dtype=object), f.type)
+    geoms = frame.geometry.to_numpy()
+    if layer.geometry_type and layer.geometry_type.startswith("Multi"):
+        geoms = promote_to_multi(geoms, layer.geometry_type)
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geoms, crs=frame.crs))
+
+
+def _typed(values: np.ndarray, kind: str) -> pd.Series:
+    """A column of the declared type; text stays ``object`` with ``None`` for missing."""
+    series = pd.Series(values, dtype=object)
+    if kind == "float":
+        return pd.to_numeric(series, errors="coerce").astype("float64")
+    if kind == "int":
+        return pd.to_numeric(series, errors="coerce").astype("Int64")
+    if kind in ("datetime", "date"):
+        return pd.to_datetime(series)
+    if kind == "bool":
+        return series.astype("boolean")
+    return series.where(series.notna(), None)
+
+
+def unassigned(city: City, covered: Any, params: CoverageParams) -> gpd.GeoDataFrame:
+    """Features with no unit or head, naming unknown ones, or outside every cell.
+
+    One row per feature and reason, layer by layer (cells, streets, alleys,
+    points) and reason by reason within a layer.
+    """
+    features = {"grids": city.grids, **city.lines, "points": city.points}
+    found = []
+    for layer_name, frame in features.items():
+        checks = _responsibility_gaps(city, layer_name, frame)
+        geoms = frame.geometry.to_numpy()
+        outside_m = np.full(len(frame), np.nan)
+        if layer_name in city.lines:
+            outside_m = geo.length_outside(
+                geoms, covered, crs=STORAGE_CRS, metric_crs=city.metric_crs
+            )
+            checks.append(("outside_cells", None, outside_m > params.outside_tolerance_m))
+        elif layer_name == "points":
+            checks.append(("outside_cells", None, geo.outside_all(geoms, covered)))
+        found.append(_flagged(layer_name, frame, checks, outside_m))
+    return pd.concat(found, ignore_index=True)
+
+
+def _responsibility_gaps(
+    city: City, layer_name: str, frame: gpd.GeoDataFrame
+) -> list[tuple[str, str | None, np.ndarray]]:
+    """``(reason, field, mask)`` for missing and unknown units and heads of one layer."""
+    head = head_field(layer_name)
+    result: list[tuple[str, str | None, np.ndarray]] = []
+    for field_name, known, missing_reason, unknown_reason in (
+        ("unit_code", city.unit_codes, "no_unit", "unknown_unit"),
+        (head, city.people_codes, "no_head", "unknown_head"),
+    ):
+        values = frame[field_name]
+        blank = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+        result.append((missing_reason, field_name, blank))
+        result.append((unknown_reason, field_name, ~blank & ~values.isin(known).to_numpy()))
+    return result
+
+
+def _flagged(
+    layer_name: str,
+    frame: gpd.GeoDataFrame,
+    checks: list[tuple[str, str | None, np.ndarray]],
+    outside_m: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` each check flags, with the reason and the field's value."""
+    index = [np.flatnonzero(mask) for _, _, mask in checks]
+    rows = np.concatenate(index)
+    values = [
+        frame[field_name].to_numpy(dtype=object)[i] if field_name else np.full(len(i), None)
+        for (_, field_name, _), i in zip(checks, index, strict=True)
+    ]
+    reasons = np.repeat([reason for reason, _, _ in checks], [len(i) for i in index])
+    return gpd.GeoDataFrame(
+        {
+            "layer": layer_name,
+            "feature_code": frame["code"].to_numpy(dtype=object)[rows],
+            "name": frame["name"].to_numpy(dtype=object)[rows],
+            "reason": reasons,
+            "field": np.repeat(
+                np.array([f for _, f, _ in checks], dtype=object), [len(i) for i in index]
+            ),
+            "value": np.concatenate(values),
+            "outside_m": np.where(reasons == "outside_cells", outside_m[rows], np.nan),
+            "version": frame["version"].to_numpy()[rows],
+        },
+        geometry=frame.geometry.to_numpy()[rows],
+        crs=STORAGE_CRS,
+    )
+
+
+def stale(store: Store, city: City, as_of: date, params: CoverageParams) -> gpd.GeoDataFrame:
+    """Points and alleys with no inspection in the ``stale_days`` days up to ``as_of``."""
+    end = day_end(as_of)
+    since = end - timedelta(days=params.stale_days)
+    found = []
+    for layer_name, frame, link in (
+        ("points", city.points, "point_code"),
+        ("alleys", city.lines["alleys"], "alley_code"),
+    ):
+        last = _last_inspections(store, link, as_of)
+        last_at = pd.Series(last.reindex(frame["code"].to_numpy()).to_numpy(), index=frame.index)
+        stale = (last_at.isna() | (last_at < since)).to_numpy()
+        rows = frame[stale]
+        last_rows = last_at[stale]
+        found.append(
+            gpd.GeoDataFrame(
+                {
+                    "layer": layer_name,
+                    "feature_code": rows["code"].to_numpy(),
+                    "name": rows["name"].to_numpy(),
+                    "unit_code": rows["unit_code"].to_numpy(),
+                    "head_code": rows["head_code"].to_numpy(),
+                    "last_inspected_at": last_rows.to_numpy(),
+                    "days_since": (
+                        pd.Timestamp(as_of) - last_rows.dt.normalize()
+                    ).dt.days.to_numpy(),
+                },
+                geometry=rows.geometry.to_numpy(),
+                crs=STORAGE_CRS,
+            )
+        )
+    return pd.concat(found, ignore_index=True)
+
+
+def _last_inspections(store: Store, link: str, as_of: date) -> pd.Series:
+    """Code -> time of the last inspection on or before ``as_of``, grouped in SQL."""
+    table = store.table("inspections")
+    last = sa.type_coerce(sa.func.max(table.c.inspected_at), sa.String)  # parsed by pandas
+    stmt = (
+        sa.select(table.c[link], last)
+        .where(table.c[link].is_not(None), by_end_of(table.c.inspected_at, as_of))
+        .group_by(table.c[link])
+    )
+    with store.transaction() as conn:
+        rows = conn.execute(stmt).all()
+    codes, times = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
+    at = pd.to_datetime(pd.Series(times, dtype=object).astype(str), format="ISO8601")
+    return pd.Series(at.to_numpy(dtype="datetime64[ns]"), index=codes)
+
+
+def blind_spots(city: City, params: CoverageParams) -> gpd.GeoDataFrame:
+    """Problem clusters far from every point, with their centres in longitude/latitude."""
+    crs = city.metric_crs
+    problems_m = geo.to_metric(city.problems.geometry.to_numpy(), STORAGE_CRS, crs)
+    points_m = city.points.set_geometry(
+        geo.to_metric(city.points.geometry.to_numpy(), STORAGE_CRS, crs), crs=crs
+    )
+    spots = clusters.blind_spots(
+        problems_m,
+        points_m,
+        key="code",
+        k=params.cluster_k,
+        radius_m=params.cluster_r_m,
+        far_m=params.far_m,
+    )
+    centres = gpd.GeoSeries(gpd.points_from_xy(spots["center_x"], spots["center_y"]), crs=crs)
+    centres = centres.to_crs(STORAGE_CRS)
+    return spots.assign(center_x=centres.x.to_numpy(), center_y=centres.y.to_numpy())
