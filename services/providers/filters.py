@@ -105,6 +105,12 @@ def _field(layer: Layer, name: str, parameters: Sequence[str]) -> Field:
 
 
 def _parse_value(field: Field, text: str) -> Any:
+    if "\x00" in text:
+        raise BadInput(
+            "{field}={value!r} holds a NUL character, which no value can hold; leave it out.",
+            field=field.name,
+            value=text,
+        )
     if field.type not in _TIME_TYPES:
         return _typed(field, field.parse(text))
     if "/" not in text:

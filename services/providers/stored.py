@@ -81,6 +81,8 @@ class StoredLayerProvider(Provider):
 
 def _key_value(field: Field, code: str) -> Any:
     """The code as the key field holds it (text as given, anything else parsed)."""
+    if "\x00" in code:
+        raise ValueError(code)  # no database text holds NUL (PostgreSQL refuses it)
     return code if field.type == "str" else field.parse(code)
 
 

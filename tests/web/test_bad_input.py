@@ -117,3 +117,10 @@ def test_every_http_error_renders_as_json_and_html(aborting_app: Flask, status: 
     assert f"HTTP status {status}" in page.get_data(as_text=True)
     zh = client.get(f"/api/fail/{status}?lang=zh_CN").get_json()
     assert str(status) in zh["message"]
+
+
+def test_nul_characters_are_refused_not_sent_to_the_database(client: FlaskClient) -> None:
+    response = client.get("/api/layers/points/features?name=a%00")
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["message"]
+    assert client.get("/api/layers/points/features/a%00b").status_code == 404
