@@ -160,12 +160,8 @@ def get_feature(ctx: CityContext, layer_name: str, code: str, request: ApiReques
 def health(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     """``{"status": "ok", ...}`` when the database answers and its schema is current.
 
-    Raises
-    ------
-    StoreUnavailable
-        The database does not answer.
-    SchemaError
-        The schema is missing, older or newer than this code.
+    Raises what :func:`~citygrid.services.providers.source.store_status` raises
+    (a 503 when the database does not answer or has the wrong schema).
     """
     return json_response(store_status(ctx.store))
 

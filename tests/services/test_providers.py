@@ -225,3 +225,13 @@ def test_result_cache_computes_once_for_concurrent_callers() -> None:
     cache.get(owner, "a", lambda: 1)
     cache.get(owner, "b", lambda: 2)
     assert cache.get(owner, "k", lambda: 0) == 0  # the oldest entry was dropped
+
+
+def test_choices_of_number_fields_filter_as_numbers() -> None:
+    from citygrid.layers.registry import get_layer
+    from citygrid.services.providers.filters import parse_filters
+
+    (found,) = parse_filters(
+        get_layer("hotspots"), {"gi_bin": ["3"], "置信区间": ["冷点 (99% 置信度)"]}
+    )
+    assert found.values == (3, -3)
