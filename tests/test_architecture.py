@@ -24,6 +24,9 @@ PACKAGES = {
 # Root modules every layer may use.
 SHARED = {"citygrid", "citygrid.config", "citygrid.errors", "citygrid.i18n", "citygrid.params"}
 WEB_ONLY = ("flask", "flask_babel", "folium", "branca", "werkzeug", "jinja2")
+# The web reaches data only through services (the providers); of the layers it may
+# import the declarations alone.
+WEB_MAY_IMPORT_FROM_LAYERS = {"citygrid.layers.registry"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -75,3 +78,22 @@ def test_root_modules_import_no_subpackage() -> None:
     for name in ("config", "errors", "i18n", "params", "__init__"):
         for module in _imports(ROOT / "citygrid" / f"{name}.py"):
             assert _package_of(module) is None, f"citygrid/{name}.py imports {module}"
+
+
+def _web_modules() -> list[Path]:
+    return sorted((ROOT / PACKAGES["citygrid.web"][0]).rglob("*.py"))
+
+
+def test_web_reaches_data_only_through_services() -> None:
+    checked = 0
+    for path in _web_modules():
+        for module in _imports(path):
+            if _package_of(module) == "citygrid.layers":
+                assert module in WEB_MAY_IMPORT_FROM_LAYERS, (
+                    f"{path.relative_to(ROOT)} imports {module}; reach data through "
+                    "citygrid.services.providers"
+                )
+                checked += 1
+    names = {path.stem for path in _web_modules()}
+    assert {"api", "app", "map_page", "describe", "state", "params"} <= names
+    assert checked > 0, "no web module imports the registry: the test looks in the wrong place"

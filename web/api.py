@@ -1,20 +1,24 @@
 """The JSON API, free of any web framework.
 
-Each endpoint is a function taking the store and an :class:`ApiRequest`
+Each endpoint is a function taking the request's
+:class:`~citygrid.services.context.CityContext` and an :class:`ApiRequest`
 (query parameters, language) and returning an :class:`ApiResponse`
 (status, headers, body bytes), in the shape of pygeoapi's API classes.
 Errors a client can cause are raised as :class:`~citygrid.errors.CitygridError`
 from wherever they are found; the adapter turns them into a response with
 :func:`error_response`. The Flask blueprint in :mod:`citygrid.web.routes_api`
-is a thin adapter over these functions.
+is a thin adapter over these functions. Every layer is reached through its
+provider (:mod:`citygrid.services.providers`), never through the store.
 
 Endpoints
 ---------
 ``GET /api/layers``
-    :func:`list_layers`: every layer declaration with its feature count.
+    :func:`list_layers`: every layer declaration with its feature count and,
+    for computed layers, the JSON schema of their analysis parameters.
 ``GET /api/layers/<name>/features``
     :func:`get_features`: a GeoJSON FeatureCollection in EPSG:4326,
-    filtered by ``bbox``, field values and ``limit``.
+    filtered by ``bbox`` and field values, paged by ``limit`` and ``next``;
+    computed layers take their analysis parameters.
 ``GET /api/layers/<name>/features/<code>``
     :func:`get_feature`: one GeoJSON Feature.
 ``GET /api/health``
@@ -27,18 +31,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-import shapely
-import sqlalchemy as sa
-
-from citygrid import __version__
-from citygrid.errors import BadInput, CitygridError, NotFound, StoreUnavailable
+from citygrid.errors import CitygridError
 from citygrid.i18n import DEFAULT_LANGUAGE, translate
-from citygrid.layers.registry import Layer, all_layers, get_layer
-from citygrid.layers.store import Store
+from citygrid.services.context import CityContext
+from citygrid.services.providers import FeatureQuery, Provider, collections, provider_for
+from citygrid.services.providers.source import store_status
 from citygrid.web import geojson
-from citygrid.web.describe import describe_layer
-from citygrid.web.params import Bbox, parse_bbox, parse_filters, parse_limit, single
+from citygrid.web.describe import describe_collection
+from citygrid.web.params import RESERVED, parse_bbox, parse_limit, parse_next, single
 
 JSON = "application/json; charset=utf-8"
 GEOJSON = "application/geo+json; charset=utf-8"
@@ -78,122 +78,92 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def list_layers(store: Store, request: ApiRequest) -> ApiResponse:
+def list_layers(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     """Every layer: titles, geometry type, fields with labels, style, popup, count.
 
-    ``count`` is the number of stored features, ``null`` for computed layers.
+    ``count`` is the number of stored features, ``null`` for computed
+    layers; ``parameters`` is the JSON schema of a computed layer's
+    analysis parameters (``null`` for stored layers, and for computed
+    layers no installed analysis serves).
     """
-    counts = store.counts()
+    counts = ctx.store.counts()
     layers = [
-        {**describe_layer(layer, request.lang), "count": counts.get(layer.name)}
-        for layer in all_layers()
+        {
+            **describe_collection(collection, request.lang),
+            "count": counts.get(collection.layer.name),
+        }
+        for collection in collections()
     ]
     return json_response({"layers": layers})
 
 
-def get_features(store: Store, layer_name: str, request: ApiRequest) -> ApiResponse:
+def get_features(ctx: CityContext, layer_name: str, request: ApiRequest) -> ApiResponse:
     """Features of one layer as a GeoJSON FeatureCollection in EPSG:4326.
 
     Query parameters: ``bbox=minx,miny,maxx,maxy`` (degrees, EPSG:4326;
     features intersecting it), ``limit`` (default
     :data:`~citygrid.web.params.DEFAULT_LIMIT`, at most
-    :data:`~citygrid.web.params.MAX_LIMIT`) and ``<field>=<value>``
-    equality filters (repeat a parameter for "any of").
+    :data:`~citygrid.web.params.MAX_LIMIT`), ``next`` (the ``next`` of the
+    previous page), ``<field>=<value>`` filters (see
+    :mod:`citygrid.services.providers.filters`: a field given several
+    times, by name or label, means "any of"; times take ranges) and, for a
+    computed layer, its analysis parameters (``cells=grids``).
 
     The collection carries ``numberReturned``, ``limit``, ``truncated``
-    (more features match than were returned: narrow the bbox or filter)
-    and, when not truncated, ``numberMatched``.
+    (more features match than were returned: narrow the bbox or filter, or
+    ask for ``next``), ``next`` when truncated, ``numberMatched`` when
+    known, and ``parameters`` (given and chosen) for a computed layer.
     """
-    layer = get_layer(layer_name)
-    bbox = parse_bbox(single(request.params, "bbox"))
-    limit = parse_limit(single(request.params, "limit"))
-    filters = parse_filters(layer, request.params)
-    if bbox is not None and not layer.has_geometry:
-        raise BadInput(
-            "Layer {layer} has no geometry, so it cannot be filtered by bbox; leave bbox out.",
-            layer=layer.name,
-        )
-    frame, truncated = _read_features(store, layer, bbox, filters, limit)
-    features = geojson.feature_texts(frame, layer)
+    provider = provider_for(layer_name)
+    query = _query(provider, request)
+    page = provider.features(ctx, query)
+    features = geojson.feature_texts(page.frame, provider.layer)
     members: dict[str, Any] = {
-        "layer": layer.name,
+        "layer": provider.layer.name,
         "numberReturned": len(features),
-        "limit": limit,
-        "truncated": truncated,
+        "limit": query.limit,
+        "truncated": page.truncated,
     }
-    if not truncated:
-        members["numberMatched"] = len(features)
+    if page.next is not None:
+        members["next"] = page.next
+    if page.matched is not None:
+        members["numberMatched"] = page.matched
+    if page.parameters is not None:
+        members["parameters"] = dict(page.parameters)
     body = geojson.feature_collection(features, members)
     return ApiResponse(200, {"Content-Type": GEOJSON}, _utf8(body))
 
 
-def _read_features(
-    store: Store, layer: Layer, bbox: Bbox | None, filters: dict[str, Any], limit: int
-) -> tuple[pd.DataFrame, bool]:
-    """The first ``limit`` features (by fid) matching, and whether more match.
+def _query(provider: Provider, request: ApiRequest) -> FeatureQuery:
+    """The provider's query from the request's parameters (see :func:`get_features`)."""
+    params = request.params
+    return provider.query(
+        {name: values for name, values in params.items() if name not in RESERVED},
+        bbox=parse_bbox(single(params, "bbox")),
+        limit=parse_limit(single(params, "limit")),
+        after=parse_next(single(params, "next")),
+    )
 
-    The bbox is applied as the index's bounding-box test in SQL, with the
-    limit, and then exactly (shapely) on the rows read, so a bbox over a
-    whole city of a million problems reads ``limit + 1`` rows, not all of
-    them. ``truncated`` counts bounding-box candidates: it may say more
-    features match when the extra ones only touch the bbox's corner.
+
+def get_feature(ctx: CityContext, layer_name: str, code: str, request: ApiRequest) -> ApiResponse:
+    """One feature, by its code (its fid for layers without a key), as GeoJSON.
+
+    A computed layer's feature is looked up in the result for the analysis
+    parameters given in the query string.
     """
-    conditions = []
-    if bbox is not None:
-        conditions.append(store.backend.bbox_filter(store.table(layer.name), bbox))
-    frame = store.read(layer.name, where=filters or None, filters=conditions, limit=limit + 1)
-    truncated = len(frame) > limit
-    frame = frame.iloc[:limit]
-    if bbox is not None:
-        frame = frame[frame.intersects(shapely.box(*bbox))]
-    return frame, truncated
-
-
-def get_feature(store: Store, layer_name: str, code: str, request: ApiRequest) -> ApiResponse:
-    """One feature, by its code (its fid for layers without a key), as GeoJSON."""
-    layer = get_layer(layer_name)
-    key = layer.key or "fid"
-    value: str | int = code
-    if layer.key is None:
-        value = int(code) if code.isdigit() else -1
-    frame = store.read(layer.name, where={key: value}, limit=1)
-    if frame.empty:
-        raise NotFound(
-            "Layer {layer} has no feature {code!r}; list its features at "
-            "/api/layers/{layer}/features.",
-            layer=layer.name,
-            code=code,
-        )
-    (feature,) = geojson.feature_texts(frame, layer)
+    provider = provider_for(layer_name)
+    frame = provider.feature(ctx, code, _query(provider, request))
+    (feature,) = geojson.feature_texts(frame, provider.layer)
     return ApiResponse(200, {"Content-Type": GEOJSON}, _utf8(feature))
 
 
-def health(store: Store, request: ApiRequest) -> ApiResponse:
+def health(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     """``{"status": "ok", ...}`` when the database answers and its schema is current.
 
-    Raises
-    ------
-    StoreUnavailable
-        The database does not answer.
-    SchemaError
-        The schema is missing, older or newer than this code.
+    Raises what :func:`~citygrid.services.providers.source.store_status` raises
+    (a 503 when the database does not answer or has the wrong schema).
     """
-    try:
-        store.check_schema()
-        revision = store.schema_revision()
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreUnavailable(
-            "The database does not answer ({reason}); check that it runs.",
-            reason=type(exc).__name__,
-        ) from None
-    return json_response(
-        {
-            "status": "ok",
-            "version": __version__,
-            "schema": revision,
-            "database": store.engine.dialect.name,
-        }
-    )
+    return json_response(store_status(ctx.store))
 
 
 def error_response(error: CitygridError, lang: str) -> ApiResponse:
@@ -202,18 +172,20 @@ def error_response(error: CitygridError, lang: str) -> ApiResponse:
 
 
 def http_error_response(
-    status: int, code: str, message: str, lang: str, **params: str
+    status: int, code: str, message: str, lang: str, params: Mapping[str, str] | None = None
 ) -> ApiResponse:
     """The JSON answer for an HTTP-level error (no such route, method not allowed...).
 
     ``message`` is an English message id with ``{placeholders}`` filled from
-    ``params``; it is translated into ``lang``.
+    ``params`` (which may hold any name, ``status`` included); it is
+    translated into ``lang``.
     """
+    details = dict(params or {})
     payload = {
         "error": code,
         "status": status,
-        "message": translate(message, lang, **params),
-        "details": params,
+        "message": translate(message, lang, **details),
+        "details": details,
     }
     return json_response(payload, status=status)
 

@@ -16,7 +16,7 @@ from flask import Flask, g
 
 from citygrid.config import Config
 from citygrid.i18n import LANGUAGES, translate
-from citygrid.layers.store import Store
+from citygrid.services.providers.source import Store, open_store
 from citygrid.web import routes_api, views
 from citygrid.web.error_handlers import install_error_handlers
 from citygrid.web.language import install_language
@@ -48,7 +48,7 @@ def create_app(config: Config, store: Store | None = None) -> Flask:
     check_tiles(config)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = config.secret_key or secrets.token_hex(16)
-    app.extensions[EXTENSION] = WebState(config, store or Store.open(config.database_url))
+    app.extensions[EXTENSION] = WebState(config, store or open_store(config.database_url))
     install_language(app, config.language)
     install_error_handlers(app)
     app.jinja_env.globals.update(_=_translate, languages=_LANGUAGE_NAMES)

@@ -10,6 +10,7 @@ from typing import Any
 
 from citygrid.i18n import LANGUAGES
 from citygrid.layers.registry import Field, Layer
+from citygrid.services.providers import Collection
 
 
 def describe_field(field: Field, lang: str) -> dict[str, Any]:
@@ -43,6 +44,19 @@ def describe_layer(layer: Layer, lang: str) -> dict[str, Any]:
         "style": dict(layer.style),
         "popup": list(layer.popup),
         "fields": [describe_field(f, lang) for f in layer.fields],
+    }
+
+
+def describe_collection(collection: Collection, lang: str) -> dict[str, Any]:
+    """:func:`describe_layer` plus ``analysis`` and the JSON schema of its ``parameters``.
+
+    Both are ``null`` for stored layers and for computed layers no
+    installed analysis serves.
+    """
+    return {
+        **describe_layer(collection.layer, lang),
+        "analysis": collection.analysis,
+        "parameters": collection.parameters_schema(),
     }
 
 

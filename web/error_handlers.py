@@ -56,7 +56,7 @@ def _http_error(error: HTTPException) -> Response:
             "There is nothing at {path}. The map is at / and the API lists its layers at "
             "/api/layers.",
             _lang(),
-            path=request.path,
+            {"path": request.path},
         )
     elif isinstance(error, MethodNotAllowed):
         answer = api.http_error_response(
@@ -64,9 +64,11 @@ def _http_error(error: HTTPException) -> Response:
             "method_not_allowed",
             "{method} is not allowed at {path}; use {allowed}.",
             _lang(),
-            method=request.method,
-            path=request.path,
-            allowed=", ".join(sorted(error.valid_methods or ())),
+            {
+                "method": request.method,
+                "path": request.path,
+                "allowed": ", ".join(sorted(error.valid_methods or ())),
+            },
         )
     else:
         answer = api.http_error_response(
@@ -74,8 +76,7 @@ def _http_error(error: HTTPException) -> Response:
             "http_error",
             "The request failed with HTTP status {status} ({name}).",
             _lang(),
-            status=str(status),
-            name=error.name,
+            {"status": str(status), "name": error.name},
         )
     return _respond(answer)
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import folium
 
-from citygrid.config import Config
 from citygrid.i18n import gettext
 from citygrid.layers.registry import Layer, all_layers
-from citygrid.layers.store import Store
+from citygrid.services.context import CityContext
+from citygrid.services.providers import provider_for
 from citygrid.web.describe import popup_fields
 from citygrid.web.map_elements import BboxGeoJson, Legend, use_local_assets
 from citygrid.web.params import MAX_LIMIT
@@ -80,9 +80,9 @@ def map_layers() -> list[Layer]:
     return sorted(spatial, key=lambda layer: _DRAW_ORDER.get(layer.geometry_type or "", 2))
 
 
-def data_extent(store: Store, names: tuple[str, ...] = SHOWN_BY_DEFAULT) -> Bbox | None:
+def data_extent(ctx: CityContext, names: tuple[str, ...] = SHOWN_BY_DEFAULT) -> Bbox | None:
     """Union of the extents of the ``names`` layers, EPSG:4326; ``None`` if all are empty."""
-    extents = [e for e in (store.extent(name) for name in names) if e is not None]
+    extents = [e for e in (provider_for(name).extent(ctx) for name in names) if e is not None]
     if not extents:
         return None
     minxs, minys, maxxs, maxys = zip(*extents, strict=True)
@@ -90,8 +90,7 @@ def data_extent(store: Store, names: tuple[str, ...] = SHOWN_BY_DEFAULT) -> Bbox
 
 
 def build_map(
-    store: Store,
-    config: Config,
+    ctx: CityContext,
     lang: str,
     assets: MapAssets,
     features_url: Callable[[str], str],
@@ -100,11 +99,10 @@ def build_map(
 
     Parameters
     ----------
-    store
-        Where the features are; only the extent is read here, the features
-        are fetched by the page from the API.
-    config
-        Chooses the base tiles.
+    ctx
+        The request's context: its store gives the extent and the counts
+        (through the providers; the page fetches the features from the
+        API), its config chooses the base tiles.
     lang
         Language of titles, labels and messages.
     assets
@@ -112,7 +110,7 @@ def build_map(
     features_url
         Gives the API URL of a layer's features from its name.
     """
-    extent = data_extent(store)
+    extent = data_extent(ctx)
     fmap = folium.Map(
         location=EMPTY_CENTER if extent is None else _centre(extent),
         zoom_start=4 if extent is None else 13,
@@ -122,12 +120,12 @@ def build_map(
         zoom_snap=0.25,  # fit the city to the window, not to the nearest whole zoom
     )
     use_local_assets(fmap, assets.leaflet_js, assets.leaflet_css)
-    for tiles in tile_layers(config, lang):
+    for tiles in tile_layers(ctx.config, lang):
         tiles.add_to(fmap)
     messages = _messages(lang)
     layers = map_layers()
     for order, layer in enumerate(layers):
-        min_zoom = load_min_zoom(store.count(layer.name), extent)
+        min_zoom = load_min_zoom(provider_for(layer.name).count(ctx) or 0, extent)
         BboxGeoJson(
             layer.title(lang),
             {

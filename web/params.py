@@ -1,20 +1,21 @@
-"""Query-string parameters of the features API, parsed and checked.
+"""Query-string parameters of the features API: paging and area, parsed and checked.
 
-Everything here takes the raw strings a client sent and returns plain
-Python values, or raises :class:`~citygrid.errors.BadInput` saying what is
-wrong and what to send instead. Nothing here knows about Flask.
+The web's own spelling of a feature query: ``bbox``, ``limit``, ``next``
+and ``lang`` are read here; every other parameter is a field filter or an
+analysis parameter, which the layer's provider parses
+(:meth:`citygrid.services.providers.Provider.query`). The bbox is parsed
+by :func:`citygrid.params.parse_bbox` and checked by the same declaration
+as an analysis's bbox. Nothing here knows about Flask.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from citygrid.errors import BadInput, NotFound
-from citygrid.layers.registry import Field, Layer
-
-Bbox = tuple[float, float, float, float]
+from citygrid.errors import BadInput
+from citygrid.layers.registry import INT64_RANGE
+from citygrid.params import Bbox, Param, parse_int
+from citygrid.params import parse_bbox as parse_bbox_text
 
 DEFAULT_LIMIT = 1000
 """Features returned when the client gives no ``limit``."""
@@ -23,11 +24,16 @@ MAX_LIMIT = 10000
 """The most features one response carries; a larger ``limit`` is lowered to it
 (as OGC API Features asks), and the response says it was truncated."""
 
-RESERVED = ("bbox", "limit", "lang")
-"""Query parameters that are not field filters."""
+RESERVED = ("bbox", "limit", "next", "lang")
+"""Query parameters that are neither field filters nor analysis parameters."""
 
-_TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no")
+BBOX = Param(
+    "bbox",
+    "bbox",
+    "范围",
+    "bounding box",
+    "Features intersecting minx,miny,maxx,maxy (EPSG:4326 degrees).",
+)
 
 
 def single(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -61,30 +67,16 @@ def parse_bbox(text: str | None) -> Bbox | None:
     """
     if text is None:
         return None
-    parts = text.split(",")
     try:
-        numbers = [float(p) for p in parts]
+        bbox = parse_bbox_text(text)
     except ValueError:
-        numbers = []
-    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
         raise BadInput(
             "bbox={bbox} is not four numbers; send bbox=minx,miny,maxx,maxy in degrees "
             "(longitude, latitude, EPSG:4326), for example bbox=120.5,31.2,120.7,31.4.",
             bbox=text,
-        )
-    minx, miny, maxx, maxy = numbers
-    if minx > maxx or miny > maxy:
-        raise BadInput(
-            "bbox={bbox} has a minimum greater than its maximum; the order is minx,miny,maxx,maxy.",
-            bbox=text,
-        )
-    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise BadInput(
-            "bbox={bbox} is outside longitude -180..180 or latitude -90..90; send degrees "
-            "in EPSG:4326.",
-            bbox=text,
-        )
-    return (minx, miny, maxx, maxy)
+        ) from None
+    checked: Bbox = BBOX.check(bbox)
+    return checked
 
 
 def parse_limit(text: str | None) -> int:
@@ -93,15 +85,12 @@ def parse_limit(text: str | None) -> int:
     Raises
     ------
     BadInput
-        Not a positive whole number.
+        Not a positive whole number (ASCII digits).
     """
     if text is None:
         return DEFAULT_LIMIT
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if limit < 1:
+    limit = _whole(text)
+    if limit is None or limit < 1:
         raise BadInput(
             "limit={limit} is not a positive whole number; send, for example, limit=500 "
             "(at most {max}).",
@@ -111,80 +100,28 @@ def parse_limit(text: str | None) -> int:
     return min(limit, MAX_LIMIT)
 
 
-def parse_filters(layer: Layer, params: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """Turn the non-reserved parameters into ``{field: value or [values]}`` filters.
-
-    A field may be named by its name or its zh/en label; a repeated
-    parameter means "any of these values". Values are converted to the
-    field's type and checked against its choices.
+def parse_next(text: str | None) -> int | None:
+    """Parse ``next``: the ``next`` member of the previous page, a whole number.
 
     Raises
     ------
     BadInput
-        An unknown field, a value of the wrong type or not among the choices.
+        Not a whole number of 0 or more within 64 bits.
     """
-    filters: dict[str, Any] = {}
-    for name, raw_values in params.items():
-        if name in RESERVED:
-            continue
-        try:
-            field = layer.field(name)
-        except NotFound:
-            raise BadInput(
-                "Layer {layer} has no field {field!r} to filter by; use one of: {known} "
-                "(besides {reserved}).",
-                layer=layer.name,
-                field=name,
-                known=", ".join(layer.field_names),
-                reserved=", ".join(RESERVED),
-            ) from None
-        values = [_convert(field, layer, v) for v in raw_values]
-        filters[field.name] = values[0] if len(values) == 1 else values
-    return filters
+    if text is None:
+        return None
+    after = _whole(text)
+    if after is None or not 0 <= after <= INT64_RANGE[1]:
+        raise BadInput(
+            "next={next} is not a page position; send back the next member of the previous "
+            "response as it is.",
+            next=text,
+        )
+    return after
 
 
-def _convert(field: Field, layer: Layer, text: str) -> Any:
-    """Convert one filter value to the field's type, or raise :class:`BadInput`."""
-    if field.type in ("date", "datetime"):
-        raise BadInput(
-            "The field {field} of layer {layer} holds times, which cannot be filtered by an "
-            "exact value; leave {field} out and filter by the other fields.",
-            field=field.name,
-            layer=layer.name,
-        )
-    allowed = field.choice_values()
-    if allowed and text not in allowed:
-        raise BadInput(
-            "{value!r} is not a value of {field} in layer {layer}; use one of: {allowed}.",
-            value=text,
-            field=field.name,
-            layer=layer.name,
-            allowed=", ".join(allowed),
-        )
+def _whole(text: str) -> int | None:
     try:
-        return _CONVERTERS[field.type](text)
-    except (ValueError, TypeError):
-        raise BadInput(
-            "{value!r} is not a valid {type} for the field {field} of layer {layer}.",
-            value=text,
-            type=field.type,
-            field=field.name,
-            layer=layer.name,
-        ) from None
-
-
-def _bool(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError(text)
-
-
-_CONVERTERS: dict[str, Any] = {
-    "str": str,
-    "int": int,
-    "float": float,
-    "bool": _bool,
-}
+        return parse_int(text.strip())
+    except ValueError:
+        return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, request
 
 from citygrid.web import api
-from citygrid.web.state import web_state
+from citygrid.web.state import request_context
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -21,22 +21,22 @@ def _response(answer: api.ApiResponse) -> Response:
 @bp.get("/health")
 def health() -> Response:
     """Whether the database answers with the current schema."""
-    return _response(api.health(web_state().store, _request()))
+    return _response(api.health(request_context(), _request()))
 
 
 @bp.get("/layers")
 def layers() -> Response:
-    """Every layer declaration with its feature count."""
-    return _response(api.list_layers(web_state().store, _request()))
+    """Every layer declaration with its feature count (and parameters, if computed)."""
+    return _response(api.list_layers(request_context(), _request()))
 
 
 @bp.get("/layers/<name>/features")
 def features(name: str) -> Response:
-    """A layer's features in a bbox, as GeoJSON."""
-    return _response(api.get_features(web_state().store, name, _request()))
+    """A layer's features in a bbox, as GeoJSON (computed layers run their analysis)."""
+    return _response(api.get_features(request_context(), name, _request()))
 
 
 @bp.get("/layers/<name>/features/<code>")
 def feature(name: str, code: str) -> Response:
     """One feature, as GeoJSON."""
-    return _response(api.get_feature(web_state().store, name, code, _request()))
+    return _response(api.get_feature(request_context(), name, code, _request()))

@@ -1,13 +1,14 @@
-"""What the app's request handlers share: the config and the store."""
+"""What the app's request handlers share: the config, the store, a context per request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g
 
 from citygrid.config import Config
-from citygrid.layers.store import Store
+from citygrid.services.context import CityContext
+from citygrid.services.providers.source import Store
 
 EXTENSION = "citygrid"
 
@@ -19,8 +20,20 @@ class WebState:
     config: Config
     store: Store
 
+    def context(self) -> CityContext:
+        """A new :class:`CityContext` for one request (its own clock, the config's actor)."""
+        return CityContext(self.store, self.config)
+
 
 def web_state() -> WebState:
     """The :class:`WebState` of the app handling the current request."""
     state: WebState = current_app.extensions[EXTENSION]
     return state
+
+
+def request_context() -> CityContext:
+    """The :class:`CityContext` of the current request, built on first use."""
+    ctx: CityContext | None = g.get("city_context")
+    if ctx is None:
+        ctx = g.city_context = web_state().context()
+    return ctx

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template, url_for
 
 from citygrid.web.map_page import MapAssets, build_map
-from citygrid.web.state import web_state
+from citygrid.web.state import request_context, web_state
 
 bp = Blueprint("pages", __name__)
 
@@ -21,8 +21,7 @@ def map_page() -> str:
         citygrid_js=url_for("static", filename="js/citygrid-map.js"),
     )
     rendered = build_map(
-        state.store,
-        state.config,
+        request_context(),
         g.lang,
         assets,
         lambda name: url_for("api.features", name=name),
