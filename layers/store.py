@@ -192,17 +192,6 @@ class Store(FeatureWrites):
             None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
         )
 
-    def data_version(self) -> int:
-        """A number that grows with every committed write (TEMP: the audit log's last fid).
-
-        Every write, update and delete adds audit entries in its own
-        transaction, so the highest committed audit fid grows with each one.
-        Temporary, until the store branch's counter lands.
-        """
-        audit = self.table("audit")
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.max(audit.c.fid))).scalar() or 0)
-
     def is_empty(self) -> bool:
         """Whether no stored layer holds any feature."""
         return not any(self.counts().values())
