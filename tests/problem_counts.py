@@ -40,7 +40,7 @@ class CountParams(Params):
         "Count only problems of this status.",
         choices=tuple(c.value for c in PROBLEM_STATUSES),
     )
-    since: date | None = param(  # noqa: RUF009 (param returns a dataclasses.field)
+    since: date | None = param(
         "date", "起始日期", "since", "Count only problems reported on or after this day."
     )
     min_count: int = param(
