@@ -2,10 +2,11 @@
 
 The analysis runs with the typed parameters of the query
 (:meth:`Params.from_text`); its result is cached under the analysis, the
-parameters' :meth:`~citygrid.params.Params.cache_key` and the store's
-:meth:`data_version`, so the second identical request is answered from
-memory and any committed write to the data makes the next request compute
-again. Field filters, the bbox and paging then apply to the result.
+parameters' :meth:`~citygrid.params.Params.cache_key`, the store's
+:meth:`data_version` and the day (analyses whose reference day defaults to
+today, such as "not inspected for N days", change at midnight), so the
+second identical request is answered from memory and any committed write
+to the data makes the next request compute again. Field filters, the bbox and paging then apply to the result.
 """
 
 from __future__ import annotations
@@ -55,7 +56,13 @@ class ComputedLayerProvider(Provider):
     def result(self, ctx: CityContext, query: FeatureQuery) -> AnalysisResult:
         """The analysis result for ``query.params`` (the defaults when ``None``), cached."""
         params = query.params if query.params is not None else self.analysis.params()
-        key = (self.analysis.name, type(params), params.cache_key(), ctx.store.data_version())
+        key = (
+            self.analysis.name,
+            type(params),
+            params.cache_key(),
+            ctx.store.data_version(),
+            ctx.now.date(),
+        )
         result: AnalysisResult = RESULTS.get(ctx.store, key, lambda: self.analysis.run(ctx, params))
         return result
 
