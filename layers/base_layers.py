@@ -302,7 +302,7 @@ ALLEYS = register(
         style={"color": "#b15928", "weight": 2, "dashArray": "4 3"},
         popup=("code", "name", "unit_code", "head_code"),
         responsibility=Responsibility(
-            rank=20, rule="alley", problem_field="alley_code", measure="length"
+            rank=20, rule="alley", problem_field="alley_code", measure="length", inspected=True
         ),
     )
 )
@@ -337,6 +337,7 @@ POINTS = register(
             rank=10,
             rule="point",
             problem_field="point_code",
+            inspected=True,
             radius_field="radius_m",
             breakdown="point_type",
         ),

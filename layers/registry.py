@@ -191,6 +191,10 @@ class Responsibility:
     breakdown
         A field with choices whose values workload counts separately
         (``points_<value>`` columns), or ``None``.
+    inspected
+        Its features are inspected on a schedule, so the coverage analysis
+        lists those nobody inspected for a while (the inspections layer's
+        field referencing this layer links them).
     """
 
     rank: int
@@ -201,6 +205,7 @@ class Responsibility:
     measure: Measure = "count"
     radius_field: str | None = None
     breakdown: str | None = None
+    inspected: bool = False
 
 
 @dataclass(frozen=True)

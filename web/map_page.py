@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import folium
 
 from citygrid.i18n import gettext
-from citygrid.layers.registry import Layer, all_layers
+from citygrid.layers.registry import Layer, all_layers, responsible_layers
 from citygrid.services.context import CityContext
 from citygrid.services.providers import provider_for
 from citygrid.web.describe import popup_fields
@@ -27,8 +27,10 @@ from citygrid.web.tiles import tile_layers
 
 Bbox = tuple[float, float, float, float]
 
-SHOWN_BY_DEFAULT = ("jurisdictions", "grids", "streets", "alleys", "points")
-"""Layers that are on when the page opens; the others start off."""
+def shown_by_default() -> tuple[str, ...]:
+    """Layers that are on when the page opens: the jurisdictions and every layer a
+    unit answers for (the registry's responsible layers); the others start off."""
+    return ("jurisdictions", *(layer.name for layer in responsible_layers()))
 
 VIEW_PIXELS = (1600, 1000)
 """Width and height (pixels) of a large browser view, for :func:`_min_zoom`."""
@@ -80,8 +82,10 @@ def map_layers() -> list[Layer]:
     return sorted(spatial, key=lambda layer: _DRAW_ORDER.get(layer.geometry_type or "", 2))
 
 
-def data_extent(ctx: CityContext, names: tuple[str, ...] = SHOWN_BY_DEFAULT) -> Bbox | None:
-    """Union of the extents of the ``names`` layers, EPSG:4326; ``None`` if all are empty."""
+def data_extent(ctx: CityContext, names: tuple[str, ...] | None = None) -> Bbox | None:
+    """Union of the extents of the ``names`` layers (default: those shown when the page
+    opens), EPSG:4326; ``None`` if all are empty."""
+    names = names if names is not None else shown_by_default()
     extents = [e for e in (provider_for(name).extent(ctx) for name in names) if e is not None]
     if not extents:
         return None
@@ -124,6 +128,7 @@ def build_map(
         tiles.add_to(fmap)
     messages = _messages(lang)
     layers = map_layers()
+    shown = shown_by_default()
     for order, layer in enumerate(layers):
         min_zoom = load_min_zoom(provider_for(layer.name).count(ctx) or 0, extent)
         BboxGeoJson(
@@ -141,7 +146,7 @@ def build_map(
                 "loadMinZoom": min_zoom,
                 "messages": messages,
             },
-            show=layer.name in SHOWN_BY_DEFAULT,
+            show=layer.name in shown,
             script_url=assets.citygrid_js,
         ).add_to(fmap)
     Legend(

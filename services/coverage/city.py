@@ -11,15 +11,16 @@ from pyproj import CRS
 
 from citygrid.errors import BadInput
 from citygrid.gis import coverage as geo
-from citygrid.layers.registry import get_layer
+from citygrid.layers.registry import Layer, responsible_layers
 from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.context import CityContext
+from citygrid.services.responsibility.layers import duty
 
 SUMMARY_LEVELS = ("subdistrict", "community", "district", "city")
 """Jurisdiction levels the summary is made per: the first one loaded."""
 
-LINE_LAYERS = ("streets", "alleys")
-"""Responsible line layers, checked for parts outside every cell."""
+CELL_LAYER = "grids"
+"""The layer of grid cells that must tile the jurisdiction."""
 
 
 @dataclass
@@ -28,12 +29,16 @@ class City:
 
     jurisdictions: gpd.GeoDataFrame
     grids: gpd.GeoDataFrame
-    lines: dict[str, gpd.GeoDataFrame]
-    points: gpd.GeoDataFrame
+    features: dict[str, gpd.GeoDataFrame]
     unit_codes: set[str]
     people_codes: set[str]
     problems: gpd.GeoDataFrame
     metric_crs: CRS
+
+    @property
+    def points(self) -> gpd.GeoDataFrame:
+        """The points (点位): the places problems are expected at."""
+        return self.features["points"]
 
 
 def read_city(ctx: CityContext, as_of: date, problem_days: int) -> City:
@@ -54,14 +59,18 @@ def read_city(ctx: CityContext, as_of: date, problem_days: int) -> City:
             "city with `citygrid demo`.",
             url=store.url,
         )
-    grids = store.read("grids", columns=["code", "name", "unit_code", head_field("grids")])
+    features = {
+        layer.name: store.read(layer.name, columns=_feature_columns(layer))
+        for layer in responsible_layers()
+    }
+    grids = features[CELL_LAYER]
     grids = grids.set_geometry(geo.make_valid_polygons(grids.geometry.to_numpy()), crs=STORAGE_CRS)
+    features[CELL_LAYER] = grids
     problems_table = store.table("problems")
     return City(
         jurisdictions=jurisdictions,
         grids=grids,
-        lines={name: store.read(name, columns=_feature_columns(name)) for name in LINE_LAYERS},
-        points=store.read("points", columns=_feature_columns("points")),
+        features=features,
         unit_codes=set(store.read("units", columns=["code"])["code"]),
         people_codes=set(store.read("people", columns=["code"])["code"]),
         problems=store.read(
@@ -76,16 +85,9 @@ def read_city(ctx: CityContext, as_of: date, problem_days: int) -> City:
     )
 
 
-def head_field(layer_name: str) -> str:
-    """The field naming the head of a responsible layer's features (a cell's grid manager)."""
-    responsibility = get_layer(layer_name).responsibility
-    assert responsibility is not None
-    assert responsibility.head_field is not None
-    return responsibility.head_field
-
-
-def _feature_columns(layer_name: str) -> list[str]:
-    return ["code", "name", "unit_code", head_field(layer_name)]
+def _feature_columns(layer: Layer) -> list[str]:
+    columns = ["code", "name", duty(layer).unit_field, duty(layer).head_field]
+    return [c for c in columns if c is not None]
 
 
 def day_end(day: date) -> datetime:

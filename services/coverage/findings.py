@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from citygrid.gis import clusters
 from citygrid.gis import coverage as geo
 from citygrid.gis.geometry import promote_to_multi
-from citygrid.layers.registry import Layer, get_layer
+from citygrid.layers.registry import Layer, get_layer, responsible_layers
 from citygrid.layers.store import STORAGE_CRS, Store
-from citygrid.services.coverage.city import City, by_end_of, day_end, head_field
+from citygrid.services.coverage.city import CELL_LAYER, City, by_end_of, day_end
 from citygrid.services.coverage.params import CoverageParams
+from citygrid.services.responsibility.layers import duty
 
 
 def finding(
@@ -82,39 +83,46 @@ def _typed(values: np.ndarray, kind: str) -> pd.Series:
     return series.where(series.notna(), None)
 
 
+LINE_TYPES = ("LineString", "MultiLineString")
+"""Geometry types measured by the length they have outside every cell."""
+
+
 def unassigned(city: City, covered: Any, params: CoverageParams) -> gpd.GeoDataFrame:
     """Features with no unit or head, naming unknown ones, or outside every cell.
 
-    One row per feature and reason, layer by layer (cells, streets, alleys,
-    points) and reason by reason within a layer.
+    One row per feature and reason, layer by layer from the cells down to
+    the points (the registry's responsible layers, the routing chain
+    reversed) and reason by reason within a layer. Lines are outside when
+    more than ``outside_tolerance_m`` of their length lies outside every
+    cell; points and polygons when wholly outside.
     """
-    features = {"grids": city.grids, **city.lines, "points": city.points}
     found = []
-    for layer_name, frame in features.items():
-        checks = _responsibility_gaps(city, layer_name, frame)
+    by_rank = sorted(responsible_layers(), key=lambda lyr: duty(lyr).rank, reverse=True)
+    for layer in by_rank:
+        frame = city.features[layer.name]
+        checks = _responsibility_gaps(city, layer, frame)
         geoms = frame.geometry.to_numpy()
         outside_m = np.full(len(frame), np.nan)
-        if layer_name in city.lines:
+        if layer.geometry_type in LINE_TYPES:
             outside_m = geo.length_outside(
                 geoms, covered, crs=STORAGE_CRS, metric_crs=city.metric_crs
             )
             checks.append(("outside_cells", None, outside_m > params.outside_tolerance_m))
-        elif layer_name == "points":
+        elif layer.name != CELL_LAYER:
             checks.append(("outside_cells", None, geo.outside_all(geoms, covered)))
-        found.append(_flagged(layer_name, frame, checks, outside_m))
+        found.append(_flagged(layer.name, frame, checks, outside_m))
     return pd.concat(found, ignore_index=True)
 
 
 def _responsibility_gaps(
-    city: City, layer_name: str, frame: gpd.GeoDataFrame
+    city: City, layer: Layer, frame: gpd.GeoDataFrame
 ) -> list[tuple[str, str | None, np.ndarray]]:
     """``(reason, field, mask)`` for missing and unknown units and heads of one layer."""
-    head = head_field(layer_name)
+    fields = [(duty(layer).unit_field, city.unit_codes, "no_unit", "unknown_unit")]
+    if duty(layer).head_field is not None:
+        fields.append((duty(layer).head_field, city.people_codes, "no_head", "unknown_head"))
     result: list[tuple[str, str | None, np.ndarray]] = []
-    for field_name, known, missing_reason, unknown_reason in (
-        ("unit_code", city.unit_codes, "no_unit", "unknown_unit"),
-        (head, city.people_codes, "no_head", "unknown_head"),
-    ):
+    for field_name, known, missing_reason, unknown_reason in fields:
         values = frame[field_name]
         blank = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
         result.append((missing_reason, field_name, blank))
@@ -155,15 +163,16 @@ def _flagged(
 
 
 def stale(store: Store, city: City, as_of: date, params: CoverageParams) -> gpd.GeoDataFrame:
-    """Points and alleys with no inspection in the ``stale_days`` days up to ``as_of``."""
+    """Features of the inspected layers (points, alleys) with no inspection in the
+    ``stale_days`` days up to ``as_of``."""
     end = day_end(as_of)
     since = end - timedelta(days=params.stale_days)
     found = []
-    for layer_name, frame, link in (
-        ("points", city.points, "point_code"),
-        ("alleys", city.lines["alleys"], "alley_code"),
-    ):
-        last = _last_inspections(store, link, as_of)
+    for layer in responsible_layers():
+        if not duty(layer).inspected:
+            continue
+        frame = city.features[layer.name]
+        last = _last_inspections(store, inspection_link(layer.name), as_of)
         last_at = pd.Series(last.reindex(frame["code"].to_numpy()).to_numpy(), index=frame.index)
         stale = (last_at.isna() | (last_at < since)).to_numpy()
         rows = frame[stale]
@@ -171,11 +180,11 @@ def stale(store: Store, city: City, as_of: date, params: CoverageParams) -> gpd.
         found.append(
             gpd.GeoDataFrame(
                 {
-                    "layer": layer_name,
+                    "layer": layer.name,
                     "feature_code": rows["code"].to_numpy(),
                     "name": rows["name"].to_numpy(),
-                    "unit_code": rows["unit_code"].to_numpy(),
-                    "head_code": rows["head_code"].to_numpy(),
+                    "unit_code": rows[duty(layer).unit_field].to_numpy(),
+                    "head_code": _values(rows, duty(layer).head_field),
                     "last_inspected_at": last_rows.to_numpy(),
                     "days_since": (
                         pd.Timestamp(as_of) - last_rows.dt.normalize()
@@ -188,6 +197,18 @@ def stale(store: Store, city: City, as_of: date, params: CoverageParams) -> gpd.
     return pd.concat(found, ignore_index=True)
 
 
+def inspection_link(layer_name: str) -> str:
+    """The inspections' field that names a feature of ``layer_name`` (its ``references``)."""
+    return next(f.name for f in get_layer("inspections").fields if f.references == layer_name)
+
+
+def _values(frame: pd.DataFrame, field_name: str | None) -> np.ndarray:
+    """A column's values, or no values (``None``) when the layer has no such field."""
+    if field_name is None:
+        return np.full(len(frame), None, dtype=object)
+    return frame[field_name].to_numpy()
+
+
 def _last_inspections(store: Store, link: str, as_of: date) -> pd.Series:
     """Code -> time of the last inspection on or before ``as_of``, grouped in SQL."""
     table = store.table("inspections")
@@ -197,7 +218,7 @@ def _last_inspections(store: Store, link: str, as_of: date) -> pd.Series:
         .where(table.c[link].is_not(None), by_end_of(table.c.inspected_at, as_of))
         .group_by(table.c[link])
     )
-    with store.transaction() as conn:
+    with store.reader() as conn:
         rows = conn.execute(stmt).all()
     codes, times = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
     at = pd.to_datetime(pd.Series(times, dtype=object).astype(str), format="ISO8601")

@@ -6,7 +6,8 @@ parameters' :meth:`~citygrid.params.Params.cache_key`, the store's
 :meth:`data_version` and the day (analyses whose reference day defaults to
 today, such as "not inspected for N days", change at midnight), so the
 second identical request is answered from memory and any committed write
-to the data makes the next request compute again. Field filters, the bbox and paging then apply to the result.
+to the data makes the next request compute again. Field filters, the
+bbox and paging then apply to the result.
 """
 
 from __future__ import annotations
