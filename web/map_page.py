@@ -27,10 +27,12 @@ from citygrid.web.tiles import tile_layers
 
 Bbox = tuple[float, float, float, float]
 
+
 def shown_by_default() -> tuple[str, ...]:
     """Layers that are on when the page opens: the jurisdictions and every layer a
     unit answers for (the registry's responsible layers); the others start off."""
     return ("jurisdictions", *(layer.name for layer in responsible_layers()))
+
 
 VIEW_PIXELS = (1600, 1000)
 """Width and height (pixels) of a large browser view, for :func:`_min_zoom`."""
