@@ -95,9 +95,10 @@ class FrameReads(StoreConnections):
         with self._conn(conn, write=False) as c:
             result = c.execute(stmt)
             keys = list(result.keys())
-            columns = list(zip(*result.fetchall(), strict=True)) or [()] * len(keys)
+            values: list[tuple[Any, ...]] = list(zip(*result.fetchall(), strict=True))
+            by_column = values or [()] * len(keys)
             frame = pd.DataFrame(
-                {k: pd.Series(v, dtype=object) for k, v in zip(keys, columns, strict=True)}
+                {k: pd.Series(v, dtype=object) for k, v in zip(keys, by_column, strict=True)}
             )
         frame = typed(frame, layer, ["fid", "version", *wanted])
         if not layer.has_geometry:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import folium
+from branca.element import Figure
 
 from citygrid.i18n import gettext
 from citygrid.layers.registry import Layer, all_layers, responsible_layers
@@ -167,7 +169,7 @@ def build_map(
 
 
 def _render(fmap: folium.Map, extent: Bbox | None) -> RenderedMap:
-    figure = fmap.get_root()
+    figure = cast(Figure, fmap.get_root())
     figure.render()  # adds the script and style links of every element to the header
     return RenderedMap(
         header=figure.header.render(),

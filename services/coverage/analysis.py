@@ -145,7 +145,7 @@ def analyse_coverage(ctx: CityContext, params: CoverageParams | None = None) -> 
     outside = geo.outside_parts(grids, territory, key="code", metric_crs=crs)
     areas = summary_areas(city.jurisdictions)
     area_geoms = areas.geometry.to_numpy()
-    area_codes = np.append(areas["code"].to_numpy(dtype=object), None)
+    area_codes = np.append(areas["code"].to_numpy(dtype=object), None)  # type: ignore[call-overload]  # numpy stubs: None as a value
 
     def subdistrict(geoms: np.ndarray) -> np.ndarray:
         return area_codes[geo.locate(geoms, area_geoms)]

@@ -68,7 +68,7 @@ def summarise(
     if nowhere.any():
         extra = {"code": None, "name": None, "area_m2": 0.0, "covered_m2": 0.0}
         rows = pd.concat([rows, pd.DataFrame([{**extra, **nowhere.to_dict()}])], ignore_index=True)
-        geoms = np.append(geoms, None)
+        geoms = np.append(geoms, None)  # type: ignore[call-overload]  # numpy stubs: None as a value
     summary = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS))
     return shaped_as(GAP_SUMMARY, summary)
 

@@ -368,7 +368,7 @@ def _inspections(
             "street_code": pts["_street"].to_numpy(),
             "alley_code": pts["_alley"].to_numpy(),
             "problems_found": table["n"].to_numpy(),
-            "notes": np.where(table["n"].to_numpy() == 0, "未发现问题", None),
+            "notes": np.where(table["n"].to_numpy() == 0, "未发现问题", None),  # type: ignore[call-overload]  # numpy stubs: None as a value
         },
         geometry=shapely.points(xy[table["p"].to_numpy()]),
         crs=METRIC_CRS,

@@ -91,7 +91,7 @@ def route_locations(index: RoutingIndex, locations: gpd.GeoSeries) -> pd.DataFra
         layer_of[idx >= 0] = level.layer_of[idx[idx >= 0]]
         for position, layer in enumerate(level.layers):
             field = layer.responsibility.problem_field  # type: ignore[union-attr]
-            codes[field] = np.where(layer_of == position, code, None)
+            codes[field] = np.where(layer_of == position, code, None)  # type: ignore[call-overload]  # numpy stubs: None as a value
     codes.update(
         subdistrict_code=take(index.subdistricts.codes, sub),
         unit_code=unit,

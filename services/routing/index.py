@@ -150,7 +150,10 @@ def _bins(geoms: np.ndarray, searched: np.ndarray, limit: np.ndarray) -> tuple[S
     out = []
     for wanted in np.unique(reach_class[searched]):  # a handful of classes, not features
         members = searched & (reach_class == wanted)
-        bins = SegmentBins.build(np.where(members, geoms, None), float(limit[members].max()))
+        bins = SegmentBins.build(
+            np.where(members, geoms, None),  # type: ignore[call-overload]  # numpy stubs: None as a value
+            float(limit[members].max()),
+        )
         if bins is not None:
             out.append(bins)
     return tuple(out)

@@ -185,7 +185,7 @@ def _person(index: RoutingIndex, code: Any) -> dict[str, Any] | None:
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in values.items():
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             out[key] = None
