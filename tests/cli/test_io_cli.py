@@ -168,9 +168,9 @@ def test_export_refuses_and_changes_nothing(
     assert files(tmp_path) == before
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_export_refuses_the_store_own_file(imported: str, tmp_path: Path) -> None:
-    if not imported.startswith("sqlite"):
-        pytest.skip("a PostGIS store has no file (tests/layers checks its case)")
+    """SQLite only: a PostGIS store has no file to protect."""
     database = imported.removeprefix("sqlite:///")
     before = Path(database).read_bytes()
     result = run(imported, "export", "grids", "--out", database, "--format", "gpkg", "--overwrite")
