@@ -13,11 +13,11 @@ layers (hot spots, gaps...) in modules listed in ``_BUILTIN_MODULES``.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from citygrid.declarations import Declarations
 from citygrid.errors import BadInput, NotFound
 from citygrid.i18n import get_language
 from citygrid.params import parse_bool, parse_date, parse_int, parse_number
@@ -305,28 +305,18 @@ def choice_categories(
     }
 
 
-_REGISTRY: dict[str, Layer] = {}
-_loaded = False
+LAYERS: Declarations[Layer] = Declarations(_BUILTIN_MODULES)
+"""Every declared layer by name."""
 
 
 def register(layer: Layer) -> Layer:
     """Add a layer declaration (a later one with the same name replaces it)."""
-    _REGISTRY[layer.name] = layer
-    return layer
-
-
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in _BUILTIN_MODULES:
-            importlib.import_module(module)
+    return LAYERS.add(layer.name, layer)
 
 
 def all_layers() -> list[Layer]:
     """Every declared layer, stored ones first, in declaration order."""
-    _load_builtins()
-    layers = list(_REGISTRY.values())
+    layers = LAYERS.values()
     return [lyr for lyr in layers if lyr.stored] + [lyr for lyr in layers if not lyr.stored]
 
 
@@ -365,12 +355,11 @@ def responsible_layer(name: str) -> Layer:
 
 def get_layer(name: str) -> Layer:
     """Return the layer called ``name``, or raise :class:`NotFound` listing the known ones."""
-    _load_builtins()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
+    layer = LAYERS.get(name)
+    if layer is None:
         raise NotFound(
             "Unknown layer {name!r}. Known layers: {known}.",
             name=name,
-            known=", ".join(_REGISTRY),
-        ) from None
+            known=", ".join(LAYERS.names()),
+        )
+    return layer

@@ -13,13 +13,13 @@ Analyses register themselves from the modules listed in
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 
+from citygrid.declarations import Declarations
 from citygrid.errors import NotFound
 from citygrid.params import Params
 from citygrid.services.context import CityContext
@@ -85,41 +85,30 @@ class Analysis:
     run: Callable[[CityContext, Any], AnalysisResult]
 
 
-_ANALYSES: dict[str, Analysis] = {}
-_loaded = False
+ANALYSES: Declarations[Analysis] = Declarations(_BUILTIN_MODULES)
+"""Every declared analysis by name."""
 
 
 def register_analysis(analysis: Analysis) -> Analysis:
     """Add an analysis declaration (a later one with the same name replaces it)."""
-    _ANALYSES[analysis.name] = analysis
-    return analysis
-
-
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in _BUILTIN_MODULES:
-            importlib.import_module(module)
+    return ANALYSES.add(analysis.name, analysis)
 
 
 def all_analyses() -> list[Analysis]:
     """Every declared analysis, in declaration order."""
-    _load_builtins()
-    return list(_ANALYSES.values())
+    return ANALYSES.values()
 
 
 def get_analysis(name: str) -> Analysis:
     """The analysis called ``name``, or :class:`NotFound` listing the known ones."""
-    _load_builtins()
-    try:
-        return _ANALYSES[name]
-    except KeyError:
+    analysis = ANALYSES.get(name)
+    if analysis is None:
         raise NotFound(
             "Unknown analysis {name!r}. Known analyses: {known}.",
             name=name,
-            known=", ".join(_ANALYSES),
-        ) from None
+            known=", ".join(ANALYSES.names()),
+        )
+    return analysis
 
 
 def analysis_for_layer(layer_name: str) -> Analysis | None:

@@ -90,10 +90,8 @@ COUNT_LAYER = Layer(
 
 def install(monkeypatch: pytest.MonkeyPatch) -> Runs:
     """Declare the layer and its analysis for one test; return the run counter."""
-    registry.all_layers()
-    analyses.all_analyses()
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    monkeypatch.setattr(analyses, "_ANALYSES", dict(analyses._ANALYSES))
+    monkeypatch.setattr(registry, "LAYERS", registry.LAYERS.copy())
+    monkeypatch.setattr(analyses, "ANALYSES", analyses.ANALYSES.copy())
     runs = Runs()
     register(COUNT_LAYER)
     register_analysis(

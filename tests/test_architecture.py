@@ -22,7 +22,14 @@ PACKAGES = {
     "citygrid.cli": ("citygrid/cli", 4),
 }
 # Root modules every layer may use.
-SHARED = {"citygrid", "citygrid.config", "citygrid.errors", "citygrid.i18n", "citygrid.params"}
+SHARED = {
+    "citygrid",
+    "citygrid.config",
+    "citygrid.declarations",
+    "citygrid.errors",
+    "citygrid.i18n",
+    "citygrid.params",
+}
 WEB_ONLY = ("flask", "flask_babel", "folium", "branca", "werkzeug", "jinja2")
 # The web reaches data only through services (the providers); of the layers it may
 # import the declarations alone.
@@ -75,7 +82,7 @@ def test_imports_point_down(package: str, path: Path) -> None:
 
 
 def test_root_modules_import_no_subpackage() -> None:
-    for name in ("config", "errors", "i18n", "params", "__init__"):
+    for name in ("config", "declarations", "errors", "i18n", "params", "__init__"):
         for module in _imports(ROOT / "citygrid" / f"{name}.py"):
             assert _package_of(module) is None, f"citygrid/{name}.py imports {module}"
 

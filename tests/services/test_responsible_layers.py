@@ -54,15 +54,11 @@ def _problems_with_components() -> Layer:
 
 
 @pytest.fixture
-def declared() -> Iterator[None]:
-    """Register the components layer for one test; restore the registry after it."""
-    registry.all_layers()  # load the built-in declarations first
-    saved = dict(registry._REGISTRY)
+def declared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the components layer for one test, in a copy of the registry."""
+    monkeypatch.setattr(registry, "LAYERS", registry.LAYERS.copy())
     registry.register(COMPONENTS)
     registry.register(_problems_with_components())
-    yield
-    registry._REGISTRY.clear()
-    registry._REGISTRY.update(saved)
 
 
 @pytest.fixture
