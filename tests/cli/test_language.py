@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from citygrid.cli import ANALYSE_COMMANDS, COMMANDS, main
 from citygrid.cli.help import translate_option_help
+from citygrid.cli.params import ParamOption
 from citygrid.cli.tables import HEADERS, RULES, column_label
 from citygrid.i18n import _catalogue, language, read_po
 from citygrid.layers.store import Store
@@ -47,8 +48,12 @@ def _help_messages(command: click.Command) -> list[str]:
     if command.help:
         text = inspect.cleandoc(command.help).partition("\f")[0]
         texts += [" ".join(p.split()) for p in text.split("\n\n")]
-    params = command.get_params(click.Context(command))
-    texts += [" ".join(p.help.split()) for p in params if getattr(p, "help", None)]
+    for param in command.get_params(click.Context(command)):
+        # Options rendered from a Params declaration are translated from the
+        # parameter's own help message id (their shown help is composed).
+        help_id = param.spec.help if isinstance(param, ParamOption) else getattr(param, "help", "")
+        if help_id:
+            texts.append(" ".join(help_id.split()))
     return texts
 
 
