@@ -225,3 +225,21 @@ def test_import_bad_encoding_and_dangling_codes(database_url: str, tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert "imported anyway" in result.output
     assert "parent_code: U0 (1)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("recurrence>99999999999999999999999", "is not a int for recurrence"),
+        ("recurrence=²", "is not a int for recurrence"),
+        ("radius_m>nan", "is not a float for radius_m"),
+    ],
+)
+def test_export_where_refuses_numbers_no_field_can_hold(
+    imported: str, tmp_path: Path, where: str, message: str
+) -> None:
+    layer = "problems" if where.startswith("recurrence") else "points"
+    before = files(tmp_path)
+    result = run(imported, "export", layer, "--out", str(tmp_path / "out.csv"), "--where", where)
+    refused(result, message)
+    assert files(tmp_path) == before
