@@ -20,6 +20,7 @@ from rich.table import Table
 
 from citygrid.cli.context import CliContext
 from citygrid.cli.params import param_options, params_from_options
+from citygrid.gis.formats import staged_file
 from citygrid.i18n import _
 from citygrid.layers.io import write_layer_file
 from citygrid.layers.registry import get_layer
@@ -68,15 +69,53 @@ _layer_output_options = _options(
 )
 
 
-def _report(parameters: dict[str, Any], out: Path) -> None:
-    """Print the chosen parameters and write them beside the output."""
+#: Labels of the values an analysis works out itself (its given parameters are
+#: labelled by their declarations).
+CHOSEN_LABELS = {
+    "cells": "Cells used",
+    "cell_size_m": "Cell size (m)",
+    "n_cells": "Cells counted",
+    "weights": "Weights",
+    "weights_default": "Weights chosen from the data",
+    "cells_default": "Cells chosen from the data",
+    "n_problems": "Problems counted",
+    "first_reported": "First reported",
+    "last_reported": "Last reported",
+    "problems_outside_cells": "Problems outside every cell",
+    "metric_crs": "CRS in metres",
+    "hot_cells": "Hot cells",
+    "cold_cells": "Cold cells",
+    "months": "Months",
+    "n_months": "Number of months",
+    "patterns": "Cells per pattern",
+    "bandwidth_m": "Bandwidth (m)",
+    "bandwidth_default": "Bandwidth chosen from the data",
+    "kernel": "Kernel",
+    "units": "Units",
+    "n_points": "Problems counted",
+}
+
+
+def _label(result: AnalysisResult, key: str) -> str:
+    """A parameter's label in the user's language, with its name for scripts."""
+    specs = {spec.name: spec for spec in result.params.specs()}
+    label = specs[key].label() if key in specs else _(CHOSEN_LABELS.get(key, key))
+    return f"{label} ({key})"
+
+
+def _report(result: AnalysisResult, out: Path, overwrite: bool) -> None:
+    """Print the parameters given and chosen, and write them beside the output."""
+    parameters = result.parameters()
     table = Table(_("Parameter"), _("Value"), title=_("Parameters used"))
     for key, value in parameters.items():
         if key != "moran_profile":
-            table.add_row(key, "-" if value is None or value == [] else str(value))
+            table.add_row(_label(result, key), "-" if value is None or value == [] else str(value))
     Console().print(table)
     sidecar = out.with_name(out.name + ".parameters.json")
-    sidecar.write_text(json.dumps(parameters, ensure_ascii=False, indent=2), encoding="utf-8")
+    with staged_file(sidecar, overwrite=overwrite) as staged:
+        staged.path.write_text(
+            json.dumps(parameters, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
     click.echo(_("Parameters written to {path}.").format(path=sidecar))
 
 
@@ -90,8 +129,8 @@ def _export(result: AnalysisResult, out: Path, png: Path | None, overwrite: bool
     ((layer_name, frame),) = result.layers.items()
     written = write_layer_file(frame, out, layer=layer_name, overwrite=overwrite)
     click.echo(_("Wrote {n} cells to {path}.").format(n=len(frame), path=written))
+    _report(result, written, overwrite)
     parameters = result.parameters()
-    _report(parameters, written)
     if png is not None:
         image = render_map(
             frame, png, layer=get_layer(layer_name), date_range=_date_range(parameters)
@@ -153,7 +192,7 @@ def density_command(
             rows=rows, cols=cols, path=written
         )
     )
-    _report(AnalysisResult({}, params, surface.parameters).parameters(), written)
+    _report(AnalysisResult({}, params, surface.parameters), written, overwrite)
     if contours is not None:
         bands = density_result(surface, params).frame
         path = write_layer_file(bands, contours, layer="density_contours", overwrite=overwrite)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from citygrid.cli import ANALYSE_COMMANDS, COMMANDS, main
 from citygrid.cli.help import translate_option_help
+from citygrid.cli.hotspots import CHOSEN_LABELS
 from citygrid.cli.params import ParamOption
 from citygrid.cli.tables import HEADERS, RULES, column_label
 from citygrid.i18n import _catalogue, language, read_po
@@ -62,6 +63,7 @@ def test_every_help_text_header_and_rule_has_a_chinese_translation() -> None:
     wanted = [e.help for e in (*COMMANDS, *ANALYSE_COMMANDS)]
     wanted += [m for command in _every_command() for m in _help_messages(command)]
     wanted += [*HEADERS.values(), *RULES.values(), "Usage:", "Options", "Commands"]
+    wanted += list(CHOSEN_LABELS.values())
     missing = sorted({m for m in wanted if m not in catalogue})
     assert not missing, "add to citygrid/locale/zh_CN/LC_MESSAGES/cli.po:\n" + "\n".join(missing)
 
