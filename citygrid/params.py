@@ -268,7 +268,7 @@ class Params:
             )
         parsed: dict[str, Any] = {}
         for name, spec in specs.items():
-            text = _one(values.get(name), spec)
+            text = one_value(name, values.get(name))
             if text is not None:
                 parsed[name] = spec.parse(text)
         return cls(**parsed)
@@ -292,13 +292,22 @@ class Params:
         }
 
 
-def _one(value: str | Sequence[str] | None, spec: Param) -> str | None:
+def one_value(name: str, value: str | Sequence[str] | None) -> str | None:
+    """The one text given for parameter ``name`` (``None`` when absent).
+
+    ``value`` is a text or, as a parsed query string holds it, a sequence of texts.
+
+    Raises
+    ------
+    BadInput
+        The parameter was given more than once.
+    """
     if value is None or isinstance(value, str):
         return value
     if len(value) > 1:
         raise BadInput(
             "The parameter {param} was given {count} times; give it once.",
-            param=spec.name,
+            param=name,
             count=len(value),
         )
     return value[0] if value else None

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from citygrid.errors import BadInput
 from citygrid.layers.registry import INT64_RANGE
-from citygrid.params import Bbox, Param, parse_int
+from citygrid.params import Bbox, Param, one_value, parse_int
 from citygrid.params import parse_bbox as parse_bbox_text
 
 DEFAULT_LIMIT = 1000
@@ -44,14 +44,7 @@ def single(params: Mapping[str, Sequence[str]], name: str) -> str | None:
     BadInput
         The parameter was given more than once.
     """
-    values = params.get(name) or ()
-    if len(values) > 1:
-        raise BadInput(
-            "The parameter {name} was given {count} times; give it once.",
-            name=name,
-            count=len(values),
-        )
-    return values[0] if values else None
+    return one_value(name, params.get(name))
 
 
 def parse_bbox(text: str | None) -> Bbox | None:
