@@ -1,0 +1,1 @@
+"""Accounts: users, roles, scopes, passwords and API tokens (see the submodules)."""
