@@ -82,6 +82,13 @@ class Conflict(CitygridError):
     code = "conflict"
 
 
+class Unauthorized(CitygridError):
+    """Nobody is signed in, or the credentials (password, token) do not hold."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class PermissionDenied(CitygridError):
     """The user may not do this."""
 

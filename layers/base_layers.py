@@ -8,6 +8,7 @@ points, the evaluation catalogue, inspections, problems and the audit log.
 from __future__ import annotations
 
 from citygrid.layers.registry import (
+    Access,
     Choice,
     Field,
     Layer,
@@ -178,6 +179,7 @@ JURISDICTIONS = register(
         ),
         style={"color": "#555555", "weight": 2, "dashArray": "6 4", "fillOpacity": 0.0},
         popup=("code", "name", "level"),
+        access=Access(shared=True),
     )
 )
 
@@ -195,11 +197,12 @@ UNITS = register(
             Field(
                 "jurisdiction_code", "str", "所属辖区", "jurisdiction", references="jurisdictions"
             ),
-            Field("contact", "str", "联系人", "contact person"),
-            Field("phone", "str", "联系电话", "phone"),
+            Field("contact", "str", "联系人", "contact person", personal=True),
+            Field("phone", "str", "联系电话", "phone", personal=True),
         ),
         style={"color": "#6a3d9a", "radius": 5},
         popup=("code", "name", "kind", "contact", "phone"),
+        access=Access(shared=True),
     )
 )
 
@@ -222,9 +225,10 @@ PEOPLE = register(
                 references="units",
                 indexed=True,
             ),
-            Field("phone", "str", "联系电话", "phone"),
+            Field("phone", "str", "联系电话", "phone", personal=True),
         ),
         popup=("code", "name", "role", "unit_code", "phone"),
+        access=Access(shared=True),
     )
 )
 
@@ -250,6 +254,7 @@ GRIDS = register(
         ),
         style={"color": "#1f78b4", "weight": 1, "fillColor": "#a6cee3", "fillOpacity": 0.15},
         popup=("code", "name", "unit_code", "manager_code"),
+        access=Access(grid_field="code", unit_field="unit_code"),
         responsibility=Responsibility(
             rank=30,
             rule="grid",
@@ -280,6 +285,7 @@ STREETS = register(
         ),
         style={"color": "#ff7f00", "weight": 4},
         popup=("code", "name", "road_class", "unit_code", "head_code"),
+        access=Access(unit_field="unit_code", located=True),
         responsibility=Responsibility(
             rank=20, rule="street", problem_field="street_code", measure="length"
         ),
@@ -301,6 +307,7 @@ ALLEYS = register(
         ),
         style={"color": "#b15928", "weight": 2, "dashArray": "4 3"},
         popup=("code", "name", "unit_code", "head_code"),
+        access=Access(unit_field="unit_code", located=True),
         responsibility=Responsibility(
             rank=20, rule="alley", problem_field="alley_code", measure="length", inspected=True
         ),
@@ -333,6 +340,7 @@ POINTS = register(
         ),
         style={"color": "#e31a1c", "fillColor": "#fb9a99", "radius": 6, "fillOpacity": 0.8},
         popup=("code", "name", "point_type", "unit_code", "head_code"),
+        access=Access(unit_field="unit_code", located=True),
         responsibility=Responsibility(
             rank=10,
             rule="point",
@@ -362,6 +370,7 @@ CATALOGUE = register(
             Field("negative_list", "bool", "负面清单", "negative list"),
         ),
         popup=("code", "name", "weight", "rectify_days"),
+        access=Access(shared=True),
     )
 )
 
@@ -376,7 +385,7 @@ INSPECTIONS = register(
             Field(
                 "inspected_at", "datetime", "检查时间", "inspected at", required=True, indexed=True
             ),
-            Field("inspector", "str", "检查人", "inspector"),
+            Field("inspector", "str", "检查人", "inspector", personal=True),
             Field("kind", "str", "检查类型", "kind", choices=INSPECTION_KINDS),
             Field("point_code", "str", "点位", "point", references="points"),
             Field("street_code", "str", "街道", "street", references="streets"),
@@ -387,6 +396,7 @@ INSPECTIONS = register(
         style={"color": "#33a02c", "radius": 4},
         popup=("code", "inspected_at", "inspector", "kind", "point_code"),
         group="work",
+        access=Access(located=True),
         # "When was this point (alley) last inspected?" for the coverage analysis.
         indexes=(("point_code", "inspected_at"), ("alley_code", "inspected_at")),
     )
@@ -436,7 +446,7 @@ PROBLEMS = register(
             Field("inspection_code", "str", "检查记录", "inspection", references="inspections"),
             Field("recurrence", "int", "反弹次数", "recurrences"),
             Field("photo", "str", "照片", "photo"),
-            Field("reporter", "str", "上报人", "reporter"),
+            Field("reporter", "str", "上报人", "reporter", personal=True),
         ),
         style={
             "color": "#d7301f",
@@ -446,6 +456,7 @@ PROBLEMS = register(
         },
         popup=("code", "catalogue_code", "status", "reported_at", "deadline", "unit_code"),
         group="work",
+        access=Access(grid_field="grid_code", unit_field="unit_code"),
     )
 )
 
@@ -461,8 +472,8 @@ AUDIT = register(
             Field("action", "str", "操作", "action", required=True),
             Field("layer", "str", "图层", "layer", required=True, indexed=True),
             Field("feature_code", "str", "要素编码", "feature code", indexed=True),
-            Field("before", "str", "变更前", "before"),
-            Field("after", "str", "变更后", "after"),
+            Field("before", "str", "变更前", "before", personal=True),
+            Field("after", "str", "变更后", "after", personal=True),
             Field("reason", "str", "原因", "reason"),
         ),
         key=None,

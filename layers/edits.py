@@ -27,6 +27,9 @@ from citygrid.layers.frames import STORAGE_CRS, plain, rows, storage_wkb, typed
 from citygrid.layers.reads import FrameReads
 from citygrid.layers.registry import Layer, get_layer
 
+SECRET_CHANGED = "(changed)"
+"""What the audit log holds, before and after, for a secret field that changed."""
+
 
 class FeatureEdits(FrameReads):
     """Edits of the store (part of :class:`~citygrid.layers.store.Store`)."""
@@ -183,7 +186,8 @@ class FeatureEdits(FrameReads):
     def _audit(self, conn: sa.Connection, entries: list[dict[str, Any]], actor: str) -> None:
         if not entries:
             return
-        mark_written(conn)
+        if any(not get_layer(e["layer"]).internal for e in entries):
+            mark_written(conn)  # accounts do not change what computed layers show
         at = datetime.now().replace(microsecond=0)
         conn.execute(
             self.table("audit").insert(),
@@ -257,6 +261,9 @@ def _diff(
 ) -> pd.DataFrame:
     """Per changed feature: the before and after values of the fields that differ.
 
+    A secret field (a password hash) that changed is logged as
+    :data:`SECRET_CHANGED`, never with its values.
+
     The comparison runs column by column on values converted to each field's
     type, so ``"2024-01-01"`` equals a stored midnight timestamp and ``3``
     equals ``3.0``; only the rows that differ are turned into dicts.
@@ -284,12 +291,15 @@ def _diff(
     )
     old_values = {f: old[f].to_numpy(dtype=object) for f in fields}
     new_values = {f: upd[f].to_numpy(dtype=object) for f in fields}
+    secret = {f for f in fields if layer.field(f).secret}
     records = []
     for i in np.flatnonzero(any_change):
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         for f in fields:
-            if changed[f][i]:
+            if changed[f][i] and f in secret:
+                before[f] = after[f] = SECRET_CHANGED
+            elif changed[f][i]:
                 before[f], after[f] = plain(old_values[f][i]), plain(new_values[f][i])
         if has_geometry and changed["geometry"][i]:
             before["geometry"] = None if old_g[i] is None else old_g[i].wkt

@@ -32,6 +32,7 @@ _BUILTIN_MODULES = (
     "citygrid.layers.base_layers",
     "citygrid.layers.hotspot_layers",
     "citygrid.layers.gap_layers",
+    "citygrid.layers.account_layers",
 )
 
 
@@ -68,6 +69,13 @@ class Field:
         Name of the layer whose ``code`` this field holds (a unit, a person...).
     indexed
         The store keeps an index on this column.
+    personal
+        Personal data (a phone number, a contact's or reporter's name, the
+        audit log's before and after): served only to roles that may see it;
+        everyone else gets the feature without this field.
+    secret
+        Never served, exported or written to the audit log (a password hash):
+        the audit log records that it changed, not its values.
     """
 
     name: str
@@ -78,6 +86,8 @@ class Field:
     choices: tuple[Choice, ...] | None = None
     references: str | None = None
     indexed: bool = False
+    personal: bool = False
+    secret: bool = False
 
     def label(self, lang: str | None = None) -> str:
         """Return the label in ``lang`` (default: the current language)."""
@@ -209,6 +219,35 @@ class Responsibility:
 
 
 @dataclass(frozen=True)
+class Access:
+    """How a layer's features fall inside a user's scope (a set of cells, or a unit).
+
+    The accounts service (:mod:`citygrid.services.accounts.scoping`) turns a
+    user's scope into a condition of the query by these declarations; a
+    layer that declares none of them can be read only by users whose scope
+    is the whole city.
+
+    Attributes
+    ----------
+    shared
+        Reference data every signed-in user reads whole (jurisdictions, the
+        catalogue, units and people; personal fields are still withheld).
+    grid_field
+        The field holding the grid cell a feature lies in (``code`` for the
+        cells themselves).
+    unit_field
+        The field naming the responsible unit, for users scoped to a unit.
+    located
+        Features are in scope when their geometry meets the scope's cells.
+    """
+
+    shared: bool = False
+    grid_field: str | None = None
+    unit_field: str | None = None
+    located: bool = False
+
+
+@dataclass(frozen=True)
 class Layer:
     """The declaration of one layer.
 
@@ -242,6 +281,11 @@ class Layer:
     responsibility
         What the layer means for responsibility, or ``None`` when its
         features are not answered for by a unit.
+    access
+        How its features fall inside a user's scope (:class:`Access`).
+    internal
+        Kept by citygrid for itself (accounts, tokens): never served by the
+        web or the APIs, never imported or exported.
     """
 
     name: str
@@ -257,6 +301,8 @@ class Layer:
     group: str = "base"
     indexes: tuple[tuple[str, ...], ...] = ()
     responsibility: Responsibility | None = None
+    access: Access = field(default_factory=Access)
+    internal: bool = False
 
     def title(self, lang: str | None = None) -> str:
         """Return the title in ``lang`` (default: the current language)."""

@@ -70,7 +70,8 @@ class FeatureWrites(FeatureEdits):
                 codes=", ".join(duplicated[:20]),
             )
         with self._conn(conn, write=True) as c:
-            mark_written(c)
+            if not layer.internal:
+                mark_written(c)
             removed = 0
             if mode == "replace":
                 removed = self._delete_all(c, table)

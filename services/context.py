@@ -17,6 +17,7 @@ from pyproj import CRS
 from citygrid.config import Config
 from citygrid.gis.metric import metric_crs
 from citygrid.layers.store import Store
+from citygrid.services.accounts.principal import SYSTEM, Principal
 
 Bbox = tuple[float, float, float, float]
 
@@ -39,12 +40,18 @@ class CityContext:
     now
         The moment the command or request started (local time, naive), so one
         command sees one "now" for deadlines and overdue counts.
+    principal
+        Who the command or request acts for: the command line is
+        :data:`~citygrid.services.accounts.principal.SYSTEM`; the web sets the
+        signed-in user or an anonymous visitor, whose role and scope every
+        provider applies.
     """
 
     store: Store
     config: Config
     actor: str = ""
     now: datetime = field(default_factory=datetime.now)
+    principal: Principal = SYSTEM
 
     def __post_init__(self) -> None:
         if not self.actor:
