@@ -23,11 +23,12 @@ CITYGRID_SECRET_KEY
     Flask secret key for sessions (a random one is made per process if unset).
 CITYGRID_ACTOR
     Name written to the audit log for changes made from the command line
-    (default ``cli``).
+    (default: the login name of the system user, ``cli`` if it has none).
 """
 
 from __future__ import annotations
 
+import getpass
 import os
 import secrets
 from collections.abc import Mapping
@@ -85,7 +86,7 @@ class Config:
             tiles=env.get("CITYGRID_TILES") or "none",
             tianditu_key=env.get("CITYGRID_TIANDITU_KEY") or None,
             secret_key=env.get("CITYGRID_SECRET_KEY") or secrets.token_hex(16),
-            actor=env.get("CITYGRID_ACTOR") or "cli",
+            actor=env.get("CITYGRID_ACTOR") or login_name(),
         )
         return config.with_(**overrides)
 
@@ -95,3 +96,11 @@ class Config:
         if "language" in changes:
             changes["language"] = normalize_language(changes["language"])
         return replace(self, **changes)
+
+
+def login_name() -> str:
+    """The system user's login name (:func:`getpass.getuser`), or ``cli`` when it has none."""
+    try:
+        return getpass.getuser() or "cli"
+    except (OSError, KeyError, ImportError):
+        return "cli"

@@ -100,6 +100,7 @@ COMMANDS = (
         "serve", "citygrid.cli.serve:serve_command", "Serve the map and the JSON API until Ctrl+C."
     ),
     LazyCommand("units", "citygrid.cli.responsibility:units_group", "Responsible units."),
+    LazyCommand("users", "citygrid.cli.users:users_group", "User accounts and their API tokens."),
     LazyCommand(
         "who",
         "citygrid.cli.who:who_command",
@@ -153,7 +154,9 @@ def _set_language(ctx: click.Context, param: click.Parameter, value: str | None)
     help="Language of messages (default: $CITYGRID_LANG or zh_CN).",
 )
 @click.option(
-    "--actor", metavar="NAME", help="Name for the audit log (default: $CITYGRID_ACTOR or cli)."
+    "--actor",
+    metavar="NAME",
+    help="Name for the audit log (default: $CITYGRID_ACTOR or your login name).",
 )
 @click.version_option(__version__, prog_name="citygrid")
 @click.pass_context

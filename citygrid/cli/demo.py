@@ -1,4 +1,9 @@
-"""``citygrid demo``: load the demo city (a thin adapter over :mod:`citygrid.services.demo`)."""
+"""``citygrid demo``: load the demo city and its demo accounts.
+
+A thin adapter over :mod:`citygrid.services.demo` and
+:mod:`citygrid.services.demo.accounts`; the accounts' passwords are printed
+once, at the end.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,10 @@ from rich.table import Table
 from citygrid.cli.context import CliContext
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
+from citygrid.services.accounts.roles import get_role
 from citygrid.services.demo import SIZES, check_options, load_demo
 from citygrid.services.demo import Progress as ProgressCallback
+from citygrid.services.demo.accounts import DemoAccount, add_demo_accounts, check_demo_accounts
 
 pass_context = click.make_pass_decorator(CliContext)
 
@@ -33,10 +40,16 @@ pass_context = click.make_pass_decorator(CliContext)
 @click.option("--replace", is_flag=True, help="Replace the data the database already holds.")
 @pass_context
 def demo_command(ctx: CliContext, size: str, seed: int, replace: bool) -> None:
-    """Load the demo city (Changsha) into the database, creating its schema if needed."""
+    """Load the demo city (Changsha) into the database, creating its schema if needed.
+
+    Also makes one demo account per role, with random passwords printed once
+    at the end; a --replace makes new ones.
+    """
     check_options(size, seed)
     store = ctx.store(check_schema=False)
     store.init()
+    city = ctx.city()
+    check_demo_accounts(city)
     with _progress(enabled=size != SIZES[0]) as report:
         counts = load_demo(
             store, size, seed, replace=replace, actor=ctx.config.actor, progress=report
@@ -48,6 +61,26 @@ def demo_command(ctx: CliContext, size: str, seed: int, replace: bool) -> None:
     click.echo(
         _("Demo city ({size}, seed {seed}) loaded into {url}.").format(
             size=size, seed=seed, url=store.url
+        )
+    )
+    _print_accounts(add_demo_accounts(city))
+
+
+def _print_accounts(accounts: list[DemoAccount]) -> None:
+    """The demo accounts with their passwords, and a warning that they are for the demo."""
+    table = Table(title=_("Demo accounts"))
+    table.add_column(_("User name"), no_wrap=True)
+    table.add_column(_("Role"))
+    table.add_column(_("Scope"), overflow="fold")
+    table.add_column(_("Password"), no_wrap=True)
+    for account in accounts:
+        role = get_role(account.role).label()
+        table.add_row(account.name, role, account.scope or _("whole city"), account.password)
+    Console().print(table)
+    click.echo(
+        _(
+            "These are demo accounts, and their passwords are shown only now. Remove them "
+            "(`citygrid users remove NAME`) or change their passwords before real use."
         )
     )
 

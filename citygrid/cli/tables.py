@@ -1,15 +1,17 @@
-"""Tables of the responsibility commands, headed and labelled in the user's language.
+"""Tables of the commands, headed and labelled in the user's language.
 
 The services return frames with ASCII column names and rule codes; this
 module turns them into labels: a column that is a field of the layer the
 table is about takes the field's label, the other columns and the rule
 codes have message ids here, and values of a field with choices show the
-choice's label.
+choice's label. :func:`print_table` prints such a frame with rich.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+import click
 
 from citygrid.i18n import gettext
 
@@ -41,6 +43,7 @@ HEADERS = {
     "points": "Points",
     "open_problems": "Open problems",
     "overdue_problems": "Overdue problems",
+    "state": "State",
 }
 
 #: The rules auto-assign and proposals give for a change, and their message ids.
@@ -102,3 +105,25 @@ def labelled(frame: pd.DataFrame, layer: Layer | None = None) -> pd.DataFrame:
             labels = {c.value: c.label() for c in field.choices}
             out[column] = [labels.get(v, v) for v in out[column]]
     return out.rename(columns={c: column_label(c, layer) for c in out.columns})
+
+
+def print_table(
+    frame: pd.DataFrame, title: str, layer: Layer | None = None, limit: int = 200
+) -> None:
+    """Print ``frame`` with labelled headers and values (fields of ``layer`` by their labels).
+
+    At most ``limit`` rows are printed, then how many more there are; empty
+    values print as blanks.
+    """
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = labelled(frame.head(limit), layer)
+    table = Table(*map(str, shown.columns), title=title)
+    for row in shown.itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    console = Console(width=max(Console().width, 120))
+    console.print(table)
+    if len(frame) > limit:
+        click.echo(gettext("... and {count} more rows.").format(count=len(frame) - limit))

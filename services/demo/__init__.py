@@ -258,8 +258,10 @@ def load_demo(
     size, seed
         As for :func:`generate_demo`.
     replace
-        Replace whatever the store holds (every layer but the audit log,
-        which keeps its history and records the replacement).
+        Replace whatever the store holds but the audit log, which keeps its
+        history and records the replacement, and the accounts (internal
+        layers), which are kept (:mod:`citygrid.services.demo.accounts`
+        replaces the demo ones).
     actor
         Who loads it, for the audit log.
     progress
@@ -273,12 +275,17 @@ def load_demo(
     Raises
     ------
     Conflict
-        The store already holds data and ``replace`` is False; nothing is changed.
+        The store already holds data (accounts aside) and ``replace`` is False;
+        nothing is changed.
     BadInput
         Unknown size or bad seed; nothing is changed.
     """
     check_options(size, seed)
-    held = {name: n for name, n in store.counts().items() if name != "audit" and n}
+    held = {
+        name: n
+        for name, n in store.counts().items()
+        if n and name != "audit" and not get_layer(name).internal
+    }
     if held and not replace:
         raise Conflict(
             "The database {url} already holds data ({held}). Nothing was changed; run "
