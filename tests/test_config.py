@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import getpass
 
 import pytest
 
-from citygrid.config import DEFAULT_DATABASE_URL, Config
+from citygrid.config import DEFAULT_DATABASE_URL, Config, login_name
 from citygrid.i18n import normalize_language
 
 
@@ -25,6 +26,13 @@ def test_environment_then_overrides() -> None:
     assert config.language == "en"
     assert config.actor == "王五"
     assert Config.from_env(env, database_url="sqlite:///b.db").database_url == "sqlite:///b.db"
+
+
+def test_the_actor_is_citygrid_actor_else_the_login_name() -> None:
+    assert login_name() == getpass.getuser()
+    assert Config.from_env({}).actor == login_name()
+    assert Config.from_env({"CITYGRID_ACTOR": "赵六"}).actor == "赵六"
+    assert Config.from_env({"CITYGRID_ACTOR": "赵六"}, actor="王五").actor == "王五"
 
 
 def test_config_is_frozen() -> None:

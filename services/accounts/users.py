@@ -138,7 +138,9 @@ def set_user(
     """Change a user: ``role``, ``scope``, ``full_name``, ``person``, ``password``, ``disabled``.
 
     ``expected_version`` is the version the editor saw (a form's); when the
-    user changed since, nothing is written.
+    user changed since, nothing is written. The settings are checked together
+    when one of role, scope, full name or person changes; a new password or
+    ``disabled`` alone is written even if the scope names codes deleted since.
 
     Raises
     ------
@@ -156,14 +158,16 @@ def set_user(
     given = {k: v for k, v in changes.items() if v is not None}
     if not given:
         raise BadInput("Nothing to change: give a role, scope, name, person, password or disabled.")
-    row = _checked(
-        ctx,
-        role=given.get("role", user.role.name),
-        scope=given.get("scope", str(user.scope)),
-        full_name=given.get("full_name", user.full_name),
-        person=given.get("person", user.person),
-    )
-    row = {k: v for k, v in row.items() if k in _fields_of(given)}
+    row: dict[str, Any] = {}
+    if _fields_of(given):  # a password or disabled alone leaves a stale scope as it is
+        checked = _checked(
+            ctx,
+            role=given.get("role", user.role.name),
+            scope=given.get("scope", str(user.scope)),
+            full_name=given.get("full_name", user.full_name),
+            person=given.get("person", user.person),
+        )
+        row = {k: v for k, v in checked.items() if k in _fields_of(given)}
     if "password" in given:
         row["password_hash"] = hash_password(given["password"])
         row["password_changed_at"] = ctx.now.replace(microsecond=0)

@@ -431,3 +431,18 @@ def test_on_a_terminal_remove_asks_first(database_url: str) -> None:
         [("Remove user keep and their API tokens? [y/N]: ", "y")],
     )
     assert "User keep removed" in shown
+
+
+def test_a_user_whose_scope_went_stale_can_still_be_disabled(city: CityContext) -> None:
+    """A cell of the scope was deleted since: disabling or a new password must still work,
+    and a change of scope is what mends it."""
+    _ok(_url(city), "users", "add", "old", "--role", "grid_manager", "--scope", f"grid:{CELL}")
+    city.store.delete("grids", [CELL], actor="pytest")
+    _ok(_url(city), "users", "set", "old", "--disable")
+    _ok(_url(city), "users", "set", "old", "--password-stdin", stdin=PASSWORD)
+    assert get_user(city, "old").disabled
+    refused = _run(_url(city), "users", "set", "old", "--name", "老王")
+    assert refused.exit_code == 2
+    assert f"grid codes that do not exist: {CELL}" in refused.output
+    _ok(_url(city), "users", "set", "old", "--scope", f"jurisdiction:{SUBDISTRICT}", "--enable")
+    assert str(get_user(city, "old").scope) == f"jurisdiction:{SUBDISTRICT}"
