@@ -8,7 +8,7 @@ through these.
 
 from __future__ import annotations
 
-from citygrid.errors import BadInput
+from citygrid.errors import BadInput, NotFound
 from citygrid.layers.registry import Layer, all_layers, get_layer
 from citygrid.services.analysis import analysis_for_layer
 from citygrid.services.providers.base import (
@@ -41,11 +41,13 @@ def provider_for(layer_name: str) -> Provider:
     Raises
     ------
     NotFound
-        No layer has that name.
+        No layer has that name, or the layer is internal (accounts).
     BadInput
         The layer is computed but no analysis produces it.
     """
     layer = get_layer(layer_name)
+    if layer.internal:
+        raise NotFound("Unknown layer {name!r}.", name=layer_name)
     if layer.stored:
         return StoredLayerProvider(layer)
     analysis = analysis_for_layer(layer.name)
@@ -64,7 +66,7 @@ def collections() -> list[Collection]:
     A computed layer carries its analysis and parameters when an analysis
     that produces it is installed, else neither (it cannot be served yet).
     """
-    return [_collection(layer) for layer in all_layers()]
+    return [_collection(layer) for layer in all_layers() if not layer.internal]
 
 
 def _collection(layer: Layer) -> Collection:
