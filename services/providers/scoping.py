@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import shapely
+import sqlalchemy as sa
 
 from citygrid.errors import NotFound, PermissionDenied
 from citygrid.layers.registry import Layer
@@ -46,6 +47,10 @@ class ScopeFilter:
     where: Mapping[str, Sequence[str]] = field(default_factory=dict)
     area: shapely.Geometry | None = None
 
+    def conditions(self, table: sa.Table) -> list[sa.ColumnElement[bool]]:
+        """The filter's field values as SQL conditions on the layer's ``table``."""
+        return [table.c[name].in_(list(values)) for name, values in self.where.items()]
+
     @property
     def everything(self) -> bool:
         """Whether the filter keeps every feature."""
@@ -57,8 +62,8 @@ class ScopeFilter:
         for name, values in self.where.items():
             held = frame[name] if name in frame.columns else pd.Series(None, index=frame.index)
             keep &= held.isin(list(values))
-        if self.area is not None:
-            keep &= frame.intersects(self.area)
+        if self.area is not None:  # cells beside the scope touch it; they are not in it
+            keep &= frame.intersects(self.area) & ~frame.touches(self.area)
         return keep
 
 
@@ -129,7 +134,8 @@ def check_write(ctx: CityContext, layer: Layer, codes: Sequence[str]) -> None:
     found = scope_filter(ctx, layer)
     inside = ctx.store.read(
         layer.name,
-        where={key: wanted, **found.where},
+        where={key: wanted},
+        filters=found.conditions(ctx.store.table(layer.name)),
         intersects=found.area,
         columns=[key],
     )

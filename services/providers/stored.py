@@ -42,7 +42,8 @@ class StoredLayerProvider(Provider):
         return None if frame.empty else tuple(float(v) for v in frame.total_bounds)  # type: ignore[return-value]
 
     def _scoped(self, ctx: CityContext, found: ScopeFilter, **read: Any) -> pd.DataFrame:
-        return ctx.store.read(self.layer.name, where=found.where, intersects=found.area, **read)
+        filters = [*read.pop("filters", ()), *found.conditions(ctx.store.table(self.layer.name))]
+        return ctx.store.read(self.layer.name, filters=filters, intersects=found.area, **read)
 
     def features(self, ctx: CityContext, query: FeatureQuery) -> FeaturePage:
         """The first ``query.limit`` matching features after ``query.after`` (a fid).
@@ -82,12 +83,7 @@ class StoredLayerProvider(Provider):
         except (BadInput, ValueError):
             value = None
         frame = (
-            ctx.store.read(
-                self.layer.name,
-                where={key or "fid": value, **found.where},
-                intersects=found.area,
-                limit=1,
-            )
+            self._scoped(ctx, found, where={key or "fid": value}, limit=1)
             if value is not None
             else None
         )
