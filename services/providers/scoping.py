@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from citygrid.errors import NotFound, PermissionDenied
+from citygrid.errors import NotFound, PermissionDenied, Unauthorized
 from citygrid.layers.registry import Layer
 from citygrid.services.accounts.scope import Scope
 from citygrid.services.context import CityContext
@@ -101,6 +101,15 @@ def scope_filter(ctx: CityContext, layer: Layer) -> ScopeFilter:
     )
 
 
+def may_read(ctx: CityContext, layer: Layer) -> bool:
+    """Whether ``ctx.principal`` reads any of ``layer`` (:func:`scope_filter` does not refuse)."""
+    try:
+        scope_filter(ctx, layer)
+    except (Unauthorized, PermissionDenied):
+        return False
+    return True
+
+
 def withhold_personal(ctx: CityContext, layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without the layer's personal fields, unless the principal may see them."""
     if ctx.principal.personal:
@@ -118,9 +127,11 @@ def check_write(ctx: CityContext, layer: Layer, codes: Sequence[str]) -> None:
         Nobody signed in, a role that does not change the layer, or features
         outside the principal's scope (named).
     NotFound
-        Some codes name no feature at all.
+        Some codes name no feature at all (checked for scoped principals only).
     """
     ctx.principal.check_write(layer)
+    if ctx.principal.city_wide:
+        return  # whether the features exist is the change's own business
     key = layer.key or "fid"
     wanted = list(dict.fromkeys(codes))
     stored = set(ctx.store.read(layer.name, where={key: wanted}, columns=[key])[key])
@@ -129,8 +140,6 @@ def check_write(ctx: CityContext, layer: Layer, codes: Sequence[str]) -> None:
         raise NotFound(
             "Layer {layer} has no features {codes}.", layer=layer.name, codes=", ".join(missing)
         )
-    if ctx.principal.city_wide:
-        return
     found = scope_filter(ctx, layer)
     inside = ctx.store.read(
         layer.name,
