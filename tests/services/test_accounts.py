@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 

@@ -51,7 +51,8 @@ def test_a_grid_manager_reads_only_the_cells_and_what_lies_in_them(routed: Store
     assert codes(ctx, "problems") == ["Q01"]
     assert provider_for("grids").count(ctx) == 1
     extent = provider_for("points").extent(ctx)
-    assert extent is not None and extent[0] == pytest.approx(120.605)
+    assert extent is not None
+    assert extent[0] == pytest.approx(120.605)
     with pytest.raises(NotFound):
         provider_for("grids").feature(ctx, "G02")
     assert provider_for("grids").feature(ctx, "G01")["code"].tolist() == ["G01"]
@@ -83,9 +84,11 @@ def test_a_unit_handler_reads_its_units_features_and_no_inspections(routed: Stor
 def test_reference_layers_are_shared_but_personal_fields_are_withheld(routed: Store) -> None:
     viewer = as_(routed, "viewer", "grid:G01")
     people = provider_for("people").features(viewer, FeatureQuery()).frame
-    assert len(people) == 4 and "phone" not in people.columns
+    assert len(people) == 4
+    assert "phone" not in people.columns
     units = provider_for("units").feature(viewer, "U_CG")
-    assert "phone" not in units.columns and "contact" not in units.columns
+    assert "phone" not in units.columns
+    assert "contact" not in units.columns
     assert "reporter" not in provider_for("problems").features(viewer, FeatureQuery()).frame
     planner = as_(routed, "planner")
     assert "phone" in provider_for("people").features(planner, FeatureQuery()).frame
@@ -98,7 +101,8 @@ def test_the_audit_log_is_for_the_whole_city_and_its_changes_for_personal_roles(
     with pytest.raises(PermissionDenied, match="whole city"):
         provider_for("audit").features(as_(routed, "viewer", "grid:G01"), FeatureQuery())
     city_viewer = provider_for("audit").features(as_(routed, "viewer"), FeatureQuery()).frame
-    assert len(city_viewer) > 0 and not {"before", "after"} & set(city_viewer.columns)
+    assert len(city_viewer) > 0
+    assert not {"before", "after"} & set(city_viewer.columns)
     admin = provider_for("audit").features(as_(routed, "admin", "grid:G01"), FeatureQuery())
     assert {"before", "after"} <= set(admin.frame.columns)
 
