@@ -24,17 +24,10 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from citygrid.config import Config
-from citygrid.errors import CitygridError
+from citygrid.errors import BadInput
 from citygrid.web.tiles import tile_origins
 
 _SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
-
-
-class UntrustedHost(CitygridError):
-    """The request names a host this server is not configured to answer to."""
-
-    status = 400
-    code = "untrusted_host"
 
 
 def install_security(app: Flask, config: Config) -> None:
@@ -126,7 +119,7 @@ def _check_host(trusted: frozenset[str]) -> None:
     name = _host_name(request.host)
     if name in trusted or any(t.startswith(".") and f".{name}".endswith(t) for t in trusted):
         return
-    raise UntrustedHost(
+    raise BadInput(
         "This server does not answer to the host name {host!r}. Open citygrid at the "
         "address its administrator gave you; administrators allow more names with "
         "CITYGRID_TRUSTED_HOSTS or citygrid serve --trusted-host.",
