@@ -12,6 +12,7 @@ import pytest
 from flask import Flask, session, url_for
 from flask.testing import FlaskClient
 from test_serve_cli import _serve, running_server
+from werkzeug.test import TestResponse
 
 from citygrid.config import DEFAULT_TRUSTED_HOSTS, Config
 from citygrid.layers.store import Store
@@ -23,7 +24,7 @@ UNTRUSTED = "does not answer to the host name"
 
 def _app(city: Store, **settings: object) -> Flask:
     """The app serving ``city`` with ``settings`` on top of the test config."""
-    app = create_app(Config(database_url=city.url, secret_key="test", **settings), city)  # type: ignore[arg-type]
+    app = create_app(Config(database_url=city.url, secret_key="test", **settings), city)
 
     @app.get("/test/session")
     def _fill_session() -> dict[str, str]:
@@ -33,7 +34,7 @@ def _app(city: Store, **settings: object) -> Flask:
     return app
 
 
-def _directives(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _directives(response: TestResponse) -> dict[str, str]:
     policy = response.headers["Content-Security-Policy"]
     return dict(part.strip().partition(" ")[::2] for part in policy.split(";"))
 
@@ -171,7 +172,7 @@ def test_a_forged_host_over_real_http(live_server: str) -> None:
     assert json.loads(body)["status"] == "ok"
 
 
-def _set_cookie(response, name: str) -> str:  # type: ignore[no-untyped-def]
+def _set_cookie(response: TestResponse, name: str) -> str:
     [header] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
     return str(header)
 
@@ -243,10 +244,14 @@ def test_the_wsgi_entry_point_builds_the_app_from_the_environment(
     monkeypatch.setenv("CITYGRID_DATABASE_URL", city.url)
     monkeypatch.setenv("CITYGRID_TRUSTED_HOSTS", "grid.example.org")
     monkeypatch.setenv("CITYGRID_BEHIND_PROXY", "1")
-    client = make_app().test_client()
-    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "grid.example.org"}
-    assert client.get("/api/health", headers=proxy).get_json()["status"] == "ok"
-    assert client.get("/api/health").status_code == 400  # localhost is not in the list
+    app = make_app()
+    try:
+        client = app.test_client()
+        proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "grid.example.org"}
+        assert client.get("/api/health", headers=proxy).get_json()["status"] == "ok"
+        assert client.get("/api/health").status_code == 400  # localhost is not in the list
+    finally:
+        app.extensions["citygrid"].store.close()  # the app opened its own store
 
 
 @pytest.mark.parametrize(
