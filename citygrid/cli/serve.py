@@ -69,7 +69,9 @@ def serve_command(
             err=True,
         )
     config = ctx.config.with_(
-        trusted_hosts=(*ctx.config.trusted_hosts, *_named(host), *trusted_hosts)
+        trusted_hosts=tuple(
+            dict.fromkeys((*ctx.config.trusted_hosts, *_named(host), *trusted_hosts))
+        )
     )
     if not _is_loopback(host):
         _warn_reachable(host, config.trusted_hosts)
