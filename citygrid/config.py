@@ -24,6 +24,17 @@ CITYGRID_SECRET_KEY
 CITYGRID_ACTOR
     Name written to the audit log for changes made from the command line
     (default: the login name of the system user, ``cli`` if it has none).
+CITYGRID_TRUSTED_HOSTS
+    Comma-separated host names the web app answers to (the ``Host`` header,
+    or ``X-Forwarded-Host`` behind a proxy); any other gets error 400. A
+    name starting with a dot also allows its subdomains. Default:
+    ``localhost,127.0.0.1,[::1]``; ``citygrid serve`` adds its ``--host``
+    and ``--trusted-host`` values.
+CITYGRID_BEHIND_PROXY
+    ``1`` (or ``true``, ``yes``, ``on``) when the app runs behind one
+    reverse proxy that speaks HTTPS to browsers: the app then believes that
+    proxy's ``X-Forwarded-For``, ``-Proto`` and ``-Host`` headers, marks its
+    cookies ``Secure`` and builds ``https`` URLs. Default ``0``.
 """
 
 from __future__ import annotations
@@ -38,6 +49,8 @@ from typing import Any
 from citygrid.i18n import normalize_language
 
 DEFAULT_DATABASE_URL = "sqlite:///citygrid.db"
+DEFAULT_TRUSTED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+_TRUE = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,12 @@ class Config:
         Flask secret key.
     actor
         Who the audit log names for changes made through this config.
+    trusted_hosts
+        Host names (no port) the web app answers to; ``.example.org`` also
+        allows every subdomain of ``example.org``.
+    behind_proxy
+        Whether the web app runs behind one HTTPS reverse proxy whose
+        ``X-Forwarded-*`` headers it may believe.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -74,6 +93,8 @@ class Config:
     tianditu_key: str | None = None
     secret_key: str = ""
     actor: str = "cli"
+    trusted_hosts: tuple[str, ...] = DEFAULT_TRUSTED_HOSTS
+    behind_proxy: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -87,6 +108,8 @@ class Config:
             tianditu_key=env.get("CITYGRID_TIANDITU_KEY") or None,
             secret_key=env.get("CITYGRID_SECRET_KEY") or secrets.token_hex(16),
             actor=env.get("CITYGRID_ACTOR") or login_name(),
+            trusted_hosts=_names(env.get("CITYGRID_TRUSTED_HOSTS")) or DEFAULT_TRUSTED_HOSTS,
+            behind_proxy=(env.get("CITYGRID_BEHIND_PROXY") or "").strip().lower() in _TRUE,
         )
         return config.with_(**overrides)
 
@@ -104,3 +127,8 @@ def login_name() -> str:
         return getpass.getuser() or "cli"
     except (OSError, KeyError, ImportError):
         return "cli"
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    """The non-empty, stripped items of a comma-separated list."""
+    return tuple(name.strip() for name in (text or "").split(",") if name.strip())

@@ -20,6 +20,7 @@ from citygrid.services.providers.source import Store, open_store
 from citygrid.web import routes_api, views
 from citygrid.web.error_handlers import install_error_handlers
 from citygrid.web.language import install_language
+from citygrid.web.security import install_security
 from citygrid.web.state import EXTENSION, WebState
 from citygrid.web.tiles import check_tiles
 
@@ -50,6 +51,7 @@ def create_app(config: Config, store: Store | None = None) -> Flask:
     app.config["SECRET_KEY"] = config.secret_key or secrets.token_hex(16)
     app.extensions[EXTENSION] = WebState(config, store or open_store(config.database_url))
     install_language(app, config.language)
+    install_security(app, config)
     install_error_handlers(app)
     app.jinja_env.globals.update(_=_translate, languages=_LANGUAGE_NAMES)
     app.context_processor(_template_context)

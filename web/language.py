@@ -5,9 +5,11 @@ decides (zh-CN unless set otherwise), so every desk sees the same page
 until a user picks English with the switch in the header.
 
 A ``?lang=`` parameter also sets the cookie, so a user who switches to
-English stays in English. The chosen language is put in ``flask.g.lang``
-and in :mod:`citygrid.i18n`'s context variable for the request, so that
-messages raised deep in the services come out in it too.
+English stays in English; the cookie is ``SameSite=Lax`` and ``HttpOnly``,
+and ``Secure`` when the session cookie is (behind an HTTPS proxy). The
+chosen language is put in ``flask.g.lang`` and in :mod:`citygrid.i18n`'s
+context variable for the request, so that messages raised deep in the
+services come out in it too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import ExitStack
 from flask import Flask, Response, g, request
 
 from citygrid.i18n import language, normalize_language
+from citygrid.web.security import cookie_secure
 
 COOKIE = "citygrid_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # seconds
@@ -47,6 +50,13 @@ def install_language(app: Flask, default: str) -> None:
     @app.after_request
     def _remember_language(response: Response) -> Response:
         if request.args.get("lang") and "lang" in g:
-            response.set_cookie(COOKIE, g.lang, max_age=COOKIE_MAX_AGE, samesite="Lax")
+            response.set_cookie(
+                COOKIE,
+                g.lang,
+                max_age=COOKIE_MAX_AGE,
+                samesite="Lax",
+                secure=cookie_secure(),
+                httponly=True,
+            )
         response.vary.add("Cookie")
         return response

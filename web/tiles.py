@@ -25,6 +25,8 @@ their providers at view time:
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import folium
 
 from citygrid.config import Config
@@ -97,3 +99,18 @@ def tile_layers(config: Config, lang: str) -> list[folium.TileLayer]:
             )
         ]
     return []
+
+
+def tile_origins(config: Config) -> tuple[str, ...]:
+    """The origins (``https://host``) the map fetches base tiles from, sorted.
+
+    Every ``{s}`` subdomain of every tile layer is spelled out, so a
+    Content-Security-Policy can allow exactly these hosts; empty for
+    ``none``.
+    """
+    origins = set()
+    for layer in tile_layers(config, config.language):
+        parts = urlsplit(layer.tiles)
+        for subdomain in str(layer.options.get("subdomains") or "abc"):  # Leaflet's default
+            origins.add(f"{parts.scheme}://{parts.netloc.replace('{s}', subdomain)}")
+    return tuple(sorted(origins))

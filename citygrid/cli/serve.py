@@ -25,13 +25,28 @@ pass_context = click.make_pass_decorator(CliContext)
     help="Port to listen on (0: any free port).",
 )
 @click.option(
+    "--trusted-host",
+    "trusted_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another host name browsers may use to reach the server (repeatable); "
+    "--host and $CITYGRID_TRUSTED_HOSTS are trusted already.",
+)
+@click.option(
     "--debug",
     is_flag=True,
     help="Show tracebacks in the browser (interactive debugger; local addresses only).",
 )
 @pass_context
-def serve_command(ctx: CliContext, host: str, port: int, debug: bool) -> None:
-    """Serve the map and the JSON API until Ctrl+C."""
+def serve_command(
+    ctx: CliContext, host: str, port: int, trusted_hosts: tuple[str, ...], debug: bool
+) -> None:
+    """Serve the map and the JSON API until Ctrl+C.
+
+    The server speaks plain HTTP. On an address other than the loopback
+    one it warns that other machines can reach it; production belongs
+    behind a reverse proxy with HTTPS (README, "Running in production").
+    """
     if debug and not _is_loopback(host):
         raise BadInput(
             "--debug opens an interactive debugger that runs code sent to it, so it only "
@@ -53,7 +68,14 @@ def serve_command(ctx: CliContext, host: str, port: int, debug: bool) -> None:
             fg="yellow",
             err=True,
         )
-    app = create_app(ctx.config, store)
+    config = ctx.config.with_(
+        trusted_hosts=tuple(
+            dict.fromkeys((*ctx.config.trusted_hosts, *_named(host), *trusted_hosts))
+        )
+    )
+    if not _is_loopback(host):
+        _warn_reachable(host, config.trusted_hosts)
+    app = create_app(config, store)
     app.debug = debug
     listener = _listen(host, port)
     application = DebuggedApplication(app, evalex=True) if debug else app
@@ -107,6 +129,29 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _named(host: str) -> tuple[str, ...]:
+    """``host`` as a trusted host name, or nothing for a wildcard such as ``0.0.0.0``."""
+    try:
+        return () if ipaddress.ip_address(host).is_unspecified else (host,)
+    except ValueError:
+        return (host,)
+
+
+def _warn_reachable(host: str, trusted_hosts: tuple[str, ...]) -> None:
+    """Warn on stderr that the server is open to other machines, over plain HTTP."""
+    click.secho(
+        _(
+            "Warning: listening on {host}, so other machines can reach this server. It "
+            "speaks plain HTTP: nothing sent to it, passwords included, is encrypted. In "
+            'production run it behind a reverse proxy with HTTPS (see "Running in '
+            'production" in README.md). Browsers must reach it by one of these names: '
+            "{hosts}; add others with --trusted-host or CITYGRID_TRUSTED_HOSTS."
+        ).format(host=host, hosts=", ".join(trusted_hosts)),
+        fg="yellow",
+        err=True,
+    )
 
 
 def _url_host(host: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -60,3 +61,10 @@ def serve(app: Flask) -> Iterator[str]:
 def live_server(app: Flask) -> Iterator[str]:
     """Base URL of a real HTTP server serving the city."""
     yield from serve(app)
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that another socket is listening on."""
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        yield holder.getsockname()[1]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,19 +21,15 @@ from citygrid.layers.store import Store
 SERVE = "from citygrid.cli import main; main()"
 
 
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    """A port on 127.0.0.1 that another socket is listening on."""
-    with socket.create_server(("127.0.0.1", 0)) as holder:
-        yield holder.getsockname()[1]
-
-
 def _serve(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.output
 
 
-def test_serve_runs_a_real_server(city: Store, database_url: str) -> None:
+@contextmanager
+def running_server(database_url: str, *serve_args: str) -> Iterator[str]:
+    """Run ``citygrid --lang en serve --port 0 SERVE_ARGS`` in a process; yield its base
+    URL, then stop it with Ctrl+C and check that it stopped cleanly."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -47,6 +43,7 @@ def test_serve_runs_a_real_server(city: Store, database_url: str) -> None:
             "serve",
             "--port",
             "0",
+            *serve_args,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -57,18 +54,22 @@ def test_serve_runs_a_real_server(city: Store, database_url: str) -> None:
         line = process.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
         assert match, line + process.stderr.read() if process.poll() is not None else line
-        base = match.group(1)
+        yield match.group(1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Stopped." in out
+
+
+def test_serve_runs_a_real_server(city: Store, database_url: str) -> None:
+    with running_server(database_url) as base:
         with urllib.request.urlopen(f"{base}api/health", timeout=30) as response:
             assert json.load(response)["status"] == "ok"
         with urllib.request.urlopen(f"{base}api/layers/grids/features", timeout=30) as response:
             assert len(json.load(response)["features"]) == 6
         with urllib.request.urlopen(base, timeout=30) as response:
             assert "L.citygrid.bboxLayer" in response.read().decode("utf-8")
-    finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
-    assert "Stopped." in out
 
 
 def test_port_in_use_is_refused(city: Store, database_url: str, busy_port: int) -> None:
