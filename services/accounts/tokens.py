@@ -23,7 +23,6 @@ from citygrid.services.context import CityContext
 
 MAX_DAYS = 3650
 _TOKEN = re.compile(r"^cg_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
-_TOKEN_ID = re.compile(r"^[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -136,11 +135,14 @@ def revoke(ctx: CityContext, target: str) -> int:
         "tokens", columns=["code", "user_code", "revoked_at"], where={"code": wanted}
     )
     if tokens.empty:
-        owner = get_user(ctx, wanted) if not _TOKEN_ID.match(wanted) else None
-        if owner is None:
+        try:
+            owner = get_user(ctx, wanted)
+        except NotFound:
             raise NotFound(
-                "No token has the id {id!r}; `citygrid users list --tokens` lists them.", id=wanted
-            )
+                "No token has the id {id!r}, and no user that name; `citygrid users list "
+                "--tokens` lists them.",
+                id=wanted,
+            ) from None
         tokens = ctx.store.read(
             "tokens", columns=["code", "user_code", "revoked_at"], where={"user_code": owner.name}
         )

@@ -166,3 +166,9 @@ def test_the_clock_of_a_token_is_the_contexts(ctx: CityContext) -> None:
     issued = tokens.issue_token(ctx, "钟", days=30)
     assert issued.expires_at == ctx.now.replace(microsecond=0) + timedelta(days=30)
     assert isinstance(issued.expires_at, datetime)
+
+
+def test_revoke_takes_a_user_whose_name_looks_like_a_token_id(ctx: CityContext) -> None:
+    users.add_user(ctx, "deadbeef0123", "viewer")
+    tokens.issue_token(ctx, "deadbeef0123")
+    assert tokens.revoke(ctx, "deadbeef0123") == 1
