@@ -70,6 +70,11 @@ COMMANDS = (
         "with most of their length); features assigned by hand are kept.",
     ),
     LazyCommand(
+        "catalogue",
+        "citygrid.cli.catalogue:catalogue_group",
+        "The evaluation catalogue and its registration and closure standards.",
+    ),
+    LazyCommand(
         "demo",
         "citygrid.cli.demo:demo_command",
         "Load the demo city (Changsha) into the database, creating its schema if needed.",

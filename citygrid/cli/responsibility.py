@@ -13,11 +13,9 @@ from typing import Any
 
 import click
 import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
 from citygrid.cli.context import CliContext
-from citygrid.cli.tables import labelled, rule_label
+from citygrid.cli.tables import print_table, rule_label
 from citygrid.i18n import _
 from citygrid.layers.base_layers import OPEN_STATUSES
 from citygrid.layers.registry import Layer, get_layer
@@ -31,26 +29,12 @@ _LAYERS = click.Choice(responsibility.assignable_layers())
 _STATUSES = click.Choice(list(OPEN_STATUSES))
 
 
-def _print_table(
-    frame: pd.DataFrame, title: str, layer: Layer | None = None, limit: int = 200
-) -> None:
-    """Print ``frame`` with labelled headers and values (fields of ``layer`` by their labels)."""
-    shown = labelled(frame.head(limit), layer)
-    table = Table(*map(str, shown.columns), title=title)
-    for row in shown.itertuples(index=False):
-        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
-    console = Console(width=max(Console().width, 120))
-    console.print(table)
-    if len(frame) > limit:
-        click.echo(_("... and {count} more rows.").format(count=len(frame) - limit))
-
-
 def _print_changes(changes: pd.DataFrame, dry_run: bool, layer: Layer | None = None) -> None:
     if changes.empty:
         click.echo(_("Nothing to change."))
         return
     title = _("Would change") if dry_run else _("Changed")
-    _print_table(changes, title, layer)
+    print_table(changes, title, layer)
     message = (
         _("{count} changes would be made; run without --dry-run to make them.")
         if dry_run
@@ -158,7 +142,7 @@ def history_command(ctx: CliContext, layer: str, code: str) -> None:
     entries = responsibility.feature_history(ctx.city(), layer, code)
     for column in ("before", "after"):
         entries[column] = [_compact(v) for v in entries[column]]
-    _print_table(entries, _("History of {layer} {code}").format(layer=layer, code=code))
+    print_table(entries, _("History of {layer} {code}").format(layer=layer, code=code))
 
 
 def _compact(values: dict[str, Any]) -> str:
@@ -187,7 +171,7 @@ def workload_command(ctx: CliContext, by: str, out: Path | None, overwrite: bool
         click.echo(_("Wrote {count} rows to {path}.").format(count=len(table), path=written))
         return
     empty_types = [c for c in table.columns if c.startswith("points_") and not table[c].any()]
-    _print_table(table.drop(columns=empty_types), _("Workload"))
+    print_table(table.drop(columns=empty_types), _("Workload"))
 
 
 @click.group("units")

@@ -41,6 +41,7 @@ HEADERS = {
     "points": "Points",
     "open_problems": "Open problems",
     "overdue_problems": "Overdue problems",
+    "conditions": "Conditions",
 }
 
 #: The rules auto-assign and proposals give for a change, and their message ids.
@@ -102,3 +103,22 @@ def labelled(frame: pd.DataFrame, layer: Layer | None = None) -> pd.DataFrame:
             labels = {c.value: c.label() for c in field.choices}
             out[column] = [labels.get(v, v) for v in out[column]]
     return out.rename(columns={c: column_label(c, layer) for c in out.columns})
+
+
+def print_table(
+    frame: pd.DataFrame, title: str, layer: Layer | None = None, limit: int = 200
+) -> None:
+    """Print ``frame`` with labelled headers and values (fields of ``layer`` by their labels)."""
+    import click
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = labelled(frame.head(limit), layer)
+    table = Table(*map(str, shown.columns), title=title)
+    for row in shown.itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    console = Console(width=max(Console().width, 120))
+    console.print(table)
+    if len(frame) > limit:
+        click.echo(gettext("... and {count} more rows.").format(count=len(frame) - limit))

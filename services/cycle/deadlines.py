@@ -128,7 +128,7 @@ def deadlines(ctx: CityContext, frame: pd.DataFrame) -> pd.Series:
     missing = sorted(set(items.fillna("")) - set(first))
     if missing:
         raise _no_conditions(ctx, missing)
-    rows = items.map(first).to_numpy(dtype=np.int64)
+    rows = items.map(first).to_numpy(dtype=np.int64, copy=True)
     if "condition" in frame.columns:
         named = frame["condition"].astype(object).fillna("").to_numpy()
         for k in np.flatnonzero(named != ""):
