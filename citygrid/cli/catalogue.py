@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from citygrid.cli.context import CliContext
 from citygrid.cli.tables import choice_label, print_table
@@ -60,7 +61,7 @@ def show_command(ctx: CliContext, code: str | None) -> None:
     layer = get_layer("catalogue")
     for field in layer.fields[2:]:
         value = entry[field.name]
-        if value is not None and value == value:  # neither None nor NaN
+        if not pd.isna(value):
             shown = choice_label("catalogue", field.name, value) if field.choices else value
             click.echo(f"  {field.label()}: {shown}")
     if not found.children.empty:

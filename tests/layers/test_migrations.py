@@ -190,7 +190,8 @@ def test_0004_adds_standards_and_class_codes_to_a_0003_catalogue(
     migrations.upgrade(store.engine, "0003")
     with store.engine.begin() as conn:
         conn.exec_driver_sql(
-            "INSERT INTO catalogue (code, name, level, weight) VALUES ('A01', '暴露垃圾', 'item', 1)"
+            "INSERT INTO catalogue (code, name, level, weight) "
+            "VALUES ('A01', '暴露垃圾', 'item', 1)"
         )
     store.init()
     catalogue = store.read("catalogue")

@@ -95,16 +95,9 @@ def test_xlsx_with_merged_cells_loads_like_the_csv(store: Store, tmp_path: Path)
 
 
 def _cell(text: str) -> object:
-    try:
-        return (
-            float(text)
-            if "." in text
-            else int(text)
-            if text.isdigit() and text[0] != "0"
-            else text or None
-        )
-    except ValueError:
-        return text
+    """Numbers as numeric cells (codes with a leading zero stay text), empty as no value."""
+    numeric = text.replace(".", "", 1).isdigit() and not text.startswith("0")
+    return float(text) if numeric else (text or None)
 
 
 def _nested() -> list[dict[str, object]]:
