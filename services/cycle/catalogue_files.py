@@ -19,11 +19,11 @@ JSON
     Nested entries, section > item > content > standard: a list of
     objects (or ``{"catalogue": [...]}``), each with the entry's fields,
     ``children`` (entries one level down) and, on leaves, ``standards``
-    (conditions; their own ``code`` is the condition's code). The level
-    and parent come from the nesting.
+    (conditions; their own ``code`` is the condition's code). The parent
+    comes from the nesting.
 
-Rows give no level where the file does not; the checker takes it from the
-depth below the section.
+Where a file gives no level, the checker takes it from the entry's depth
+below its section.
 """
 
 from __future__ import annotations

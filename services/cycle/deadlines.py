@@ -95,7 +95,7 @@ def _no_conditions(ctx: CityContext, codes: list[str]) -> BadInput:
 
 
 def deadlines(ctx: CityContext, frame: pd.DataFrame) -> pd.Series:
-    """The deadlines of many problems at once (a million in seconds).
+    """The deadlines of many problems at once (a million in about a second).
 
     Parameters
     ----------
