@@ -35,6 +35,10 @@ CITYGRID_BEHIND_PROXY
     reverse proxy that speaks HTTPS to browsers: the app then believes that
     proxy's ``X-Forwarded-For``, ``-Proto`` and ``-Host`` headers, marks its
     cookies ``Secure`` and builds ``https`` URLs. Default ``0``.
+CITYGRID_WORKING_HOURS
+    The working hours of a working day, local time, as comma-separated
+    ``HH:MM-HH:MM`` periods in order (default ``08:30-12:00,14:00-17:30``);
+    deadlines in working hours and working days count only these.
 """
 
 from __future__ import annotations
@@ -46,11 +50,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from citygrid.errors import BadInput
 from citygrid.i18n import normalize_language
 
 DEFAULT_DATABASE_URL = "sqlite:///citygrid.db"
 DEFAULT_TRUSTED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 _TRUE = ("1", "true", "yes", "on")
+DEFAULT_WORKING_HOURS = (("08:30", "12:00"), ("14:00", "17:30"))
+"""Working hours of a working day: 08:30 to 12:00 and 14:00 to 17:30, 7 hours."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,9 @@ class Config:
     behind_proxy
         Whether the web app runs behind one HTTPS reverse proxy whose
         ``X-Forwarded-*`` headers it may believe.
+    working_hours
+        The working periods of a working day, ``(start, end)`` as ``HH:MM``
+        local time, in order and not overlapping (:func:`working_periods`).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -95,6 +105,10 @@ class Config:
     actor: str = "cli"
     trusted_hosts: tuple[str, ...] = DEFAULT_TRUSTED_HOSTS
     behind_proxy: bool = False
+    working_hours: tuple[tuple[str, str], ...] = DEFAULT_WORKING_HOURS
+
+    def __post_init__(self) -> None:
+        working_periods(self.working_hours)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -110,6 +124,7 @@ class Config:
             actor=env.get("CITYGRID_ACTOR") or login_name(),
             trusted_hosts=_names(env.get("CITYGRID_TRUSTED_HOSTS")) or DEFAULT_TRUSTED_HOSTS,
             behind_proxy=(env.get("CITYGRID_BEHIND_PROXY") or "").strip().lower() in _TRUE,
+            working_hours=parse_working_hours(env.get("CITYGRID_WORKING_HOURS") or ""),
         )
         return config.with_(**overrides)
 
@@ -132,3 +147,66 @@ def login_name() -> str:
 def _names(text: str | None) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated list."""
     return tuple(name.strip() for name in (text or "").split(",") if name.strip())
+def parse_working_hours(text: str) -> tuple[tuple[str, str], ...]:
+    """Working hours written as ``08:30-12:00,14:00-17:30``; empty text gives the default.
+
+    Raises
+    ------
+    BadInput
+        A period is not ``HH:MM-HH:MM``, ends before it starts, or overlaps
+        or precedes the one before it.
+    """
+    if not text.strip():
+        return DEFAULT_WORKING_HOURS
+    pairs = []
+    for period in text.split(","):
+        start, dash, end = period.strip().partition("-")
+        if not dash:
+            raise _bad_hours(text)
+        pairs.append((start.strip(), end.strip()))
+    hours = tuple(pairs)
+    working_periods(hours)
+    return hours
+
+
+def working_periods(hours: tuple[tuple[str, str], ...]) -> tuple[tuple[int, int], ...]:
+    """The working periods as ``(start, end)`` minutes after midnight, checked.
+
+    Raises
+    ------
+    BadInput
+        No period, a time that is not ``HH:MM`` (00:00 to 23:59), or a
+        period that ends before it starts or starts before the previous one
+        ends.
+    """
+    periods = tuple((_minutes(start, hours), _minutes(end, hours)) for start, end in hours)
+    previous_end = 0
+    for start, end in periods:
+        if not previous_end <= start < end:
+            raise _bad_hours(_hours_text(hours))
+        previous_end = end
+    if not periods:
+        raise _bad_hours("")
+    return periods
+
+
+def _minutes(text: str, hours: tuple[tuple[str, str], ...]) -> int:
+    hh, colon, mm = text.partition(":")
+    if not (colon and len(hh) == len(mm) == 2 and (hh + mm).isascii() and (hh + mm).isdigit()):
+        raise _bad_hours(_hours_text(hours))
+    if int(hh) > 23 or int(mm) > 59:
+        raise _bad_hours(_hours_text(hours))
+    return int(hh) * 60 + int(mm)
+
+
+def _hours_text(hours: tuple[tuple[str, str], ...]) -> str:
+    return ",".join(f"{start}-{end}" for start, end in hours)
+
+
+def _bad_hours(text: str) -> BadInput:
+    return BadInput(
+        "Working hours {hours!r} are not usable: write periods in order, each HH:MM-HH:MM "
+        "and ending after it starts, separated by commas, like 08:30-12:00,14:00-17:30 "
+        "(CITYGRID_WORKING_HOURS).",
+        hours=text,
+    )

@@ -68,6 +68,19 @@ class BadInput(CitygridError):
     code = "bad_input"
 
 
+class OutsideCalendar(BadInput):
+    """A date lies in a year the working calendar does not know.
+
+    China's holidays and adjusted working days are published year by year;
+    a deadline counted in working time across a year the calendar lacks
+    would be silently wrong, so it is refused. Upgrading the calendar
+    package (``pip install -U chinesecalendar``) adds the newly published
+    years.
+    """
+
+    code = "outside_calendar"
+
+
 class NotFound(CitygridError):
     """A layer, feature, unit or file the user named does not exist."""
 

@@ -364,6 +364,8 @@ CATALOGUE = register(
             Field("level", "str", "层级", "level", required=True, choices=CATALOGUE_LEVELS),
             Field("parent_code", "str", "上级条目", "parent item", references="catalogue"),
             Field("kind", "str", "部件/事件", "component or event", choices=CATALOGUE_KINDS),
+            Field("major_class", "str", "大类代码", "major class code"),
+            Field("minor_class", "str", "小类代码", "minor class code"),
             Field("weight", "float", "扣分分值", "deduction weight"),
             Field("rectify_days", "int", "整改时限(天)", "rectification days"),
             Field("urgent_hours", "int", "紧急时限(小时)", "urgent limit (hours)"),

@@ -33,6 +33,7 @@ _BUILTIN_MODULES = (
     "citygrid.layers.hotspot_layers",
     "citygrid.layers.gap_layers",
     "citygrid.layers.account_layers",
+    "citygrid.layers.cycle_layers",
 )
 
 

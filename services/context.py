@@ -2,7 +2,7 @@
 
 A :class:`CityContext` carries the store, the config, the actor written to
 the audit log and the clock, and works out once, by one rule, the city's
-metric CRS and extent. Services take a context instead of reading globals
+metric CRS, extent and working calendar. Services take a context instead of reading globals
 or working these out again.
 """
 
@@ -18,6 +18,7 @@ from citygrid.config import Config
 from citygrid.gis.metric import metric_crs
 from citygrid.layers.store import Store
 from citygrid.services.accounts.principal import SYSTEM, Principal
+from citygrid.services.cycle.calendar import WorkingCalendar
 
 Bbox = tuple[float, float, float, float]
 
@@ -65,6 +66,11 @@ class CityContext:
             if bounds is not None:
                 return bounds
         return None
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar: China's working days and ``config.working_hours``."""
+        return WorkingCalendar(self.config.working_hours)
 
     @cached_property
     def metric_crs(self) -> CRS:

@@ -10,6 +10,7 @@ can cause are printed without a traceback, with exit status 2.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 import click
@@ -18,6 +19,7 @@ from citygrid import __version__
 from citygrid.cli.context import CliContext
 from citygrid.cli.lazy import LazyCommand, LazyGroup
 from citygrid.config import Config
+from citygrid.errors import CitygridError
 from citygrid.i18n import set_language
 
 #: ``citygrid analyse ...``: the analyses that write layers.
@@ -66,6 +68,11 @@ COMMANDS = (
         "citygrid.cli.responsibility:auto_assign_command",
         "Give units to cells (sub-district), points (their cell) and streets/alleys (the cell "
         "with most of their length); features assigned by hand are kept.",
+    ),
+    LazyCommand(
+        "catalogue",
+        "citygrid.cli.catalogue:catalogue_group",
+        "The evaluation catalogue and its registration and closure standards.",
     ),
     LazyCommand(
         "demo",
@@ -128,7 +135,8 @@ class _Main(LazyGroup):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
-        set_language(Config.from_env().language)
+        with suppress(CitygridError):  # a bad setting: main() reports it
+            set_language(Config.from_env().language)
         return super().make_context(info_name, args, parent, **extra)
 
 

@@ -44,6 +44,7 @@ HEADERS = {
     "open_problems": "Open problems",
     "overdue_problems": "Overdue problems",
     "state": "State",
+    "conditions": "Conditions",
 }
 
 #: The rules auto-assign and proposals give for a change, and their message ids.

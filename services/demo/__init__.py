@@ -56,6 +56,7 @@ from citygrid.services.demo import problems as _demo_problems
 from citygrid.services.demo.catalogue import catalogue_frame
 from citygrid.services.demo.city import LAYOUTS, CoverageDefect
 from citygrid.services.demo.problems import Cluster
+from citygrid.services.demo.standards import standards_frame
 from citygrid.services.routing import RoutingIndex, route_locations, routed_fields
 
 SIZES = tuple(LAYOUTS)
@@ -63,6 +64,7 @@ SIZES = tuple(LAYOUTS)
 
 DEMO_LAYERS = (
     "catalogue",
+    "standards",
     "jurisdictions",
     "units",
     "people",
@@ -73,7 +75,8 @@ DEMO_LAYERS = (
     "inspections",
     "problems",
 )
-"""The layers the demo fills, in the order they are written (every stored layer but audit)."""
+"""The layers the demo fills, in the order they are written (every stored layer but the
+audit log and the accounts)."""
 
 CHUNK_ROWS = 100_000
 """Rows per :meth:`Store.write` call when loading (all in one transaction)."""
@@ -204,6 +207,7 @@ def generate_demo(
     )
     frames = {
         "catalogue": catalogue_frame(),
+        "standards": standards_frame(catalogue_frame()),
         "jurisdictions": city.jurisdictions,
         "units": responsibility.units,
         "people": responsibility.people,

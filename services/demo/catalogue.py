@@ -5,7 +5,10 @@ at every size and seed. Codes nest: section ``A``, item ``A01``, content
 ``A0101``, standard ``A010101``. Only standards (the leaves) carry a
 deduction weight (points per problem), rectification days, urgent hours
 (wall-clock hours for dangerous problems) and the negative-list flag
-(负面清单: things that must never be seen).
+(负面清单: things that must never be seen); their registration conditions
+and time limits are in :mod:`.standards`. Every entry has its section's
+two-digit major class code; contents and standards a four-digit minor
+class code (major class and the content's number within the section).
 """
 
 from __future__ import annotations
@@ -289,13 +292,17 @@ def catalogue_frame() -> pd.DataFrame:
     rows: list[dict[str, object]] = []
     for s, (section, kind, items) in enumerate(CATALOGUE):
         s_code = chr(ord("A") + s)
-        rows.append(_row(s_code, section, "section", None, kind))
+        major = f"{s + 1:02d}"
+        rows.append(_row(s_code, section, "section", None, kind, major))
+        minor = 0
         for i, (item, contents) in enumerate(items, start=1):
             i_code = f"{s_code}{i:02d}"
-            rows.append(_row(i_code, item, "item", s_code, kind))
+            rows.append(_row(i_code, item, "item", s_code, kind, major))
             for c, (content, standards) in enumerate(contents, start=1):
                 c_code = f"{i_code}{c:02d}"
-                rows.append(_row(c_code, content, "content", i_code, kind))
+                minor += 1
+                classes = (major, f"{major}{minor:02d}")
+                rows.append(_row(c_code, content, "content", i_code, kind, *classes))
                 for k, (name, weight, days, urgent, negative) in enumerate(standards, start=1):
                     rows.append(
                         _row(
@@ -304,6 +311,7 @@ def catalogue_frame() -> pd.DataFrame:
                             "standard",
                             c_code,
                             kind,
+                            *classes,
                             weight=weight,
                             rectify_days=days,
                             urgent_hours=urgent,
@@ -323,6 +331,8 @@ def _row(
     level: str,
     parent: str | None,
     kind: str,
+    major_class: str,
+    minor_class: str | None = None,
     *,
     weight: float | None = None,
     rectify_days: int | None = None,
@@ -335,6 +345,8 @@ def _row(
         "level": level,
         "parent_code": parent,
         "kind": kind,
+        "major_class": major_class,
+        "minor_class": minor_class,
         "weight": weight,
         "rectify_days": rectify_days,
         "urgent_hours": urgent_hours,

@@ -53,7 +53,7 @@ def test_upgrading_an_empty_database_gives_exactly_the_registrys_schema(
     empty_database_url: str,
 ) -> None:
     store = Store.open(empty_database_url, check_schema=False)
-    assert store.init() == migrations.head() == "0003"
+    assert store.init() == migrations.head() == "0004"
     assert _differences(store.engine) == []
     with store.engine.connect() as conn:
         inspector = sa.inspect(conn)
@@ -180,4 +180,22 @@ def test_follow_up_revision_keeps_the_data_of_an_existing_database(
     assert store.read("grids", bbox=(113.001, 28.201, 113.002, 28.202))["code"].tolist() == ["G2"]
     assert store.history("grids", "G1")["actor"].tolist() == ["a"]
     assert store.data_version() == version
+    store.close()
+
+
+def test_0004_adds_standards_and_class_codes_to_a_0003_catalogue(
+    empty_database_url: str,
+) -> None:
+    store = Store.open(empty_database_url, check_schema=False)
+    migrations.upgrade(store.engine, "0003")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO catalogue (code, name, level, weight) "
+            "VALUES ('A01', '暴露垃圾', 'item', 1)"
+        )
+    store.init()
+    catalogue = store.read("catalogue")
+    assert catalogue[["code", "name", "weight"]].values.tolist() == [["A01", "暴露垃圾", 1.0]]
+    assert catalogue[["major_class", "minor_class"]].isna().all().all()
+    assert store.count("standards") == 0
     store.close()

@@ -374,8 +374,8 @@ def test_load_demo_reports_progress_up_to_the_total(store: Store) -> None:
     done = [d for _, d, _ in calls]
     assert done == sorted(done)
     assert calls[0] == ("Generating the city", 0, 3)
-    assert ("Writing Problems", 12, 13) in calls
-    assert calls[-1] == ("Demo city ready", 13, 13)
+    assert ("Writing Problems", 13, 14) in calls
+    assert calls[-1] == ("Demo city ready", 14, 14)
 
 
 def test_city_size_geography_meets_its_targets() -> None:
