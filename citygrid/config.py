@@ -147,6 +147,8 @@ def login_name() -> str:
 def _names(text: str | None) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated list."""
     return tuple(name.strip() for name in (text or "").split(",") if name.strip())
+
+
 def parse_working_hours(text: str) -> tuple[tuple[str, str], ...]:
     """Working hours written as ``08:30-12:00,14:00-17:30``; empty text gives the default.
 
