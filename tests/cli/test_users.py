@@ -311,7 +311,8 @@ def test_an_unknown_user_is_refused(city: CityContext, args: list[str]) -> None:
     before = _snapshot(city)
     result = _run(_url(city), "users", *args)
     assert result.exit_code == 2, result.output
-    assert "No user is called 'nobody'; `citygrid users list` lists them." in result.output
+    assert "'nobody'" in result.output
+    assert "citygrid users list" in result.output
     _assert_unchanged(city, before)
 
 
@@ -326,7 +327,7 @@ def test_bad_changes_are_refused(city: CityContext) -> None:
         (["token", "known", "--days", "0"], "A token lasts 1 to 3650 days, not 0."),
         (["token", "known", "--days", "99999"], "A token lasts 1 to 3650 days, not 99999."),
         (["token", "known", "--label", "x" * 201], "at most 200 characters"),
-        (["revoke", "0123456789ab"], "No token has the id '0123456789ab'"),
+        (["revoke", "0123456789ab"], "No token has the id '0123456789ab', and no user"),
     ]
     for args, message in cases:
         result = _run(_url(city), "users", *args)
