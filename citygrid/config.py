@@ -24,6 +24,21 @@ CITYGRID_SECRET_KEY
 CITYGRID_ACTOR
     Name written to the audit log for changes made from the command line
     (default ``cli``).
+CITYGRID_PUBLIC_LAYERS
+    Layers an anonymous visitor of the web may read, comma-separated
+    (``grids,streets``); default none: a visitor sees nothing but the login
+    page. Names must be served layers (``citygrid serve`` refuses others).
+CITYGRID_SESSION_HOURS
+    How long a web sign-in lasts, in hours (default 8).
+CITYGRID_LOGIN_FAILURES
+    Failed sign-ins allowed per account name and per client address within
+    the lock-out window before further tries get 429 (default 9).
+CITYGRID_LOGIN_WINDOW_MINUTES
+    The lock-out window of failed sign-ins and bad API tokens, in minutes
+    (default 15).
+CITYGRID_TOKEN_FAILURES
+    Requests with a bad API token allowed per client address within the
+    window before further requests get 429 (default 30).
 """
 
 from __future__ import annotations
@@ -32,11 +47,13 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
+from citygrid.errors import BadInput
 from citygrid.i18n import normalize_language
 
 DEFAULT_DATABASE_URL = "sqlite:///citygrid.db"
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,16 @@ class Config:
         Flask secret key.
     actor
         Who the audit log names for changes made through this config.
+    public_layers
+        Layers anonymous web visitors may read (none by default).
+    session_hours
+        Lifetime of a web sign-in, in hours.
+    login_failures
+        Failed sign-ins allowed per account name and per address in ``login_window_minutes``.
+    login_window_minutes
+        Window of the sign-in and bad-token limits, in minutes.
+    token_failures
+        Requests with a bad API token allowed per address in ``login_window_minutes``.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -73,6 +100,11 @@ class Config:
     tianditu_key: str | None = None
     secret_key: str = ""
     actor: str = "cli"
+    public_layers: tuple[str, ...] = ()
+    session_hours: float = 8.0
+    login_failures: int = 9
+    login_window_minutes: int = 15
+    token_failures: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -86,6 +118,11 @@ class Config:
             tianditu_key=env.get("CITYGRID_TIANDITU_KEY") or None,
             secret_key=env.get("CITYGRID_SECRET_KEY") or secrets.token_hex(16),
             actor=env.get("CITYGRID_ACTOR") or "cli",
+            public_layers=_names(env.get("CITYGRID_PUBLIC_LAYERS")),
+            session_hours=_number(env, "CITYGRID_SESSION_HOURS", float, 8.0),
+            login_failures=_number(env, "CITYGRID_LOGIN_FAILURES", int, 9),
+            login_window_minutes=_number(env, "CITYGRID_LOGIN_WINDOW_MINUTES", int, 15),
+            token_failures=_number(env, "CITYGRID_TOKEN_FAILURES", int, 30),
         )
         return config.with_(**overrides)
 
@@ -95,3 +132,34 @@ class Config:
         if "language" in changes:
             changes["language"] = normalize_language(changes["language"])
         return replace(self, **changes)
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    """The names in a comma-separated list, stripped, without blanks or repeats."""
+    names = (name.strip() for name in (text or "").replace("，", ",").split(","))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _number(env: Mapping[str, str], variable: str, kind: type[N], default: N) -> N:
+    """A positive number from ``env[variable]``, else ``default``.
+
+    Raises
+    ------
+    BadInput
+        The variable holds something other than a positive number.
+    """
+    text = (env.get(variable) or "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1e6:
+        raise BadInput(
+            "{variable}={value!r} is not usable: give a positive number such as {default}.",
+            variable=variable,
+            value=text,
+            default=default,
+        )
+    return value

@@ -1,4 +1,9 @@
-"""Fixtures of the web tests: a small Suzhou city, the app, a real HTTP server."""
+"""Fixtures of the web tests: a small Suzhou city, the app, a real HTTP server.
+
+The city has an administrator (:data:`web_accounts.ADMIN`); the ``client``
+fixtures are signed in as them, and ``admin_headers`` carries a bearer token
+of theirs for plain HTTP clients.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from web_accounts import add_user, bearer, signed_in_client
 from web_city import build_city
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -18,8 +24,9 @@ from citygrid.web.app import create_app
 
 @pytest.fixture
 def city(store: Store) -> Store:
-    """The store (SQLite and PostGIS) holding the small city."""
+    """The store (SQLite and PostGIS) holding the small city and its administrator."""
     build_city(store)
+    add_user(store)
     return store
 
 
@@ -31,16 +38,22 @@ def app(city: Store) -> Flask:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    """Flask's test client of :func:`app`, with the language cookie set to English."""
+    """Flask's test client of :func:`app`, signed in, with the language cookie set to English."""
     english = app.test_client()
     english.set_cookie("citygrid_lang", "en")
-    return english
+    return signed_in_client(english)
 
 
 @pytest.fixture
 def zh_client(app: Flask) -> FlaskClient:
-    """Flask's test client of :func:`app`, sending no language preference (zh_CN)."""
-    return app.test_client()
+    """Flask's test client of :func:`app`, signed in, sending no language preference (zh_CN)."""
+    return signed_in_client(app.test_client())
+
+
+@pytest.fixture
+def admin_headers(city: Store) -> dict[str, str]:
+    """An ``Authorization: Bearer`` header of the administrator."""
+    return bearer(city)
 
 
 def serve(app: Flask) -> Iterator[str]:
