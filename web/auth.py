@@ -8,8 +8,10 @@ Flask-WTF's CSRF check, Flask-Limiter's limits, the sign-in pages of
 hands to the services:
 
 1. ``Authorization: Bearer TOKEN``: the token's user. A bad, expired or
-   revoked token, or one of a disabled or removed user, is a 401; too many
-   of them from one address within ``config.login_window_minutes`` are 429.
+   revoked token, or one of a disabled or removed user, is a 401. After
+   ``config.token_failures`` of them from one address within
+   ``config.login_window_minutes``, every request of that address that sends
+   a token gets 429 until the window ends (browsers there are unaffected).
    Such requests need no CSRF token (a cross-site page cannot set the header).
 2. A signed-in session: its user, reloaded from the store on every request,
    so a user who is disabled, removed or changed (a new password, role or
@@ -69,6 +71,7 @@ def install_auth(app: Flask, config: Config) -> None:
         app=app,
         storage_uri="memory://",
         application_limits=[f"{config.token_failures} {window}"],
+        application_limits_exempt_when=lambda: "Authorization" not in request.headers,
         application_limits_deduct_when=lambda _response: bool(g.get("bad_token")),
         on_breach=_note_retry_time,
     )

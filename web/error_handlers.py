@@ -1,7 +1,7 @@
 """The one place where errors become responses.
 
-API routes (under ``/api/``) answer JSON ``{error, status, message,
-details}``; pages answer an HTML error page. Both use the request's
+API routes (under ``/api/``) and requests with a bearer token answer JSON
+``{error, status, message, details}``; pages answer an HTML error page. Both use the request's
 language. A :class:`~citygrid.errors.CitygridError` keeps its own status;
 an unexpected exception is logged and answered with a 500 that reveals
 nothing of the server's internals (in debug mode it is re-raised so the
@@ -47,7 +47,8 @@ def _lang() -> str:
 
 
 def _is_api() -> bool:
-    return request.path.startswith(API_PREFIX)
+    """API paths, and any request of a script (one sending a bearer token), answer JSON."""
+    return request.path.startswith(API_PREFIX) or g.get("credentials") is not None
 
 
 def _respond(answer: api.ApiResponse) -> Response:
@@ -66,7 +67,7 @@ def _citygrid_error(error: CitygridError) -> BaseResponse:
 
 def _unauthorized(error: Unauthorized) -> BaseResponse:
     """Pages go to the sign-in page; API and token requests get a 401 to read."""
-    if not _is_api() and g.get("credentials") is None:
+    if not _is_api():
         asked = request.full_path.rstrip("?")
         return redirect(url_for("auth.login", next=asked))
     response = _respond(api.error_response(error, _lang()))

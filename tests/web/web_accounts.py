@@ -48,8 +48,12 @@ def csrf_token(html: str) -> str:
 def sign_in(
     client: FlaskClient, name: str = ADMIN, password: str = PASSWORD, next: str | None = None
 ) -> TestResponse:
-    """Open the sign-in page and send its form, as a browser does; the answer is not followed."""
-    page = client.get("/login")
+    """Open the sign-in page and send its form, as a browser does; the answer is not followed.
+
+    A client signed in already is sent on from the sign-in page; the page it
+    lands on carries the CSRF token as well.
+    """
+    page = client.get("/login", follow_redirects=True)
     assert page.status_code == 200, page.status_code
     form = {"csrf_token": csrf_token(page.get_data(as_text=True)), "username": name}
     form.update(password=password, next=next or "")
