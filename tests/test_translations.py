@@ -12,21 +12,18 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
+from citygrid.errors import CitygridError
 from citygrid.i18n import _catalogue, translate
 
 ROOT = Path(__file__).resolve().parents[1]
-MESSAGE_FUNCTIONS = (
-    "_",
-    "gettext",
-    "translate",
-    "CitygridError",
-    "BadInput",
-    "NotFound",
-    "Conflict",
-    "PermissionDenied",
-    "SchemaError",
-    "StoreUnavailable",
-)
+
+
+def _error_classes(cls: type[CitygridError]) -> list[str]:
+    """``cls`` and every subclass of it, by name (a new error class is checked at once)."""
+    return [cls.__name__] + [name for sub in cls.__subclasses__() for name in _error_classes(sub)]
+
+
+MESSAGE_FUNCTIONS = ("_", "gettext", "translate", *_error_classes(CitygridError))
 KEYWORDS = dict.fromkeys(MESSAGE_FUNCTIONS)
 
 

@@ -23,6 +23,9 @@ Endpoints
     :func:`get_feature`: one GeoJSON Feature.
 ``GET /api/health``
     :func:`health`: whether the database answers with the right schema.
+``POST /api/assign``
+    :func:`assign_responsibility`: make a unit (and head) responsible for
+    one feature, within the caller's role and scope.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ from citygrid.i18n import DEFAULT_LANGUAGE, translate
 from citygrid.services.context import CityContext
 from citygrid.services.providers import FeatureQuery, Provider, collections, provider_for
 from citygrid.services.providers.source import store_status
+from citygrid.services.responsibility.assign import assign
 from citygrid.web import geojson
+from citygrid.web.bodies import json_object
 from citygrid.web.describe import describe_collection
 from citygrid.web.params import RESERVED, parse_bbox, parse_limit, parse_next, single
 
@@ -54,10 +59,13 @@ class ApiRequest:
         Query parameters, each with every value it was given.
     lang
         Language of titles, labels and messages (``zh_CN`` or ``en``).
+    body
+        The request body (JSON for the endpoints that change data).
     """
 
     params: Mapping[str, Sequence[str]] = field(default_factory=dict)
     lang: str = DEFAULT_LANGUAGE
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -79,20 +87,22 @@ def _utf8(text: str) -> bytes:
 
 
 def list_layers(ctx: CityContext, request: ApiRequest) -> ApiResponse:
-    """Every layer: titles, geometry type, fields with labels, style, popup, count.
+    """Every layer the caller may read: titles, geometry type, fields with labels, style,
+    popup, count.
 
-    ``count`` is the number of stored features, ``null`` for computed
-    layers; ``parameters`` is the JSON schema of a computed layer's
-    analysis parameters (``null`` for stored layers, and for computed
-    layers no installed analysis serves).
+    ``count`` is the number of stored features within the caller's scope,
+    ``null`` for computed layers; ``parameters`` is the JSON schema of a
+    computed layer's analysis parameters (``null`` for stored layers, and
+    for computed layers no installed analysis serves).
     """
-    counts = ctx.store.counts()
     layers = [
         {
             **describe_collection(collection, request.lang),
-            "count": counts.get(collection.layer.name),
+            "count": provider_for(collection.layer.name).count(ctx)
+            if collection.layer.stored
+            else None,
         }
-        for collection in collections()
+        for collection in collections(ctx)
     ]
     return json_response({"layers": layers})
 
@@ -155,6 +165,48 @@ def get_feature(ctx: CityContext, layer_name: str, code: str, request: ApiReques
     frame = provider.feature(ctx, code, _query(provider, request))
     (feature,) = geojson.feature_texts(frame, provider.layer)
     return ApiResponse(200, {"Content-Type": GEOJSON}, _utf8(feature))
+
+
+_ASSIGN_FIELDS = {
+    "layer": str,
+    "code": str,
+    "unit": str,
+    "head": str,
+    "version": int,
+    "reason": str,
+}
+_ASSIGN_REQUIRED = ("layer", "code", "unit")
+
+
+def assign_responsibility(ctx: CityContext, request: ApiRequest) -> ApiResponse:
+    """Make a unit (and head) responsible for one feature of a responsible layer.
+
+    The body is a JSON object: ``layer``, ``code`` and ``unit`` (strings),
+    and optionally ``head`` (the person heading it), ``version`` (the
+    version the user saw; a stale one gives 409) and ``reason``. The
+    answer is ``{"layer", "code", "changed", "version", "before", "after"}``.
+    The caller's role must change the layer and the feature must lie in
+    their scope (401 or 403 otherwise).
+    """
+    body = json_object(request.body, _ASSIGN_FIELDS, _ASSIGN_REQUIRED)
+    log = assign(
+        ctx,
+        body["layer"],
+        body["code"],
+        unit=body["unit"],
+        head=body.get("head"),
+        version=body.get("version"),
+        reason=body.get("reason"),
+    )
+    answer: dict[str, Any] = {
+        "layer": body["layer"],
+        "code": body["code"],
+        "changed": not log.empty,
+    }
+    if not log.empty:
+        row = log.iloc[0]
+        answer.update(version=int(row["version"]), before=row["before"], after=row["after"])
+    return json_response(answer)
 
 
 def health(ctx: CityContext, request: ApiRequest) -> ApiResponse:

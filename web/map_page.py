@@ -19,9 +19,9 @@ import folium
 from branca.element import Figure
 
 from citygrid.i18n import gettext
-from citygrid.layers.registry import Layer, all_layers, responsible_layers
+from citygrid.layers.registry import Layer, all_layers, get_layer, responsible_layers
 from citygrid.services.context import CityContext
-from citygrid.services.providers import provider_for
+from citygrid.services.providers import may_read, provider_for
 from citygrid.web.describe import popup_fields
 from citygrid.web.map_elements import BboxGeoJson, Legend, use_local_assets
 from citygrid.web.params import MAX_LIMIT
@@ -80,9 +80,14 @@ class RenderedMap:
     extent: Bbox | None
 
 
-def map_layers() -> list[Layer]:
-    """Stored layers with a geometry, in drawing order (polygons, lines, then points)."""
-    spatial = [layer for layer in all_layers() if layer.stored and layer.has_geometry]
+def map_layers(ctx: CityContext) -> list[Layer]:
+    """Stored layers with a geometry that the principal reads, in drawing order (polygons,
+    lines, then points)."""
+    spatial = [
+        layer
+        for layer in all_layers()
+        if layer.stored and layer.has_geometry and may_read(ctx, layer)
+    ]
     return sorted(spatial, key=lambda layer: _DRAW_ORDER.get(layer.geometry_type or "", 2))
 
 
@@ -90,6 +95,7 @@ def data_extent(ctx: CityContext, names: tuple[str, ...] | None = None) -> Bbox 
     """Union of the extents of the ``names`` layers (default: those shown when the page
     opens), EPSG:4326; ``None`` if all are empty."""
     names = names if names is not None else shown_by_default()
+    names = tuple(name for name in names if may_read(ctx, get_layer(name)))
     extents = [e for e in (provider_for(name).extent(ctx) for name in names) if e is not None]
     if not extents:
         return None
@@ -131,7 +137,7 @@ def build_map(
     for tiles in tile_layers(ctx.config, lang):
         tiles.add_to(fmap)
     messages = _messages(lang)
-    layers = map_layers()
+    layers = map_layers(ctx)
     shown = shown_by_default()
     for order, layer in enumerate(layers):
         min_zoom = load_min_zoom(provider_for(layer.name).count(ctx) or 0, extent)

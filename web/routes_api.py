@@ -11,7 +11,9 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _request() -> api.ApiRequest:
-    return api.ApiRequest(params=request.args.to_dict(flat=False), lang=g.lang)
+    return api.ApiRequest(
+        params=request.args.to_dict(flat=False), lang=g.lang, body=request.get_data()
+    )
 
 
 def _response(answer: api.ApiResponse) -> Response:
@@ -40,3 +42,9 @@ def features(name: str) -> Response:
 def feature(name: str, code: str) -> Response:
     """One feature, as GeoJSON."""
     return _response(api.get_feature(request_context(), name, code, _request()))
+
+
+@bp.post("/assign")
+def assign() -> Response:
+    """Make a unit (and head) responsible for one feature (JSON body; see :mod:`api`)."""
+    return _response(api.assign_responsibility(request_context(), _request()))

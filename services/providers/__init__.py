@@ -8,9 +8,10 @@ through these.
 
 from __future__ import annotations
 
-from citygrid.errors import BadInput
+from citygrid.errors import BadInput, NotFound
 from citygrid.layers.registry import Layer, all_layers, get_layer
 from citygrid.services.analysis import analysis_for_layer
+from citygrid.services.context import CityContext
 from citygrid.services.providers.base import (
     Collection,
     FeaturePage,
@@ -19,6 +20,7 @@ from citygrid.services.providers.base import (
 )
 from citygrid.services.providers.computed import ComputedLayerProvider
 from citygrid.services.providers.filters import FieldFilter, Range
+from citygrid.services.providers.scoping import may_read
 from citygrid.services.providers.stored import StoredLayerProvider
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Range",
     "StoredLayerProvider",
     "collections",
+    "may_read",
     "provider_for",
 ]
 
@@ -41,11 +44,13 @@ def provider_for(layer_name: str) -> Provider:
     Raises
     ------
     NotFound
-        No layer has that name.
+        No layer has that name, or the layer is internal (accounts).
     BadInput
         The layer is computed but no analysis produces it.
     """
     layer = get_layer(layer_name)
+    if layer.internal:
+        raise NotFound("Unknown layer {name!r}.", name=layer_name)
     if layer.stored:
         return StoredLayerProvider(layer)
     analysis = analysis_for_layer(layer.name)
@@ -58,13 +63,17 @@ def provider_for(layer_name: str) -> Provider:
     return ComputedLayerProvider(layer, analysis)
 
 
-def collections() -> list[Collection]:
-    """Every layer of the registry as a collection, stored ones first.
+def collections(ctx: CityContext | None = None) -> list[Collection]:
+    """Every layer of the registry as a collection, stored ones first; with ``ctx``,
+    only those its principal may read.
 
     A computed layer carries its analysis and parameters when an analysis
     that produces it is installed, else neither (it cannot be served yet).
     """
-    return [_collection(layer) for layer in all_layers()]
+    served = [layer for layer in all_layers() if not layer.internal]
+    if ctx is not None:
+        served = [layer for layer in served if may_read(ctx, layer)]
+    return [_collection(layer) for layer in served]
 
 
 def _collection(layer: Layer) -> Collection:

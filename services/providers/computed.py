@@ -22,6 +22,7 @@ from citygrid.services.context import CityContext
 from citygrid.services.providers.base import Collection, FeaturePage, FeatureQuery, Provider
 from citygrid.services.providers.cache import ResultCache
 from citygrid.services.providers.filters import frame_mask
+from citygrid.services.providers.scoping import scope_filter, withhold_personal
 
 RESULTS = ResultCache()
 """The results of every computed provider, shared by all of them."""
@@ -72,9 +73,10 @@ class ComputedLayerProvider(Provider):
 
         Features keep the analysis's order; ``matched`` counts every match.
         """
+        found = scope_filter(ctx, self.layer)
         result = self.result(ctx, query)
         frame = result.layers[self.layer.name]
-        keep = frame_mask(frame, query.filters)
+        keep = frame_mask(frame, query.filters) & found.mask(frame).to_numpy(dtype=bool)
         if query.bbox is not None:
             keep &= frame.intersects(shapely.box(*query.bbox)).to_numpy(dtype=bool)
         matching = frame[keep]
@@ -83,7 +85,7 @@ class ComputedLayerProvider(Provider):
         end = start + len(page)
         truncated = end < len(matching)
         return FeaturePage(
-            page,
+            withhold_personal(ctx, self.layer, page),
             truncated,
             end if truncated else None,
             len(matching),
@@ -93,16 +95,19 @@ class ComputedLayerProvider(Provider):
     def feature(
         self, ctx: CityContext, code: str, query: FeatureQuery | None = None
     ) -> pd.DataFrame:
-        """The feature whose key (or row number, for layers without a key) is ``code``."""
+        """The feature whose key (or row number, for layers without a key) is ``code``,
+        if it lies within the principal's scope."""
+        found = scope_filter(ctx, self.layer)
         frame = self.result(ctx, query or FeatureQuery()).layers[self.layer.name]
         key = self.layer.key
         ids = frame[key].astype(str) if key else pd.Series(range(len(frame))).astype(str)
-        found = frame[(ids == code).to_numpy()]
-        if found.empty:
+        match = frame[(ids == code).to_numpy()]
+        match = match[found.mask(match).to_numpy(dtype=bool)]
+        if match.empty:
             raise NotFound(
                 "Layer {layer} has no feature {code!r}; list its features at "
                 "/api/layers/{layer}/features.",
                 layer=self.layer.name,
                 code=code,
             )
-        return found.iloc[:1]
+        return withhold_personal(ctx, self.layer, match.iloc[:1])

@@ -13,6 +13,7 @@ from citygrid.params import Bbox, parse_int
 from citygrid.services.context import CityContext
 from citygrid.services.providers.base import Collection, FeaturePage, FeatureQuery, Provider
 from citygrid.services.providers.filters import sql_condition
+from citygrid.services.providers.scoping import ScopeFilter, scope_filter, withhold_personal
 
 
 class StoredLayerProvider(Provider):
@@ -23,12 +24,26 @@ class StoredLayerProvider(Provider):
         return Collection(self.layer)
 
     def count(self, ctx: CityContext) -> int:
-        """The number of stored features."""
-        return ctx.store.count(self.layer.name)
+        """The number of stored features within the principal's scope."""
+        found = scope_filter(ctx, self.layer)
+        if found.everything:
+            return ctx.store.count(self.layer.name)
+        return len(self._scoped(ctx, found, columns=[]))
 
     def extent(self, ctx: CityContext) -> Bbox | None:
-        """The stored features' extent (EPSG:4326), ``None`` when empty or without geometry."""
-        return ctx.store.extent(self.layer.name) if self.layer.has_geometry else None
+        """The extent (EPSG:4326) of the features within the principal's scope, ``None``
+        when there are none or the layer has no geometry."""
+        if not self.layer.has_geometry:
+            return None
+        found = scope_filter(ctx, self.layer)
+        if found.everything:
+            return ctx.store.extent(self.layer.name)
+        frame = self._scoped(ctx, found, columns=[])
+        return None if frame.empty else tuple(float(v) for v in frame.total_bounds)  # type: ignore[return-value]
+
+    def _scoped(self, ctx: CityContext, found: ScopeFilter, **read: Any) -> pd.DataFrame:
+        filters = [*read.pop("filters", ()), *found.conditions(ctx.store.table(self.layer.name))]
+        return ctx.store.read(self.layer.name, filters=filters, intersects=found.area, **read)
 
     def features(self, ctx: CityContext, query: FeatureQuery) -> FeaturePage:
         """The first ``query.limit`` matching features after ``query.after`` (a fid).
@@ -40,32 +55,35 @@ class StoredLayerProvider(Provider):
         features match when the extra ones only touch the bbox's corner.
         """
         store = ctx.store
+        found = scope_filter(ctx, self.layer)
         table = store.table(self.layer.name)
         conditions = [sql_condition(table, found) for found in query.filters]
         if query.bbox is not None:
             conditions.append(store.backend.bbox_filter(table, query.bbox))
         if query.after is not None:
             conditions.append(table.c.fid > query.after)
-        frame = store.read(self.layer.name, filters=conditions, limit=query.limit + 1)
+        frame = self._scoped(ctx, found, filters=conditions, limit=query.limit + 1)
         truncated = len(frame) > query.limit
         frame = frame.iloc[: query.limit]
         following = int(frame["fid"].iloc[-1]) if truncated else None
         if query.bbox is not None:
             frame = frame[frame.intersects(shapely.box(*query.bbox))]
         matched = len(frame) if not truncated and query.after is None else None
-        return FeaturePage(frame, truncated, following, matched)
+        return FeaturePage(withhold_personal(ctx, self.layer, frame), truncated, following, matched)
 
     def feature(
         self, ctx: CityContext, code: str, query: FeatureQuery | None = None
     ) -> pd.DataFrame:
-        """The feature whose key is ``code`` (its fid, ASCII digits, for layers without a key)."""
+        """The feature whose key is ``code`` (its fid, ASCII digits, for layers without a key),
+        if it lies within the principal's scope."""
+        found = scope_filter(ctx, self.layer)
         key = self.layer.key
         try:
             value = _key_value(self.layer.field(key), code) if key else _fid(code)
         except (BadInput, ValueError):
             value = None
         frame = (
-            ctx.store.read(self.layer.name, where={key or "fid": value}, limit=1)
+            self._scoped(ctx, found, where={key or "fid": value}, limit=1)
             if value is not None
             else None
         )
@@ -76,7 +94,7 @@ class StoredLayerProvider(Provider):
                 layer=self.layer.name,
                 code=code,
             )
-        return frame
+        return withhold_personal(ctx, self.layer, frame)
 
 
 def _key_value(field: Field, code: str) -> Any:

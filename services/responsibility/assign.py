@@ -14,8 +14,10 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from citygrid.errors import BadInput
+from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
 from citygrid.services.context import CityContext
+from citygrid.services.providers.scoping import check_write
 from citygrid.services.responsibility.checks import check_rows
 from citygrid.services.responsibility.layers import head_field, responsible_layer, unit_field
 from citygrid.services.routing.reroute import follow_assignments
@@ -72,6 +74,8 @@ def assign(
 
     Raises
     ------
+    Unauthorized, PermissionDenied
+        ``ctx.principal`` may not change this layer, or this feature (outside its scope).
     NotFound
         The feature, the unit or the head does not exist.
     BadInput
@@ -80,6 +84,7 @@ def assign(
         ``version`` is stale (the message names who changed it first).
     """
     layer_name = check_assignable(layer_name)
+    check_write(ctx, get_layer(layer_name), [code])
     head_name = head_field(layer_name)
     if head_name is None and head is not None:
         raise BadInput("Layer {layer} has no head; leave out --head.", layer=layer_name)
