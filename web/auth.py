@@ -19,10 +19,13 @@ hands to the services:
    user's version for that (see :meth:`SessionUser.get_id`).
 3. Anybody else: an anonymous visitor who reads ``config.public_layers``.
 
-Every POST, PUT, PATCH and DELETE without a bearer token must carry the CSRF
-token: the forms' hidden field, or the ``X-CSRFToken`` header that scripts
-copy from the page's ``<meta name="csrf-token">``. Remember-me cookies are
-never issued; a sign-in lasts ``config.session_hours``.
+Every POST, PUT, PATCH and DELETE of a signed-in session, and every form
+sent to a page (signing in included), must carry the CSRF token: the forms'
+hidden field, or the ``X-CSRFToken`` header that scripts copy from the
+page's ``<meta name="csrf-token">``. Requests with a bearer token, and API
+calls of anonymous visitors, carry no session's authority and need none
+(an anonymous change is refused with 401 by the services). Remember-me
+cookies are never issued; a sign-in lasts ``config.session_hours``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from citygrid.services.accounts import tokens, users
 from citygrid.services.accounts.principal import Principal, anonymous
 from citygrid.services.providers import collections
 from citygrid.web import login
+from citygrid.web.error_handlers import API_PREFIX
 from citygrid.web.login import SessionUser
 from citygrid.web.state import web_state
 
@@ -79,8 +83,11 @@ def install_auth(app: Flask, config: Config) -> None:
     @app.before_request
     def _identify() -> None:
         g.principal = _principal(config)
-        if g.get("credentials") != BEARER:
-            csrf.protect(apply_exemptions=True)  # no check where no route answers
+        if g.get("credentials") == BEARER:
+            return
+        if g.principal.anonymous and request.path.startswith(API_PREFIX):
+            return
+        csrf.protect(apply_exemptions=True)  # no check where no route answers
 
     app.context_processor(_template_context)
     app.register_blueprint(login.blueprint(limiter, f"{config.login_failures} {window}"))

@@ -1,6 +1,6 @@
 """Fixtures of the web tests: a small Suzhou city, the app, a real HTTP server.
 
-The city has an administrator (:data:`web_accounts.ADMIN`); the ``client``
+The app's city has an administrator (the ``admin`` fixture); the ``client``
 fixtures are signed in as them, and ``admin_headers`` carries a bearer token
 of theirs for plain HTTP clients.
 """
@@ -19,20 +19,26 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from citygrid.config import Config
 from citygrid.layers.store import Store
+from citygrid.services.accounts.users import User
 from citygrid.web.app import create_app
 
 
 @pytest.fixture
 def city(store: Store) -> Store:
-    """The store (SQLite and PostGIS) holding the small city and its administrator."""
+    """The store (SQLite and PostGIS) holding the small city."""
     build_city(store)
-    add_user(store)
     return store
 
 
 @pytest.fixture
-def app(city: Store) -> Flask:
-    """The web app serving the city, zh_CN by default, no base tiles."""
+def admin(city: Store) -> User:
+    """The city's administrator (:data:`web_accounts.ADMIN`, :data:`web_accounts.PASSWORD`)."""
+    return add_user(city)
+
+
+@pytest.fixture
+def app(city: Store, admin: User) -> Flask:
+    """The web app serving the city (with its administrator), zh_CN by default, no base tiles."""
     return create_app(Config(database_url=city.url, secret_key="test"), city)
 
 
@@ -51,7 +57,7 @@ def zh_client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def admin_headers(city: Store) -> dict[str, str]:
+def admin_headers(city: Store, admin: User) -> dict[str, str]:
     """An ``Authorization: Bearer`` header of the administrator."""
     return bearer(city)
 

@@ -41,7 +41,10 @@ def page(live_server: str) -> Iterator[object]:
 
 
 def test_sign_in_see_the_map_and_sign_out(
-    city: Store, page, live_server: str, tmp_path: Path  # type: ignore[no-untyped-def]
+    city: Store,
+    page,
+    live_server: str,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     users.set_user(context(city), ADMIN, full_name="王管理")
     page.goto(f"{live_server}/", wait_until="networkidle")

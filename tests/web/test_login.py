@@ -258,6 +258,7 @@ def test_the_tenth_wrong_password_gets_429_with_the_time_to_try_again(
     assert sign_in(visitor).status_code == 429
 
 
+@pytest.mark.usefixtures("admin")
 def test_the_lock_out_message_in_chinese(city: Store) -> None:
     client = _app(city, login_failures=1).test_client()
     assert sign_in(client, password="wrong-password").status_code == 401
@@ -266,6 +267,7 @@ def test_the_lock_out_message_in_chinese(city: Store) -> None:
     assert re.search(r"请于 \d{2}:\d{2} 之后（约 \d+ 分钟后）再试", _text(response))
 
 
+@pytest.mark.usefixtures("admin")
 def test_successful_sign_ins_are_not_counted(city: Store) -> None:
     client = _english(_app(city, login_failures=2))
     assert sign_in(client, password="wrong-password").status_code == 401
@@ -276,6 +278,7 @@ def test_successful_sign_ins_are_not_counted(city: Store) -> None:
     assert sign_in(client, password="wrong-password").status_code == 429
 
 
+@pytest.mark.usefixtures("admin")
 def test_failures_are_counted_per_account_from_any_address(city: Store) -> None:
     app = _app(city, login_failures=2)
     assert sign_in(_english(app, "10.0.0.1"), password="wrong-1").status_code == 401
@@ -285,6 +288,7 @@ def test_failures_are_counted_per_account_from_any_address(city: Store) -> None:
     assert sign_in(_english(app, "10.0.0.3"), name="other").status_code == 302
 
 
+@pytest.mark.usefixtures("admin")
 def test_failures_are_counted_per_address_for_any_account(city: Store) -> None:
     app = _app(city, login_failures=2)
     guesser = _english(app, "10.0.0.9")
@@ -294,6 +298,7 @@ def test_failures_are_counted_per_address_for_any_account(city: Store) -> None:
     assert sign_in(_english(app, "10.0.0.10")).status_code == 302
 
 
+@pytest.mark.usefixtures("admin")
 def test_a_missing_csrf_token_or_an_empty_form_is_not_a_failed_sign_in(city: Store) -> None:
     client = _english(_app(city, login_failures=1))
     for _ in range(3):
@@ -390,3 +395,19 @@ def test_a_role_reads_only_its_layers(city: Store, app: Flask) -> None:
     refused = handler.get("/api/layers/audit/features")
     assert refused.status_code == 403
     assert refused.get_json()["error"] == "forbidden"
+
+
+def test_a_signed_in_api_post_needs_the_csrf_header(client: FlaskClient) -> None:
+    body = {"layer": "points", "code": "P01", "unit": "U_CL"}
+    refused = client.post("/api/assign", json=body)
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] == "csrf"
+    token = csrf_token(_text(client.get("/")))
+    assert client.post("/api/assign", json=body, headers={"X-CSRFToken": token}).status_code == 200
+
+
+def test_an_anonymous_api_post_is_401(visitor: FlaskClient) -> None:
+    body = {"layer": "points", "code": "P01", "unit": "U_CL"}
+    response = visitor.post("/api/assign", json=body)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="citygrid"'

@@ -97,6 +97,7 @@ def test_map_page_without_base_tiles_by_default(client: FlaskClient) -> None:
     ("tiles", "host"),
     [("osm", "tile.openstreetmap.org"), ("amap", "autonavi.com"), ("tianditu", "tianditu.gov.cn")],
 )
+@pytest.mark.usefixtures("admin")
 def test_base_tiles_from_config(city: Store, tiles: str, host: str) -> None:
     config = Config(database_url=city.url, tiles=tiles, tianditu_key="k", secret_key="test")
     client = signed_in_client(create_app(config, city).test_client())
@@ -156,6 +157,7 @@ def test_template_messages_have_chinese_translations() -> None:
     assert not missing
 
 
+@pytest.mark.usefixtures("admin")
 def test_app_factory_builds_independent_apps(city: Store) -> None:
     first = create_app(Config(database_url=city.url, language="en", secret_key="a"), city)
     second = create_app(Config(database_url=city.url, secret_key="b"), city)

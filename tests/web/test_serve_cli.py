@@ -34,6 +34,7 @@ def _serve(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.usefixtures("admin")
 def test_serve_runs_a_real_server(city: Store, database_url: str) -> None:
     process = subprocess.Popen(
         [

@@ -110,10 +110,9 @@ def test_a_bad_token_message_in_chinese(api: FlaskClient) -> None:
     assert "Authorization: Bearer 令牌" in response.get_json()["message"]
 
 
+@pytest.mark.usefixtures("admin")
 def test_too_many_bad_tokens_from_one_address_are_429(city: Store) -> None:
-    app = create_app(
-        Config(database_url=city.url, secret_key="test", token_failures=3), city
-    )
+    app = create_app(Config(database_url=city.url, secret_key="test", token_failures=3), city)
     client = app.test_client()
     bad = {"Authorization": "Bearer nonsense"}
     good = bearer(city)
