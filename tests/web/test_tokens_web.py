@@ -25,10 +25,8 @@ GRIDS = "/api/layers/grids/features"
 
 @pytest.fixture
 def api(app: Flask) -> FlaskClient:
-    """A script's HTTP client: no cookies set, English messages."""
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+    """A script's HTTP client: no session, no language cookie (``?lang=en`` asks English)."""
+    return app.test_client()
 
 
 def _refused(response, fragment: str) -> None:  # type: ignore[no-untyped-def]
