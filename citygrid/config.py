@@ -39,6 +39,21 @@ CITYGRID_WORKING_HOURS
     The working hours of a working day, local time, as comma-separated
     ``HH:MM-HH:MM`` periods in order (default ``08:30-12:00,14:00-17:30``);
     deadlines in working hours and working days count only these.
+CITYGRID_PUBLIC_LAYERS
+    Layers an anonymous visitor of the web may read, comma-separated
+    (``grids,streets``); default none: a visitor sees nothing but the login
+    page. Names must be served layers (``citygrid serve`` refuses others).
+CITYGRID_SESSION_HOURS
+    How long a web sign-in lasts, in hours (default 8).
+CITYGRID_LOGIN_FAILURES
+    Failed sign-ins allowed per account name and per client address within
+    the lock-out window before further tries get 429 (default 9).
+CITYGRID_LOGIN_WINDOW_MINUTES
+    The lock-out window of failed sign-ins and bad API tokens, in minutes
+    (default 15).
+CITYGRID_TOKEN_FAILURES
+    Requests with a bad API token allowed per client address within the
+    window before further requests get 429 (default 30).
 """
 
 from __future__ import annotations
@@ -48,12 +63,13 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from citygrid.errors import BadInput
 from citygrid.i18n import normalize_language
 
 DEFAULT_DATABASE_URL = "sqlite:///citygrid.db"
+N = TypeVar("N", int, float)
 DEFAULT_TRUSTED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 _TRUE = ("1", "true", "yes", "on")
 DEFAULT_WORKING_HOURS = (("08:30", "12:00"), ("14:00", "17:30"))
@@ -93,6 +109,16 @@ class Config:
     working_hours
         The working periods of a working day, ``(start, end)`` as ``HH:MM``
         local time, in order and not overlapping (:func:`working_periods`).
+    public_layers
+        Layers anonymous web visitors may read (none by default).
+    session_hours
+        Lifetime of a web sign-in, in hours.
+    login_failures
+        Failed sign-ins allowed per account name and per address in ``login_window_minutes``.
+    login_window_minutes
+        Window of the sign-in and bad-token limits, in minutes.
+    token_failures
+        Requests with a bad API token allowed per address in ``login_window_minutes``.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -106,6 +132,11 @@ class Config:
     trusted_hosts: tuple[str, ...] = DEFAULT_TRUSTED_HOSTS
     behind_proxy: bool = False
     working_hours: tuple[tuple[str, str], ...] = DEFAULT_WORKING_HOURS
+    public_layers: tuple[str, ...] = ()
+    session_hours: float = 8.0
+    login_failures: int = 9
+    login_window_minutes: int = 15
+    token_failures: int = 30
 
     def __post_init__(self) -> None:
         working_periods(self.working_hours)
@@ -125,6 +156,11 @@ class Config:
             trusted_hosts=_names(env.get("CITYGRID_TRUSTED_HOSTS")) or DEFAULT_TRUSTED_HOSTS,
             behind_proxy=(env.get("CITYGRID_BEHIND_PROXY") or "").strip().lower() in _TRUE,
             working_hours=parse_working_hours(env.get("CITYGRID_WORKING_HOURS") or ""),
+            public_layers=_names(env.get("CITYGRID_PUBLIC_LAYERS")),
+            session_hours=_number(env, "CITYGRID_SESSION_HOURS", float, 8.0),
+            login_failures=_number(env, "CITYGRID_LOGIN_FAILURES", int, 9),
+            login_window_minutes=_number(env, "CITYGRID_LOGIN_WINDOW_MINUTES", int, 15),
+            token_failures=_number(env, "CITYGRID_TOKEN_FAILURES", int, 30),
         )
         return config.with_(**overrides)
 
@@ -212,3 +248,28 @@ def _bad_hours(text: str) -> BadInput:
         "(CITYGRID_WORKING_HOURS).",
         hours=text,
     )
+
+
+def _number(env: Mapping[str, str], variable: str, kind: type[N], default: N) -> N:
+    """A positive number from ``env[variable]``, else ``default``.
+
+    Raises
+    ------
+    BadInput
+        The variable holds something other than a positive number.
+    """
+    text = (env.get(variable) or "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1e6:
+        raise BadInput(
+            "{variable}={value!r} is not usable: give a positive number such as {default}.",
+            variable=variable,
+            value=text,
+            default=default,
+        )
+    return value

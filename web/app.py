@@ -18,6 +18,7 @@ from citygrid.config import Config
 from citygrid.i18n import LANGUAGES, translate
 from citygrid.services.providers.source import Store, open_store
 from citygrid.web import routes_api, views
+from citygrid.web.auth import install_auth
 from citygrid.web.error_handlers import install_error_handlers
 from citygrid.web.language import install_language
 from citygrid.web.security import install_security
@@ -34,7 +35,7 @@ def create_app(config: Config, store: Store | None = None) -> Flask:
     ----------
     config
         Settings: database URL (used when ``store`` is not given), default
-        language, base tiles, secret key.
+        language, base tiles, secret key, public layers, sign-in limits.
     store
         An open store to serve; by default the app opens
         ``config.database_url``, checking its schema.
@@ -44,7 +45,8 @@ def create_app(config: Config, store: Store | None = None) -> Flask:
     StoreUnavailable, SchemaError
         The database cannot be reached or has no current citygrid schema.
     BadInput
-        The configured base tiles are unknown or lack their key.
+        The configured base tiles are unknown or lack their key, or the
+        public layers name layers that do not exist.
     """
     check_tiles(config)
     app = Flask(__name__)
@@ -53,6 +55,7 @@ def create_app(config: Config, store: Store | None = None) -> Flask:
     install_language(app, config.language)
     install_security(app, config)
     install_error_handlers(app)
+    install_auth(app, config)
     app.jinja_env.globals.update(_=_translate, languages=_LANGUAGE_NAMES)
     app.context_processor(_template_context)
     app.register_blueprint(views.bp)

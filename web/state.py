@@ -1,4 +1,10 @@
-"""What the app's request handlers share: the config, the store, a context per request."""
+"""What the app's request handlers share: the config, the store, a context per request.
+
+The context of a request acts for the principal :mod:`citygrid.web.auth`
+found for it (``flask.g.principal``: the signed-in user, the bearer token's
+user, or an anonymous visitor), so every provider applies that principal's
+role and scope.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass
 from flask import current_app, g
 
 from citygrid.config import Config
+from citygrid.services.accounts.principal import Principal, anonymous
 from citygrid.services.context import CityContext
 from citygrid.services.providers.source import Store
 
@@ -20,9 +27,13 @@ class WebState:
     config: Config
     store: Store
 
-    def context(self) -> CityContext:
-        """A new :class:`CityContext` for one request (its own clock, the config's actor)."""
-        return CityContext(self.store, self.config)
+    def context(self, principal: Principal) -> CityContext:
+        """A new :class:`CityContext` for one request (its own clock) acting for ``principal``.
+
+        Changes are audited under the principal's user name, or the
+        config's actor when nobody is signed in.
+        """
+        return CityContext(self.store, self.config, actor=principal.user, principal=principal)
 
 
 def web_state() -> WebState:
@@ -32,8 +43,13 @@ def web_state() -> WebState:
 
 
 def request_context() -> CityContext:
-    """The :class:`CityContext` of the current request, built on first use."""
+    """The :class:`CityContext` of the current request, built on first use.
+
+    It acts for ``flask.g.principal``; before that is set (or when it could
+    not be), for an anonymous visitor who may read nothing.
+    """
     ctx: CityContext | None = g.get("city_context")
     if ctx is None:
-        ctx = g.city_context = web_state().context()
+        principal: Principal = g.get("principal") or anonymous()
+        ctx = g.city_context = web_state().context(principal)
     return ctx

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, url_for
 
+from citygrid.errors import Unauthorized
 from citygrid.web.map_page import MapAssets, build_map
 from citygrid.web.state import request_context, web_state
 
@@ -13,15 +14,21 @@ bp = Blueprint("pages", __name__)
 @bp.get("/map")
 @bp.get("/")
 def map_page() -> str:
-    """The map of jurisdictions, grids, streets, alleys and points, with a layer control."""
+    """The map of jurisdictions, grids, streets, alleys and points, with a layer control.
+
+    An anonymous visitor is sent to the sign-in page unless some layers are public.
+    """
     state = web_state()
+    ctx = request_context()
+    if ctx.principal.anonymous and not ctx.principal.public_layers:
+        raise Unauthorized("Sign in to see the map.")
     assets = MapAssets(
         leaflet_js=url_for("static", filename="vendor/leaflet/leaflet.js"),
         leaflet_css=url_for("static", filename="vendor/leaflet/leaflet.css"),
         citygrid_js=url_for("static", filename="js/citygrid-map.js"),
     )
     rendered = build_map(
-        request_context(),
+        ctx,
         g.lang,
         assets,
         lambda name: url_for("api.features", name=name),

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from web_accounts import sign_in_in_browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -66,7 +67,8 @@ def test_map_page_in_the_browser(
     browser_page: tuple[object, list[str]], live_server: str, tmp_path: Path
 ) -> None:
     page, requested = browser_page
-    page.goto(f"{live_server}/", wait_until="networkidle")
+    page.goto(f"{live_server}/", wait_until="networkidle")  # the sign-in page first
+    sign_in_in_browser(page)
 
     for layer in ("jurisdictions", "grids", "streets", "alleys", "points"):
         _wait_for_paths(page, layer)

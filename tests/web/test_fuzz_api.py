@@ -18,6 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from web_accounts import add_user, bearer
 
 from citygrid.config import Config
 from citygrid.layers.registry import all_layers
@@ -73,13 +74,16 @@ SETTINGS = settings(
 
 @pytest.fixture(scope="module")
 def demo_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
-    """A test client of the app serving the small demo (SQLite)."""
+    """A test client of the app serving the small demo (SQLite), as an administrator's token."""
     path: Path = tmp_path_factory.mktemp("fuzz") / "demo.db"
     store = Store.open(f"sqlite:///{path}", check_schema=False)
     store.init()
     load_demo(store, "small", 0, actor="fuzz")
+    add_user(store, "fuzz")
     app = create_app(Config(database_url=store.url, secret_key="fuzz"), store)
-    yield app.test_client()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = bearer(store, "fuzz")["Authorization"]
+    yield client
     store.close()
 
 

@@ -28,9 +28,9 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, Any
     return status, content_type, json.loads(text) if "json" in content_type else text
 
 
-def test_features_over_http(live_server: str) -> None:
+def test_features_over_http(live_server: str, admin_headers: dict[str, str]) -> None:
     status, content_type, body = _get(
-        f"{live_server}/api/layers/streets/features?bbox=120.60,31.30,120.64,31.32"
+        f"{live_server}/api/layers/streets/features?bbox=120.60,31.30,120.64,31.32", admin_headers
     )
     assert status == 200
     assert content_type.startswith("application/geo+json")
@@ -50,8 +50,11 @@ def test_features_over_http(live_server: str) -> None:
         ("/api/nowhere", 404, "not_found"),
     ],
 )
-def test_errors_over_http_are_json(live_server: str, path: str, status: int, error: str) -> None:
-    got_status, content_type, body = _get(f"{live_server}{path}", {"Cookie": "citygrid_lang=en"})
+def test_errors_over_http_are_json(
+    live_server: str, admin_headers: dict[str, str], path: str, status: int, error: str
+) -> None:
+    headers = {"Cookie": "citygrid_lang=en", **admin_headers}
+    got_status, content_type, body = _get(f"{live_server}{path}", headers)
     assert got_status == status
     assert content_type.startswith("application/json")
     assert body["error"] == error
@@ -59,8 +62,10 @@ def test_errors_over_http_are_json(live_server: str, path: str, status: int, err
     assert body["message"]
 
 
-def test_map_page_and_static_files_over_http(live_server: str) -> None:
-    status, content_type, html = _get(f"{live_server}/")
+def test_map_page_and_static_files_over_http(
+    live_server: str, admin_headers: dict[str, str]
+) -> None:
+    status, content_type, html = _get(f"{live_server}/", admin_headers)
     assert status == 200
     assert content_type.startswith("text/html")
     assert "L.citygrid.bboxLayer" in html
@@ -68,9 +73,11 @@ def test_map_page_and_static_files_over_http(live_server: str) -> None:
         assert _get(f"{live_server}{asset}")[0] == 200
 
 
-def test_concurrent_requests_keep_their_own_language(live_server: str) -> None:
+def test_concurrent_requests_keep_their_own_language(
+    live_server: str, admin_headers: dict[str, str]
+) -> None:
     def message(lang: str) -> tuple[str, str]:
-        body = _get(f"{live_server}/api/layers/roads/features?lang={lang}")[2]
+        body = _get(f"{live_server}/api/layers/roads/features?lang={lang}", admin_headers)[2]
         return lang, body["message"]
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from web_accounts import add_user, signed_in_client
 
 from citygrid.config import Config
 from citygrid.errors import BadInput
@@ -96,9 +97,10 @@ def test_map_page_without_base_tiles_by_default(client: FlaskClient) -> None:
     ("tiles", "host"),
     [("osm", "tile.openstreetmap.org"), ("amap", "autonavi.com"), ("tianditu", "tianditu.gov.cn")],
 )
+@pytest.mark.usefixtures("admin")
 def test_base_tiles_from_config(city: Store, tiles: str, host: str) -> None:
     config = Config(database_url=city.url, tiles=tiles, tianditu_key="k", secret_key="test")
-    client = create_app(config, city).test_client()
+    client = signed_in_client(create_app(config, city).test_client())
     html = _page(client, "/?lang=en")
     assert "L.tileLayer" in html
     assert host in html
@@ -118,7 +120,9 @@ def test_bad_tiles_config_is_refused(
 
 
 def test_empty_store_shows_how_to_load_data(store: Store) -> None:
-    client = create_app(Config(database_url=store.url, secret_key="test"), store).test_client()
+    add_user(store)
+    app = create_app(Config(database_url=store.url, secret_key="test"), store)
+    client = signed_in_client(app.test_client())
     html = _page(client, "/?lang=en")
     assert "Run `citygrid demo`" in html
     assert "fitBounds" not in html
@@ -153,13 +157,14 @@ def test_template_messages_have_chinese_translations() -> None:
     assert not missing
 
 
+@pytest.mark.usefixtures("admin")
 def test_app_factory_builds_independent_apps(city: Store) -> None:
     first = create_app(Config(database_url=city.url, language="en", secret_key="a"), city)
     second = create_app(Config(database_url=city.url, secret_key="b"), city)
     assert isinstance(first, Flask)
     assert first is not second
-    assert '<html lang="en">' in _page(first.test_client())
-    assert '<html lang="zh-CN">' in _page(second.test_client())
+    assert '<html lang="en">' in _page(signed_in_client(first.test_client()))
+    assert '<html lang="zh-CN">' in _page(signed_in_client(second.test_client()))
 
 
 def test_app_opens_the_configured_database(database_url: str) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from web_accounts import bearer
 
 from citygrid.cli import main
 from citygrid.layers.store import Store
@@ -62,13 +63,17 @@ def running_server(database_url: str, *serve_args: str) -> Iterator[str]:
     assert "Stopped." in out
 
 
+@pytest.mark.usefixtures("admin")
 def test_serve_runs_a_real_server(city: Store, database_url: str) -> None:
     with running_server(database_url) as base:
         with urllib.request.urlopen(f"{base}api/health", timeout=30) as response:
             assert json.load(response)["status"] == "ok"
-        with urllib.request.urlopen(f"{base}api/layers/grids/features", timeout=30) as response:
+        headers = bearer(city)
+        grids = urllib.request.Request(f"{base}api/layers/grids/features", headers=headers)
+        with urllib.request.urlopen(grids, timeout=30) as response:
             assert len(json.load(response)["features"]) == 6
-        with urllib.request.urlopen(base, timeout=30) as response:
+        page = urllib.request.Request(base, headers=headers)
+        with urllib.request.urlopen(page, timeout=30) as response:
             assert "L.citygrid.bboxLayer" in response.read().decode("utf-8")
 
 
