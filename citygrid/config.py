@@ -181,8 +181,8 @@ def login_name() -> str:
 
 
 def _names(text: str | None) -> tuple[str, ...]:
-    """The non-empty, stripped items of a comma-separated list."""
-    return tuple(name.strip() for name in (text or "").split(",") if name.strip())
+    """The non-empty, stripped items of a comma-separated list, each once, in order."""
+    return tuple(dict.fromkeys(name.strip() for name in (text or "").split(",") if name.strip()))
 
 
 def parse_working_hours(text: str) -> tuple[tuple[str, str], ...]:

@@ -16,7 +16,7 @@ hands to the services:
 2. A signed-in session: its user, reloaded from the store on every request,
    so a user who is disabled, removed or changed (a new password, role or
    scope) since signing in is signed out at once. The session id holds the
-   user's version for that (see :meth:`SessionUser.get_id`).
+   user's session stamp for that (see :meth:`SessionUser.get_id`).
 3. Anybody else: an anonymous visitor who reads ``config.public_layers``.
 
 Every POST, PUT, PATCH and DELETE of a signed-in session, and every form
@@ -135,13 +135,14 @@ def _principal(config: Config) -> Principal:
 
 
 def _load_user(session_id: str) -> SessionUser | None:
-    """The session's user if it still exists, is enabled and is unchanged since sign-in."""
-    version, _, name = session_id.partition(":")
+    """The session's user if it still exists, is enabled, and its password, role and scope
+    are as they were at sign-in."""
+    stamp, _, name = session_id.partition(":")
     try:
         user = users.get_user(web_state().context(anonymous()), name)
     except NotFound:
         return None
-    if user.disabled or str(user.version) != version:
+    if user.disabled or user.session_stamp != stamp:
         return None
     return SessionUser(user)
 

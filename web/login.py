@@ -24,11 +24,8 @@ from wtforms import Field, HiddenField, PasswordField, StringField, ValidationEr
 from citygrid.errors import Unauthorized
 from citygrid.i18n import translate
 from citygrid.services.accounts import passwords, users
-from citygrid.services.accounts.users import User
+from citygrid.services.accounts.users import MAX_NAME, User
 from citygrid.web.state import request_context
-
-NAME_MAX = 64
-"""The longest user name (as :func:`citygrid.services.accounts.users.check_user_name`)."""
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
@@ -38,8 +35,9 @@ class SessionUser(UserMixin):  # type: ignore[misc]
         self.user = user
 
     def get_id(self) -> str:
-        """``VERSION:NAME``: the session ends when the stored user's version moves on."""
-        return f"{self.user.version}:{self.user.name}"
+        """``STAMP:NAME``: the session ends when the user's password, role or scope change
+        (:attr:`~citygrid.services.accounts.users.User.session_stamp`)."""
+        return f"{self.user.session_stamp}:{self.user.name}"
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -52,7 +50,7 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
     def validate_username(self, field: Field) -> None:
         """Refuse an empty or overlong name."""
         _check_length(
-            field, "Enter your user name.", "A user name has at most {limit} characters.", NAME_MAX
+            field, "Enter your user name.", "A user name has at most {limit} characters.", MAX_NAME
         )
 
     def validate_password(self, field: Field) -> None:
@@ -100,7 +98,7 @@ def sign_in() -> ResponseReturnValue:
     except Unauthorized as error:
         g.login_failed = True
         return render_template("login.html", form=form, error=error.message()), 401
-    user = users.get_user(ctx, form.username.data)  # its version after noting the sign-in
+    user = users.get_user(ctx, form.username.data)
     session.clear()
     session.permanent = True
     login_user(SessionUser(user))
@@ -142,4 +140,4 @@ def _address() -> str:
 
 
 def _account() -> str:
-    return f"account:{request.form.get('username', '').strip()[:NAME_MAX]}"
+    return f"account:{request.form.get('username', '').strip()[:MAX_NAME]}"

@@ -10,8 +10,10 @@ that the user changed meanwhile and nothing of theirs is written.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -23,7 +25,8 @@ from citygrid.services.accounts.roles import Role, get_role
 from citygrid.services.accounts.scope import Scope
 from citygrid.services.context import CityContext
 
-_NAME = re.compile(r"^[\w.@-]{1,64}$")
+MAX_NAME = 64
+_NAME = re.compile(rf"^[\w.@-]{{1,{MAX_NAME}}}$")
 MAX_FULL_NAME = 100
 _SHOWN = [
     "code",
@@ -60,6 +63,12 @@ class User:
         Made by ``citygrid demo``.
     version
         The stored version, for edits that must not overwrite another's.
+    password_changed_at
+        When the password was last set (``None``: never).
+    session_stamp
+        A short digest of the password hash, the role and the scope: a web
+        session carries it and ends when it no longer matches (a new password,
+        role or scope); signing in leaves it as it is.
     """
 
     name: str
@@ -70,6 +79,8 @@ class User:
     disabled: bool
     demo: bool
     version: int
+    password_changed_at: datetime | None = None
+    session_stamp: str = ""
 
     def principal(self) -> Principal:
         """The :class:`Principal` requests of this user act as."""
@@ -267,6 +278,7 @@ def _find(ctx: CityContext, code: str) -> pd.Series | None:
 
 
 def _user(row: pd.Series) -> User:
+    stamp = f"{_text(row['password_hash'])}|{row['role']}|{_text(row['scope'])}"
     return User(
         name=row["code"],
         full_name=_text(row["name"]),
@@ -276,6 +288,10 @@ def _user(row: pd.Series) -> User:
         disabled=bool(row["disabled"]) if not pd.isna(row["disabled"]) else False,
         demo=bool(row["demo"]) if not pd.isna(row["demo"]) else False,
         version=int(row["version"]),
+        password_changed_at=None
+        if pd.isna(row["password_changed_at"])
+        else pd.Timestamp(row["password_changed_at"]).to_pydatetime(),
+        session_stamp=hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:16],
     )
 
 

@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from test_browser import CHROMIUM, CHROMIUM_ARGS, _paths, _wait_for_paths
+from web_accounts import sign_in_in_browser
 
 from citygrid.config import Config
 from citygrid.layers.store import Store
+from citygrid.services.accounts.users import User
 from citygrid.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -37,8 +39,9 @@ PNG = (
 
 
 @pytest.fixture(params=["none", "osm"])
-def app(request: pytest.FixtureRequest, city: Store) -> Flask:
-    """The city's app without base tiles, and with OpenStreetMap's (see :func:`open_page`)."""
+def app(request: pytest.FixtureRequest, city: Store, admin: User) -> Flask:
+    """The city's app (with its administrator) without base tiles, and with OpenStreetMap's
+    (see :func:`open_page`)."""
     config = Config(database_url=city.url, secret_key="test", tiles=request.param)
     return create_app(config, city)
 
@@ -70,6 +73,7 @@ def open_page() -> Iterator[Any]:
                 page.on("pageerror", lambda error: errors.append(str(error)))
                 response = page.goto(url, wait_until="networkidle")
                 assert "'nonce-" in response.headers["content-security-policy"]
+                sign_in_in_browser(page)  # the sign-in page is under the policy too
                 return page, refusals
 
             yield _open

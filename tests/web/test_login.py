@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from web_accounts import ADMIN, PASSWORD, add_user, context, csrf_token, sign_in
+from web_accounts import ADMIN, PASSWORD, add_user, context, csrf_token, sign_in, signed_in_client
 from werkzeug.test import TestResponse
 
 from citygrid.config import Config
@@ -219,6 +219,12 @@ def test_a_session_ends_when_its_user_changes(
     assert client.get("/").status_code == 200
     users.set_user(context(city), ADMIN, **change)
     assert _location(client.get("/")) == "/login?next=/"
+
+
+def test_signing_in_elsewhere_keeps_the_first_session(app: Flask, client: FlaskClient) -> None:
+    second = signed_in_client(_english(app, "10.0.0.2"))
+    assert second.get("/").status_code == 200
+    assert client.get("/").status_code == 200  # the phone did not sign out the office PC
 
 
 def test_a_session_ends_when_its_user_is_removed(city: Store, client: FlaskClient) -> None:

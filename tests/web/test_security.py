@@ -193,7 +193,7 @@ def test_behind_a_proxy_cookies_are_secure_and_urls_https(city: Store) -> None:
     response = client.get("/test/session", headers=proxy)
     assert response.get_json()["home"] == "https://grid.example.org/"
     assert "Secure" in _set_cookie(response, "session")
-    language = client.get("/?lang=en", headers=proxy)
+    language = client.get("/login?lang=en", headers=proxy)
     assert language.status_code == 200
     assert "Secure" in _set_cookie(language, "citygrid_lang")
     # The host the proxy forwards is the one checked.
