@@ -60,11 +60,14 @@ def describe_collection(collection: Collection, lang: str) -> dict[str, Any]:
     }
 
 
-def popup_fields(layer: Layer, lang: str) -> list[dict[str, Any]]:
-    """The popup's rows: field name, label in ``lang`` and labels of its choices."""
+def popup_fields(layer: Layer, lang: str, personal: bool = True) -> list[dict[str, Any]]:
+    """The popup's rows: field name, label in ``lang`` and labels of its choices; without
+    personal fields (phone numbers...) unless ``personal``."""
     rows = []
     for name in layer.popup:
         field = layer.field(name)
+        if field.personal and not personal:
+            continue
         rows.append(
             {
                 "name": field.name,

@@ -150,7 +150,7 @@ def build_map(
                 "limit": MAX_LIMIT,
                 "lang": lang,
                 "style": dict(layer.style),
-                "popup": popup_fields(layer, lang),
+                "popup": popup_fields(layer, lang, ctx.principal.personal),
                 "pane": f"citygrid-{layer.name}",
                 "zIndex": _BASE_Z_INDEX + 5 * order,
                 "loadMinZoom": min_zoom,
