@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citygrid.errors import BadInput, NotFound
+from citygrid.errors import BadInput, NotFound, Unauthorized
 from citygrid.gis.crs import parse_crs, to_storage
 from citygrid.layers.store import STORAGE_CRS, Store
 from citygrid.services.context import CityContext
@@ -124,6 +124,35 @@ def route_point(
         return answer
     answer["chain"] = _chain(index, row, metric)
     return answer
+
+
+PERSONAL_KEYS = ("contact", "phone")
+"""Keys of the answer's units and people that only roles seeing personal fields get."""
+
+
+def who_answers_for(ctx: CityContext, lon: Any, lat: Any) -> dict[str, Any]:
+    """:func:`route_point` for a signed-in principal, without personal fields unless the
+    principal may see them (the map's "who answers here" panel).
+
+    Raises
+    ------
+    Unauthorized
+        Nobody is signed in.
+    BadInput
+        ``lon``/``lat`` are not a longitude and latitude.
+    """
+    if ctx.principal.anonymous:
+        raise Unauthorized("Sign in to see who answers for a place.")
+    answer = route_point(ctx, lon, lat)
+    return answer if ctx.principal.personal else _without_personal(answer)
+
+
+def _without_personal(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_personal(v) for k, v in value.items() if k not in PERSONAL_KEYS}
+    if isinstance(value, list):
+        return [_without_personal(v) for v in value]
+    return value
 
 
 def _chain(index: RoutingIndex, row: pd.Series, metric: shapely.Point) -> list[dict[str, Any]]:

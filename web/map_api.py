@@ -1,0 +1,170 @@
+"""The map's own JSON endpoints, free of any web framework (see :mod:`citygrid.web.api`).
+
+``GET /api/map/problems?bbox=...&zoom=...``
+    :func:`problems_on_map`: below :data:`AGGREGATE_BELOW_ZOOM`, or when the
+    bbox holds more than :data:`MAX_POINTS` problems, counts per grid cell
+    (``"aggregated": true``, one point feature per cell with ``count`` and
+    ``overdue``; ``withoutCell`` counts problems in no cell); otherwise the
+    problems themselves with names for people, ``days_overdue`` and dates
+    formatted in the request's language.
+``GET /api/who?lon=...&lat=...``
+    :func:`who_here`: who answers for a place, as ``citygrid who`` gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from citygrid.errors import BadInput
+from citygrid.layers.registry import get_layer
+from citygrid.params import Bbox
+from citygrid.services.context import CityContext
+from citygrid.services.problems.details import problems_in_bbox
+from citygrid.services.problems.summary import count_in_bbox, counts_per_cell
+from citygrid.services.routing.who import who_answers_for
+from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
+from citygrid.web.params import parse_bbox, single
+
+AGGREGATE_BELOW_ZOOM = 15
+"""Below this zoom the map shows counts per cell, not problems."""
+
+MAX_POINTS = 3000
+"""At most this many problems are sent to the browser; more in view are counted instead."""
+
+MAX_ZOOM = 22
+
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_TIMES = ("reported_at", "deadline", "closed_at")
+_SHOWN = (
+    "code",
+    "status",
+    "description",
+    "catalogue_code",
+    "catalogue_name",
+    "point_name",
+    "unit_name",
+    "head_name",
+    "head_phone",
+    "grid_code",
+    "days_overdue",
+    "overdue",
+)
+
+
+def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
+    """The problems in ``bbox`` for a map at ``zoom``: counts per cell, or the problems.
+
+    Raises
+    ------
+    BadInput
+        ``bbox`` or ``zoom`` missing or not valid.
+    """
+    bbox, zoom = _bbox_zoom(request.params)
+    if zoom < AGGREGATE_BELOW_ZOOM or count_in_bbox(ctx, bbox, MAX_POINTS) > MAX_POINTS:
+        return _counts(ctx, bbox)
+    frame, truncated = problems_in_bbox(ctx, bbox, MAX_POINTS)
+    status = get_layer("problems").field("status")
+    labels = {c.value: c.label(request.lang) for c in status.choices or ()}
+    features = [
+        _point(
+            row.geometry.x,
+            row.geometry.y,
+            {
+                **{name: _plain(getattr(row, name, None)) for name in _SHOWN},
+                "status_label": labels.get(row.status, row.status),
+                **{f"{t}_text": people_time(getattr(row, t), request.lang) for t in _TIMES},
+            },
+        )
+        for row in frame.itertuples()
+        if row.geometry is not None and row.geometry.geom_type == "Point"
+    ]
+    body = {"type": "FeatureCollection", "features": features, "aggregated": False}
+    return json_response({**body, "truncated": truncated}, content_type=GEOJSON)
+
+
+def _counts(ctx: CityContext, bbox: Bbox) -> ApiResponse:
+    counts = counts_per_cell(ctx, bbox)
+    features = [
+        _point(
+            cell.lon,
+            cell.lat,
+            {
+                "grid_code": cell.grid_code,
+                "name": cell.name,
+                "count": cell.count,
+                "overdue": cell.overdue,
+            },
+        )
+        for cell in counts.cells
+    ]
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "aggregated": True,
+        "total": counts.total,
+        "withoutCell": counts.without_cell,
+    }
+    return json_response(body, content_type=GEOJSON)
+
+
+def who_here(ctx: CityContext, request: ApiRequest) -> ApiResponse:
+    """Who answers for the place at ``lon``, ``lat`` (EPSG:4326), with the chain and names.
+
+    Raises
+    ------
+    Unauthorized
+        Nobody is signed in.
+    BadInput
+        ``lon`` or ``lat`` missing, not numbers, or out of range.
+    """
+    lon, lat = single(request.params, "lon"), single(request.params, "lat")
+    if lon is None or lat is None:
+        raise BadInput("Send lon and lat in degrees, for example lon=120.61&lat=31.31.")
+    return json_response(who_answers_for(ctx, lon, lat))
+
+
+def people_time(value: Any, lang: str) -> str | None:
+    """A time as people read it: ``2024年7月6日 18:50`` (zh) or ``6 Jul 2024 18:50`` (en)."""
+    if value is None or pd.isna(value):
+        return None
+    when: datetime = pd.Timestamp(value).to_pydatetime()
+    if lang == "en":
+        return f"{when.day} {_MONTHS[when.month - 1]} {when.year} {when:%H:%M}"
+    return f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
+
+
+def _bbox_zoom(params: Mapping[str, Sequence[str]]) -> tuple[Bbox, int]:
+    bbox = parse_bbox(single(params, "bbox"))
+    if bbox is None:
+        raise BadInput("Send bbox=minx,miny,maxx,maxy in degrees, for example 120.5,31.2,120.7,31.4.")
+    text = single(params, "zoom")
+    try:
+        zoom = int(text or "")
+    except ValueError:
+        zoom = -1
+    if not 0 <= zoom <= MAX_ZOOM:
+        raise BadInput(
+            "zoom={zoom} is not a map zoom; send a whole number from 0 to {max}.",
+            zoom=text,
+            max=MAX_ZOOM,
+        )
+    return bbox, zoom
+
+
+def _point(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
+        "properties": properties,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: ``None`` for missing, Python scalars for numpy ones."""
+    if value is None or (not isinstance(value, (str, bool)) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
