@@ -29,7 +29,7 @@ from citygrid.services.routing.who import who_answers_for
 from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
 from citygrid.web.params import parse_bbox, single
 
-AGGREGATE_BELOW_ZOOM = 15
+AGGREGATE_BELOW_ZOOM = 13
 """Below this zoom the map shows counts per cell, not problems."""
 
 MAX_POINTS = 3000

@@ -24,6 +24,7 @@ from citygrid.services.context import CityContext
 from citygrid.services.providers import may_read, provider_for
 from citygrid.web.describe import popup_fields
 from citygrid.web.map_elements import BboxGeoJson, Legend, use_local_assets
+from citygrid.web.map_problems import PROBLEMS, ProblemUrls, add_problem_picture
 from citygrid.web.params import MAX_LIMIT
 from citygrid.web.tiles import tile_layers
 
@@ -108,6 +109,7 @@ def build_map(
     lang: str,
     assets: MapAssets,
     features_url: Callable[[str], str],
+    problems: ProblemUrls | None = None,
 ) -> RenderedMap:
     """Build and render the map page's folium map.
 
@@ -123,6 +125,10 @@ def build_map(
         URLs of Leaflet and of ``citygrid-map.js``.
     features_url
         Gives the API URL of a layer's features from its name.
+    problems
+        URLs of the problem picture and the "who answers here" panel
+        (:mod:`citygrid.web.map_problems`), which then draw the problems;
+        ``None`` draws them as any other layer, with no panel.
     """
     extent = data_extent(ctx)
     fmap = folium.Map(
@@ -137,7 +143,7 @@ def build_map(
     for tiles in tile_layers(ctx.config, lang):
         tiles.add_to(fmap)
     messages = _messages(lang)
-    layers = map_layers(ctx)
+    layers = [layer for layer in map_layers(ctx) if problems is None or layer.name != PROBLEMS]
     shown = shown_by_default()
     for order, layer in enumerate(layers):
         min_zoom = load_min_zoom(provider_for(layer.name).count(ctx) or 0, extent)
@@ -167,6 +173,8 @@ def build_map(
         ],
         script_url=assets.citygrid_js,
     ).add_to(fmap)
+    if problems is not None:
+        add_problem_picture(fmap, ctx, lang, problems)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if extent is not None:
         minx, miny, maxx, maxy = extent

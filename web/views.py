@@ -6,6 +6,7 @@ from flask import Blueprint, g, render_template, url_for
 
 from citygrid.errors import Unauthorized
 from citygrid.web.map_page import MapAssets, build_map
+from citygrid.web.map_problems import ProblemUrls
 from citygrid.web.state import request_context, web_state
 
 bp = Blueprint("pages", __name__)
@@ -32,5 +33,10 @@ def map_page() -> str:
         g.lang,
         assets,
         lambda name: url_for("api.features", name=name),
+        ProblemUrls(
+            script=url_for("static", filename="js/citygrid-problems.js"),
+            problems=url_for("map_api.problems"),
+            who=url_for("map_api.who"),
+        ),
     )
     return render_template("map.html", rendered=rendered, tiles=state.config.tiles)

@@ -55,10 +55,14 @@ def test_map_page_loads_only_local_assets(client: FlaskClient) -> None:
 def test_map_page_has_one_layer_per_spatial_layer(zh_client: FlaskClient) -> None:
     html = _page(zh_client)
     assert '<html lang="zh-CN">' in html
-    for title in ("辖区", "网格", "街道", "背街小巷", "点位", "问题", "检查记录"):
+    for title in ("辖区", "网格", "街道", "背街小巷", "点位", "检查记录"):
         assert f"{json.dumps(title)} : bbox_geo_json_" in html, title
-    for name in ("jurisdictions", "grids", "streets", "alleys", "points", "problems"):
+    for name in ("jurisdictions", "grids", "streets", "alleys", "points"):
         assert f'"url": "/api/layers/{name}/features"' in html
+    # problems come from the map's own endpoint (citygrid.web.map_problems), off at first
+    assert f"{json.dumps('问题')} : problems_layer_" in html
+    assert '"url": "/api/map/problems"' in html
+    assert not re.findall(r"(problems_layer_\w+)\.addTo\(", html)
     assert "people" not in re.findall(r'"name": "(\w+)", "pane"', html)
     # jurisdictions ... points are added to the map at once; problems and inspections are not
     added = set(re.findall(r"(bbox_geo_json_\w+)\.addTo\(", html))

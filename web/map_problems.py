@@ -1,0 +1,168 @@
+"""The problem picture and the "who answers here" panel of the map page.
+
+:func:`add_problem_picture` adds to a folium map the problems layer of
+``static/js/citygrid-problems.js`` (coloured by status, overdue ones
+ringed, counts per cell at low zoom, popups with names; from
+:func:`citygrid.web.map_api.problems_on_map`), its legend, and the panel
+that a click on the map fills from :func:`citygrid.web.map_api.who_here`.
+Nothing here knows about Flask: URLs come in as :class:`ProblemUrls`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from jinja2 import Template
+
+from citygrid.i18n import gettext
+from citygrid.layers.base_layers import PROBLEM_STATUS_COLOURS
+from citygrid.layers.registry import get_layer
+from citygrid.services.context import CityContext
+from citygrid.services.providers import may_read
+
+PROBLEMS = "problems"
+OVERDUE_COLOUR = "#000000"
+_PROBLEMS_JS = "citygrid_problems_js"
+_Z_INDEX = 640  # above the inventory layers' panes, below Leaflet's popups (700)
+
+
+@dataclass(frozen=True)
+class ProblemUrls:
+    """URLs the problem picture uses: its script and the two endpoints."""
+
+    script: str
+    problems: str
+    who: str
+
+
+class _Element(JSCSSMixin, folium.MacroElement):
+    """A call of ``L.citygrid.<factory>(options)`` added to the map."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.citygrid.{{ this.factory }}({{ this.options|tojson }})
+                .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, factory: str, options: dict[str, Any], script_url: str):
+        super().__init__()
+        self._name = factory
+        self.factory = factory
+        self.options = options
+        self.default_js = [(_PROBLEMS_JS, script_url)]
+
+
+class ProblemsLayer(JSCSSMixin, Layer):
+    """The problems layer in the layer control, off until the user ticks it."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.citygrid.problemsLayer({{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, options: dict[str, Any], script_url: str):
+        super().__init__(name=title, overlay=True, control=True, show=False)
+        self._name = "ProblemsLayer"
+        self.options = options
+        self.default_js = [(_PROBLEMS_JS, script_url)]
+
+
+def add_problem_picture(
+    fmap: folium.Map, ctx: CityContext, lang: str, urls: ProblemUrls
+) -> None:
+    """Add the problems layer and its legend (if the principal reads problems) and the
+    "who answers here" panel to ``fmap``."""
+    if may_read(ctx, get_layer(PROBLEMS)):
+        layer = get_layer(PROBLEMS)
+        statuses = layer.field("status").choices or ()
+        colours = [
+            {"status": c.value, "label": c.label(lang), "colour": PROBLEM_STATUS_COLOURS[c.value]}
+            for c in statuses
+        ]
+        ProblemsLayer(
+            layer.title(lang),
+            {
+                "url": urls.problems,
+                "title": layer.title(lang),
+                "lang": lang,
+                "pane": "citygrid-problems",
+                "zIndex": _Z_INDEX,
+                "statuses": colours,
+                "overdueColour": OVERDUE_COLOUR,
+                "labels": _popup_labels(lang, ctx.principal.personal),
+                "messages": _messages(lang),
+            },
+            urls.script,
+        ).add_to(fmap)
+        _Element(
+            "problemsLegend",
+            {
+                "heading": gettext("Problems by status", lang),
+                "statuses": colours,
+                "overdue": gettext("Overdue (ringed)", lang),
+                "overdueColour": OVERDUE_COLOUR,
+                "count": gettext("Problems in a grid cell (zoomed out)", lang),
+            },
+            urls.script,
+        ).add_to(fmap)
+    labels = _who_labels(lang, ctx.principal.personal)
+    _Element("whoPanel", {"url": urls.who, "labels": labels}, urls.script).add_to(fmap)
+
+
+def _popup_labels(lang: str, personal: bool) -> dict[str, str]:
+    names = {
+        "catalogue_name": "Catalogue item",
+        "description": "Description",
+        "status_label": "Status",
+        "point_name": "Point",
+        "unit_name": "Unit",
+        "head_name": "Responsible person",
+        **({"head_phone": "Phone"} if personal else {}),
+        "reported_at_text": "Reported",
+        "deadline_text": "Deadline",
+        "days_overdue": "Days overdue",
+        "closed_at_text": "Closed",
+    }
+    return {name: gettext(text, lang) for name, text in names.items()}
+
+
+def _who_labels(lang: str, personal: bool) -> dict[str, str]:
+    texts = {
+        "heading": "Who answers here",
+        "close": "Close",
+        "loading": "Finding who answers here…",
+        "answers": "Answers: {unit}",
+        "head": "Head: {name}",
+        **({"phone": "Phone: {phone}"} if personal else {}),
+        "nobody": "No unit answers here yet.",
+        "outside": "Outside the city: the nearest sub-district is {name}, {distance} m away.",
+        "failed": "Could not find who answers here: {message}",
+        "points": "Point",
+        "streets": "Street",
+        "alleys": "Alley",
+        "grids": "Grid cell",
+        "jurisdictions": "Sub-district",
+        "decides": "decides",
+    }
+    return {key: gettext(text, lang) for key, text in texts.items()}
+
+
+def _messages(lang: str) -> dict[str, str]:
+    texts = {
+        "loading": "Loading {title}…",
+        "failed": "{title} could not be loaded: {message}",
+        "withoutCell": "{count} problems in view lie in no grid cell.",
+        "truncated": "Problems: only the first {count} here are shown; zoom in to see all.",
+        "overdue": "{count} overdue",
+    }
+    return {key: gettext(text, lang) for key, text in texts.items()}

@@ -1,0 +1,340 @@
+/*
+ * citygrid map: the problem picture and the "who answers here" panel.
+ * Loaded after citygrid-map.js; adds to L.citygrid (see citygrid/web/map_problems.py):
+ *
+ * L.citygrid.problemsLayer({url, title, lang, pane, zIndex, statuses: [{status, label,
+ *   colour}], overdueColour, labels: {property: label}, messages}) fetches
+ *   `${url}?bbox=...&zoom=Z&lang=L` whenever the map stops moving. The server answers with
+ *   counts per grid cell (`aggregated: true`: drawn as labelled circles) or with the
+ *   problems themselves: circles filled by status, overdue ones ringed, popups with names.
+ * L.citygrid.problemsLegend({heading, statuses, overdue, overdueColour, count}).
+ * L.citygrid.whoPanel({url, labels}): a click on the map asks `${url}?lon=..&lat=..`
+ *   and shows the responsibility chain in a side panel.
+ *
+ * Values from the server are put into the page with textContent, never as HTML.
+ */
+(function (L) {
+  "use strict";
+
+  function format(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, key) {
+      return key in values ? String(values[key]) : whole;
+    });
+  }
+
+  function clamp(value, low, high) {
+    return Math.min(high, Math.max(low, value));
+  }
+
+  function bboxParam(bounds) {
+    return [
+      clamp(bounds.getWest(), -180, 180), clamp(bounds.getSouth(), -90, 90),
+      clamp(bounds.getEast(), -180, 180), clamp(bounds.getNorth(), -90, 90)
+    ].map(function (v) { return v.toFixed(6); }).join(",");
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function getJson(url, signal) {
+    return fetch(url, { signal: signal, headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) {
+            throw new Error(body.message || String(response.status));
+          }
+          return body;
+        });
+      });
+  }
+
+  /* One status line per key, at the bottom left (shared by this file's controls). */
+  var Notes = L.Control.extend({
+    options: { position: "bottomleft" },
+    onAdd: function () {
+      this._div = element("div", "citygrid-status citygrid-problems-status");
+      this._div.style.display = "none";
+      return this._div;
+    },
+    show: function (text, kind) {
+      this._div.replaceChildren();
+      if (text) {
+        this._div.appendChild(element("div", "citygrid-status-" + kind, text));
+      }
+      this._div.style.display = text ? "" : "none";
+    }
+  });
+
+  function popupContent(props, options) {
+    var box = element("div", "citygrid-popup citygrid-problem-popup");
+    var title = options.title + " · " + (props.catalogue_name || props.catalogue_code || props.code);
+    box.appendChild(element("div", "citygrid-popup-title", title));
+    var table = document.createElement("table");
+    Object.keys(options.labels).forEach(function (name) {
+      var value = props[name];
+      if ((name === "days_overdue" || name === "closed_at_text") && (value === null || value === undefined)) {
+        return;
+      }
+      var tr = table.insertRow();
+      tr.appendChild(element("th", "", options.labels[name]));
+      var shown = value === null || value === undefined || value === "" ? "—" : String(value);
+      tr.insertCell().textContent = shown;
+      if (name === "days_overdue") {
+        tr.className = "citygrid-problem-overdue-row";
+      }
+    });
+    box.appendChild(table);
+    return box;
+  }
+
+  function countIcon(props, messages) {
+    var size = Math.round(clamp(18 + 6 * Math.log(props.count + 1), 22, 64));
+    var box = element("div", "citygrid-problem-count-inner");
+    box.appendChild(element("span", "citygrid-problem-count-number", String(props.count)));
+    if (props.overdue) {
+      box.classList.add("citygrid-problem-count-overdue");
+      box.title = format(messages.overdue, { count: props.overdue });
+    }
+    box.style.width = box.style.height = size + "px";
+    return L.divIcon({ className: "citygrid-problem-count", html: box, iconSize: [size, size] });
+  }
+
+  var ProblemsLayer = L.LayerGroup.extend({
+    initialize: function (options) {
+      L.LayerGroup.prototype.initialize.call(this, []);
+      L.setOptions(this, options);
+      this._colours = {};
+      var self = this;
+      options.statuses.forEach(function (s) { self._colours[s.status] = s.colour; });
+      this._controller = null;
+    },
+
+    onAdd: function (map) {
+      if (!map.getPane(this.options.pane)) {
+        map.createPane(this.options.pane).style.zIndex = String(this.options.zIndex);
+      }
+      this._notes = new Notes().addTo(map);
+      L.LayerGroup.prototype.onAdd.call(this, map);
+      map.on("moveend", this._reload, this);
+      var self = this;
+      setTimeout(function () {
+        if (self._map) {
+          self._reload();
+        }
+      }, 0);
+    },
+
+    onRemove: function (map) {
+      map.off("moveend", this._reload, this);
+      if (this._controller) {
+        this._controller.abort();
+      }
+      this._notes.remove();
+      L.LayerGroup.prototype.onRemove.call(this, map);
+    },
+
+    _reload: function () {
+      var map = this._map;
+      var opts = this.options;
+      if (this._controller) {
+        this._controller.abort();
+      }
+      var controller = new AbortController();
+      this._controller = controller;
+      var url = new URL(opts.url, window.location.href);
+      url.searchParams.set("bbox", bboxParam(map.getBounds().pad(0.1)));
+      url.searchParams.set("zoom", String(Math.floor(map.getZoom())));
+      url.searchParams.set("lang", opts.lang);
+      this._notes.show(format(opts.messages.loading, { title: opts.title }), "loading");
+      var self = this;
+      getJson(url, controller.signal)
+        .then(function (body) {
+          if (controller !== self._controller) {
+            return;
+          }
+          self._controller = null;
+          self._draw(body);
+        })
+        .catch(function (error) {
+          if (error.name === "AbortError") {
+            return;
+          }
+          self._notes.show(format(opts.messages.failed, { title: opts.title, message: error.message }), "error");
+        });
+    },
+
+    _draw: function (body) {
+      var opts = this.options;
+      this.clearLayers();
+      var self = this;
+      body.features.forEach(function (feature) {
+        var c = feature.geometry.coordinates;
+        var latlng = L.latLng(c[1], c[0]);
+        var props = feature.properties;
+        if (body.aggregated) {
+          self.addLayer(L.marker(latlng, { icon: countIcon(props, opts.messages), pane: opts.pane,
+                                           title: (props.name || props.grid_code) + ": " + props.count }));
+        } else {
+          self.addLayer(self._problem(latlng, props));
+        }
+      });
+      var note = null;
+      if (body.aggregated && body.withoutCell) {
+        note = format(opts.messages.withoutCell, { count: body.withoutCell });
+      } else if (!body.aggregated && body.truncated) {
+        note = format(opts.messages.truncated, { count: body.features.length });
+      }
+      this._notes.show(note, "warning");
+      this.fire("citygrid:loaded", { aggregated: body.aggregated, count: body.features.length });
+    },
+
+    _problem: function (latlng, props) {
+      var opts = this.options;
+      var overdue = props.overdue === true;
+      var marker = L.circleMarker(latlng, {
+        pane: opts.pane,
+        radius: overdue ? 7 : 5,
+        fillColor: this._colours[props.status] || "#888888",
+        fillOpacity: 0.9,
+        color: overdue ? opts.overdueColour : "#ffffff",
+        weight: overdue ? 3 : 1,
+        bubblingMouseEvents: false,
+        className: "citygrid-problem citygrid-problem-" + props.status + (overdue ? " citygrid-problem-overdue" : "")
+      });
+      marker.bindPopup(function () { return popupContent(props, opts); });
+      return marker;
+    }
+  });
+
+  var ProblemsLegend = L.Control.extend({
+    options: { position: "bottomright" },
+    onAdd: function () {
+      var opts = this.options;
+      var div = element("div", "citygrid-legend citygrid-problems-legend");
+      div.appendChild(element("div", "citygrid-legend-heading", opts.heading));
+      function row(swatchClass, colour, outline, label) {
+        var line = element("div", "citygrid-legend-row");
+        var swatch = element("span", "citygrid-problem-swatch " + swatchClass);
+        swatch.style.backgroundColor = colour;
+        swatch.style.borderColor = outline;
+        line.append(swatch, element("span", "", label));
+        div.appendChild(line);
+      }
+      opts.statuses.forEach(function (s) { row("", s.colour, "#ffffff", s.label); });
+      row("citygrid-problem-swatch-overdue", "#ffffff", opts.overdueColour, opts.overdue);
+      row("citygrid-problem-swatch-count", "#1f78b4", "#ffffff", opts.count);
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    }
+  });
+
+  var WhoPanel = L.Control.extend({
+    options: { position: "topleft" },
+    onAdd: function (map) {
+      var div = element("aside", "citygrid-who-panel");
+      div.setAttribute("aria-live", "polite");
+      div.style.display = "none";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      this._div = div;
+      this._controller = null;
+      map.on("click", this._ask, this);
+      return div;
+    },
+    onRemove: function (map) {
+      map.off("click", this._ask, this);
+    },
+    _frame: function () {
+      var labels = this.options.labels;
+      var div = this._div;
+      div.replaceChildren();
+      var head = element("div", "citygrid-who-heading");
+      head.appendChild(element("span", "", labels.heading));
+      var close = element("button", "citygrid-who-close", "×");
+      close.type = "button";
+      close.title = labels.close;
+      close.setAttribute("aria-label", labels.close);
+      var self = this;
+      L.DomEvent.on(close, "click", function () { self._div.style.display = "none"; });
+      head.appendChild(close);
+      div.appendChild(head);
+      div.style.display = "";
+      return div;
+    },
+    _ask: function (event) {
+      var labels = this.options.labels;
+      if (this._controller) {
+        this._controller.abort();
+      }
+      var controller = new AbortController();
+      this._controller = controller;
+      var div = this._frame();
+      var body = element("div", "citygrid-who-body", labels.loading);
+      div.appendChild(body);
+      var url = new URL(this.options.url, window.location.href);
+      var at = event.latlng.wrap();
+      url.searchParams.set("lon", at.lng.toFixed(6));
+      url.searchParams.set("lat", at.lat.toFixed(6));
+      var self = this;
+      getJson(url, controller.signal)
+        .then(function (answer) {
+          if (controller === self._controller) {
+            body.replaceChildren.apply(body, self._answer(answer));
+          }
+        })
+        .catch(function (error) {
+          if (error.name !== "AbortError") {
+            body.textContent = format(labels.failed, { message: error.message });
+          }
+        });
+    },
+    _answer: function (answer) {
+      var labels = this.options.labels;
+      var nodes = [];
+      if (answer.routed_by === "outside") {
+        var out = answer.outside || {};
+        nodes.push(element("p", "citygrid-who-outside",
+          format(labels.outside, { name: out.name || out.nearest_subdistrict || "—", distance: Math.round(out.distance_m || 0) })));
+        return nodes;
+      }
+      nodes.push(element("p", "citygrid-who-unit", answer.unit && answer.unit.name
+        ? format(labels.answers, { unit: answer.unit.name }) : labels.nobody));
+      var list = element("ol", "citygrid-who-chain");
+      answer.chain.forEach(function (link) {
+        var item = element("li", "citygrid-who-link" + (link.decides ? " citygrid-who-decides" : ""));
+        item.appendChild(element("strong", "", (labels[link.layer] || link.layer) + ": "));
+        item.appendChild(element("span", "citygrid-who-name", link.name || link.code));
+        if (link.decides) {
+          item.appendChild(element("em", "", " (" + labels.decides + ")"));
+        }
+        if (link.unit && link.unit.name) {
+          item.appendChild(element("div", "", format(labels.answers, { unit: link.unit.name })));
+        }
+        if (link.head && link.head.name) {
+          item.appendChild(element("div", "", format(labels.head, { name: link.head.name })));
+          if (link.head.phone && labels.phone) {
+            item.appendChild(element("div", "citygrid-who-phone", format(labels.phone, { phone: link.head.phone })));
+          }
+        }
+        list.appendChild(item);
+      });
+      nodes.push(list);
+      return nodes;
+    }
+  });
+
+  L.extend(L.citygrid, {
+    ProblemsLayer: ProblemsLayer,
+    problemsLayer: function (options) { return new ProblemsLayer(options); },
+    problemsLegend: function (options) { return new ProblemsLegend(options); },
+    whoPanel: function (options) { return new WhoPanel(options); }
+  });
+})(window.L);
