@@ -120,49 +120,46 @@ def add_problem_picture(
 
 
 def _popup_labels(lang: str, personal: bool) -> dict[str, str]:
-    names = {
-        "catalogue_name": "Catalogue item",
-        "description": "Description",
-        "status_label": "Status",
-        "point_name": "Point",
-        "unit_name": "Unit",
-        "head_name": "Responsible person",
-        **({"head_phone": "Phone"} if personal else {}),
-        "reported_at_text": "Reported",
-        "deadline_text": "Deadline",
-        "days_overdue": "Days overdue",
-        "closed_at_text": "Closed",
+    return {
+        "catalogue_name": gettext("Catalogue item", lang),
+        "description": gettext("Description", lang),
+        "status_label": gettext("Status", lang),
+        "point_name": gettext("Point", lang),
+        "unit_name": gettext("Unit", lang),
+        "head_name": gettext("Responsible person", lang),
+        **({"head_phone": gettext("Phone", lang)} if personal else {}),
+        "reported_at_text": gettext("Reported", lang),
+        "deadline_text": gettext("Deadline", lang),
+        "days_overdue": gettext("Days overdue", lang),
+        "closed_at_text": gettext("Closed", lang),
     }
-    return {name: gettext(text, lang) for name, text in names.items()}
 
 
 def _who_labels(lang: str, personal: bool) -> dict[str, str]:
-    texts = {
-        "heading": "Who answers here",
-        "close": "Close",
-        "loading": "Finding who answers here…",
-        "answers": "Answers: {unit}",
-        "head": "Head: {name}",
-        **({"phone": "Phone: {phone}"} if personal else {}),
-        "nobody": "No unit answers here yet.",
-        "outside": "Outside the city: the nearest sub-district is {name}, {distance} m away.",
-        "failed": "Could not find who answers here: {message}",
-        "points": "Point",
-        "streets": "Street",
-        "alleys": "Alley",
-        "grids": "Grid cell",
-        "jurisdictions": "Sub-district",
-        "decides": "decides",
+    return {
+        "heading": gettext("Who answers here", lang),
+        "close": gettext("Close", lang),
+        "loading": gettext("Finding who answers here…", lang),
+        "answers": gettext("Answers: {unit}", lang),
+        "head": gettext("Head: {name}", lang),
+        **({"phone": gettext("Phone: {phone}", lang)} if personal else {}),
+        "nobody": gettext("No unit answers here yet.", lang),
+        "outside": gettext("Outside the city: the nearest sub-district is {name}, {distance} m away.", lang),
+        "failed": gettext("Could not find who answers here: {message}", lang),
+        "points": gettext("Point", lang),
+        "streets": gettext("Street", lang),
+        "alleys": gettext("Alley", lang),
+        "grids": gettext("Grid cell", lang),
+        "jurisdictions": gettext("Sub-district", lang),
+        "decides": gettext("decides", lang),
     }
-    return {key: gettext(text, lang) for key, text in texts.items()}
 
 
 def _messages(lang: str) -> dict[str, str]:
-    texts = {
-        "loading": "Loading {title}…",
-        "failed": "{title} could not be loaded: {message}",
-        "withoutCell": "{count} problems in view lie in no grid cell.",
-        "truncated": "Problems: only the first {count} here are shown; zoom in to see all.",
-        "overdue": "{count} overdue",
+    return {
+        "loading": gettext("Loading {title}…", lang),
+        "failed": gettext("{title} could not be loaded: {message}", lang),
+        "withoutCell": gettext("{count} problems in view lie in no grid cell.", lang),
+        "truncated": gettext("Problems: only the first {count} here are shown; zoom in to see all.", lang),
+        "overdue": gettext("{count} overdue", lang),
     }
-    return {key: gettext(text, lang) for key, text in texts.items()}

@@ -9,7 +9,8 @@
  *   problems themselves: circles filled by status, overdue ones ringed, popups with names.
  * L.citygrid.problemsLegend({heading, statuses, overdue, overdueColour, count}).
  * L.citygrid.whoPanel({url, labels}): a click on the map asks `${url}?lon=..&lat=..`
- *   and shows the responsibility chain in a side panel.
+ *   and shows the responsibility chain in a side panel (on "preclick": a feature with a
+ *   popup stops the "click"; problems and popups themselves do not open it).
  *
  * Values from the server are put into the page with textContent, never as HTML.
  */
@@ -246,11 +247,11 @@
       L.DomEvent.disableScrollPropagation(div);
       this._div = div;
       this._controller = null;
-      map.on("click", this._ask, this);
+      map.on("preclick", this._ask, this); // features with popups stop "click"
       return div;
     },
     onRemove: function (map) {
-      map.off("click", this._ask, this);
+      map.off("preclick", this._ask, this);
     },
     _frame: function () {
       var labels = this.options.labels;
