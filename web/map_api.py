@@ -37,7 +37,7 @@ MAX_POINTS = 3000
 
 MAX_ZOOM = 22
 
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _TIMES = ("reported_at", "deadline", "closed_at")
 _SHOWN = (
     "code",
@@ -140,7 +140,9 @@ def people_time(value: Any, lang: str) -> str | None:
 def _bbox_zoom(params: Mapping[str, Sequence[str]]) -> tuple[Bbox, int]:
     bbox = parse_bbox(single(params, "bbox"))
     if bbox is None:
-        raise BadInput("Send bbox=minx,miny,maxx,maxy in degrees, for example 120.5,31.2,120.7,31.4.")
+        raise BadInput(
+            "Send bbox=minx,miny,maxx,maxy in degrees, for example 120.5,31.2,120.7,31.4."
+        )
     text = single(params, "zoom")
     try:
         zoom = int(text or "")

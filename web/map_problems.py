@@ -77,9 +77,7 @@ class ProblemsLayer(JSCSSMixin, Layer):
         self.default_js = [(_PROBLEMS_JS, script_url)]
 
 
-def add_problem_picture(
-    fmap: folium.Map, ctx: CityContext, lang: str, urls: ProblemUrls
-) -> None:
+def add_problem_picture(fmap: folium.Map, ctx: CityContext, lang: str, urls: ProblemUrls) -> None:
     """Add the problems layer and its legend (if the principal reads problems) and the
     "who answers here" panel to ``fmap``."""
     if may_read(ctx, get_layer(PROBLEMS)):
@@ -144,7 +142,9 @@ def _who_labels(lang: str, personal: bool) -> dict[str, str]:
         "head": gettext("Head: {name}", lang),
         **({"phone": gettext("Phone: {phone}", lang)} if personal else {}),
         "nobody": gettext("No unit answers here yet.", lang),
-        "outside": gettext("Outside the city: the nearest sub-district is {name}, {distance} m away.", lang),
+        "outside": gettext(
+            "Outside the city: the nearest sub-district is {name}, {distance} m away.", lang
+        ),
         "failed": gettext("Could not find who answers here: {message}", lang),
         "points": gettext("Point", lang),
         "streets": gettext("Street", lang),
@@ -160,6 +160,8 @@ def _messages(lang: str) -> dict[str, str]:
         "loading": gettext("Loading {title}…", lang),
         "failed": gettext("{title} could not be loaded: {message}", lang),
         "withoutCell": gettext("{count} problems in view lie in no grid cell.", lang),
-        "truncated": gettext("Problems: only the first {count} here are shown; zoom in to see all.", lang),
+        "truncated": gettext(
+            "Problems: only the first {count} here are shown; zoom in to see all.", lang
+        ),
         "overdue": gettext("{count} overdue", lang),
     }

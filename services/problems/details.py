@@ -51,7 +51,9 @@ def with_names(ctx: CityContext, problems: pd.DataFrame) -> pd.DataFrame:
         frame[name_field] = frame[code_field].map(names["name"]).astype(object)
         if layer == "people" and "phone" in names.columns:
             frame["head_phone"] = frame[code_field].map(names["phone"]).astype(object)
-    late = [days_overdue(d, s, ctx) for d, s in zip(frame["deadline"], frame["status"], strict=True)]
+    late = [
+        days_overdue(d, s, ctx) for d, s in zip(frame["deadline"], frame["status"], strict=True)
+    ]
     frame["days_overdue"] = pd.Series(late, index=frame.index, dtype=object)
     frame["overdue"] = [days is not None for days in late]
     return frame

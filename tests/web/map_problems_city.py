@@ -16,7 +16,6 @@ import shapely
 from citygrid.layers.store import Store
 
 
-
 def add_problems(store: Store) -> None:
     """Write the catalogue item C01 and problems Q11-Q14 into the city."""
     store.write(

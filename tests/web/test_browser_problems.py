@@ -74,14 +74,18 @@ def test_problems_by_status_overdue_ringed_and_counts_when_zoomed_out(page: Any)
         PROBLEM, "paths => paths.map(p => [p.getAttribute('class'), p.getAttribute('fill')])"
     )
     for classes, fill in fills:
-        status = next(c for c in classes.split() if c.removeprefix("citygrid-problem-") in
-                      PROBLEM_STATUS_COLOURS)
+        status = next(
+            c
+            for c in classes.split()
+            if c.removeprefix("citygrid-problem-") in PROBLEM_STATUS_COLOURS
+        )
         assert fill == PROBLEM_STATUS_COLOURS[status.removeprefix("citygrid-problem-")]
     overdue = page.locator(f"{PROBLEM}.citygrid-problem-overdue")
     assert overdue.count() == 1  # Q11: open, past its deadline
     assert overdue.get_attribute("stroke") == "#000000"
     legend = page.locator(".citygrid-problems-legend").inner_text()
-    assert "已结案" in legend and "超期" in legend
+    assert "已结案" in legend
+    assert "超期" in legend
 
     page.evaluate("() => window[document.querySelector('.folium-map').id].setZoom(11)")
     page.wait_for_function("() => document.querySelectorAll('.citygrid-problem-count').length > 0")

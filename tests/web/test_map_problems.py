@@ -52,7 +52,8 @@ def test_low_zoom_counts_per_cell_with_problems_in_no_cell_apart(
     assert body["total"] == 9
     g01 = next(f for f in body["features"] if f["properties"]["grid_code"] == "G01")
     lon, lat = g01["geometry"]["coordinates"]
-    assert 120.60 < lon < 120.61 and 31.30 < lat < 31.31
+    assert 120.60 < lon < 120.61
+    assert 31.30 < lat < 31.31
     assert g01["properties"]["name"] == "姑苏第1网格"
 
 
@@ -72,7 +73,9 @@ def test_a_unit_handler_counts_their_units_problems(problems_city: Store, app: F
 
 def test_counts_over_an_empty_bbox_are_empty(problems_city: Store, client: FlaskClient) -> None:
     body = _get(client, "/api/map/problems?bbox=100,20,100.1,20.1&zoom=10")
-    assert body["features"] == [] and body["total"] == 0 and body["withoutCell"] == 0
+    assert body["features"] == []
+    assert body["total"] == 0
+    assert body["withoutCell"] == 0
 
 
 def test_high_zoom_serves_problems_with_names_for_people(
@@ -88,16 +91,20 @@ def test_high_zoom_serves_problems_with_names_for_people(
     assert q11["head_name"] == "李网格"
     assert q11["point_name"] == "观前农贸市场"
     assert q11["status_label"] == "open"
-    assert q11["overdue"] is True and q11["days_overdue"] == 10
-    assert found["Q12"]["overdue"] is False and found["Q12"]["days_overdue"] is None
+    assert q11["overdue"] is True
+    assert q11["days_overdue"] == 10
+    assert found["Q12"]["overdue"] is False
+    assert found["Q12"]["days_overdue"] is None
 
 
 def test_a_role_without_personal_data_gets_no_phone(problems_city: Store, app: Flask) -> None:
     client = _client(app, problems_city, "unit_handler", "unit:U_PJ")
     body = _get(client, "/api/map/problems?bbox=120.604,31.304,120.607,31.307&zoom=17")
     assert body["features"]
-    assert all("head_phone" not in f["properties"] or f["properties"]["head_phone"] is None
-               for f in body["features"])
+    assert all(
+        "head_phone" not in f["properties"] or f["properties"]["head_phone"] is None
+        for f in body["features"]
+    )
 
 
 def test_dates_are_formatted_for_people() -> None:
@@ -149,7 +156,8 @@ def test_who_withholds_personal_fields_from_roles_without_them(
     client = _client(app, problems_city, "viewer", "")
     text = client.get("/api/who?lon=120.635&lat=31.318").get_data(as_text=True)
     assert "赵点长" in text  # P05's head, by name
-    assert '"phone"' not in text and '"contact"' not in text
+    assert '"phone"' not in text
+    assert '"contact"' not in text
 
 
 def test_who_outside_the_city_is_an_answer(problems_city: Store, client: FlaskClient) -> None:
