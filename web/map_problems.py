@@ -19,7 +19,6 @@ from folium.map import Layer
 from jinja2 import Template
 
 from citygrid.i18n import gettext
-from citygrid.layers.base_layers import PROBLEM_STATUS_COLOURS
 from citygrid.layers.registry import get_layer
 from citygrid.services.context import CityContext
 from citygrid.services.providers import may_read
@@ -82,10 +81,9 @@ def add_problem_picture(fmap: folium.Map, ctx: CityContext, lang: str, urls: Pro
     "who answers here" panel to ``fmap``."""
     if may_read(ctx, get_layer(PROBLEMS)):
         layer = get_layer(PROBLEMS)
-        statuses = layer.field("status").choices or ()
         colours = [
-            {"status": c.value, "label": c.label(lang), "colour": PROBLEM_STATUS_COLOURS[c.value]}
-            for c in statuses
+            {"status": v["value"], "label": v["en" if lang == "en" else "zh"], "colour": v["color"]}
+            for v in layer.style["categories"]["values"]
         ]
         ProblemsLayer(
             layer.title(lang),

@@ -219,7 +219,7 @@
     options: { position: "bottomright" },
     onAdd: function () {
       var opts = this.options;
-      var div = element("div", "citygrid-legend citygrid-problems-legend");
+      var div = element("div", "citygrid-problems-legend");
       div.appendChild(element("div", "citygrid-legend-heading", opts.heading));
       function row(swatchClass, colour, outline, label) {
         var line = element("div", "citygrid-legend-row");
