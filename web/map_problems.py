@@ -115,20 +115,22 @@ def add_problem_picture(fmap: folium.Map, ctx: CityContext, lang: str, urls: Pro
     _Element("whoPanel", {"url": urls.who, "labels": labels}, urls.script).add_to(fmap)
 
 
-def _popup_labels(lang: str, personal: bool) -> dict[str, str]:
-    return {
-        "catalogue_name": gettext("Catalogue item", lang),
-        "description": gettext("Description", lang),
-        "status_label": gettext("Status", lang),
-        "point_name": gettext("Point", lang),
-        "unit_name": gettext("Unit", lang),
-        "head_name": gettext("Responsible person", lang),
-        **({"head_phone": gettext("Phone", lang)} if personal else {}),
-        "reported_at_text": gettext("Reported", lang),
-        "deadline_text": gettext("Deadline", lang),
-        "days_overdue": gettext("Days overdue", lang),
-        "closed_at_text": gettext("Closed", lang),
-    }
+def _popup_labels(lang: str, personal: bool) -> list[tuple[str, str]]:
+    """``(property, label)`` of the popup's rows, in order (a list: JSON objects get sorted)."""
+    rows = [
+        ("catalogue_name", gettext("Catalogue item", lang)),
+        ("description", gettext("Description", lang)),
+        ("status_label", gettext("Status", lang)),
+        ("point_name", gettext("Point", lang)),
+        ("unit_name", gettext("Unit", lang)),
+        ("head_name", gettext("Responsible person", lang)),
+        ("head_phone", gettext("Phone", lang)),
+        ("reported_at_text", gettext("Reported", lang)),
+        ("deadline_text", gettext("Deadline", lang)),
+        ("days_overdue", gettext("Days overdue", lang)),
+        ("closed_at_text", gettext("Closed", lang)),
+    ]
+    return [row for row in rows if personal or row[0] != "head_phone"]
 
 
 def _who_labels(lang: str, personal: bool) -> dict[str, str]:

@@ -27,7 +27,7 @@ def add_problems(store: Store) -> None:
     now = datetime.now().replace(microsecond=0)
     rows = [
         ("Q11", "open", "G01", now - timedelta(days=10) + timedelta(hours=1), (120.6051, 31.3051)),
-        ("Q12", "closed", "G01", now - timedelta(days=10), (120.6052, 31.3052)),
+        ("Q12", "closed", "G01", now - timedelta(days=10), (120.6065, 31.3062)),
         ("Q13", "dispatched", "G05", now + timedelta(days=30), (120.615, 31.315)),
         ("Q14", "open", None, None, (120.635, 31.305)),
     ]

@@ -87,6 +87,15 @@ def test_problems_by_status_overdue_ringed_and_counts_when_zoomed_out(page: Any)
     assert "已结案" in legend
     assert "超期" in legend
 
+    overdue.click(force=True)
+    popup = page.locator(".citygrid-problem-popup")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    for shown in ("暴露垃圾", "垃圾桶满溢", "观前农贸市场", "平江街道办事处", "李网格", "超期天数"):
+        assert shown in text
+    assert "年" in text  # dates for people, not ISO
+    assert "T0" not in text
+
     page.evaluate("() => window[document.querySelector('.folium-map').id].setZoom(11)")
     page.wait_for_function("() => document.querySelectorAll('.citygrid-problem-count').length > 0")
     assert page.locator(PROBLEM).count() == 0

@@ -3,7 +3,7 @@
  * Loaded after citygrid-map.js; adds to L.citygrid (see citygrid/web/map_problems.py):
  *
  * L.citygrid.problemsLayer({url, title, lang, pane, zIndex, statuses: [{status, label,
- *   colour}], overdueColour, labels: {property: label}, messages}) fetches
+ *   colour}], overdueColour, labels: [[property, label]], messages}) fetches
  *   `${url}?bbox=...&zoom=Z&lang=L` whenever the map stops moving. The server answers with
  *   counts per grid cell (`aggregated: true`: drawn as labelled circles) or with the
  *   problems themselves: circles filled by status, overdue ones ringed, popups with names.
@@ -79,13 +79,14 @@
     var title = options.title + " · " + (props.catalogue_name || props.catalogue_code || props.code);
     box.appendChild(element("div", "citygrid-popup-title", title));
     var table = document.createElement("table");
-    Object.keys(options.labels).forEach(function (name) {
+    options.labels.forEach(function (row) {
+      var name = row[0];
       var value = props[name];
       if ((name === "days_overdue" || name === "closed_at_text") && (value === null || value === undefined)) {
         return;
       }
       var tr = table.insertRow();
-      tr.appendChild(element("th", "", options.labels[name]));
+      tr.appendChild(element("th", "", row[1]));
       var shown = value === null || value === undefined || value === "" ? "—" : String(value);
       tr.insertCell().textContent = shown;
       if (name === "days_overdue") {
