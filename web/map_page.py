@@ -93,9 +93,16 @@ def map_layers(ctx: CityContext) -> list[Layer]:
 
 def data_extent(ctx: CityContext, names: tuple[str, ...] | None = None) -> Bbox | None:
     """Union of the extents of the ``names`` layers (default: those shown when the page
-    opens), EPSG:4326; ``None`` if all are empty."""
+    opens), EPSG:4326; ``None`` if all are empty. A user with a scope gets the extent of
+    the features held by their scope's codes (their cells), not of the jurisdictions
+    everyone reads whole nor of streets running on beyond the scope."""
     names = names if names is not None else shown_by_default()
-    names = tuple(name for name in names if may_read(ctx, get_layer(name)))
+    layers = [get_layer(name) for name in names]
+    readable = [layer for layer in layers if may_read(ctx, layer)]
+    if not ctx.principal.city_wide:
+        held = [lyr for lyr in readable if not (lyr.access.shared or lyr.access.located)]
+        readable = held or readable
+    names = tuple(layer.name for layer in readable)
     extents = [e for e in (provider_for(name).extent(ctx) for name in names) if e is not None]
     if not extents:
         return None

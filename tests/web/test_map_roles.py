@@ -29,3 +29,21 @@ def test_a_planner_sees_inspections_and_phone_numbers(app: Flask, city: Store) -
     page = _map_for(app, city, "planner", "planner", "")
     assert '"Inspections"' in page
     assert '"phone"' in page
+
+
+def test_a_scoped_user_s_map_opens_on_their_scope(app: Flask, city: Store) -> None:
+    from web_accounts import context
+
+    from citygrid.services.accounts.principal import Principal
+    from citygrid.services.accounts.roles import get_role
+    from citygrid.services.accounts.scope import Scope
+    from citygrid.services.context import CityContext
+    from citygrid.web.map_page import data_extent
+
+    system = context(city)
+    whole = data_extent(system)
+    principal = Principal("m", get_role("grid_manager"), Scope.parse("grid:G01"))
+    scoped = data_extent(CityContext(city, system.config, principal=principal))
+    assert whole is not None
+    assert scoped is not None
+    assert scoped[2] - scoped[0] < whole[2] - whole[0]  # one cell, not the district
