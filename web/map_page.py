@@ -97,13 +97,16 @@ def data_extent(ctx: CityContext, names: tuple[str, ...] | None = None) -> Bbox 
     the features held by their scope's codes (their cells), not of the jurisdictions
     everyone reads whole nor of streets running on beyond the scope."""
     names = names if names is not None else shown_by_default()
-    layers = [get_layer(name) for name in names]
-    readable = [layer for layer in layers if may_read(ctx, layer)]
-    if not ctx.principal.city_wide:
+    readable = [layer for layer in map(get_layer, names) if may_read(ctx, layer)]
+    candidates = [readable]
+    if not ctx.principal.city_wide:  # the scope's own features first, then what is near
         held = [lyr for lyr in readable if not (lyr.access.shared or lyr.access.located)]
-        readable = held or readable
-    names = tuple(layer.name for layer in readable)
-    extents = [e for e in (provider_for(name).extent(ctx) for name in names) if e is not None]
+        candidates = [held, [lyr for lyr in readable if not lyr.access.shared], readable]
+    extents: list[Bbox] = []
+    for layers in candidates:
+        extents = [e for e in (provider_for(lyr.name).extent(ctx) for lyr in layers) if e]
+        if extents:
+            break
     if not extents:
         return None
     minxs, minys, maxxs, maxys = zip(*extents, strict=True)
