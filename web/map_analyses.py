@@ -212,7 +212,8 @@ class AnalysisPanel(JSCSSMixin, folium.MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            L.citygrid.analysisPanel({{ this.options|tojson }}).addTo({{ this._parent.get_name() }});
+            L.citygrid.analysisPanel({{ this.options|tojson }})
+                .addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )

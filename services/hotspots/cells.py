@@ -102,7 +102,9 @@ def smallest_size(kind: str, bounds: tuple[float, float, float, float], max_cell
     return low
 
 
-def refuse_too_fine(spec: CellsSpec, bounds: tuple[float, float, float, float], max_cells: int) -> None:
+def refuse_too_fine(
+    spec: CellsSpec, bounds: tuple[float, float, float, float], max_cells: int
+) -> None:
     """Refuse a fishnet or hexagon size that would make more than ``max_cells`` cells.
 
     Raises

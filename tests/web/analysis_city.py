@@ -15,7 +15,8 @@ from citygrid.layers.store import Store
 _spec = importlib.util.spec_from_file_location(
     "hotspot_city", Path(__file__).parents[1] / "services" / "hotspot_city.py"
 )
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 hotspot_city = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hotspot_city)
 

@@ -41,16 +41,19 @@ def _analysis_options(html: str) -> dict[str, dict]:
 
 def test_the_map_offers_the_analysis_layers_with_parameters(zh_client: FlaskClient) -> None:
     html = zh_client.get("/map").get_data(as_text=True)
-    assert "js/citygrid-analyses.js" in html and "css/citygrid-analyses.css" in html
+    assert "js/citygrid-analyses.js" in html
+    assert "css/citygrid-analyses.css" in html
     layers = _analysis_options(html)
     assert {"hotspots", "emerging_hotspots", "density_contours", "gap_uncovered"} <= set(layers)
     hot = layers["hotspots"]
-    assert hot["analysis"] == "hotspots" and hot["url"] == "/api/layers/hotspots/features"
+    assert hot["analysis"] == "hotspots"
+    assert hot["url"] == "/api/layers/hotspots/features"
     labels = {v["value"]: (v["label"], v["color"]) for v in hot["categories"]["values"]}
     assert labels["3"] == ("热点 (99% 置信度)", "#d62f27")
     assert labels["-3"] == ("冷点 (99% 置信度)", "#4575b5")
     fields = {f["name"]: f for f in hot["parameters"]}
-    assert fields["cells"]["label"] == "单元" and "grids" in fields["cells"]["suggestions"]
+    assert fields["cells"]["label"] == "单元"
+    assert "grids" in fields["cells"]["suggestions"]
     assert fields["since"]["type"] == "date"
     assert fields["weight_by"]["choices"] == ["count", "deduction"]
     assert fields["permutations"]["minimum"] == 0
@@ -60,7 +63,8 @@ def test_the_map_offers_the_analysis_layers_with_parameters(zh_client: FlaskClie
         emerging["sporadic_hot"]["color"]
     )
     assert layers["density_contours"]["kind"] == "polygon"
-    assert "gap_uncovered" in layers and layers["gap_invalid_edges"]["kind"] == "line"
+    assert "gap_uncovered" in layers
+    assert layers["gap_invalid_edges"]["kind"] == "line"
     for name in ("static/js/citygrid-analyses.js", "static/css/citygrid-analyses.css"):
         response = zh_client.get(f"/{name}")
         assert response.status_code == 200

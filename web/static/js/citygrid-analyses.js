@@ -151,7 +151,7 @@
       this._form.noValidate = true;  // bad values go to the API, whose message is shown
       this._form.addEventListener("submit", this._apply.bind(this));
       this._legend = L.DomUtil.create("div", "citygrid-analysis-legend");
-      this._legendControl = L.control({ position: "bottomright" });
+      this._legendControl = L.control({ position: "topleft" });  // above the panel
       var legend = this._legend;
       this._legendControl.onAdd = function () { return legend; };
       this._legendControl.addTo(map);
