@@ -116,3 +116,30 @@ def test_hot_spots_on_the_map(browser_page: tuple[Any, list[str]], tmp_path: Pat
     assert "单元: grids" in legend.inner_text()
     assert page.evaluate("() => window.citygridCsp") == []
     assert [m for m in console if "400" not in m] == []
+
+
+def test_trends_and_gaps_on_the_map(browser_page: tuple[Any, list[str]]) -> None:
+    page, console = browser_page
+    _wait_for_paths(page, "grids")
+    control = page.locator(".leaflet-control-layers")
+    control.get_by_text("时空热点趋势", exact=True).click()
+    _wait_for_paths(page, "emerging_hotspots")
+    control.get_by_text("覆盖情况汇总", exact=True).click()
+    _wait_for_paths(page, "gap_summary")
+    legend = page.locator(".citygrid-analysis-legend")
+    trends = legend.locator("[data-layer=emerging_hotspots]")
+    trends.get_by_text("单元: fishnet:", exact=False).wait_for(timeout=20000)
+    for term in ("新增热点", "连续热点", "加强热点", "零星热点", "历史冷点", "无显著模式"):
+        assert term in trends.inner_text()
+    summary = legend.locator("[data-layer=gap_summary]")
+    summary.get_by_text("视野内 1 处").wait_for(timeout=20000)
+    # The panel follows the layer ticked last; its analysis has parameters of its own.
+    panel = page.locator(".citygrid-analyses")
+    assert "覆盖情况汇总" in panel.inner_text()
+    assert panel.locator("input[name=stale_days]").count() == 1
+    control.get_by_text("覆盖情况汇总", exact=True).click()
+    assert not summary.is_visible()
+    assert "时空热点趋势" in panel.inner_text()  # back to the layer still on
+    assert panel.locator("input[name=time_window]").count() == 1
+    assert page.evaluate("() => window.citygridCsp") == []
+    assert console == []

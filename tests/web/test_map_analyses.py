@@ -71,6 +71,16 @@ def test_the_map_offers_the_analysis_layers_with_parameters(zh_client: FlaskClie
         response.close()
 
 
+def test_the_map_in_english_labels_the_analyses_in_english(client: FlaskClient) -> None:
+    layers = _analysis_options(client.get("/map").get_data(as_text=True))
+    hot = layers["hotspots"]
+    assert hot["title"] == "Problem hot spots (Gi*)"
+    assert hot["categories"]["values"][0]["label"] == "Hot spot, 99% confidence"
+    fields = {f["name"]: f for f in hot["parameters"]}
+    assert fields["since"]["label"] == "Since"
+    assert fields["since"]["help"] == "Problems reported on or after this day (YYYY-MM-DD)."
+
+
 def _lightness(colour: str) -> int:
     return sum(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 

@@ -10,7 +10,7 @@
  * parameters ([{name, label, type, help, minimum, maximum, choices, default,
  * suggestions}]).
  * L.citygrid.analysisPanel({texts}) adds the parameters form of the analysis layer
- * ticked last, a legend of every ticked analysis layer with its count and the
+ * ticked last (of those still on), a legend of every ticked analysis layer with its count and the
  * parameters the API chose, and the "analyses" heading in the layer control. Layers of
  * one analysis share their parameters (one computation serves them all).
  *
@@ -145,6 +145,7 @@
 
     onAdd: function (map) {
       this._active = null;
+      this._on = [];  // the analysis layers on the map, in the order they were ticked
       this._error = "";
       this._div = L.DomUtil.create("div", "citygrid-analyses");
       this._form = element("form", "citygrid-analysis-form");
@@ -160,10 +161,17 @@
       L.DomEvent.disableScrollPropagation(this._div);
       L.DomEvent.disableClickPropagation(legend);
       layers.forEach(function (layer) {
-        layer.on("add", function () { this._active = layer; this._error = ""; this._render(); }, this);
-        layer.on("remove", function () {
+        layer.on("add", function () {
+          this._on.push(layer);
+          this._active = layer;
+          this._error = "";
+          this._render();
+        }, this);
+        layer.on("remove", function () {  // fired while layer._map is still set
+          this._on = this._on.filter(function (other) { return other !== layer; });
           if (this._active === layer) {
-            this._active = null;
+            this._active = this._on.length ? this._on[this._on.length - 1] : null;
+            this._error = "";
           }
           this._render();
         }, this);
@@ -275,8 +283,7 @@
 
     _renderLegend: function () {
       var texts = this.options.texts;
-      var shown = layers.filter(function (layer) { return layer._map; });
-      var sections = shown.map(function (layer) {
+      var sections = this._on.map(function (layer) {
         var section = element("div", "citygrid-analysis-section");
         section.dataset.layer = layer.options.name;
         var title = element("div", "citygrid-legend-heading", layer.options.title);
