@@ -23,6 +23,7 @@ from citygrid.layers.registry import Layer, all_layers, get_layer, responsible_l
 from citygrid.services.context import CityContext
 from citygrid.services.providers import may_read, provider_for
 from citygrid.web.describe import popup_fields
+from citygrid.web.map_analyses import add_analysis_layers
 from citygrid.web.map_elements import BboxGeoJson, Legend, use_local_assets
 from citygrid.web.params import MAX_LIMIT
 from citygrid.web.tiles import tile_layers
@@ -55,6 +56,8 @@ class MapAssets:
     leaflet_js: str
     leaflet_css: str
     citygrid_js: str
+    analyses_js: str
+    analyses_css: str
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def build_map(
     lang
         Language of titles, labels and messages.
     assets
-        URLs of Leaflet and of ``citygrid-map.js``.
+        URLs of Leaflet, ``citygrid-map.js`` and ``citygrid-analyses.js``.
     features_url
         Gives the API URL of a layer's features from its name.
     """
@@ -177,6 +180,14 @@ def build_map(
         ],
         script_url=assets.citygrid_js,
     ).add_to(fmap)
+    add_analysis_layers(
+        fmap,
+        ctx,
+        lang,
+        messages,
+        features_url,
+        (assets.citygrid_js, assets.analyses_js, assets.analyses_css),
+    )
     folium.LayerControl(collapsed=False).add_to(fmap)
     if extent is not None:
         minx, miny, maxx, maxy = extent
