@@ -136,19 +136,20 @@ def case(ctx: CityContext, code: str) -> Case:
         if inside.empty:
             raise no_problem(code)
     shown = withhold_personal(ctx, layer, problem.to_frame().T).iloc[0]
-    return Case(shown, _names(ctx, problem), overdue_days(ctx, problem), timeline(ctx, code))
+    return Case(shown, names(ctx, problem), overdue_days(ctx, problem), timeline(ctx, code))
 
 
-def _names(ctx: CityContext, problem: pd.Series) -> dict[str, str]:
-    names = {}
+def names(ctx: CityContext, problem: pd.Series) -> dict[str, str]:
+    """The names of what the problem's code fields refer to (``unit_code`` -> the unit's name)."""
+    found_names = {}
     for field, (layer, column) in _NAMED.items():
         value = problem.get(field)
         if value is None or pd.isna(value):
             continue
         found = ctx.store.read(layer, where={"code": value}, columns=["code", column])
         if not found.empty:
-            names[field] = str(found[column].iloc[0])
-    return names
+            found_names[field] = str(found[column].iloc[0])
+    return found_names
 
 
 def _changes(text: Any) -> dict[str, Any]:

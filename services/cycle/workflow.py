@@ -33,8 +33,8 @@ What each transition sets:
   ``routed_by`` is ``manual`` and it keeps that unit when places change);
   a problem nobody answers for is refused until a unit is given;
 - ``rectify`` needs a note saying what was done; evidence photos are
-  recorded by file name in the note (the files themselves are not stored
-  yet);
+  recorded by file name in the note (``photos: a.jpg, b.jpg``); the
+  files themselves are not stored yet;
 - ``verify`` (``close``) sets ``closed_at``; ``rework`` needs a note
   saying what is still wrong.
 """
@@ -332,7 +332,7 @@ def _reason(step: Transition, note: str | None, photos: Sequence[str]) -> str | 
         raise BadInput("Say what is still wrong before sending it back for rework (--note).")
     names = [Path(p).name for p in photos]
     if names:
-        text = f"{text}\n[{', '.join(names)}]" if text else f"[{', '.join(names)}]"
+        text = "\n".join([*([text] if text else []), "photos: " + ", ".join(names)])
     return text or None
 
 
