@@ -9,6 +9,7 @@ workflow allows from a problem's status.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import click
@@ -40,6 +41,11 @@ def problems_group() -> None:
     help="inspection, unannounced, mock_evaluation or citizen.",
 )
 @click.option("--reporter", metavar="NAME", help="Who found it.")
+@click.option(
+    "--reported-at",
+    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]),
+    help="When it was found, YYYY-MM-DD HH:MM (default: now).",
+)
 @pass_context
 def report_command(
     ctx: CliContext,
@@ -49,9 +55,12 @@ def report_command(
     description: str | None,
     source: str,
     reporter: str | None,
+    reported_at: datetime | None,
 ) -> None:
     """Report a problem at a place: it is coded, routed and waits to be registered."""
-    found = intake.report_problem(ctx.city(), lon, lat, item, description, source, reporter)
+    found = intake.report_problem(
+        ctx.city(), lon, lat, item, description, source, reporter, reported_at=reported_at
+    )
     problem = found.problem
     unit = case.names(ctx.city(), problem).get("unit_code", _or_dash(problem["unit_code"]))
     click.echo(

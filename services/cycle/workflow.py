@@ -235,6 +235,8 @@ def transition(
     check_role(ctx, step)
     reason = _reason(step, note, photos)
     _check_options(step, unit=unit, condition=condition, photos=photos)
+    if unit is not None and ctx.store.read("units", where={"code": unit}, columns=["code"]).empty:
+        raise BadInput("There is no unit {unit}; `citygrid workload` lists the units.", unit=unit)
     store = ctx.store
     with store.transaction() as conn:
         problem = get_problem(ctx, code, conn=conn)
@@ -377,11 +379,6 @@ def _dispatch_unit(
 ) -> dict[str, Any]:
     """The unit fields of a dispatch: the unit given (by hand), else the routed one."""
     if unit is not None:
-        found = ctx.store.read("units", where={"code": unit}, columns=["code"], conn=conn)
-        if found.empty:
-            raise BadInput(
-                "There is no unit {unit}; `citygrid workload` lists the units.", unit=unit
-            )
         routed_unit = changes.get("unit_code", problem["unit_code"])
         head = changes.get("head_code", problem["head_code"]) if unit == routed_unit else None
         return {"unit_code": unit, "head_code": head, "routed_by": "manual"}

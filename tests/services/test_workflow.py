@@ -208,7 +208,7 @@ def test_a_role_or_scope_that_may_not_make_a_transition_is_refused(
 
 def test_the_refusal_of_a_role_names_the_roles_that_may(city: Store) -> None:
     code = at_status(city, "reported")
-    with pytest.raises(PermissionDenied, match="may not register problems; only .* may"):
+    with pytest.raises(PermissionDenied, match=r"may not register problems; only .* may"):
         transition(as_(city, "unit_handler", "unit:U_CG"), "register", code)
 
 
