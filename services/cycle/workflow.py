@@ -341,10 +341,13 @@ def _reason(step: Transition, note: str | None, photos: Sequence[str]) -> str | 
 def _check_options(
     step: Transition, *, unit: str | None, condition: str | None, photos: Sequence[str]
 ) -> None:
-    given = {"unit": (unit, "dispatch"), "condition": (condition, "register")}
-    given["photo"] = (list(photos) or None, "rectify")
-    for option, (value, owner) in given.items():
-        if value is not None and step.name != owner:
+    given = {
+        "unit": (unit is not None, "dispatch"),
+        "condition": (condition is not None, "register"),
+        "photo": (bool(photos), "rectify"),
+    }
+    for option, (is_given, owner) in given.items():
+        if is_given and step.name != owner:
             raise BadInput(
                 "Option {option} belongs to {owner}, not to {action}.",
                 option=option,
