@@ -51,6 +51,10 @@ CITYGRID_LOGIN_FAILURES
 CITYGRID_LOGIN_WINDOW_MINUTES
     The lock-out window of failed sign-ins and bad API tokens, in minutes
     (default 15).
+CITYGRID_MAX_CELLS
+    The most fishnet or hexagon cells (or H3 cells) an analysis may make
+    over the city (default 200000); a finer cell size is refused, naming
+    the smallest size allowed.
 CITYGRID_TOKEN_FAILURES
     Requests with a bad API token allowed per client address within the
     window before further requests get 429 (default 30).
@@ -119,6 +123,8 @@ class Config:
         Window of the sign-in and bad-token limits, in minutes.
     token_failures
         Requests with a bad API token allowed per address in ``login_window_minutes``.
+    max_cells
+        The most cells an analysis may make over the city (fishnet, hexagons, H3).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -137,6 +143,7 @@ class Config:
     login_failures: int = 9
     login_window_minutes: int = 15
     token_failures: int = 30
+    max_cells: int = 200_000
 
     def __post_init__(self) -> None:
         working_periods(self.working_hours)
@@ -161,6 +168,7 @@ class Config:
             login_failures=_number(env, "CITYGRID_LOGIN_FAILURES", int, 9),
             login_window_minutes=_number(env, "CITYGRID_LOGIN_WINDOW_MINUTES", int, 15),
             token_failures=_number(env, "CITYGRID_TOKEN_FAILURES", int, 30),
+            max_cells=_number(env, "CITYGRID_MAX_CELLS", int, 200_000),
         )
         return config.with_(**overrides)
 

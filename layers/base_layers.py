@@ -99,6 +99,7 @@ INSPECTION_KINDS = (
 )
 
 PROBLEM_STATUSES = (
+    Choice("reported", "已上报待立案", "reported, to register"),
     Choice("open", "待处置", "open"),
     Choice("dispatched", "已派遣", "dispatched"),
     Choice("rectified", "已整改待核查", "rectified, to verify"),
@@ -106,6 +107,7 @@ PROBLEM_STATUSES = (
     Choice("reopened", "返工", "reopened"),
 )
 PROBLEM_STATUS_COLOURS = {
+    "reported": "#fb9a99",
     "open": "#e31a1c",
     "dispatched": "#ff7f00",
     "rectified": "#ffd92f",

@@ -7,7 +7,9 @@
 
 Besides Leaflet path options, each style carries ``categories``: the field
 the map and the styled exports colour by and a colour (with zh/en labels)
-per value, the ArcGIS hot-spot palette (red hot, blue cold).
+per value, the ArcGIS hot-spot palette (red hot, blue cold). Emerging
+patterns are darker the more a cell has been hot (or cold): intensifying,
+persistent, diminishing, consecutive, sporadic, new.
 """
 
 from __future__ import annotations
@@ -56,19 +58,19 @@ PATTERNS = (
 
 PATTERN_COLOURS = {
     "new_hot": "#fde0dd",
-    "consecutive_hot": "#fcbba1",
+    "consecutive_hot": "#fc9272",
     "intensifying_hot": "#a50f15",
     "persistent_hot": "#de2d26",
     "diminishing_hot": "#fb6a4a",
-    "sporadic_hot": "#fc9272",
+    "sporadic_hot": "#fcbba1",
     "oscillating_hot": "#f768a1",
     "historical_hot": "#bdbdbd",
     "new_cold": "#deebf7",
-    "consecutive_cold": "#c6dbef",
+    "consecutive_cold": "#9ecae1",
     "intensifying_cold": "#08519c",
     "persistent_cold": "#3182bd",
     "diminishing_cold": "#6baed6",
-    "sporadic_cold": "#9ecae1",
+    "sporadic_cold": "#c6dbef",
     "oscillating_cold": "#8c6bb1",
     "historical_cold": "#969696",
     "none": "#ffffff",

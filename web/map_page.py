@@ -23,6 +23,7 @@ from citygrid.layers.registry import Layer, all_layers, get_layer, responsible_l
 from citygrid.services.context import CityContext
 from citygrid.services.providers import may_read, provider_for
 from citygrid.web.describe import popup_fields
+from citygrid.web.map_analyses import add_analysis_layers
 from citygrid.web.map_elements import BboxGeoJson, Legend, use_local_assets
 from citygrid.web.map_problems import PROBLEMS, ProblemUrls, add_problem_picture
 from citygrid.web.params import MAX_LIMIT
@@ -56,6 +57,8 @@ class MapAssets:
     leaflet_js: str
     leaflet_css: str
     citygrid_js: str
+    analyses_js: str
+    analyses_css: str
 
 
 @dataclass(frozen=True)
@@ -94,10 +97,20 @@ def map_layers(ctx: CityContext) -> list[Layer]:
 
 def data_extent(ctx: CityContext, names: tuple[str, ...] | None = None) -> Bbox | None:
     """Union of the extents of the ``names`` layers (default: those shown when the page
-    opens), EPSG:4326; ``None`` if all are empty."""
+    opens), EPSG:4326; ``None`` if all are empty. A user with a scope gets the extent of
+    the features held by their scope's codes (their cells), not of the jurisdictions
+    everyone reads whole nor of streets running on beyond the scope."""
     names = names if names is not None else shown_by_default()
-    names = tuple(name for name in names if may_read(ctx, get_layer(name)))
-    extents = [e for e in (provider_for(name).extent(ctx) for name in names) if e is not None]
+    readable = [layer for layer in map(get_layer, names) if may_read(ctx, layer)]
+    candidates = [readable]
+    if not ctx.principal.city_wide:  # the scope's own features first, then what is near
+        held = [lyr for lyr in readable if not (lyr.access.shared or lyr.access.located)]
+        candidates = [held, [lyr for lyr in readable if not lyr.access.shared], readable]
+    extents: list[Bbox] = []
+    for layers in candidates:
+        extents = [e for e in (provider_for(lyr.name).extent(ctx) for lyr in layers) if e]
+        if extents:
+            break
     if not extents:
         return None
     minxs, minys, maxxs, maxys = zip(*extents, strict=True)
@@ -122,7 +135,7 @@ def build_map(
     lang
         Language of titles, labels and messages.
     assets
-        URLs of Leaflet and of ``citygrid-map.js``.
+        URLs of Leaflet, ``citygrid-map.js`` and ``citygrid-analyses.js``.
     features_url
         Gives the API URL of a layer's features from its name.
     problems
@@ -175,6 +188,14 @@ def build_map(
     ).add_to(fmap)
     if problems is not None:
         add_problem_picture(fmap, ctx, lang, problems)
+    add_analysis_layers(
+        fmap,
+        ctx,
+        lang,
+        messages,
+        features_url,
+        (assets.citygrid_js, assets.analyses_js, assets.analyses_css),
+    )
     folium.LayerControl(collapsed=False).add_to(fmap)
     if extent is not None:
         minx, miny, maxx, maxy = extent

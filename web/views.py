@@ -27,6 +27,8 @@ def map_page() -> str:
         leaflet_js=url_for("static", filename="vendor/leaflet/leaflet.js"),
         leaflet_css=url_for("static", filename="vendor/leaflet/leaflet.css"),
         citygrid_js=url_for("static", filename="js/citygrid-map.js"),
+        analyses_js=url_for("static", filename="js/citygrid-analyses.js"),
+        analyses_css=url_for("static", filename="css/citygrid-analyses.css"),
     )
     rendered = build_map(
         ctx,

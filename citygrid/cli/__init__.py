@@ -99,6 +99,11 @@ COMMANDS = (
         "layers", "citygrid.cli.store:layers_command", "List every layer with its feature count."
     ),
     LazyCommand(
+        "problems",
+        "citygrid.cli.problems:problems_group",
+        "Report problems and move them through the workflow (立案, 派遣, 反馈, 核查, 返工).",
+    ),
+    LazyCommand(
         "route",
         "citygrid.cli.responsibility:route_command",
         "Route the problems layer to the units responsible for each location.",

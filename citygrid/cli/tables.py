@@ -114,16 +114,17 @@ def print_table(
     """Print ``frame`` with labelled headers and values (fields of ``layer`` by their labels).
 
     At most ``limit`` rows are printed, then how many more there are; empty
-    values print as blanks.
+    values print as blanks, and values print as written (no rich markup).
     """
     import pandas as pd
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     shown = labelled(frame.head(limit), layer)
     table = Table(*map(str, shown.columns), title=title)
-    for row in shown.itertuples(index=False):
-        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    for row in shown.itertuples(index=False):  # Text: a value's [brackets] are not markup
+        table.add_row(*(Text("" if pd.isna(v) else str(v)) for v in row))
     console = Console(width=max(Console().width, 120))
     console.print(table)
     if len(frame) > limit:

@@ -1,4 +1,4 @@
-"""The problem cycle's groundwork: the working calendar, the catalogue's standards, deadlines.
+"""The problem cycle: the working calendar, the catalogue's standards, deadlines, the workflow.
 
 - :mod:`.calendar`: China's working days (statutory holidays, adjusted
   working weekends) and the configured working hours; time added and
@@ -6,5 +6,10 @@
 - :mod:`.catalogue`: a city's catalogue with its registration and closure
   standards (立结案标准) loaded from CSV, XLSX or JSON, checked whole;
 - :mod:`.deadlines`: a problem's deadline from its item's condition, and
-  how many working days past it a problem is.
+  how many working days past it a problem is;
+- :mod:`.workflow`: the transitions of a case (立案, 派遣, 反馈, 核查, 返工),
+  who may make each, each one audited;
+- :mod:`.intake`: a problem reported, coded and routed at once;
+- :mod:`.case`: a problem with names, days overdue and its timeline from
+  the audit log.
 """

@@ -75,12 +75,67 @@ def default_cell_size(
     return _nice(max(spacing, extent_side, count_side, 1.0))
 
 
+def lattice_count(kind: str, bounds: tuple[float, float, float, float], size_m: float) -> int:
+    """How many ``fishnet`` or ``hex`` cells of ``size_m`` metres a lattice over ``bounds``
+    (metres) holds, as :mod:`citygrid.gis.binning` lays them out before clipping."""
+    minx, miny, maxx, maxy = bounds
+    if kind == "fishnet":
+        rows, cols = binning.fishnet_shape(bounds, size_m)
+        return rows * cols
+    rows = math.ceil((maxy - miny) / (1.5 * size_m / math.sqrt(3))) + 2
+    cols = math.ceil((maxx - minx) / size_m) + 2
+    return rows * cols
+
+
+def smallest_size(kind: str, bounds: tuple[float, float, float, float], max_cells: int) -> int:
+    """The smallest whole number of metres whose ``kind`` lattice over ``bounds`` holds at
+    most ``max_cells`` cells."""
+    low, high = 1, max(2, math.ceil(max(bounds[2] - bounds[0], bounds[3] - bounds[1])) + 1)
+    while lattice_count(kind, bounds, high) > max_cells:
+        high *= 2
+    while low < high:
+        middle = (low + high) // 2
+        if lattice_count(kind, bounds, middle) > max_cells:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def refuse_too_fine(
+    spec: CellsSpec, bounds: tuple[float, float, float, float], max_cells: int
+) -> None:
+    """Refuse a fishnet or hexagon size that would make more than ``max_cells`` cells.
+
+    Raises
+    ------
+    BadInput
+        Too many cells; the message gives the smallest size allowed over ``bounds``.
+    """
+    if spec.kind not in ("fishnet", "hex") or spec.size is None:
+        return
+    count = lattice_count(spec.kind, bounds, spec.size)
+    if count > max_cells:
+        raise BadInput(
+            "Cells {cells} would make {count} cells over this city, more than the limit of "
+            "{limit}; the smallest size allowed here is {kind}:{smallest} (metres).",
+            cells=str(spec),
+            count=count,
+            limit=max_cells,
+            kind=spec.kind,
+            smallest=smallest_size(spec.kind, bounds, max_cells),
+            param="cells",
+        )
+
+
 def make_cells(
     store: Store, spec: CellsSpec, crs: CRS, xy: np.ndarray, *, max_cells: int = binning.MAX_CELLS
 ) -> tuple[gpd.GeoDataFrame, CellsSpec]:
     """Cells in ``crs`` (metres) with a ``cell_id``; the spec with its size filled in.
 
-    ``xy`` are the problems in ``crs``, used for the default cell size.
+    ``xy`` are the problems in ``crs``, used for the default cell size. A
+    fishnet or hexagon size that would make more than ``max_cells`` cells is
+    refused before any is made (:func:`refuse_too_fine`).
     """
     if spec.kind == "grids":
         grids = store.read("grids", columns=["code", "name"])
@@ -92,6 +147,7 @@ def make_cells(
         cells = grids.to_crs(crs).rename(columns={"code": "cell_id"})
         return cells[["cell_id", "name", "geometry"]].reset_index(drop=True), spec
     area = city_area(store, crs)
+    refuse_too_fine(spec, tuple(area.total_bounds), max_cells)
     if spec.kind == "h3":
         return binning.h3_cells(area, int(spec.size or 0), max_cells=max_cells), spec
     size = spec.size or default_cell_size(xy, area.total_bounds)

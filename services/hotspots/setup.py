@@ -83,8 +83,9 @@ def prepare(ctx: CityContext, params: CellParams) -> HotSpotSetup:
     Cells default to a fishnet sized by
     :func:`~citygrid.services.hotspots.cells.default_cell_size`, weights to
     a distance band from
-    :func:`~citygrid.services.hotspots.band.default_distance_band`;
-    everything is measured in ``ctx.metric_crs``.
+    :func:`~citygrid.services.hotspots.band.default_distance_band`; no
+    more cells than the config's ``max_cells`` are made; everything is
+    measured in ``ctx.metric_crs``.
     """
     store = ctx.store
     problems = read_problems(store, params)
@@ -92,7 +93,9 @@ def prepare(ctx: CityContext, params: CellParams) -> HotSpotSetup:
     crs = ctx.metric_crs
     xy = metric_xy(problems, crs)
     cells = params.cells_spec()
-    cell_frame, used = make_cells(store, cells or CellsSpec("fishnet"), crs, xy)
+    cell_frame, used = make_cells(
+        store, cells or CellsSpec("fishnet"), crs, xy, max_cells=ctx.config.max_cells
+    )
     cell_of = binning.cell_index(cell_frame, xy)
     setup = HotSpotSetup(problems, xy, cell_of, cell_frame, sparse.csr_matrix((0, 0)), crs, values)
     weights = params.weights_spec()

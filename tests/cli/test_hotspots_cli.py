@@ -132,7 +132,7 @@ def test_density_raster_and_contours(city_url: str, tmp_path: Path) -> None:
         (["hotspots", "--weight-by", "price"], "Option --weight-by: Parameter weight_by"),
         (["hotspots", "--category", "NOPE"], "Unknown category 'NOPE'"),
         (["hotspots", "--since", "2031-01-01"], "No problems match"),
-        (["hotspots", "--cells", "fishnet:0.5"], "cells over this extent"),
+        (["hotspots", "--cells", "fishnet:0.5"], "the smallest size allowed here is fishnet:5"),
         (["hotspots", "--cells", "grids", "--weights", "distance:5"], "without a neighbour"),
         (["emerging", "--since", "2024-01-01", "--until", "2024-01-31"], "at least 3 months"),
         (["density", "--bandwidth", "-1"], "Option --bandwidth: Parameter bandwidth_m"),

@@ -83,7 +83,8 @@ def test_labels_follow_the_language_and_lines_take_the_category_colour() -> None
     first = root.find("renderer-v2/symbols/symbol[@name='0']/layer")
     assert first is not None
     assert first.get("class") == "SimpleLine"
-    assert first.find("prop[@k='line_color']").get("v") == "227,26,28,255"  # type: ignore[union-attr]
+    # The first category, reported (#fb9a99), colours the first symbol's line.
+    assert first.find("prop[@k='line_color']").get("v") == "251,154,153,255"  # type: ignore[union-attr]
 
 
 def test_sld_has_a_rule_per_category_and_an_else_rule() -> None:
@@ -252,7 +253,7 @@ def test_qgis_draws_problems_by_status_in_the_export_language(
     layer = get_layer("problems")
     assert (found["renderer"], found["attribute"]) == ("categorizedSymbol", "status")
     assert _categories(found)[:-1] == _declared(layer, "en")[:-1]
-    assert _categories(found)[0][1] == "open"
+    assert _categories(found)[1][1] == "open"  # after reported, to register
     assert {c["type"] for c in found["categories"]} == {"marker"}
     assert _drawn(found) == {v["value"]: v["color"] for v in layer.style["categories"]["values"]}
 

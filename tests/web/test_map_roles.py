@@ -29,3 +29,35 @@ def test_a_planner_sees_inspections_and_phone_numbers(app: Flask, city: Store) -
     page = _map_for(app, city, "planner", "planner", "")
     assert '"Inspections"' in page
     assert '"phone"' in page
+
+
+def test_a_scoped_user_s_map_opens_on_their_scope(app: Flask, city: Store) -> None:
+    from web_accounts import context
+
+    from citygrid.services.accounts.principal import Principal
+    from citygrid.services.accounts.roles import get_role
+    from citygrid.services.accounts.scope import Scope
+    from citygrid.services.context import CityContext
+    from citygrid.web.map_page import data_extent
+
+    system = context(city)
+    whole = data_extent(system)
+    principal = Principal("m", get_role("grid_manager"), Scope.parse("grid:G01"))
+    scoped = data_extent(CityContext(city, system.config, principal=principal))
+    assert whole is not None
+    assert scoped is not None
+    assert scoped[2] - scoped[0] < whole[2] - whole[0]  # one cell, not the district
+
+
+def test_a_unit_handler_without_cells_opens_on_the_unit_s_streets(app: Flask, city: Store) -> None:
+    from web_accounts import context
+
+    from citygrid.services.accounts.principal import Principal
+    from citygrid.services.accounts.roles import get_role
+    from citygrid.services.accounts.scope import Scope
+    from citygrid.services.context import CityContext
+    from citygrid.web.map_page import data_extent
+
+    principal = Principal("u", get_role("unit_handler"), Scope.parse("unit:U_CG"))
+    extent = data_extent(CityContext(city, context(city).config, principal=principal))
+    assert extent == (120.615, 31.3, 120.615, 31.32)  # street S01, the unit's only feature

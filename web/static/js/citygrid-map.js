@@ -10,7 +10,10 @@
  *   loadMinZoom (below it the layer asks the user to zoom in instead of loading;
  *   not `minZoom`, which would make the layer control disable the layer),
  *   messages ({loading, truncated, failed, zoomIn} with {title}, {count}, {message}).
- * L.citygrid.legend({heading, entries: [{title, kind, style}]}) draws a legend.
+ * The layer fires "citygrid:loaded" ({count, matched, truncated, parameters}) after each
+ * load and "citygrid:failed" ({message}) when the API refuses or cannot be reached.
+ * L.citygrid.legend({heading, entries: [{title, kind, style}]}) draws a legend;
+ * L.citygrid.swatch(kind, style) is its SVG swatch of a style.
  *
  * Feature values are put into the page with textContent, never as HTML.
  */
@@ -226,13 +229,16 @@
           );
           self.fire("citygrid:loaded", {
             count: answer.body.numberReturned,
-            truncated: answer.body.truncated
+            matched: answer.body.numberMatched,
+            truncated: answer.body.truncated,
+            parameters: answer.body.parameters
           });
         })
         .catch(function (error) {
           if (error.name === "AbortError") {
             return;
           }
+          self.fire("citygrid:failed", { message: error.message });
           status.set(
             opts.name,
             format(opts.messages.failed, { title: opts.title, message: error.message }),
@@ -305,6 +311,7 @@
     BboxLayer: BboxLayer,
     bboxLayer: function (options) { return new BboxLayer(options); },
     Legend: Legend,
-    legend: function (options) { return new Legend(options); }
+    legend: function (options) { return new Legend(options); },
+    swatch: swatch
   };
 })(window.L);

@@ -1,0 +1,252 @@
+"""Intake: a problem reported at a place, coded, routed at once and left ``reported``.
+
+A report names a location, a catalogue item, a description, a source
+(:data:`~citygrid.layers.base_layers.PROBLEM_SOURCES`) and a reporter. The
+problem gets the next code of the demo's pattern (``WT`` and 8 digits),
+status ``reported`` (已上报待立案), and is routed by the router
+(:mod:`citygrid.services.routing`): unit, head, point, street, alley,
+cell and sub-district. It is written, then routed with
+``action="transition:report"`` in the same transaction, so the audit log
+holds the report by its reporter's account and the case's timeline starts
+with it.
+
+What is refused: an item the catalogue does not have, or a heading of it
+(an item with items below it); a missing description for an event (事件:
+what happened needs saying; a component, 部件, is named by its item); a
+source that is not one of the sources. A place outside every sub-district
+is accepted (the city's edge is not always drawn well) and routed
+``outside``; :class:`Intake` says so, with the nearest sub-district.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from citygrid.errors import BadInput, PermissionDenied
+from citygrid.layers.base_layers import PROBLEM_SOURCES
+from citygrid.layers.store import STORAGE_CRS
+from citygrid.services.context import CityContext
+from citygrid.services.cycle.workflow import (
+    ACTION_PREFIX,
+    TRANSITIONS,
+    check_role,
+    get_problem,
+    now_stamp,
+)
+from citygrid.services.providers.scoping import scope_area
+from citygrid.services.routing import RoutingIndex, check_lon_lat, route_locations, routed_fields
+
+CODE_PREFIX = "WT"
+"""Problem codes are ``WT`` and 8 digits, as the demo's."""
+CODE_DIGITS = 8
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A reported problem.
+
+    Attributes
+    ----------
+    problem
+        The problem as stored (status ``reported``, routed).
+    outside_distance_m
+        Metres to the nearest sub-district when the place is outside every
+        one (``routed_by == "outside"``), else ``None``.
+    """
+
+    problem: pd.Series
+    outside_distance_m: float | None = None
+
+    @property
+    def outside(self) -> bool:
+        """Whether the place lies outside the city's sub-districts."""
+        return self.outside_distance_m is not None
+
+
+def report_problem(
+    ctx: CityContext,
+    lon: Any,
+    lat: Any,
+    catalogue_code: str,
+    description: str | None,
+    source: str = "inspection",
+    reporter: str | None = None,
+    *,
+    crs: str | None = None,
+    reported_at: datetime | None = None,
+) -> Intake:
+    """Report a problem at ``lon, lat``: a new ``reported`` problem, routed at once.
+
+    Parameters
+    ----------
+    ctx
+        The city; ``ctx.principal`` may report (admin, grid manager,
+        inspector) at that place (inside their scope); ``ctx.actor`` goes to
+        the audit log.
+    lon, lat
+        The place, EPSG:4326 unless ``crs`` is given (:func:`check_lon_lat`).
+    catalogue_code
+        The catalogue item (not a heading with items below it).
+    description
+        What is wrong; required for events, optional for components.
+    source
+        One of :data:`PROBLEM_SOURCES` by value or label (default ``inspection``).
+    reporter
+        Who found it (personal data).
+    reported_at
+        When it was found (default ``ctx.now``).
+
+    Returns
+    -------
+    Intake
+        The problem, and how far outside the city it is when it is.
+
+    Raises
+    ------
+    BadInput
+        A location that is not one, an unknown item or a heading, a missing
+        description, an unknown source.
+    Unauthorized, PermissionDenied
+        A role that may not report, or a place outside the principal's scope.
+    """
+    check_role(ctx, TRANSITIONS["report"])
+    x, y = check_lon_lat(lon, lat, crs)
+    item = check_item(ctx, catalogue_code)
+    text = check_description(item, description)
+    location = gpd.GeoSeries([shapely.Point(x, y)], crs=STORAGE_CRS)
+    _check_place(ctx, location.iloc[0])
+    found = {
+        "catalogue_code": catalogue_code,
+        "description": text,
+        "status": TRANSITIONS["report"].target,
+        "source": parse_source(source),
+        "reported_at": (reported_at or now_stamp(ctx)),
+        "reporter": (reporter or "").strip() or None,
+    }
+    store = ctx.store
+    with store.transaction() as conn:
+        index = RoutingIndex.from_store(ctx, around=(x, y, x, y), conn=conn)
+        routed = route_locations(index, location).iloc[0]
+        code = next_code(ctx, conn)
+        new = gpd.GeoDataFrame([{"code": code, **found}], geometry=location, crs=STORAGE_CRS)
+        store.write("problems", new, actor=ctx.actor, reason=f"report {code}", conn=conn)
+        routing = {f: (None if pd.isna(routed[f]) else routed[f]) for f in routed_fields()}
+        store.update(
+            "problems",
+            pd.DataFrame([{"code": code, **routing}]),
+            actor=ctx.actor,
+            action=ACTION_PREFIX + "report",
+            reason=text,
+            conn=conn,
+        )
+        problem = get_problem(ctx, code, conn=conn)
+    distance = routed["outside_distance_m"]
+    return Intake(problem, None if pd.isna(distance) else round(float(distance), 1))
+
+
+def check_item(ctx: CityContext, code: str) -> pd.Series:
+    """The catalogue item ``code``, refused when unknown or a heading with items below it.
+
+    Raises
+    ------
+    BadInput
+        No such item (naming a few that exist), or items lie below it
+        (naming them).
+    """
+    catalogue = ctx.store.read("catalogue", columns=["code", "name", "parent_code", "kind"])
+    found = catalogue[catalogue["code"] == code]
+    if found.empty:
+        leaves = catalogue[~catalogue["code"].isin(catalogue["parent_code"])]
+        raise BadInput(
+            "There is no catalogue item {code}; items include: {known} "
+            "(`citygrid catalogue show` lists them all).",
+            code=code,
+            known=_listed(leaves.head(5)),
+        )
+    below = catalogue[catalogue["parent_code"] == code]
+    if not below.empty:
+        raise BadInput(
+            "Catalogue item {code} is a heading; report one of the items below it: {items}.",
+            code=code,
+            items=_listed(below.head(10)),
+        )
+    return found.iloc[0]
+
+
+def _listed(entries: pd.DataFrame) -> str:
+    """Catalogue entries as ``code name, code name``."""
+    return ", ".join(f"{c} {n}" for c, n in zip(entries["code"], entries["name"], strict=True))
+
+
+def check_description(item: pd.Series, description: str | None) -> str | None:
+    """The description, stripped; refused when missing for an event (a component may go without).
+
+    Raises
+    ------
+    BadInput
+        No description for an item that is not a component.
+    """
+    text = (description or "").strip()
+    if not text and item["kind"] != "component":
+        raise BadInput(
+            "A problem of item {code} ({name}) needs a description of what is wrong "
+            "(--description).",
+            code=item["code"],
+            name=item["name"],
+        )
+    return text or None
+
+
+def parse_source(text: str) -> str:
+    """A problem source by its value or its zh or en label.
+
+    Raises
+    ------
+    BadInput
+        Not a source; the message lists them.
+    """
+    wanted = (text or "").strip()
+    for choice in PROBLEM_SOURCES:
+        if wanted in (choice.value, choice.zh, choice.en):
+            return choice.value
+    raise BadInput(
+        "{source!r} is not a source of problems; use one of: {known}.",
+        source=text,
+        known=", ".join(f"{c.value} ({c.zh})" for c in PROBLEM_SOURCES),
+    )
+
+
+def next_code(ctx: CityContext, conn: sa.Connection) -> str:
+    """The code after the highest ``WT`` and 8 digits held (``WT00000001`` for the first)."""
+    table = ctx.store.table("problems")
+    pattern = CODE_PREFIX + "_" * CODE_DIGITS
+    held = conn.execute(
+        sa.select(table.c.code)
+        .where(table.c.code.like(pattern))
+        .order_by(table.c.code.desc())
+        .limit(100)
+    ).scalars()
+    last = next((int(c[len(CODE_PREFIX) :]) for c in held if c[len(CODE_PREFIX) :].isdigit()), 0)
+    return f"{CODE_PREFIX}{last + 1:0{CODE_DIGITS}d}"
+
+
+def _check_place(ctx: CityContext, point: shapely.Point) -> None:
+    """Refuse a report outside a scoped principal's area."""
+    principal = ctx.principal
+    if principal.city_wide:
+        return
+    if not scope_area(ctx, principal.scope).intersects(point):
+        raise PermissionDenied(
+            "The place ({lon}, {lat}) is outside your scope ({scope}); report problems "
+            "where you work.",
+            lon=point.x,
+            lat=point.y,
+            scope=str(principal.scope),
+        )
