@@ -96,11 +96,18 @@ def export_layer(
     Raises
     ------
     BadInput, Conflict
-        A folder, the store's database, a missing or unwritable folder, or
-        (without ``overwrite``) an existing file: nothing on disk changed.
+        An internal layer (accounts), a folder, the store's database, a missing or
+        unwritable folder, or (without ``overwrite``) an existing file: nothing on disk
+        changed.
     """
     started = time.perf_counter()
     layer = get_layer(layer_name)
+    if layer.internal:
+        raise BadInput(
+            "Layer {layer} holds accounts and is never exported; list them with "
+            "`citygrid users list`.",
+            layer=layer.name,
+        )
     format_ = formats.detect_format(path, fmt)
     spec = parse_crs(crs) if crs is not None else None
     table = store.table(layer.name)

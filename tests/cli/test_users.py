@@ -9,6 +9,7 @@ import re
 import select
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -447,3 +448,19 @@ def test_a_user_whose_scope_went_stale_can_still_be_disabled(city: CityContext) 
     assert f"grid codes that do not exist: {CELL}" in refused.output
     _ok(_url(city), "users", "set", "old", "--scope", f"jurisdiction:{SUBDISTRICT}", "--enable")
     assert str(get_user(city, "old").scope) == f"jurisdiction:{SUBDISTRICT}"
+
+
+def test_accounts_are_never_exported_or_imported(city: CityContext, tmp_path: Path) -> None:
+    _ok(_url(city), "users", "add", "chen", "--role", "viewer")
+    for layer in ("users", "tokens"):
+        target = tmp_path / f"{layer}.gpkg"
+        result = _run(_url(city), "export", layer, "--out", str(target))
+        assert result.exit_code == 2, result.output
+        assert "never exported" in result.output
+        assert not target.exists()
+    source = tmp_path / "users.csv"
+    source.write_text("code,role\nintruder,admin\n", encoding="utf-8")
+    before = _snapshot(city)
+    result = _run(_url(city), "import", "users", str(source))
+    assert result.exit_code == 2, result.output
+    _assert_unchanged(city, before)
