@@ -29,16 +29,7 @@
     return text ? "?" + text : "";
   }
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  var element = L.citygrid.element;
 
   var AnalysisLayer = L.citygrid.BboxLayer.extend({
     initialize: function (options) {

@@ -46,6 +46,18 @@
       .join(",");
   }
 
+  /* A new element with a class and text (set as text, never as HTML). */
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
   /* One line per layer that is loading, truncated or failed. */
   var Status = L.Control.extend({
     options: { position: "bottomleft" },
@@ -312,6 +324,11 @@
     bboxLayer: function (options) { return new BboxLayer(options); },
     Legend: Legend,
     legend: function (options) { return new Legend(options); },
-    swatch: swatch
+    swatch: swatch,
+    // Helpers the other map scripts (citygrid-analyses.js, citygrid-problems.js) share.
+    format: format,
+    clamp: clamp,
+    element: element,
+    bboxText: function (bounds) { return bboxParam(validBounds(bounds)); }
   };
 })(window.L);

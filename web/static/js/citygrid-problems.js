@@ -17,33 +17,9 @@
 (function (L) {
   "use strict";
 
-  function format(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (whole, key) {
-      return key in values ? String(values[key]) : whole;
-    });
-  }
-
-  function clamp(value, low, high) {
-    return Math.min(high, Math.max(low, value));
-  }
-
-  function bboxParam(bounds) {
-    return [
-      clamp(bounds.getWest(), -180, 180), clamp(bounds.getSouth(), -90, 90),
-      clamp(bounds.getEast(), -180, 180), clamp(bounds.getNorth(), -90, 90)
-    ].map(function (v) { return v.toFixed(6); }).join(",");
-  }
-
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  var format = L.citygrid.format;
+  var clamp = L.citygrid.clamp;
+  var element = L.citygrid.element;
 
   function getJson(url, signal) {
     return fetch(url, { signal: signal, headers: { Accept: "application/json" } })
@@ -152,7 +128,7 @@
       var controller = new AbortController();
       this._controller = controller;
       var url = new URL(opts.url, window.location.href);
-      url.searchParams.set("bbox", bboxParam(map.getBounds().pad(0.1)));
+      url.searchParams.set("bbox", L.citygrid.bboxText(map.getBounds().pad(0.1)));
       url.searchParams.set("zoom", String(Math.floor(map.getZoom())));
       url.searchParams.set("lang", opts.lang);
       this._notes.show(format(opts.messages.loading, { title: opts.title }), "loading");
