@@ -10,7 +10,9 @@ from typing import Any
 
 from citygrid.i18n import LANGUAGES
 from citygrid.layers.registry import Field, Layer
+from citygrid.services.context import CityContext
 from citygrid.services.providers import Collection
+from citygrid.web.params import MAX_LIMIT
 
 
 def describe_field(field: Field, lang: str) -> dict[str, Any]:
@@ -76,3 +78,28 @@ def popup_fields(layer: Layer, lang: str, personal: bool = True) -> list[dict[st
             }
         )
     return rows
+
+
+def layer_options(
+    ctx: CityContext,
+    layer: Layer,
+    lang: str,
+    url: str,
+    messages: dict[str, str],
+    z_index: int,
+) -> dict[str, Any]:
+    """The options every map layer loaded from the JSON API takes (``citygrid-map.js``'s
+    BboxLayer): its name, title, URL, page size, style, popup rows for ``ctx``'s principal,
+    pane and z-index, and the messages it shows."""
+    return {
+        "name": layer.name,
+        "title": layer.title(lang),
+        "url": url,
+        "limit": MAX_LIMIT,
+        "lang": lang,
+        "style": dict(layer.style),
+        "popup": popup_fields(layer, lang, ctx.principal.personal),
+        "pane": f"citygrid-{layer.name}",
+        "zIndex": z_index,
+        "messages": messages,
+    }

@@ -24,9 +24,8 @@ from citygrid.i18n import gettext
 from citygrid.params import Param
 from citygrid.services.context import CityContext
 from citygrid.services.providers import Collection, collections
-from citygrid.web.describe import popup_fields
+from citygrid.web.describe import layer_options
 from citygrid.web.map_elements import CITYGRID_JS
-from citygrid.web.params import MAX_LIMIT
 
 ANALYSES_JS = "citygrid_analyses_js"
 ANALYSES_CSS = "citygrid_analyses_css"
@@ -131,16 +130,10 @@ def add_analysis_layers(
         AnalysisLayer(
             layer.title(lang),
             {
-                "name": layer.name,
-                "title": layer.title(lang),
-                "url": features_url(layer.name),
-                "limit": MAX_LIMIT,
-                "lang": lang,
+                **layer_options(
+                    ctx, layer, lang, features_url(layer.name), messages, Z_INDEX + order
+                ),
                 "style": style,
-                "popup": popup_fields(layer, lang, ctx.principal.personal),
-                "pane": f"citygrid-{layer.name}",
-                "zIndex": Z_INDEX + order,
-                "messages": messages,
                 "analysis": collection.analysis,
                 "kind": _kind(layer.geometry_type),
                 "categories": legend_categories(dict(layer.style), lang),

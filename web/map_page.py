@@ -22,7 +22,7 @@ from citygrid.i18n import gettext
 from citygrid.layers.registry import Layer, all_layers, get_layer, responsible_layers
 from citygrid.services.context import CityContext
 from citygrid.services.providers import may_read, provider_for
-from citygrid.web.describe import popup_fields
+from citygrid.web.describe import layer_options
 from citygrid.web.map_analyses import add_analysis_layers
 from citygrid.web.map_elements import BboxGeoJson, Legend, use_local_assets
 from citygrid.web.map_problems import PROBLEMS, ProblemUrls, add_problem_picture
@@ -163,17 +163,10 @@ def build_map(
         BboxGeoJson(
             layer.title(lang),
             {
-                "name": layer.name,
-                "title": layer.title(lang),
-                "url": features_url(layer.name),
-                "limit": MAX_LIMIT,
-                "lang": lang,
-                "style": dict(layer.style),
-                "popup": popup_fields(layer, lang, ctx.principal.personal),
-                "pane": f"citygrid-{layer.name}",
-                "zIndex": _BASE_Z_INDEX + 5 * order,
+                **layer_options(
+                    ctx, layer, lang, features_url(layer.name), messages, _BASE_Z_INDEX + 5 * order
+                ),
                 "loadMinZoom": min_zoom,
-                "messages": messages,
             },
             show=layer.name in shown,
             script_url=assets.citygrid_js,
