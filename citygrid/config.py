@@ -55,6 +55,9 @@ CITYGRID_MAX_CELLS
     The most fishnet or hexagon cells (or H3 cells) an analysis may make
     over the city (default 200000); a finer cell size is refused, naming
     the smallest size allowed.
+CITYGRID_DATA_SOURCE
+    The data source named at the foot of printed maps (default ``citygrid``),
+    e.g. ``长沙市城市管理网格化平台``.
 CITYGRID_TOKEN_FAILURES
     Requests with a bad API token allowed per client address within the
     window before further requests get 429 (default 30).
@@ -125,6 +128,8 @@ class Config:
         Requests with a bad API token allowed per address in ``login_window_minutes``.
     max_cells
         The most cells an analysis may make over the city (fishnet, hexagons, H3).
+    data_source
+        The data source printed at the foot of maps.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -144,6 +149,7 @@ class Config:
     login_window_minutes: int = 15
     token_failures: int = 30
     max_cells: int = 200_000
+    data_source: str = "citygrid"
 
     def __post_init__(self) -> None:
         working_periods(self.working_hours)
@@ -169,6 +175,7 @@ class Config:
             login_window_minutes=_number(env, "CITYGRID_LOGIN_WINDOW_MINUTES", int, 15),
             token_failures=_number(env, "CITYGRID_TOKEN_FAILURES", int, 30),
             max_cells=_number(env, "CITYGRID_MAX_CELLS", int, 200_000),
+            data_source=(env.get("CITYGRID_DATA_SOURCE") or "").strip() or "citygrid",
         )
         return config.with_(**overrides)
 

@@ -11,9 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from citygrid.cli.context import CliContext
+from citygrid.cli.map_options import map_options, pop_map_options, print_if_asked
 from citygrid.cli.params import param_options, params_from_options
 from citygrid.i18n import _
 from citygrid.layers.gap_layers import GAP_PROPOSALS, GAP_SUMMARY
+from citygrid.services.analysis import AnalysisResult
 from citygrid.services.coverage.analysis import CoverageReport, analyse_coverage
 from citygrid.services.coverage.apply import apply_proposal
 from citygrid.services.coverage.params import CoverageParams
@@ -44,6 +46,7 @@ _COUNT_COLUMNS = (
     help="GeoPackage to write, one layer per finding.",
 )
 @click.option("--propose", is_flag=True, help="Add a gap_proposals layer of fixes to review.")
+@map_options
 @click.option(
     "--overwrite",
     is_flag=True,
@@ -52,6 +55,7 @@ _COUNT_COLUMNS = (
 @pass_context
 def gaps(ctx: CliContext, out: str, propose: bool, overwrite: bool, **given: Any) -> None:
     """Find every place where nobody is responsible, and write it to a GeoPackage."""
+    chosen = pop_map_options(given, overwrite)
     params = params_from_options(CoverageParams, given)
     path = check_report_path(out, overwrite=overwrite)
     city = ctx.city()
@@ -76,6 +80,8 @@ def gaps(ctx: CliContext, out: str, propose: bool, overwrite: bool, **given: Any
                 "you reject), then run `citygrid apply-proposal {path}`."
             ).format(count=len(layers[GAP_PROPOSALS.name]), path=written)
         )
+    findings = AnalysisResult(report.findings, params, {"as_of": report.as_of.isoformat()})
+    print_if_asked(city, findings, chosen, overwrite, title=_("Coverage gaps"))
 
 
 def _summary_table(report: CoverageReport) -> Table:

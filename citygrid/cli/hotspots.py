@@ -19,16 +19,16 @@ from rich.console import Console
 from rich.table import Table
 
 from citygrid.cli.context import CliContext
+from citygrid.cli.map_options import map_options, pop_map_options, print_if_asked
 from citygrid.cli.params import param_options, params_from_options
 from citygrid.gis.formats import staged_file
 from citygrid.i18n import _
 from citygrid.layers.io import write_layer_file
-from citygrid.layers.registry import get_layer
 from citygrid.services.analysis import AnalysisResult
+from citygrid.services.context import CityContext
 from citygrid.services.hotspots.density import density_result, density_surface, write_geotiff
 from citygrid.services.hotspots.emerging import run_emerging
 from citygrid.services.hotspots.hot_spots import run_hot_spots
-from citygrid.services.hotspots.map_image import render_map
 from citygrid.services.hotspots.params import DensityParams, EmergingParams, HotSpotParams
 
 pass_context = click.make_pass_decorator(CliContext)
@@ -61,11 +61,7 @@ _layer_output_options = _options(
         type=click.Path(dir_okay=False, path_type=Path),
         help="Layer file: .gpkg (styled for QGIS), .geojson, .shp... (format from the extension).",
     ),
-    click.option(
-        "--png",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Also draw a map for reports.",
-    ),
+    map_options,
 )
 
 
@@ -119,49 +115,38 @@ def _report(result: AnalysisResult, out: Path, overwrite: bool) -> None:
     click.echo(_("Parameters written to {path}.").format(path=sidecar))
 
 
-def _date_range(parameters: dict[str, Any]) -> str:
-    since = parameters.get("since") or parameters["first_reported"][:10]
-    until = parameters.get("until") or parameters["last_reported"][:10]
-    return f"{since} – {until}"
-
-
-def _export(result: AnalysisResult, out: Path, png: Path | None, overwrite: bool) -> None:
+def _export(
+    city: CityContext, result: AnalysisResult, out: Path, overwrite: bool, chosen: dict[str, Any]
+) -> None:
     ((layer_name, frame),) = result.layers.items()
     written = write_layer_file(frame, out, layer=layer_name, overwrite=overwrite)
     click.echo(_("Wrote {n} cells to {path}.").format(n=len(frame), path=written))
     _report(result, written, overwrite)
-    parameters = result.parameters()
-    if png is not None:
-        image = render_map(
-            frame, png, layer=get_layer(layer_name), date_range=_date_range(parameters)
-        )
-        if image.note:
-            click.secho(image.note, fg="yellow", err=True)
-        click.echo(_("Map written to {path}.").format(path=image.path))
+    print_if_asked(city, result, chosen, overwrite)
 
 
 @click.command("hotspots")
 @param_options(HotSpotParams, repeatable=("statuses",))
 @_layer_output_options
 @pass_context
-def hotspots_command(
-    ctx: CliContext, out: Path, png: Path | None, overwrite: bool, **given: Any
-) -> None:
+def hotspots_command(ctx: CliContext, out: Path, overwrite: bool, **given: Any) -> None:
     """Getis-Ord Gi* hot and cold spots of problems per cell, with FDR correction."""
+    chosen = pop_map_options(given, overwrite)
     params = params_from_options(HotSpotParams, given)
-    _export(run_hot_spots(ctx.city(), params), out, png, overwrite)
+    city = ctx.city()
+    _export(city, run_hot_spots(city, params), out, overwrite, chosen)
 
 
 @click.command("emerging")
 @param_options(EmergingParams, repeatable=("statuses",))
 @_layer_output_options
 @pass_context
-def emerging_command(
-    ctx: CliContext, out: Path, png: Path | None, overwrite: bool, **given: Any
-) -> None:
+def emerging_command(ctx: CliContext, out: Path, overwrite: bool, **given: Any) -> None:
     """Emerging hot spots: Gi* per month and the Mann-Kendall trend of each cell."""
+    chosen = pop_map_options(given, overwrite)
     params = params_from_options(EmergingParams, given)
-    _export(run_emerging(ctx.city(), params), out, png, overwrite)
+    city = ctx.city()
+    _export(city, run_emerging(city, params), out, overwrite, chosen)
 
 
 @click.command("density")
@@ -177,14 +162,17 @@ def emerging_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write contour polygons (GeoPackage, GeoJSON, Shapefile...).",
 )
+@map_options
 @_overwrite_option
 @pass_context
 def density_command(
     ctx: CliContext, out: Path, contours: Path | None, overwrite: bool, **given: Any
 ) -> None:
     """Kernel density (quartic kernel) of problems as a GeoTIFF and contour polygons."""
+    chosen = pop_map_options(given, overwrite)
     params = params_from_options(DensityParams, given)
-    surface = density_surface(ctx.city(), params)
+    city = ctx.city()
+    surface = density_surface(city, params)
     written = write_geotiff(surface, out, overwrite=overwrite)
     rows, cols = surface.values.shape
     click.echo(
@@ -193,10 +181,14 @@ def density_command(
         )
     )
     _report(AnalysisResult({}, params, surface.parameters), written, overwrite)
+    if contours is None and chosen["map_file"] is None:
+        return
+    result = density_result(surface, params)
     if contours is not None:
-        bands = density_result(surface, params).frame
+        bands = result.frame
         path = write_layer_file(bands, contours, layer="density_contours", overwrite=overwrite)
         click.echo(_("Wrote {n} contour bands to {path}.").format(n=len(bands), path=path))
+    print_if_asked(city, result, chosen, overwrite)
 
 
 COMMANDS: list[click.Command] = []

@@ -10,5 +10,4 @@ Modules, in the order an analysis uses them:
 - :mod:`.setup`: problems, cells and neighbours made ready for Gi*;
 - :mod:`.hot_spots`, :mod:`.emerging`, :mod:`.density`: the three analyses,
   each registered with :func:`citygrid.services.analysis.register_analysis`;
-- :mod:`.map_image`: a map image of a cell layer for reports.
 """

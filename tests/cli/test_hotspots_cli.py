@@ -194,3 +194,31 @@ def test_help_is_rendered_from_the_parameters(city_url: str) -> None:
     chinese = run(city_url, "density", "--help", lang="zh_CN")
     assert "核半径" in chinese.output
     assert "--bandwidth" in chinese.output
+
+
+def test_hotspots_map_as_an_a3_portrait_pdf(city_url: str, tmp_path: Path) -> None:
+    out, pdf = tmp_path / "hot.gpkg", tmp_path / "热点图.pdf"
+    args = ["hotspots", "--cells", "grids", "--permutations", "99", "--seed", "1"]
+    result = run(
+        city_url,
+        *args,
+        "--out",
+        str(out),
+        "--map",
+        str(pdf),
+        "--paper",
+        "a3",
+        "--orientation",
+        "portrait",
+    )
+    assert result.exit_code == 0, result.output
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_hotspots_map_on_a_paper_that_does_not_exist(city_url: str, tmp_path: Path) -> None:
+    out, png = tmp_path / "hot.gpkg", tmp_path / "hot.png"
+    result = run(city_url, "hotspots", "--out", str(out), "--map", str(png), "--paper", "B5")
+    assert result.exit_code == 2
+    assert "B5" in result.output
+    assert not out.exists()
+    assert not png.exists()

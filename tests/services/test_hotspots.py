@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import date, datetime
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -26,8 +25,7 @@ from citygrid.services.analysis import AnalysisResult, get_analysis
 from citygrid.services.context import CityContext
 from citygrid.services.hotspots.band import default_distance_band, moran_profile, moran_z
 from citygrid.services.hotspots.cells import default_cell_size
-from citygrid.services.hotspots.hot_spots import hot_spot_frame, run_hot_spots
-from citygrid.services.hotspots.map_image import cjk_font, render_map
+from citygrid.services.hotspots.hot_spots import run_hot_spots
 from citygrid.services.hotspots.params import (
     CellsSpec,
     HotSpotParams,
@@ -331,50 +329,6 @@ def test_default_cell_size_rule() -> None:
     repeated = np.repeat(np.array([[10.0, 10.0], [9_990.0, 9_990.0]]), 50_000, axis=0)
     # two places, far apart: the spacing (about 14 km) decides
     assert default_cell_size(repeated, bounds) == 20_000.0
-
-
-# -- the report map ---------------------------------------------------------
-
-
-def _hot_frame() -> gpd.GeoDataFrame:
-    cells = fishnet(gpd.GeoSeries([shapely.box(0, 0, 1000, 1000)], crs=METRIC), 250)
-    counts = np.arange(len(cells), dtype=float)
-    return hot_spot_frame(cells, counts, build_weights(cells, parse_weights("queen")))
-
-
-def test_map_png_in_chinese(tmp_path: Path) -> None:
-    with language("zh_CN"):
-        image = render_map(
-            _hot_frame(),
-            tmp_path / "热点图.png",
-            layer=get_layer("hotspots"),
-            date_range="2024-01-01 – 2024-06-30",
-        )
-    assert image.path.read_bytes()[:4] == b"\x89PNG"
-    if cjk_font() is None:
-        assert image.note is not None
-    else:
-        assert image.note is None
-        assert image.font == cjk_font()
-
-
-def test_map_png_without_a_chinese_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("citygrid.services.hotspots.map_image.cjk_font", lambda: None)
-    with language("zh_CN"):
-        image = render_map(
-            _hot_frame(), tmp_path / "map.png", layer=get_layer("hotspots"), date_range="2024"
-        )
-        assert image.note is not None
-        assert "fonts-noto-cjk" in image.note
-    assert image.font == "DejaVu Sans"
-    assert image.path.stat().st_size > 1000
-
-
-def test_map_into_a_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match="does not exist"):
-        render_map(
-            _hot_frame(), tmp_path / "no" / "map.png", layer=get_layer("hotspots"), date_range="-"
-        )
 
 
 def test_moran_profile_matches_moran_z_at_each_distance() -> None:

@@ -232,6 +232,6 @@ def test_choices_of_number_fields_filter_as_numbers() -> None:
     from citygrid.services.providers.filters import parse_filters
 
     (found,) = parse_filters(
-        get_layer("hotspots"), {"gi_bin": ["3"], "置信区间": ["冷点 (99% 置信度)"]}
+        get_layer("hotspots"), {"gi_bin": ["3"], "置信度": ["冷点 (99% 置信度)"]}
     )
     assert found.values == (3, -3)
