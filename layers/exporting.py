@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -40,7 +40,11 @@ _SQLITE_COMPANIONS = ("", "-journal", "-wal", "-shm")
 
 @dataclass(frozen=True)
 class ExportReport:
-    """What an export wrote: the file, the layer, how many features, in which CRS."""
+    """What an export wrote: the file, the layer, how many features, in which CRS.
+
+    ``shortened`` maps each field name a shapefile had to shorten to its
+    short name (kept in the ``.fields.csv`` beside the file).
+    """
 
     layer: str
     path: str
@@ -48,6 +52,7 @@ class ExportReport:
     crs: str
     features: int
     seconds: float
+    shortened: Mapping[str, str] = field(default_factory=dict)
 
 
 def export_layer(
@@ -60,6 +65,7 @@ def export_layer(
     bbox: tuple[float, float, float, float] | None = None,
     where: str | Sequence[str] | None = None,
     labels: Labels = "name",
+    encoding: str | None = None,
     overwrite: bool = False,
 ) -> ExportReport:
     """Write a stored layer to a file.
@@ -85,6 +91,8 @@ def export_layer(
         Column names: field names (``name``), or the ``zh`` / ``en``
         labels, which also turn choice values into their labels. Import
         reads all three back.
+    encoding
+        A shapefile's .dbf encoding: ``GBK`` (default) or ``UTF-8``.
     overwrite
         Replace an existing file (in a GeoPackage, only this layer). The
         store's own database is never written.
@@ -122,9 +130,11 @@ def export_layer(
         layer=layer,
         fmt=format_.name,
         crs=spec,
+        encoding=encoding,
         overwrite=overwrite,
         protected=database_files(store),
     )
+    shortened = formats.read_mapping(written) if format_.name == "shp" else ()
     return ExportReport(
         layer=layer.name,
         path=str(written),
@@ -132,6 +142,7 @@ def export_layer(
         crs=spec.name if spec is not None else ("EPSG:4326" if layer.has_geometry else "-"),
         features=len(frame),
         seconds=time.perf_counter() - started,
+        shortened={full: short for short, full in shortened},
     )
 
 
@@ -171,6 +182,7 @@ def write_layer_file(
     layer: Layer | str | None = None,
     fmt: str | None = None,
     crs: str | int | CrsSpec | None = None,
+    encoding: str | None = None,
     overwrite: bool = False,
     protected: Collection[PathLike] = (),
 ) -> Path:
@@ -197,6 +209,9 @@ def write_layer_file(
         CRS to write in (default EPSG:4326): an EPSG code, WKT, PROJ string
         or ``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09`` (the last two shift
         coordinates onto the Chinese web maps' offsets).
+    encoding
+        A shapefile's .dbf encoding: ``GBK`` (default: five Chinese
+        characters fit a field name) or ``UTF-8``.
     overwrite
         Replace an existing file; in an existing GeoPackage only this layer
         is replaced, the others stay.
@@ -224,6 +239,7 @@ def write_layer_file(
         path,
         fmt=fmt,
         crs=crs,
+        encoding=encoding,
         overwrite=overwrite,
         protected=protected,
         styles={} if layer is None else {_layer_name(layer, Path(path)): layer},
@@ -236,6 +252,7 @@ def write_layers_file(
     *,
     fmt: str | None = None,
     crs: str | int | CrsSpec | None = None,
+    encoding: str | None = None,
     overwrite: bool = False,
     protected: Collection[PathLike] = (),
     styles: Mapping[str, Layer | str] | None = None,
@@ -251,8 +268,8 @@ def write_layers_file(
         failed write leaves an earlier file whole.
     fmt
         Format name when the extension does not say it.
-    crs
-        CRS to write in, as for :func:`write_layer_file`.
+    crs, encoding
+        As for :func:`write_layer_file`.
     overwrite, protected
         As for :func:`write_layer_file`; other layers of an existing
         GeoPackage stay.
@@ -275,7 +292,7 @@ def write_layers_file(
     spec = parse_crs(crs if crs is not None else "EPSG:4326")
     with formats.stage(path, format_, overwrite=overwrite, protected=protected) as staged:
         for name, frame in frames.items():
-            formats.write_into(staged, _in_crs(frame, spec), format_, name)
+            formats.write_into(staged, _in_crs(frame, spec), format_, name, encoding)
             style = _registered(styles.get(name) if styles is not None else name)
             if format_.name == "gpkg" and style is not None and style.has_geometry:
                 _add_style(staged.path, name, style)

@@ -8,7 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from citygrid.cli.context import CliContext
 from citygrid.errors import BadInput
-from citygrid.gis.formats import format_names
+from citygrid.gis.formats import format_names, mapping_path
 from citygrid.i18n import _
 from citygrid.layers.exporting import ExportReport, export_layer
 from citygrid.layers.import_checks import dangling_text
@@ -208,6 +208,11 @@ def _print_import(report: ImportReport) -> None:
     help="Column names: field names, or zh/en labels (choices as labels too).",
 )
 @click.option(
+    "--encoding",
+    type=click.Choice(["gbk", "utf-8"], case_sensitive=False),
+    help="Encoding of a shapefile's .dbf (default gbk, as ArcGIS on a Chinese desktop reads).",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
     help="Replace an existing file (in a GeoPackage, only this layer).",
@@ -222,6 +227,7 @@ def export_command(
     bbox: str | None,
     wheres: tuple[str, ...],
     labels: str,
+    encoding: str | None,
     overwrite: bool,
 ) -> None:
     """Export LAYER to a file for QGIS, ArcGIS or a report."""
@@ -234,6 +240,7 @@ def export_command(
         bbox=_parse_bbox(bbox),
         where=list(wheres),
         labels=labels,  # type: ignore[arg-type]
+        encoding=encoding,
         overwrite=overwrite,
     )
     _print_export(report)
@@ -249,6 +256,16 @@ def _print_export(report: ExportReport) -> None:
             crs=report.crs,
         )
     )
+    if report.shortened:
+        click.echo(
+            _(
+                "Shapefile field names hold 10 bytes; these were shortened (the full names are "
+                "in {mapping}, which citygrid import reads back): {names}."
+            ).format(
+                mapping=mapping_path(report.path).name,
+                names=", ".join(f"{full} → {short}" for full, short in report.shortened.items()),
+            )
+        )
 
 
 COMMANDS = [import_command, export_command]

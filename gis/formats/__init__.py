@@ -37,6 +37,7 @@ from citygrid.gis.formats.shapefile import (
     MAPPING_SUFFIX,
     SHAPEFILE_NAME_BYTES,
     mapping_path,
+    read_mapping,
     shapefile_names,
 )
 from citygrid.gis.formats.source import Source
@@ -59,6 +60,7 @@ __all__ = [
     "neutralise_formulas",
     "open_source",
     "read_batches",
+    "read_mapping",
     "shapefile_names",
     "stage",
     "staged_file",

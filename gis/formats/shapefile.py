@@ -1,11 +1,13 @@
 """Shapefiles: plain or zipped, their sidecar files, and field names over 10 bytes.
 
-Shapefile field names are limited to 10 bytes (three Chinese characters in
-UTF-8). :func:`write_shapefile` gives longer names a short unique name and
+Shapefiles are written in GBK by default, with a ``.cpg`` saying so: that is
+what ArcGIS and QGIS on a Chinese desktop expect, and a field name of 10
+bytes then holds five Chinese characters (three in UTF-8). ``UTF-8`` is
+written on request; text that GBK cannot hold is refused with a hint to ask
+for it. :func:`write_shapefile` gives longer names a short unique name and
 writes the mapping beside the file as ``<name>.fields.csv`` (columns
 ``short_name,field_name``, UTF-8); reading takes that file back
 (:func:`read_mapping`), so a round trip restores the full names.
-Shapefiles are written with a ``.cpg`` of ``UTF-8``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from citygrid.errors import BadInput
@@ -26,6 +30,8 @@ from citygrid.gis.formats.encodings import SNIFF_BYTES, read_head
 from citygrid.gis.formats.staging import StagedFile
 
 MAPPING_SUFFIX = ".fields.csv"
+SHAPEFILE_ENCODINGS = ("GBK", "UTF-8")
+"""Encodings a shapefile's .dbf is written in; the first is the default."""
 SHAPEFILE_NAME_BYTES = 10
 #: The files GDAL writes for one shapefile (and spatial indexes other tools add).
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
@@ -119,8 +125,8 @@ def mapping_path(path: str | os.PathLike[str]) -> Path:
     return path.with_name(name + MAPPING_SUFFIX)
 
 
-def shapefile_names(names: Sequence[str]) -> dict[str, str]:
-    """Short unique shapefile field names (at most 10 bytes in UTF-8) for ``names``.
+def shapefile_names(names: Sequence[str], encoding: str = "UTF-8") -> dict[str, str]:
+    """Short unique shapefile field names (at most 10 bytes in ``encoding``) for ``names``.
 
     Names that fit are kept; longer ones are cut on a character boundary
     and numbered when the cut collides (``问题描述长``, ``问题描述_1``).
@@ -133,23 +139,54 @@ def shapefile_names(names: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     used: set[str] = set()
     for name in names:
-        short = name if _nbytes(name) <= SHAPEFILE_NAME_BYTES else _cut(name, SHAPEFILE_NAME_BYTES)
+        fits = len(name.encode(encoding)) <= SHAPEFILE_NAME_BYTES
+        short = name if fits else _cut(name, SHAPEFILE_NAME_BYTES, encoding)
         number = 1
         while short.lower() in used:
             tail = f"_{number}"
-            short = _cut(name, SHAPEFILE_NAME_BYTES - len(tail)) + tail
+            short = _cut(name, SHAPEFILE_NAME_BYTES - len(tail), encoding) + tail
             number += 1
         used.add(short.lower())
         out[name] = short
     return out
 
 
-def _nbytes(text: str) -> int:
-    return len(text.encode("utf-8"))
+def _cut(text: str, limit: int, encoding: str) -> str:
+    return text.encode(encoding)[:limit].decode(encoding, errors="ignore")
 
 
-def _cut(text: str, limit: int) -> str:
-    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+def dbf_encoding(requested: str | None) -> str:
+    """The .dbf encoding for a user's choice (``gbk``, ``utf8``...); GBK when ``None``."""
+    if requested is None:
+        return SHAPEFILE_ENCODINGS[0]
+    wanted = requested.strip().upper().replace("_", "-")
+    wanted = "UTF-8" if wanted in ("UTF8", "UTF-8") else wanted
+    if wanted not in SHAPEFILE_ENCODINGS:
+        raise BadInput(
+            "A shapefile is written in GBK or UTF-8, not {encoding!r}.", encoding=requested
+        )
+    return wanted
+
+
+def _check_text(frame: pd.DataFrame, encoding: str) -> None:
+    """Refuse text that ``encoding`` cannot hold, naming the field and the value."""
+    if encoding == "UTF-8":
+        return
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        for value in (column, *values.dropna().astype(str).unique()):
+            try:
+                value.encode(encoding)
+            except UnicodeEncodeError:
+                raise BadInput(
+                    "{value!r} in field {field} cannot be written in {encoding}; export with "
+                    "--encoding utf-8 (ArcGIS reads it through the .cpg file).",
+                    value=value,
+                    field=column,
+                    encoding=encoding,
+                ) from None
 
 
 def companions(path: Path) -> list[Path]:
@@ -159,8 +196,14 @@ def companions(path: Path) -> list[Path]:
     return [path.with_suffix(s) for s in SHAPEFILE_PARTS if s != ".shp"] + [mapping_path(path)]
 
 
-def write_shapefile(frame: gpd.GeoDataFrame, staged: StagedFile, layer: str) -> None:
-    """Write a shapefile (or a zip of one) into ``staged``, long names mapped."""
+def write_shapefile(
+    frame: gpd.GeoDataFrame, staged: StagedFile, layer: str, encoding: str | None = None
+) -> None:
+    """Write a shapefile (or a zip of one) into ``staged``, long names mapped.
+
+    ``encoding`` is the .dbf's, GBK by default (see :func:`dbf_encoding`).
+    """
+    dbf = dbf_encoding(encoding)
     kinds = set(frame.geometry.geom_type.dropna().str.removeprefix("Multi"))
     if len(kinds) > 1:
         raise BadInput(
@@ -169,13 +212,18 @@ def write_shapefile(frame: gpd.GeoDataFrame, staged: StagedFile, layer: str) -> 
             kinds=", ".join(sorted(kinds)),
         )
     attributes = [c for c in frame.columns if c != frame.geometry.name]
-    names = shapefile_names(attributes)
+    _check_text(frame[attributes], dbf)
+    names = shapefile_names(attributes, dbf)
     # dBase has dates only; datetimes are kept as ISO text.
     table = text_dates(frame.rename(columns=names))
     renamed = {full: short for full, short in names.items() if full != short}
     zipped = staged.path.suffix.lower() == ".zip"
     shp = staged.folder / f"{layer}.shp" if zipped else staged.path
-    pyogrio.write_dataframe(table, shp, driver="ESRI Shapefile", encoding="UTF-8")
+    with warnings.catch_warnings():
+        # GDAL reports the names it writes in the .dbf's encoding, which pyogrio
+        # cannot decode as UTF-8; the names are ours (shapefile_names) already.
+        warnings.filterwarnings("ignore", "Could not decode error message", RuntimeWarning)
+        pyogrio.write_dataframe(table, shp, driver="ESRI Shapefile", encoding=dbf)
     if zipped:
         with zipfile.ZipFile(staged.path, "w", zipfile.ZIP_DEFLATED) as archive:
             for part in (shp.with_suffix(s) for s in SHAPEFILE_PARTS):

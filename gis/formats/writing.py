@@ -27,6 +27,7 @@ def write_frame(
     layer: str | None = None,
     overwrite: bool = False,
     protected: Collection[str | os.PathLike[str]] = (),
+    encoding: str | None = None,
 ) -> list[Path]:
     """Write a frame to a file, safely (see :mod:`citygrid.gis.formats.staging`).
 
@@ -48,6 +49,8 @@ def write_frame(
         ``layer`` is replaced and the other layers stay.
     protected
         Files never to write (the store's own database).
+    encoding
+        A shapefile's .dbf encoding, ``GBK`` (default) or ``UTF-8``.
 
     Returns
     -------
@@ -63,7 +66,7 @@ def write_frame(
     """
     format_ = detect_format(path, fmt)
     with stage(path, format_, overwrite=overwrite, protected=protected) as staged:
-        write_into(staged, frame, format_, layer)
+        write_into(staged, frame, format_, layer, encoding)
     mapping = [p for p in staged.written if p.name.endswith(shapefile.MAPPING_SUFFIX)]
     return [staged.target, *mapping]
 
@@ -91,19 +94,24 @@ def stage(
 
 
 def write_into(
-    staged: StagedFile, frame: pd.DataFrame, format_: Format, layer: str | None = None
+    staged: StagedFile,
+    frame: pd.DataFrame,
+    format_: Format,
+    layer: str | None = None,
+    encoding: str | None = None,
 ) -> None:
     """Write one frame (one layer) into a staged file of ``format_``.
 
     Several calls with different ``layer`` names fill one GeoPackage; a
-    layer already in it is replaced.
+    layer already in it is replaced. ``encoding`` is a shapefile's (GBK by
+    default, see :func:`~.shapefile.dbf_encoding`); other formats are UTF-8.
     """
     layer = layer or staged.target.stem
     frame = frame.reset_index(drop=True)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         _write_table(pd.DataFrame(frame), staged.path, format_, layer)
     elif format_.name == "shp":
-        shapefile.write_shapefile(frame, staged, layer)
+        shapefile.write_shapefile(frame, staged, layer, encoding)
     elif format_.name == "parquet":
         frame.to_parquet(staged.path, index=False)
     elif format_.name == "csv":

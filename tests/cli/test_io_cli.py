@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner, Result
@@ -243,3 +244,26 @@ def test_export_where_refuses_numbers_no_field_can_hold(
     result = run(imported, "export", layer, "--out", str(tmp_path / "out.csv"), "--where", where)
     refused(result, message)
     assert files(tmp_path) == before
+
+
+def test_export_shapefile_with_chinese_labels_in_gbk_keeps_them_whole(
+    imported: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "网格.shp"
+    result = run(imported, "export", "grids", "--out", str(out), "--labels", "zh")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "网格.cpg").read_text().strip() == "GBK"
+    assert "网格编码" in pyogrio.read_info(out)["fields"]  # 8 bytes in GBK, 12 in UTF-8
+    assert not (tmp_path / "网格.fields.csv").exists()
+    assert "shortened" not in result.output
+
+
+def test_export_says_which_shapefile_names_were_shortened(imported: str, tmp_path: Path) -> None:
+    out = tmp_path / "grids.shp"
+    result = run(
+        imported, "export", "grids", "--out", str(out), "--labels", "en", "--encoding", "utf-8"
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "grids.cpg").read_text().strip() == "UTF-8"
+    assert "grids.fields.csv" in result.output
+    assert "responsible unit → " in result.output

@@ -66,20 +66,43 @@ def test_detect_format_by_extension_and_name(tmp_path: Path) -> None:
         formats.detect_format("a.gpkg", "dwg")
 
 
-def test_shapefile_long_field_names_are_mapped_beside_the_file(
+def test_shapefile_is_gbk_by_default_and_five_chinese_characters_fit_a_name(
     tmp_path: Path, points: gpd.GeoDataFrame
 ) -> None:
     frame = points.assign(负责单位联系人=["张三", "李四", "王五"])
     written = formats.write_frame(frame, tmp_path / "点位.shp")
     mapping = tmp_path / "点位.fields.csv"
     assert written == [tmp_path / "点位.shp", mapping]
-    assert (tmp_path / "点位.cpg").read_text().strip().upper() == "UTF-8"
+    assert (tmp_path / "点位.cpg").read_text().strip().upper() == "GBK"
+    assert "张三".encode("gbk") in (tmp_path / "点位.dbf").read_bytes()
     table = pd.read_csv(mapping)
+    # 点位编码 and 点位名称 are 8 bytes in GBK and stay whole; only longer names are cut
+    assert set(table["field_name"]) == {"范围半径(米)", "负责单位联系人"}
+    assert all(len(s.encode("gbk")) <= 10 for s in table["short_name"])
+    assert "负责单位联" in set(table["short_name"])
+    assert read_all(tmp_path / "点位.shp")["负责单位联系人"].tolist() == ["张三", "李四", "王五"]
+
+
+def test_shapefile_in_utf8_on_request(tmp_path: Path, points: gpd.GeoDataFrame) -> None:
+    frame = points.assign(负责单位联系人=["张三", "李四", "王五"])
+    formats.write_frame(frame, tmp_path / "点位.shp", encoding="utf-8")
+    assert (tmp_path / "点位.cpg").read_text().strip().upper() == "UTF-8"
+    table = pd.read_csv(tmp_path / "点位.fields.csv")
     assert set(table["field_name"]) == {"点位编码", "点位名称", "范围半径(米)", "负责单位联系人"}
-    assert all(len(s.encode("utf-8")) <= 10 for s in table["short_name"])
     raw = pyogrio.read_info(tmp_path / "点位.shp")["fields"]
     assert all(len(str(f).encode("utf-8")) <= 10 for f in raw)
     assert read_all(tmp_path / "点位.shp")["负责单位联系人"].tolist() == ["张三", "李四", "王五"]
+
+
+def test_text_gbk_cannot_hold_is_refused_with_the_way_out(
+    tmp_path: Path, points: gpd.GeoDataFrame
+) -> None:
+    frame = points.assign(name=["𠮷野家", "李四", "王五"])  # 𠮷 is outside GBK
+    with pytest.raises(BadInput, match="--encoding utf-8"):
+        formats.write_frame(frame, tmp_path / "点位.shp")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(BadInput, match="GBK or UTF-8"):
+        formats.write_frame(points, tmp_path / "点位.shp", encoding="latin-1")
 
 
 def test_shapefile_names_stay_unique() -> None:
