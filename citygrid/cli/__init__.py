@@ -75,6 +75,11 @@ COMMANDS = (
         "The evaluation catalogue and its registration and closure standards.",
     ),
     LazyCommand(
+        "evaluate",
+        "citygrid.cli.evaluate:evaluate_command",
+        "Predict the score of a third-party evaluation, and what to fix first.",
+    ),
+    LazyCommand(
         "demo",
         "citygrid.cli.demo:demo_command",
         "Load the demo city (Changsha) into the database, creating its schema if needed.",

@@ -35,6 +35,9 @@ from citygrid.layers.base_layers import POINT_TYPES
 from citygrid.services.cycle.catalogue_files import read_text, xlsx_cells
 
 DRAWS = ("random", "stratified", "weighted")
+BUILTIN_PLANS = {"national": Path(__file__).with_name("national_plan.csv")}
+"""Plans shipped with citygrid, by name: ``national`` visits every point type the
+national civilised-city evaluation (全国文明城市测评) visits, in counts like its own."""
 COLUMNS = ("point_type", "count", "draw", "weight_field", "items")
 
 
@@ -65,7 +68,7 @@ class Plan:
 
 
 def read_plan(path: str | Path) -> Plan:
-    """Read a plan from a CSV, XLSX or JSON file and check its values.
+    """Read a plan from a CSV, XLSX or JSON file (or a :data:`BUILTIN_PLANS` name), checked.
 
     Raises
     ------
@@ -74,7 +77,7 @@ def read_plan(path: str | Path) -> Plan:
         a count that is not a whole number above 0, a draw that does not
         exist, a weighted draw without its field, a type listed twice.
     """
-    source = Path(path)
+    source = BUILTIN_PLANS.get(str(path), Path(path))
     if not source.is_file():
         raise BadInput("The file {path} does not exist; check the path.", path=str(path))
     suffix = source.suffix.lower()

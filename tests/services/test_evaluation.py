@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
 import pytest
-import shapely
+from evaluation_city import DAY, MARKET, build_city, inspect, problem
 
 from citygrid.config import Config
 from citygrid.errors import BadInput
@@ -19,95 +17,12 @@ from citygrid.services.evaluation.plans import Plan, PlanType, read_plan
 from citygrid.services.evaluation.priorities import fix_first
 from citygrid.services.evaluation.simulate import evaluate
 
-DAY = datetime(2026, 6, 1, 10, 0)
-MARKET = "market"
-
-
-def _write(store: Store, layer: str, rows: dict, geoms: list | None = None) -> None:
-    frame = (
-        gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
-        if geoms is not None
-        else pd.DataFrame(rows)
-    )
-    store.write(layer, frame, actor="test")
-
 
 @pytest.fixture
 def city(store: Store) -> CityContext:
-    """Two sub-districts; markets 菜市场一..三 in the west one, 菜市场四 in the east; no problems."""
-    _write(
-        store,
-        "jurisdictions",
-        {"code": ["W", "E"], "name": ["西街道", "东街道"], "level": ["subdistrict"] * 2},
-        [shapely.box(120.0, 30.0, 120.01, 30.01), shapely.box(120.01, 30.0, 120.02, 30.01)],
-    )
-    _write(
-        store,
-        "catalogue",
-        {
-            "code": ["S1", "S1.1", "S1.2"],
-            "name": ["市容环境", "暴露垃圾", "乱张贴"],
-            "level": ["section", "item", "item"],
-            "parent_code": [None, "S1", "S1"],
-            "weight": [None, 2.0, 0.5],
-        },
-    )
-    _write(store, "units", {"code": ["U1"], "name": ["市场监管所"]}, [shapely.Point(120.0, 30.0)])
-    _write(
-        store,
-        "points",
-        {
-            "code": ["P1", "P2", "P3", "P4"],
-            "name": ["菜市场一", "菜市场二", "菜市场三", "菜市场四"],
-            "point_type": [MARKET] * 4,
-            "unit_code": ["U1"] * 4,
-            "radius_m": [1000.0, 0.001, 0.001, 0.001],
-        },
-        [shapely.Point(120.002 + 0.002 * i, 30.005) for i in range(3)]
-        + [shapely.Point(120.015, 30.005)],
-    )
-    _inspect(store, ["P1", "P2", "P3", "P4"], DAY)
+    """The evaluation city (:mod:`evaluation_city`) on both backends, seen on its day."""
+    build_city(store)
     return CityContext(store, Config(database_url=store.url), now=DAY)
-
-
-def _inspect(store: Store, codes: list[str], at: datetime) -> None:
-    _write(
-        store,
-        "inspections",
-        {
-            "code": [f"X{c}{at:%j}" for c in codes],
-            "inspected_at": [at] * len(codes),
-            "kind": ["routine"] * len(codes),
-            "point_code": codes,
-        },
-        [shapely.Point(120.0, 30.0)] * len(codes),
-    )
-
-
-def _problem(
-    store: Store,
-    code: str,
-    point: str,
-    item: str,
-    status: str,
-    at: datetime,
-    closed: datetime | None = None,
-) -> None:
-    _write(
-        store,
-        "problems",
-        {
-            "code": [code],
-            "catalogue_code": [item],
-            "status": [status],
-            "reported_at": [at],
-            "closed_at": [closed],
-            "point_code": [point],
-            "unit_code": ["U1"],
-            "deadline": [at + timedelta(days=3)],
-        },
-        [shapely.Point(120.002, 30.005)],
-    )
 
 
 def _plan(count: int, draw: str = "random", weight_field: str | None = None) -> Plan:
@@ -124,7 +39,7 @@ def test_a_city_with_no_problem_scores_full_marks(city: CityContext) -> None:
 def test_one_known_open_problem_at_the_only_place_visited(city: CityContext) -> None:
     # every market visited (4 of 4); one open 暴露垃圾 (weight 2) seen surely:
     # the four places lose 2 points between them, the score is 100 - 2 / 4
-    _problem(city.store, "WT1", "P1", "S1.1", "open", DAY - timedelta(hours=1))
+    problem(city.store, "WT1", "P1", "S1.1", "open", DAY - timedelta(hours=1))
     result = evaluate(city, _plan(4), DAY, runs=100, seed=1)
     assert result.score == pytest.approx(99.5)
     assert (result.low, result.high) == pytest.approx((99.5, 99.5))
@@ -139,7 +54,7 @@ def test_one_known_open_problem_at_the_only_place_visited(city: CityContext) -> 
 def test_half_the_time_the_place_with_the_problem_is_drawn(city: CityContext) -> None:
     # one market of four visited at random: P1 is drawn a quarter of the time,
     # then loses 2; expected score 100 - 0.25 * 2 = 99.5
-    _problem(city.store, "WT1", "P1", "S1.1", "open", DAY - timedelta(hours=1))
+    problem(city.store, "WT1", "P1", "S1.1", "open", DAY - timedelta(hours=1))
     result = evaluate(city, _plan(1), DAY, runs=8000, seed=3)
     assert result.score == pytest.approx(99.5, abs=0.05)
     visited = result.places.set_index("code")["visited"]
@@ -151,9 +66,9 @@ def test_unreported_problems_from_history_and_time_since_inspection(city: CityCo
     # P4 last inspected a year ago and had one 暴露垃圾 (closed) 100 days ago; the
     # type's rate is 1 problem per 4 places per year, so
     # r = (1 + 90 / (4 * 365)) / (365 + 90) per day, λ = r * 365
-    _inspect(city.store, ["P4"], DAY - timedelta(days=400))
+    inspect(city.store, ["P4"], DAY - timedelta(days=400))
     city.store.delete("inspections", ["XP4" + f"{DAY:%j}"], actor="test")
-    _problem(
+    problem(
         city.store,
         "WT9",
         "P4",

@@ -1,0 +1,159 @@
+"""``citygrid evaluate``: the simulated third-party evaluation and what to fix first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+import pandas as pd
+
+from citygrid.cli.context import CliContext
+from citygrid.cli.tables import print_table
+from citygrid.i18n import _
+from citygrid.layers.base_layers import POINT_TYPES
+from citygrid.services.evaluation.plans import read_plan
+from citygrid.services.evaluation.priorities import (
+    costly_places,
+    fix_first,
+    item_losses,
+    unit_losses,
+)
+from citygrid.services.evaluation.simulate import Evaluation, evaluate
+
+pass_context = click.make_pass_decorator(CliContext)
+SHOWN = 15
+
+
+@click.command("evaluate")
+@click.option(
+    "--plan",
+    "plan_file",
+    required=True,
+    help="Sampling plan: CSV, XLSX or JSON (point_type, count, draw, weight_field, items), "
+    "or `national` for the plan citygrid ships.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M"]),
+    help="The day of the visit (default: now).",
+)
+@click.option("--runs", type=int, default=1000, show_default=True, help="Evaluations drawn.")
+@click.option("--seed", type=int, help="Seed of the draws, to repeat a result.")
+@pass_context
+def evaluate_command(
+    ctx: CliContext, plan_file: str, as_of: datetime | None, runs: int, seed: int | None
+) -> None:
+    """Predict the score of a third-party evaluation, and what to fix first."""
+    city = ctx.city()
+    plan = read_plan(plan_file)
+    result = evaluate(city, plan, as_of or city.now, runs=runs, seed=seed)
+    _print_summary(result)
+    types = {c.value: c.label() for c in POINT_TYPES}
+    by_type = result.by("point_type")
+    by_type["point_type"] = by_type["point_type"].map(types)
+    print_table(
+        _points(
+            by_type,
+            {
+                "point_type": _("Point type"),
+                "places": _("Places"),
+                "visits": _("Visits per evaluation"),
+                "loss": _("Points lost"),
+            },
+        ),
+        _("Expected loss per point type"),
+    )
+    items = item_losses(city, result)
+    print_table(
+        _points(
+            items, {"catalogue_code": _("Item code"), "item": _("Item"), "loss": _("Points lost")}
+        ),
+        _("Expected loss per item"),
+        limit=SHOWN,
+    )
+    units = unit_losses(city, result)
+    print_table(
+        _points(
+            units,
+            {
+                "unit_code": _("Unit code"),
+                "unit": _("Unit"),
+                "places": _("Places"),
+                "loss": _("Points lost"),
+            },
+        ),
+        _("Expected loss per unit"),
+        limit=SHOWN,
+    )
+    places = costly_places(city, result)
+    places["point_type"] = places["point_type"].map(types)
+    print_table(
+        _points(
+            places,
+            {
+                "code": _("Place code"),
+                "place": _("Place"),
+                "point_type": _("Point type"),
+                "unit": _("Unit"),
+                "open_count": _("Open problems"),
+                "days_since_inspection": _("Days since inspected"),
+                "points": _("Points lost"),
+            },
+        ),
+        _("Places that cost most"),
+        limit=SHOWN,
+    )
+    first = fix_first(city, result)
+    first["point_type"] = first["point_type"].map(types)
+    first["deadline"] = first["deadline"].dt.strftime("%Y-%m-%d %H:%M")
+    print_table(
+        _points(
+            first,
+            {
+                "code": _("Problem"),
+                "item": _("Item"),
+                "place": _("Place"),
+                "unit": _("Unit"),
+                "deadline": _("Deadline"),
+                "points": _("Points won back"),
+            },
+        ),
+        _("Fix first"),
+        limit=SHOWN,
+    )
+
+
+def _print_summary(result: Evaluation) -> None:
+    click.echo(
+        _(
+            "Expected score {score:.2f} (90% of evaluations between {low:.2f} and {high:.2f}), "
+            "from {runs} evaluations of {places} places on {day}."
+        ).format(
+            score=result.score,
+            low=result.low,
+            high=result.high,
+            runs=result.runs,
+            places=result.plan.places,
+            day=result.as_of.strftime("%Y-%m-%d"),
+        )
+    )
+    for note in result.notes:
+        click.secho(
+            _("The plan visits more places than the city has ({note}); all are visited.").format(
+                note=note
+            ),
+            fg="yellow",
+            err=True,
+        )
+
+
+def _points(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
+    """The ``headers`` columns of ``frame``, renamed, with points rounded to 3 places."""
+    shown = frame[list(headers)].copy()
+    for column in ("loss", "points", "visits"):
+        if column in shown:
+            shown[column] = shown[column].round(3)
+    return shown.rename(columns=headers)
+
+
+COMMANDS = [evaluate_command]
