@@ -11,11 +11,14 @@ from citygrid.cli.context import CliContext
 from citygrid.cli.tables import print_table
 from citygrid.i18n import _
 from citygrid.layers.base_layers import POINT_TYPES
+from citygrid.services.context import CityContext
+from citygrid.services.evaluation.compare import Comparison, compare, read_findings
 from citygrid.services.evaluation.plans import read_plan
 from citygrid.services.evaluation.priorities import (
     costly_places,
     fix_first,
     item_losses,
+    item_names,
     unit_losses,
 )
 from citygrid.services.evaluation.simulate import Evaluation, evaluate
@@ -39,14 +42,28 @@ SHOWN = 15
 )
 @click.option("--runs", type=int, default=1000, show_default=True, help="Evaluations drawn.")
 @click.option("--seed", type=int, help="Seed of the draws, to repeat a result.")
+@click.option(
+    "--findings",
+    help="After the visit: the real evaluation's findings (CSV or XLSX: place, item, "
+    "deduction) to compare with the prediction for the places it visited.",
+)
 @pass_context
 def evaluate_command(
-    ctx: CliContext, plan_file: str, as_of: datetime | None, runs: int, seed: int | None
+    ctx: CliContext,
+    plan_file: str,
+    as_of: datetime | None,
+    runs: int,
+    seed: int | None,
+    findings: str | None,
 ) -> None:
     """Predict the score of a third-party evaluation, and what to fix first."""
     city = ctx.city()
     plan = read_plan(plan_file)
-    result = evaluate(city, plan, as_of or city.now, runs=runs, seed=seed)
+    day = as_of or city.now
+    if findings is not None:
+        _print_comparison(city, compare(city, plan, day, read_findings(city, findings)))
+        return
+    result = evaluate(city, plan, day, runs=runs, seed=seed)
     _print_summary(result)
     types = {c.value: c.label() for c in POINT_TYPES}
     by_type = result.by("point_type")
@@ -123,6 +140,30 @@ def evaluate_command(
     )
 
 
+def _print_comparison(city: CityContext, result: Comparison) -> None:
+    click.echo(
+        _(
+            "Predicted score {predicted:.2f}, actual score {actual:.2f} for the {places} places "
+            "visited; mean absolute error {error:.2f} points per place."
+        ).format(
+            predicted=result.predicted_score,
+            actual=result.actual_score,
+            places=len(result.places),
+            error=result.mean_absolute_error,
+        )
+    )
+    columns = {"predicted": _("Predicted"), "actual": _("Deducted"), "error": _("Error")}
+    print_table(
+        _points(result.places, {"point_code": _("Place code"), "place": _("Place"), **columns}),
+        _("Prediction and findings per place"),
+    )
+    items = result.items.assign(item=result.items["catalogue_code"].map(item_names(city)))
+    print_table(
+        _points(items, {"catalogue_code": _("Item code"), "item": _("Item"), **columns}),
+        _("Prediction and findings per item"),
+    )
+
+
 def _print_summary(result: Evaluation) -> None:
     click.echo(
         _(
@@ -150,7 +191,7 @@ def _print_summary(result: Evaluation) -> None:
 def _points(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
     """The ``headers`` columns of ``frame``, renamed, with points rounded to 3 places."""
     shown = frame[list(headers)].copy()
-    for column in ("loss", "points", "visits"):
+    for column in ("loss", "points", "visits", "predicted", "actual", "error"):
         if column in shown:
             shown[column] = shown[column].round(3)
     return shown.rename(columns=headers)

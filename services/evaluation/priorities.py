@@ -65,6 +65,11 @@ def unit_losses(ctx: CityContext, evaluation: Evaluation) -> pd.DataFrame:
     return table.assign(unit=table["unit_code"].map(_names(ctx, "units")))
 
 
+def item_names(ctx: CityContext) -> pd.Series:
+    """Catalogue names by code."""
+    return _names(ctx, "catalogue")
+
+
 def _names(ctx: CityContext, layer: str) -> pd.Series:
     frame = ctx.store.read(layer, columns=["code", "name"])
     return frame.set_index("code")["name"]

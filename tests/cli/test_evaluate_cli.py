@@ -63,3 +63,12 @@ def test_bad_input_is_refused(city_url: str, args: list[str], message: str) -> N
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_findings_after_the_visit(city_url: str, tmp_path: Path) -> None:
+    findings = tmp_path / "测评结果.csv"
+    findings.write_text("place,item,deduction\n菜市场一,暴露垃圾,2\nP2,,0\n", encoding="utf-8")
+    result = run(city_url, "--plan", "national", "--findings", str(findings))
+    assert result.exit_code == 0, result.output
+    assert "预测得分 99.10，实际得分 99.00" in result.output
+    assert "平均绝对误差 0.10" in result.output

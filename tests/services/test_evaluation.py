@@ -13,6 +13,7 @@ from citygrid.config import Config
 from citygrid.errors import BadInput
 from citygrid.layers.store import Store
 from citygrid.services.context import CityContext
+from citygrid.services.evaluation.compare import compare, read_findings
 from citygrid.services.evaluation.plans import Plan, PlanType, read_plan
 from citygrid.services.evaluation.priorities import fix_first
 from citygrid.services.evaluation.simulate import evaluate
@@ -188,3 +189,43 @@ def test_bad_plan_paths_and_json(tmp_path: Path) -> None:
     )
     with pytest.raises(BadInput, match="detection"):
         read_plan(tmp_path / "plan.json")
+
+
+# -- after the visit ---------------------------------------------------------------
+
+
+def test_findings_against_the_prediction(city: CityContext, tmp_path: Path) -> None:
+    problem(city.store, "WT1", "P1", "S1.1", "open", DAY - timedelta(hours=1))
+    path = tmp_path / "实际测评.csv"
+    path.write_bytes("place,item,deduction\n菜市场一,暴露垃圾,2\nP2,,0\n".encode("gbk"))
+    findings = read_findings(city, path)
+    assert findings["point_code"].tolist() == ["P1", "P2"]
+    assert findings["catalogue_code"].tolist() == ["S1.1", None]
+    plan = Plan("test", (PlanType(MARKET, 2),))  # detection 0.9
+    result = compare(city, plan, DAY, findings)
+    by_place = result.places.set_index("point_code")
+    assert by_place.loc["P1", "predicted"] == pytest.approx(1.8)
+    assert by_place.loc["P1", "actual"] == 2.0
+    assert by_place.loc["P2", "predicted"] == 0.0
+    assert result.mean_absolute_error == pytest.approx(0.1)
+    assert result.predicted_score == pytest.approx(99.1)
+    assert result.actual_score == pytest.approx(99.0)
+    item = result.items.set_index("catalogue_code").loc["S1.1"]
+    assert (item["predicted"], item["actual"]) == pytest.approx((1.8, 2.0))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("place,item,deduction\n菜市场九,,1\n", "菜市场九"),
+        ("place,item,deduction\nP1,不存在的条目,1\n", "不存在的条目"),
+        ("place,item,deduction\nP1,S1.1,-1\n", "0 or more"),
+        ("place,item,deduction\nP1,S1.1,两分\n", "0 or more"),
+        ("where,what\nP1,S1.1\n", "needs the columns"),
+    ],
+)
+def test_bad_findings(city: CityContext, tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "findings.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BadInput, match=message):
+        read_findings(city, path)
