@@ -80,6 +80,11 @@ COMMANDS = (
         "Predict the score of a third-party evaluation, and what to fix first.",
     ),
     LazyCommand(
+        "plan-inspections",
+        "citygrid.cli.rounds:plan_inspections_command",
+        "Plan an inspector's round: the places most at risk, ordered along the streets.",
+    ),
+    LazyCommand(
         "demo",
         "citygrid.cli.demo:demo_command",
         "Load the demo city (Changsha) into the database, creating its schema if needed.",
