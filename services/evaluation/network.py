@@ -1,7 +1,8 @@
 """The street network as a graph, for routes that follow streets and alleys.
 
 Every vertex of the streets' and alleys' lines (in the city's metric CRS,
-rounded to the metre so touching lines share vertices) is a node; every
+with a vertex at least every :data:`SEGMENT_M` metres, rounded to the metre
+so touching lines share vertices) is a node; every
 segment is an edge weighted by its length. Places are snapped to their
 nearest node (an STRtree query); distances and paths come from Dijkstra's
 algorithm on the sparse graph (scipy). Where the network does not join two
@@ -24,6 +25,8 @@ from scipy.sparse.csgraph import dijkstra
 from citygrid.services.context import CityContext
 
 NETWORK_LAYERS = ("streets", "alleys")
+SEGMENT_M = 25.0
+"""Lines get a vertex at least this often, so a place snaps to within half of it."""
 DETOUR = 1.4
 """Straight-line distance times this where the network does not join two places."""
 
@@ -44,6 +47,7 @@ class StreetNetwork:
             for layer in NETWORK_LAYERS
         ]
         parts = shapely.get_parts(np.concatenate([s.to_numpy() for s in lines]))
+        parts = shapely.segmentize(parts, SEGMENT_M)
         coords, index = shapely.get_coordinates(parts, return_index=True)
         rounded = np.round(coords)
         nodes, inverse = np.unique(rounded, axis=0, return_inverse=True)
