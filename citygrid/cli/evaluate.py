@@ -67,77 +67,63 @@ def evaluate_command(
     _print_summary(result)
     types = {c.value: c.label() for c in POINT_TYPES}
     by_type = result.by("point_type")
-    by_type["point_type"] = by_type["point_type"].map(types)
-    print_table(
-        _points(
-            by_type,
-            {
-                "point_type": _("Point type"),
-                "places": _("Places"),
-                "visits": _("Visits per evaluation"),
-                "loss": _("Points lost"),
-            },
-        ),
-        _("Expected loss per point type"),
-    )
-    items = item_losses(city, result)
-    print_table(
-        _points(
-            items, {"catalogue_code": _("Item code"), "item": _("Item"), "loss": _("Points lost")}
-        ),
-        _("Expected loss per item"),
-        limit=SHOWN,
-    )
-    units = unit_losses(city, result)
-    print_table(
-        _points(
-            units,
-            {
-                "unit_code": _("Unit code"),
-                "unit": _("Unit"),
-                "places": _("Places"),
-                "loss": _("Points lost"),
-            },
-        ),
-        _("Expected loss per unit"),
-        limit=SHOWN,
-    )
     places = costly_places(city, result)
-    places["point_type"] = places["point_type"].map(types)
-    print_table(
-        _points(
-            places,
-            {
-                "code": _("Place code"),
-                "place": _("Place"),
-                "point_type": _("Point type"),
-                "unit": _("Unit"),
-                "open_count": _("Open problems"),
-                "days_since_inspection": _("Days since inspected"),
-                "points": _("Points lost"),
-            },
-        ),
-        _("Places that cost most"),
-        limit=SHOWN,
-    )
     first = fix_first(city, result)
-    first["point_type"] = first["point_type"].map(types)
+    for frame in (by_type, places, first):
+        frame["point_type"] = frame["point_type"].map(types)
     first["deadline"] = first["deadline"].dt.strftime("%Y-%m-%d %H:%M")
-    print_table(
-        _points(
-            first,
-            {
-                "code": _("Problem"),
-                "item": _("Item"),
-                "place": _("Place"),
-                "unit": _("Unit"),
-                "deadline": _("Deadline"),
-                "points": _("Points won back"),
-            },
+    tables = (
+        (_("Expected loss per point type"), by_type, ("point_type", "places", "visits", "loss")),
+        (
+            _("Expected loss per item"),
+            item_losses(city, result),
+            ("catalogue_code", "item", "loss"),
         ),
-        _("Fix first"),
-        limit=SHOWN,
+        (
+            _("Expected loss per unit"),
+            unit_losses(city, result),
+            ("unit_code", "unit", "places", "loss"),
+        ),
+        (
+            _("Places that cost most"),
+            places,
+            (
+                "code",
+                "place",
+                "point_type",
+                "unit",
+                "open_count",
+                "days_since_inspection",
+                "points",
+            ),
+        ),
+        (_("Fix first"), first, ("code", "item", "place", "unit", "deadline", "points")),
     )
+    for title, frame, columns in tables:
+        print_table(_points(frame, {c: _(HEADERS[c]) for c in columns}), title, limit=SHOWN)
+
+
+#: Column names of the tables, and their message ids.
+HEADERS = {
+    "point_type": "Point type",
+    "places": "Places",
+    "visits": "Visits per evaluation",
+    "loss": "Points lost",
+    "catalogue_code": "Item code",
+    "item": "Item",
+    "unit_code": "Unit code",
+    "unit": "Unit",
+    "code": "Code",
+    "place": "Place",
+    "open_count": "Open problems",
+    "days_since_inspection": "Days since inspected",
+    "points": "Points won back",
+    "deadline": "Deadline",
+    "point_code": "Place code",
+    "predicted": "Predicted",
+    "actual": "Deducted",
+    "error": "Error",
+}
 
 
 def _print_comparison(city: CityContext, result: Comparison) -> None:
@@ -152,16 +138,13 @@ def _print_comparison(city: CityContext, result: Comparison) -> None:
             error=result.mean_absolute_error,
         )
     )
-    columns = {"predicted": _("Predicted"), "actual": _("Deducted"), "error": _("Error")}
-    print_table(
-        _points(result.places, {"point_code": _("Place code"), "place": _("Place"), **columns}),
-        _("Prediction and findings per place"),
-    )
+    errors = ("predicted", "actual", "error")
     items = result.items.assign(item=result.items["catalogue_code"].map(item_names(city)))
-    print_table(
-        _points(items, {"catalogue_code": _("Item code"), "item": _("Item"), **columns}),
-        _("Prediction and findings per item"),
-    )
+    for title, frame, columns in (
+        (_("Prediction and findings per place"), result.places, ("point_code", "place", *errors)),
+        (_("Prediction and findings per item"), items, ("catalogue_code", "item", *errors)),
+    ):
+        print_table(_points(frame, {c: _(HEADERS[c]) for c in columns}), title)
 
 
 def _print_summary(result: Evaluation) -> None:

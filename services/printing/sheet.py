@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -278,19 +279,7 @@ def _draw_context(
         handles.append(Line2D([], [], color="#222222", linewidth=1.2, label=_("Sub-district")))
         named = subdistricts if names else subdistricts.iloc[:0]
         for name, spot in zip(named["name"], named.geometry.representative_point(), strict=True):
-            axes.text(
-                spot.x,
-                spot.y,
-                str(name),
-                ha="center",
-                va="center",
-                fontsize=9,
-                weight="bold",
-                family=family,
-                zorder=5,
-                path_effects=HALO,
-                clip_on=True,
-            )
+            _place_label(axes, spot, str(name), family, fontsize=9, weight="bold", zorder=5)
     return handles
 
 
@@ -304,20 +293,33 @@ def _road_label(axes: Axes, name: str, line: shapely.Geometry, family: list[str]
         angle -= 180
     elif angle < -90:
         angle += 180
-    axes.text(
-        middle.x,
-        middle.y,
+    _place_label(
+        axes,
+        middle,
         name,
-        rotation=angle,
-        rotation_mode="anchor",
-        ha="center",
-        va="center",
+        family,
         fontsize=6.5,
         color="#303030",
-        family=family,
         zorder=4,
+        rotation=angle,
+        rotation_mode="anchor",
+    )
+
+
+def _place_label(
+    axes: Axes, spot: shapely.Point, text: str, family: list[str], **style: Any
+) -> None:
+    """A place name centred on ``spot`` with a white halo, clipped to the map."""
+    axes.text(
+        spot.x,
+        spot.y,
+        text,
+        ha="center",
+        va="center",
+        family=family,
         path_effects=HALO,
         clip_on=True,
+        **style,
     )
 
 
