@@ -16,24 +16,12 @@ import click
 from citygrid.cli.context import CliContext
 from citygrid.cli.tables import print_table
 from citygrid.i18n import _
+from citygrid.services.cycle.ranking import RANKING_COLUMNS
 
 pass_context = click.make_pass_decorator(CliContext)
 
 _DATE = click.DateTime(["%Y-%m-%d"])
-_SHOWN = (
-    "rank",
-    "name",
-    "code",
-    "score",
-    "problems",
-    "deductions",
-    "recurrences",
-    "overdue",
-    "rework",
-    "rank_change",
-    "score_change",
-    "failed",
-)
+_SHOWN = tuple(c for c in RANKING_COLUMNS if c != "previous_rank")
 """The ranking's columns shown in the terminal (files have them all)."""
 
 
