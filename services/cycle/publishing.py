@@ -18,6 +18,7 @@ from citygrid.errors import Conflict
 from citygrid.services.context import CityContext
 from citygrid.services.cycle.periods import Month, parse_month
 from citygrid.services.cycle.ranking import computed_rankings
+from citygrid.services.cycle.reading import read_columns
 from citygrid.services.cycle.workflow import now_stamp
 
 
@@ -67,3 +68,9 @@ def publish_ranking(ctx: CityContext, month: str | Month) -> dict[str, int]:
             conn=conn,
         )
     return {level: len(r.frame) for level, r in rankings.items()}
+
+
+def published_months(ctx: CityContext) -> list[str]:
+    """The months whose ranking was published (``YYYY-MM``), newest first."""
+    months = read_columns(ctx.store, "rankings", ["month"])["month"]
+    return sorted(set(months), reverse=True)

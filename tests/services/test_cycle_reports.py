@@ -22,7 +22,7 @@ from citygrid.services.context import CityContext
 from citygrid.services.cycle.deadlines import overdue_working_days
 from citygrid.services.cycle.ledger import ledger
 from citygrid.services.cycle.performance import performance
-from citygrid.services.cycle.publishing import publish_ranking
+from citygrid.services.cycle.publishing import publish_ranking, published_months
 from citygrid.services.cycle.ranking import failed_points, monthly_ranking
 from citygrid.services.cycle.report_files import write_report
 from citygrid.services.cycle.reports import write_ledger, write_ranking
@@ -97,7 +97,9 @@ def test_bad_ranking_weights_are_refused(text: str) -> None:
 def test_a_published_month_stays_as_published_when_later_data_arrives(city: Store) -> None:
     ctx = ctx_of(city)
     before = {level: monthly_ranking(ctx, MONTH, level).frame for level in ("point", "unit")}
+    assert published_months(ctx) == []
     counts = publish_ranking(ctx, MONTH)
+    assert published_months(ctx) == [MONTH]
     assert counts == {"point": 2, "street": 2, "alley": 1, "cell": 4, "unit": 4}
     add_problem(city, "R9", "D02", "C02", "09-28 09:00")  # reported late, for September
     later = ctx_of(city)
