@@ -21,7 +21,11 @@ from citygrid.services.cycle.ranking import RANKING_COLUMNS
 pass_context = click.make_pass_decorator(CliContext)
 
 _DATE = click.DateTime(["%Y-%m-%d"])
-_SHOWN = tuple(c for c in RANKING_COLUMNS if c != "previous_rank")
+_SHOWN = (
+    "rank",
+    "name",
+    *(c for c in RANKING_COLUMNS if c not in ("rank", "name", "previous_rank")),
+)
 """The ranking's columns shown in the terminal (files have them all)."""
 
 
@@ -76,7 +80,7 @@ def rank_command(
             score=city.config.ranking_pass_score, count=len(failed)
         )
     )
-    if wanted != "point" and len(failed):
+    if len(failed):
         failed_ranking = ranking.Ranking(found.month, "point", failed)
         print_table(
             reports.ranking_table(failed_ranking, _SHOWN), _("Points that failed the standard")
