@@ -166,9 +166,9 @@ def computed_rankings(
     found = parse_month(month)
     wanted = [check_level(level) for level in levels]
     costs = deductions(ctx)
-    problems = month_problems(ctx, found, costs)
+    problems = month_problems(ctx, found, costs, tuple(wanted))
     try:
-        before: pd.DataFrame | None = month_problems(ctx, found.previous(), costs)
+        before: pd.DataFrame | None = month_problems(ctx, found.previous(), costs, tuple(wanted))
     except BadInput:
         before = None
     rankings = {}
@@ -199,7 +199,12 @@ def published_ranking(ctx: CityContext, month: Month, level: str) -> Ranking | N
     )
 
 
-def month_problems(ctx: CityContext, month: Month, costs: pd.Series | None = None) -> pd.DataFrame:
+def month_problems(
+    ctx: CityContext,
+    month: Month,
+    costs: pd.Series | None = None,
+    levels: tuple[str, ...] = tuple(LEVELS),
+) -> pd.DataFrame:
     """The month's problems with what each costs: one row per problem.
 
     Parameters
@@ -210,11 +215,13 @@ def month_problems(ctx: CityContext, month: Month, costs: pd.Series | None = Non
         The month.
     costs
         :func:`deductions`, when already read.
+    levels
+        The levels whose fields to read (default all).
 
     Returns
     -------
     pandas.DataFrame
-        The level fields of :data:`LEVELS`, ``deduction`` (float) and
+        ``code``, the fields of ``levels`` (:data:`LEVELS`), ``deduction`` (float) and
         ``recurrence``, ``overdue``, ``rework`` (0 or 1).
 
     Raises
@@ -224,7 +231,7 @@ def month_problems(ctx: CityContext, month: Month, costs: pd.Series | None = Non
     """
     store = ctx.store
     table = store.table("problems")
-    fields = [field for field, _ in LEVELS.values()]
+    fields = [LEVELS[level][0] for level in levels]
     problems = read_columns(
         store,
         "problems",

@@ -63,7 +63,7 @@ def select_frame(store: Store, stmt: sa.Select[Any]) -> pd.DataFrame:
     with store.reader() as conn:
         result = conn.execute(stmt)
         names = list(result.keys())
-        rows = result.fetchall()
+        rows = [tuple(row) for row in result.fetchall()]
     values = list(zip(*rows, strict=True)) or [()] * len(names)
     return pd.DataFrame(
         {name: pd.Series(v, dtype=object) for name, v in zip(names, values, strict=True)}
