@@ -34,6 +34,7 @@ _BUILTIN_MODULES = (
     "citygrid.layers.gap_layers",
     "citygrid.layers.account_layers",
     "citygrid.layers.cycle_layers",
+    "citygrid.layers.ranking_layers",
 )
 
 
