@@ -85,6 +85,11 @@ COMMANDS = (
         "Plan an inspector's round: the places most at risk, ordered along the streets.",
     ),
     LazyCommand(
+        "report",
+        "citygrid.cli.briefing:report_command",
+        "Write the month's briefing: maps, rankings, rates, ledger and a summary.",
+    ),
+    LazyCommand(
         "demo",
         "citygrid.cli.demo:demo_command",
         "Load the demo city (Changsha) into the database, creating its schema if needed.",

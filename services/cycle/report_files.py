@@ -21,7 +21,7 @@ Columns are headed by the labels given (in the user's language).
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -112,15 +112,50 @@ def write_report(
     return written[0]
 
 
+def write_workbook(
+    sheets: Sequence[tuple[str, str, pd.DataFrame]],
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    protected: Collection[str | os.PathLike[str]] = (),
+) -> Path:
+    """Write several tables to one XLSX, a sheet each, formatted as :func:`write_report` does.
+
+    ``sheets`` holds ``(sheet name, title, table)``; a table's columns are
+    its headers already. Returns the file.
+    """
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, title, table in sheets:
+        _fill_sheet(book.create_sheet(_sheet_name(name)), table, title)
+    with staged_file(path, overwrite=overwrite, protected=protected) as staged:
+        book.save(staged.path)
+    return staged.target
+
+
+def _sheet_name(name: str) -> str:
+    """A name Excel accepts: at most 31 characters, none of ``[]:*?/\\``."""
+    return "".join("_" if c in "[]:*?/\\" else c for c in name)[:31] or "Sheet"
+
+
 def _write_xlsx(table: pd.DataFrame, path: Path, title: str) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "Sheet1"
+    _fill_sheet(sheet, table, title)
+    book.save(path)
+
+
+def _fill_sheet(sheet: Any, table: pd.DataFrame, title: str) -> None:
+    """A title row, a frozen header repeated on every page, fitted widths, landscape A4."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
     columns = list(table.columns)
     width = max(1, len(columns))
     sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
@@ -155,7 +190,6 @@ def _write_xlsx(table: pd.DataFrame, path: Path, title: str) -> None:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.horizontalCentered = True
-    book.save(path)
 
 
 def _cell(value: Any) -> Any:
