@@ -167,9 +167,7 @@ def analyse_coverage(ctx: CityContext, params: CoverageParams | None = None) -> 
         "gap_unassigned": finding(
             "gap_unassigned", unassigned(city, covered, params), "UNA", subdistrict
         ),
-        "gap_stale": finding(
-            "gap_stale", stale(ctx.store, city, as_of, params), "STL", subdistrict
-        ),
+        "gap_stale": finding("gap_stale", stale(ctx, city, as_of, params), "STL", subdistrict),
         "gap_blind_spots": finding(
             "gap_blind_spots", blind_spots(city, params), "BLS", subdistrict
         ),
