@@ -14,7 +14,7 @@
   no head (grid manager for cells), or naming a unit or person that does
   not exist; streets and alleys partly outside every cell; points outside
   every cell;
-- not looked at: points and alleys with no inspection in the
+- not looked at: points, streets and alleys with no inspection in the
   ``stale_days`` days up to ``as_of``;
 - blind spots: clusters of problems (at least ``cluster_k`` within
   ``cluster_r_m`` metres) whose centre is more than ``far_m`` metres from
