@@ -17,12 +17,12 @@ Sizes (:data:`SIZES`):
 
 ``small``
     2 districts, 2 sub-districts, 4 communities, 47 cells (48 drawn, one
-    removed), 32 streets, about 160 alleys, 480 points, 2,500 inspections
+    removed), 32 streets, about 160 alleys, 480 points, about 2,800 inspections
     and 3,000 problems; 4 clusters (one of each kind): for tests and the
     README, loads in a second.
 ``city``
     5 districts, 25 sub-districts, 200 communities, 4,994 cells, 2,030
-    streets, about 17,500 alleys, 50,000 points, 835,000 inspections and
+    streets, about 17,500 alleys, 50,000 points, about 865,000 inspections and
     1,000,000 problems; 12 clusters (three of each kind): for benchmarks.
 
 Cells are about 100 m x 100 m (10,000 m²), warped; unit grid codes are the
