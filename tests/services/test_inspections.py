@@ -203,3 +203,18 @@ def test_a_problem_located_outside_the_scope_undoes_the_whole_round(city: Store)
     with pytest.raises(PermissionDenied, match="outside your scope"):
         record_round(ctx, "routine", [Check("S01"), Check("D01", (Finding("C03"), far))])
     assert counts(city) == (0, 0)
+
+
+def test_a_code_naming_two_places_is_refused(city: Store) -> None:
+    import geopandas as gpd
+    import shapely
+
+    street = gpd.GeoDataFrame(
+        [{"code": "D01", "name": "五一东路", "road_class": "branch"}],
+        geometry=[shapely.LineString([(112.971, 28.191), (112.975, 28.191)])],
+        crs="EPSG:4326",
+    )
+    city.write("streets", street)
+    with pytest.raises(BadInput, match=r"D01 each name more than one place \(points, streets\)"):
+        record_round(as_(city), "routine", [Check("D01")])
+    assert counts(city) == (0, 0)
