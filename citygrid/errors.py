@@ -148,3 +148,10 @@ class PreconditionRequired(CitygridError):
 
     status = 428
     code = "precondition_required"
+
+
+class ReadOnlyLayer(CitygridError):
+    """The layer's features cannot be changed this way (computed, or not editable)."""
+
+    status = 405
+    code = "read_only"

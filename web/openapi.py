@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from citygrid.layers.registry import Field, Layer
+from citygrid.layers.registry import Field, Layer, get_layer
 from citygrid.services.accounts.roles import ROLE_DECLARATIONS
 from citygrid.services.context import CityContext
 from citygrid.services.cycle.workflow import TRANSITIONS
@@ -461,8 +461,6 @@ def _report_operation() -> dict[str, Any]:
 
 
 def _report_schema() -> dict[str, Any]:
-    from citygrid.layers.registry import get_layer
-
     layer = get_layer("problems")
     return {
         "type": "object",
@@ -497,7 +495,8 @@ def _report_schema() -> dict[str, Any]:
 def _action_path() -> dict[str, Any]:
     names = [n for n in TRANSITIONS if n != "report"] + ["close"]
     lines = "; ".join(
-        f"{t.name} ({t.label('zh_CN')}): {', '.join(t.sources)} -> {t.target}, by {', '.join(t.roles)}"
+        f"{t.name} ({t.label('zh_CN')}): {', '.join(t.sources)} -> {t.target}, "
+        f"by {', '.join(t.roles)}"
         for t in TRANSITIONS.values()
         if t.name != "report"
     )

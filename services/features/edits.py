@@ -35,7 +35,15 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
-from citygrid.errors import BadInput, CitygridError, Conflict, NotFound, PreconditionFailed
+from citygrid.errors import (
+    BadInput,
+    CitygridError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    ReadOnlyLayer,
+)
 from citygrid.layers.registry import Layer, all_layers, get_layer
 from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.context import CityContext
@@ -45,13 +53,6 @@ from citygrid.services.routing.reroute import follow_assignments
 
 WORKFLOW_FIELDS = {"problems": ("status", "closed_at")}
 """Fields only the workflow's transitions change, by layer."""
-
-
-class ReadOnlyLayer(CitygridError):
-    """The layer's features cannot be changed this way (computed, or not editable)."""
-
-    status = 405
-    code = "read_only"
 
 
 def editable_layer(name: str, *, creating: bool = False) -> Layer:
@@ -75,7 +76,7 @@ def editable_layer(name: str, *, creating: bool = False) -> Layer:
         )
     if creating and layer.name == "problems":
         raise ReadOnlyLayer(
-            "Problems are reported, not created: POST /api/v1/problems with lon, lat, "
+            "Problems are reported, not created: POST /api/v1/problems a Point Feature with "
             "catalogue_code and description."
         )
     return layer
@@ -266,8 +267,6 @@ def _check_inside(ctx: CityContext, layer: Layer, frame: pd.DataFrame) -> None:
 
 def check_outside(ctx: CityContext, layer: Layer, code: str) -> CitygridError:
     """The error for a feature that would lie outside the principal's scope."""
-    from citygrid.errors import PermissionDenied
-
     return PermissionDenied(
         "{code} of layer {layer} would lie outside your scope ({scope}); ask someone "
         "responsible for that place.",
