@@ -17,7 +17,8 @@ bp = Blueprint("api_v1", __name__, url_prefix=api_v1.PREFIX)
 @bp.record_once
 def _limit_bodies(state: BlueprintSetupState) -> None:
     """Bodies over :data:`~citygrid.web.api_v1.MAX_BODY_BYTES` get 413 before they are read."""
-    state.app.config.setdefault("MAX_CONTENT_LENGTH", api_v1.MAX_BODY_BYTES)
+    if state.app.config.get("MAX_CONTENT_LENGTH") is None:
+        state.app.config["MAX_CONTENT_LENGTH"] = api_v1.MAX_BODY_BYTES
 
 
 def v1_request() -> api_v1.V1Request:

@@ -108,6 +108,13 @@ def create_feature(
     frame = _frame(layer, row, given.geometry)
     _check_inside(ctx, layer, frame)
     with ctx.store.transaction() as conn:
+        if not ctx.store.read(layer.name, where={key: code}, columns=[key], conn=conn).empty:
+            raise Conflict(
+                "Layer {layer} has a feature {code} already; change it (PATCH) or give "
+                "another code.",
+                layer=layer.name,
+                code=str(code),
+            )
         ctx.store.write(
             layer.name, frame, actor=ctx.actor, reason=reason or f"create {code}", conn=conn
         )
