@@ -32,7 +32,8 @@ def api(app: Any, city: Store) -> tuple[FlaskClient, dict[str, str]]:
 def _error(response: Any, status: int, fragment: str) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     body = response.get_json()
-    assert body["error"] and body["status"] == status
+    assert body["error"]
+    assert body["status"] == status
     assert fragment in body["message"], body["message"]
     return body
 
@@ -87,7 +88,8 @@ def test_errors_speak_chinese_by_default(app: Any, city: Store) -> None:
     client = app.test_client()
     body = client.get("/api/v1/problems?colour=red", headers=bearer(city)).get_json()
     assert body["error"] == "bad_input"
-    assert "colour" in body["message"] and "图层" in body["message"]
+    assert "colour" in body["message"]
+    assert "图层" in body["message"]
 
 
 def test_one_feature_with_its_etag_and_404(api: tuple[FlaskClient, dict]) -> None:
@@ -222,7 +224,8 @@ def test_a_projected_crs_is_taken(api: tuple[FlaskClient, dict]) -> None:
     response = client.post(POINTS, headers=auth, json=feature)
     assert response.status_code == 201, response.get_data(as_text=True)
     x, y = response.get_json()["geometry"]["coordinates"]
-    assert 119 < x < 122 and 31 < y < 32
+    assert 119 < x < 122
+    assert 31 < y < 32
 
 
 def test_sql_and_script_text_is_stored_as_text(api: tuple[FlaskClient, dict]) -> None:
