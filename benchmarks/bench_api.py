@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
+from bench_web import _open
 from werkzeug.serving import make_server
 
 from citygrid.config import Config
@@ -35,22 +34,10 @@ from citygrid.errors import NotFound
 from citygrid.layers.store import Store
 from citygrid.services.accounts import tokens, users
 from citygrid.services.context import CityContext
-from citygrid.services.demo import load_demo
 from citygrid.web.app import create_app
 
 PAGE = 1000
 BENCH_USER = "bench_api"
-
-
-def _open(args: argparse.Namespace) -> Store:
-    if args.db:
-        return Store.open(args.db)
-    path = Path(tempfile.mkdtemp()) / "bench_api.db"
-    store = Store.open(f"sqlite:///{path}", check_schema=False)
-    store.init()
-    load_demo(store, args.size, 0, actor="bench")
-    print(f"demo --size {args.size} loaded into {path}")
-    return store
 
 
 def _token(store: Store) -> str:

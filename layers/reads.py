@@ -73,7 +73,8 @@ class FrameReads(StoreConnections):
             Column to sort by (default ``fid``); ``None`` for any order.
         sort
             Fields to sort by first, each with whether it sorts descending
-            (missing values last); ``order_by`` then breaks ties.
+            (missing values last); ``order_by`` then breaks ties, in the
+            direction of the last of them.
         offset
             Skip this many features (of the order) before the first returned.
 
@@ -103,10 +104,16 @@ class FrameReads(StoreConnections):
             if self.backend.exact_filter_in_sql():
                 stmt = stmt.where(self.backend.intersects_filter(table, shapely.to_wkb(area)))
         for name, descending in sort:
-            column = table.c[layer.field(name).name]
-            stmt = stmt.order_by(column.is_(None), column.desc() if descending else column)
+            field = layer.field(name)
+            column = table.c[field.name]
+            if not field.required:  # missing values last (a required field's index stays usable)
+                stmt = stmt.order_by(column.is_(None))
+            stmt = stmt.order_by(column.desc() if descending else column)
         if order_by:
-            stmt = stmt.order_by(table.c[order_by])
+            # Ties run the way the last sort key does, so an index on it serves the order.
+            last_descending = bool(sort) and sort[-1][1]
+            tie = table.c[order_by]
+            stmt = stmt.order_by(tie.desc() if last_descending else tie)
         exact_in_python = area is not None and not self.backend.exact_filter_in_sql()
         if limit is not None and not exact_in_python:
             stmt = stmt.limit(limit)

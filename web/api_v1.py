@@ -28,13 +28,11 @@ Endpoints (``LAYER`` is any layer the registry serves)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from citygrid.errors import BadInput, PreconditionRequired
-from citygrid.i18n import DEFAULT_LANGUAGE
 from citygrid.layers.registry import get_layer
 from citygrid.params import parse_int
 from citygrid.services.context import CityContext
@@ -51,7 +49,7 @@ from citygrid.services.features.values import read_feature
 from citygrid.services.providers import FeatureQuery, Provider, provider_for
 from citygrid.services.providers.scoping import check_write
 from citygrid.web import geojson
-from citygrid.web.api import GEOJSON, ApiResponse, json_response
+from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
 from citygrid.web.bodies import json_object, json_value
 from citygrid.web.params import parse_bbox, parse_limit, single
 
@@ -69,26 +67,18 @@ _ACTION_FIELDS = {"note": str, "unit": str, "condition": str}
 
 
 @dataclass(frozen=True)
-class V1Request:
-    """What an endpoint needs from an HTTP request.
+class V1Request(ApiRequest):
+    """An :class:`~citygrid.web.api.ApiRequest` (query parameters, language, body) with
+    what edits and paging links need.
 
     Attributes
     ----------
-    params
-        Query parameters, each with every value it was given.
-    lang
-        Language of messages (``zh_CN`` or ``en``).
-    body
-        The request body.
     if_match
         The ``If-Match`` header, ``None`` when absent.
     url
         The request's URL without its query string (for paging links).
     """
 
-    params: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    lang: str = DEFAULT_LANGUAGE
-    body: bytes = b""
     if_match: str | None = None
     url: str = PREFIX
 
