@@ -337,3 +337,25 @@ def test_the_docs_page_loads_its_assets_from_the_app(api: tuple[FlaskClient, dic
     ):
         with client.get(f"/static/{asset}") as response:
             assert response.status_code == 200
+
+
+def test_computed_layers_are_read_only_with_their_parameters(
+    api: tuple[FlaskClient, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from problem_counts import LAYER, install
+
+    install(monkeypatch)
+    client, auth = api
+    body = client.get(f"/api/v1/{LAYER}?min_count=1&sortby=-problems&limit=2", headers=auth)
+    assert body.status_code == 200, body.get_data(as_text=True)
+    page = body.get_json()
+    assert page["parameters"]["min_count"] == 1
+    counts = [f["properties"]["problems"] for f in page["features"]]
+    assert counts == sorted(counts, reverse=True)
+    assert page["numberMatched"] >= page["numberReturned"]
+    _error(client.get(f"/api/v1/{LAYER}?min_count=-5", headers=auth), 400, "min_count")
+    _error(client.post(f"/api/v1/{LAYER}", headers=auth, json=point("x")), 405, LAYER)
+    doc = client.get("/api/v1/openapi.json", headers=auth).get_json()
+    names = {p["name"] for p in doc["paths"][f"/api/v1/{LAYER}"]["get"]["parameters"]}
+    assert {"min_count", "since", "status"} <= names
+    assert "post" not in doc["paths"][f"/api/v1/{LAYER}"]
