@@ -21,7 +21,7 @@ from citygrid.services.analysis import Analysis, AnalysisResult
 from citygrid.services.context import CityContext
 from citygrid.services.providers.base import Collection, FeaturePage, FeatureQuery, Provider
 from citygrid.services.providers.cache import ResultCache
-from citygrid.services.providers.filters import frame_mask
+from citygrid.services.providers.filters import frame_mask, sort_frame
 from citygrid.services.providers.scoping import scope_filter, withhold_personal
 
 RESULTS = ResultCache()
@@ -79,8 +79,8 @@ class ComputedLayerProvider(Provider):
         keep = frame_mask(frame, query.filters) & found.mask(frame).to_numpy(dtype=bool)
         if query.bbox is not None:
             keep &= frame.intersects(shapely.box(*query.bbox)).to_numpy(dtype=bool)
-        matching = frame[keep]
-        start = query.after or 0
+        matching = sort_frame(frame[keep], query.sortby)
+        start = query.offset if query.offset is not None else (query.after or 0)
         page = matching.iloc[start : start + query.limit]
         end = start + len(page)
         truncated = end < len(matching)
