@@ -100,13 +100,12 @@ def test_anonymous_gets_401(app: Flask) -> None:
 
 def test_outside_scope_unknown_and_deleted_features(app: Flask, city: Store, users: None) -> None:
     client, token = _as(app, "planner")
-    # A planner reads the whole city but changes only their sub-district.
+    # A planner sees and changes only what lies in their sub-district's cells.
     assert client.get("/api/planner/features/grids/G01").get_json()["writable"] is True
-    answer = client.get("/api/planner/features/grids/G03")
-    assert answer.status_code == 200 and answer.get_json()["writable"] is False
+    assert client.get("/api/planner/features/points/P05").status_code == 404
     refused = client.post(
         "/api/assign",
-        json={"layer": "grids", "code": "G03", "unit": "U_PJ", "version": 1},
+        json={"layer": "points", "code": "P05", "unit": "U_PJ", "version": 1},
         headers={"X-CSRFToken": token},
     )
     assert refused.status_code == 403 and "outside your scope" in refused.get_json()["message"]
