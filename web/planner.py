@@ -138,7 +138,6 @@ _TEXTS = {
     "apply": "Apply this fix",
     "confirm": "Apply fix {fix} to {layer} {code}? The change is audited.",
     "applied": "Fix {fix} applied.",
-    "close": "Close",
 }
 
 

@@ -21,7 +21,7 @@ _ACTIONS = {
     "reroute": "Rerouted",
     "correct_location": "Location corrected",
     "insert": "Added",
-    "update": "Changed",
+    "update": "Updated",
     "delete": "Deleted",
 }
 _SKIPPED = {"version", "updated_at", "geometry"}

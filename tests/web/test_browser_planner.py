@@ -1,0 +1,127 @@
+"""The planner's actions on the map in Debian's Chromium (Playwright) against a real server.
+
+A planner clicks a grid cell, assigns a unit and a head from the pick lists, and the
+change shows in the feature's audit history (the service `citygrid history` prints);
+an assignment made on a stale version is refused on the page with who changed it,
+and nothing changes. No request leaves 127.0.0.1 and the page logs no error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from test_browser import CHROMIUM, CHROMIUM_ARGS
+from web_accounts import add_user, context, sign_in_in_browser
+
+from citygrid.config import Config
+from citygrid.layers.store import Store
+from citygrid.services.context import CityContext
+from citygrid.services.responsibility.assign import assign
+from citygrid.services.responsibility.history import feature_history
+
+pytestmark = pytest.mark.browser
+
+INSIDE_G01 = (120.602, 31.302)
+"""A place in grid cell G01 away from its points, streets and unit seat (lon, lat)."""
+
+
+@pytest.fixture
+def planner_page(city: Store, live_server: str) -> Iterator[tuple[object, list[str]]]:
+    """A Playwright page signed in as a planner of 平江街道, and every URL it requested."""
+    from playwright import sync_api
+
+    add_user(city, "planner", "planner", scope="jurisdiction:320508001", full_name="钱规划")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+            tab = page.new_page()
+            requested: list[str] = []
+            tab.on("request", lambda request: requested.append(request.url))
+            errors: list[str] = []
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+            tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            tab.goto(f"{live_server}/", wait_until="networkidle")
+            sign_in_in_browser(tab, "planner")
+            tab.wait_for_function(
+                "() => document.querySelectorAll('.leaflet-citygrid-grids-pane path').length > 0",
+                timeout=20000,
+            )
+            yield tab, requested
+            stale_errors = [e for e in errors if "409" not in e]  # the refused POST is logged
+            assert not stale_errors, stale_errors
+        finally:
+            browser.close()
+
+
+def _click_at(page, lon: float, lat: float) -> None:
+    point = page.evaluate(
+        """([lon, lat]) => {
+            const map = window[document.querySelector('.folium-map').id];
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""",
+        [lon, lat],
+    )
+    page.mouse.click(point[0], point[1])
+
+
+def test_planner_assigns_on_the_map(
+    planner_page: tuple[object, list[str]], city: Store, tmp_path: Path
+) -> None:
+    page, requested = planner_page
+    panel = page.locator(".citygrid-planner")
+    assert "规划" in panel.inner_text()
+    _click_at(page, *INSIDE_G01)
+    page.locator(".citygrid-planner-unit-select").wait_for(timeout=10000)
+    assert "平江街道办事处" in panel.locator(".citygrid-planner-unit").inner_text()
+    assert "李网格" in panel.locator(".citygrid-planner-head").inner_text()
+    page.locator(".citygrid-planner-unit-select").select_option("U_CG")
+    page.locator(".citygrid-planner-head-select").select_option("P_ZH")
+    page.locator(".citygrid-planner-reason").fill("人民路整治")
+    page.locator(".citygrid-planner-assign").click()
+    page.locator(".citygrid-planner-ok").wait_for(timeout=10000)
+    assert "姑苏区城管局" in panel.locator(".citygrid-planner-unit").inner_text()
+    page.locator(".citygrid-planner-entry").first.wait_for(timeout=10000)
+    assert "钱规划" in panel.locator(".citygrid-planner-entry").first.inner_text()
+    page.screenshot(path=str(tmp_path / "planner.png"))
+
+    log = feature_history(context(city), "grids", "G01")
+    last = log.iloc[-1]
+    assert (last["actor"], last["action"], last["reason"]) == ("planner", "assign", "人民路整治")
+    assert last["after"] == {"unit_code": "U_CG", "manager_code": "P_ZH", "assigned_by": "manual"}
+
+    # Someone else changes G01 while the panel shows version 2: the page's edit is stale.
+    assign(CityContext(city, Config(), actor="admin"), "grids", "G01", unit="U_PJ")
+    page.locator(".citygrid-planner-unit-select").select_option("U_CL")
+    page.locator(".citygrid-planner-head-select").select_option("")
+    page.locator(".citygrid-planner-assign").click()
+    alert = page.locator(".citygrid-planner-message.citygrid-planner-error")
+    alert.wait_for(timeout=10000)
+    assert "admin" in alert.inner_text()
+    assert city.read("grids", where={"code": "G01"})["unit_code"].iloc[0] == "U_PJ"
+    assert feature_history(context(city), "grids", "G01").iloc[-1]["actor"] == "admin"
+
+    hosts = {urlsplit(url).hostname for url in requested if not url.startswith("data:")}
+    assert hosts == {"127.0.0.1"}, sorted(set(requested))
+
+
+def test_planner_steps_through_unassigned_features(planner_page: tuple[object, list[str]]) -> None:
+    page, _ = planner_page
+    step = page.locator(".citygrid-planner-step-gap_unassigned")
+    step.locator(".citygrid-planner-next").click()
+    position = step.locator(".citygrid-planner-position")
+    page.wait_for_function("el => el.textContent.includes('共')", arg=position.element_handle())
+    first = step.locator(".citygrid-planner-step-detail").inner_text()
+    assert "第 1 个" in position.inner_text()
+    # The panel selects the unassigned feature, so the planner can assign it at once.
+    page.locator(".citygrid-planner-unit-select").wait_for(timeout=10000)
+    step.locator(".citygrid-planner-next").click()
+    page.wait_for_function("el => el.textContent.includes('第 2 个')", arg=position.element_handle())
+    assert step.locator(".citygrid-planner-step-detail").inner_text() != first
+    step.locator(".citygrid-planner-previous").click()
+    page.wait_for_function("el => el.textContent.includes('第 1 个')", arg=position.element_handle())
