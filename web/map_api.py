@@ -1,8 +1,10 @@
 """The map's own JSON endpoints, free of any web framework (see :mod:`citygrid.web.api`).
 
-``GET /api/map/problems?bbox=...&zoom=...``
-    :func:`problems_on_map`: below :data:`AGGREGATE_BELOW_ZOOM`, or when the
-    bbox holds more than :data:`MAX_POINTS` problems, counts per grid cell
+``GET /api/map/problems?bbox=...&zoom=...&since=...&statuses=...``
+    :func:`problems_on_map`: the problems the
+    :class:`~citygrid.services.problems.filters.ProblemFilters` select;
+    below :data:`AGGREGATE_BELOW_ZOOM`, or when the bbox holds more than
+    :data:`MAX_POINTS` problems, counts per grid cell
     (``"aggregated": true``, one point feature per cell with ``count`` and
     ``overdue``; ``withoutCell`` counts problems in no cell); otherwise the
     problems themselves with names for people, ``days_overdue`` and dates
@@ -24,6 +26,7 @@ from citygrid.layers.registry import get_layer
 from citygrid.params import Bbox
 from citygrid.services.context import CityContext
 from citygrid.services.problems.details import problems_in_bbox
+from citygrid.services.problems.filters import ProblemFilters
 from citygrid.services.problems.summary import count_in_bbox, counts_per_cell
 from citygrid.services.routing.who import who_answers_for
 from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
@@ -37,6 +40,7 @@ MAX_POINTS = 3000
 
 MAX_ZOOM = 22
 
+_VIEW = ("bbox", "zoom")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _TIMES = ("reported_at", "deadline", "closed_at")
 _SHOWN = (
@@ -64,9 +68,10 @@ def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
         ``bbox`` or ``zoom`` missing or not valid.
     """
     bbox, zoom = _bbox_zoom(request.params)
-    if zoom < AGGREGATE_BELOW_ZOOM or count_in_bbox(ctx, bbox, MAX_POINTS) > MAX_POINTS:
-        return _counts(ctx, bbox)
-    frame, truncated = problems_in_bbox(ctx, bbox, MAX_POINTS)
+    filters = map_filters(request.params)
+    if zoom < AGGREGATE_BELOW_ZOOM or count_in_bbox(ctx, bbox, MAX_POINTS, filters) > MAX_POINTS:
+        return _counts(ctx, bbox, filters)
+    frame, truncated = problems_in_bbox(ctx, bbox, MAX_POINTS, filters)
     status = get_layer("problems").field("status")
     labels = {c.value: c.label(request.lang) for c in status.choices or ()}
     features = [
@@ -86,8 +91,19 @@ def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     return json_response({**body, "truncated": truncated}, content_type=GEOJSON)
 
 
-def _counts(ctx: CityContext, bbox: Bbox) -> ApiResponse:
-    counts = counts_per_cell(ctx, bbox)
+def map_filters(params: Mapping[str, Sequence[str]]) -> ProblemFilters:
+    """The :class:`ProblemFilters` of a map request (every parameter but ``bbox`` and ``zoom``).
+
+    Raises
+    ------
+    BadInput
+        An unknown parameter, or a filter value that is not valid.
+    """
+    return ProblemFilters.from_text({k: v for k, v in params.items() if k not in _VIEW})
+
+
+def _counts(ctx: CityContext, bbox: Bbox, filters: ProblemFilters) -> ApiResponse:
+    counts = counts_per_cell(ctx, bbox, filters)
     features = [
         _point(
             cell.lon,

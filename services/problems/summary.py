@@ -1,8 +1,9 @@
 """Counts of problems per grid cell within a bbox, for the map at low zoom.
 
 The counting runs in SQL (``GROUP BY grid_code``) inside the caller's
-scope, so a city of a million problems sends one row per cell. Problems
-routed to no cell are counted apart. Overdue means the deadline has
+scope and the :class:`~citygrid.services.problems.filters.ProblemFilters`,
+so a city of a million problems sends one row per cell. Problems routed
+to no cell are counted apart. Overdue means the deadline has
 passed (at ``ctx.now``) and the problem is not closed; it is never stored.
 """
 
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from citygrid.layers.registry import get_layer
 from citygrid.params import Bbox
 from citygrid.services.context import CityContext
-from citygrid.services.providers.scoping import scope_filter
+from citygrid.services.problems.filters import ProblemFilters
+from citygrid.services.problems.selection import overdue_condition, visible_problems
 
 
 @dataclass(frozen=True)
@@ -43,24 +44,18 @@ class ProblemCounts:
         return sum(c.count for c in self.cells) + self.without_cell
 
 
-def overdue_condition(table: sa.Table, ctx: CityContext) -> sa.ColumnElement[bool]:
-    """SQL: the deadline has passed at ``ctx.now`` and the problem is not closed."""
-    return sa.and_(
-        table.c.deadline.is_not(None), table.c.deadline < ctx.now, table.c.status != "closed"
-    )
-
-
-def count_in_bbox(ctx: CityContext, bbox: Bbox, at_most: int) -> int:
-    """How many problems within the caller's scope meet ``bbox`` (bounding-box test),
-    counting no further than ``at_most + 1`` (so a city-wide bbox costs little)."""
-    table, conditions = _scoped(ctx, bbox)
+def count_in_bbox(ctx: CityContext, bbox: Bbox, at_most: int, filters: ProblemFilters) -> int:
+    """How many problems within the caller's scope and ``filters`` meet ``bbox``
+    (bounding-box test), counting no further than ``at_most + 1`` (so a city-wide
+    bbox costs little)."""
+    table, conditions = visible_problems(ctx, filters, bbox)
     rows = sa.select(table.c.fid).where(*conditions).limit(at_most + 1).subquery()
     with ctx.store.reader() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(rows)).scalar_one())
 
 
-def counts_per_cell(ctx: CityContext, bbox: Bbox) -> ProblemCounts:
-    """The problems within the caller's scope in ``bbox``, counted per grid cell.
+def counts_per_cell(ctx: CityContext, bbox: Bbox, filters: ProblemFilters) -> ProblemCounts:
+    """The problems within the caller's scope and ``filters`` in ``bbox``, counted per cell.
 
     Parameters
     ----------
@@ -68,6 +63,9 @@ def counts_per_cell(ctx: CityContext, bbox: Bbox) -> ProblemCounts:
         The request's context: its principal's scope limits the count.
     bbox
         ``(minx, miny, maxx, maxy)`` in EPSG:4326 (bounding-box test).
+    filters
+        Which problems count (see :func:`~citygrid.services.problems.selection.problem_conditions`
+        for the errors of codes that name nothing).
 
     Returns
     -------
@@ -75,7 +73,7 @@ def counts_per_cell(ctx: CityContext, bbox: Bbox) -> ProblemCounts:
         A :class:`CellCount` per cell holding problems (at the cell's
         representative point), sorted by cell code; and the problems in no cell.
     """
-    table, conditions = _scoped(ctx, bbox)
+    table, conditions = visible_problems(ctx, filters, bbox)
     overdue = sa.func.sum(sa.case((overdue_condition(table, ctx), 1), else_=0))
     query = (
         sa.select(table.c.grid_code, sa.func.count(), overdue)
@@ -95,10 +93,3 @@ def counts_per_cell(ctx: CityContext, bbox: Bbox) -> ProblemCounts:
     )
     lost = sum(counted[code][0] for code in set(counted) - set(cells["code"]))
     return ProblemCounts(found, without + lost)
-
-
-def _scoped(ctx: CityContext, bbox: Bbox) -> tuple[sa.Table, list[sa.ColumnElement[bool]]]:
-    """The problems table and the conditions of the bbox and the caller's scope."""
-    found = scope_filter(ctx, get_layer("problems"))
-    table = ctx.store.table("problems")
-    return table, [ctx.store.backend.bbox_filter(table, bbox), *found.conditions(table)]
