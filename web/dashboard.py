@@ -43,9 +43,7 @@ bp = Blueprint("dashboard", __name__)
 
 def _filters(request_: ApiRequest) -> ProblemFilters:
     """The problem filters of the query string (other parameters are left to the downloads)."""
-    return ProblemFilters.from_text(
-        {k: v for k, v in request_.params.items() if k in FILTER_NAMES}
-    )
+    return ProblemFilters.from_text({k: v for k, v in request_.params.items() if k in FILTER_NAMES})
 
 
 def summary(ctx: CityContext, request_: ApiRequest) -> ApiResponse:
@@ -56,7 +54,8 @@ def summary(ctx: CityContext, request_: ApiRequest) -> ApiResponse:
 
 
 def download_file(ctx: CityContext, what: str, fmt: str, request_: ApiRequest) -> ApiResponse:
-    """One download as an attachment (see :func:`~citygrid.services.dashboard.downloads.download`)."""
+    """One download as an attachment (see
+    :func:`~citygrid.services.dashboard.downloads.download`)."""
     _filters(request_)  # bad filter values get their own message before any analysis runs
     found = download(ctx, what, fmt, request_.params)
     headers = {

@@ -72,9 +72,11 @@ def apply_fix(
         fix = provider.feature(ctx, fix_id, query)
     except NotFound:
         fix = None
-    if fix is None or (fix["layer"].iloc[0], fix["feature_code"].iloc[0]) != (layer, code) or int(
-        fix["version"].iloc[0]
-    ) != int(version):
+    if (
+        fix is None
+        or (fix["layer"].iloc[0], fix["feature_code"].iloc[0]) != (layer, code)
+        or int(fix["version"].iloc[0]) != int(version)
+    ):
         raise _gone(ctx, fix_id, layer, code)
     check_write(ctx, get_layer(layer), [code])
     return apply_proposal(ctx.store, fix, actor=ctx.actor, config=ctx.config)

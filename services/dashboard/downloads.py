@@ -41,7 +41,7 @@ _TYPES = {
 
 def downloadable() -> dict[str, tuple[str, ...]]:
     """What the dashboard offers: layer (or ``workload``) -> its formats."""
-    offered = {HOTSPOTS.name: ("gpkg", "geojson", "shp", "png")}
+    offered: dict[str, tuple[str, ...]] = {HOTSPOTS.name: ("gpkg", "geojson", "shp", "png")}
     offered.update({layer.name: ("gpkg", "geojson", "shp") for layer in FINDING_LAYERS})
     offered[WORKLOAD] = ("csv", "gpkg")
     return offered
@@ -56,9 +56,7 @@ class Download:
     content: bytes
 
 
-def download(
-    ctx: CityContext, what: str, fmt: str, texts: Mapping[str, Sequence[str]]
-) -> Download:
+def download(ctx: CityContext, what: str, fmt: str, texts: Mapping[str, Sequence[str]]) -> Download:
     """The file of ``what`` (a layer of :func:`downloadable`, or ``workload``) in ``fmt``.
 
     Parameters

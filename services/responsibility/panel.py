@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 
 from citygrid.errors import PermissionDenied, Unauthorized
-from citygrid.services.context import CityContext
 from citygrid.layers.registry import Layer
+from citygrid.services.context import CityContext
 from citygrid.services.providers import FeatureQuery, provider_for
 from citygrid.services.providers.scoping import check_write
 from citygrid.services.responsibility.layers import (

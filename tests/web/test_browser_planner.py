@@ -121,7 +121,11 @@ def test_planner_steps_through_unassigned_features(planner_page: tuple[object, l
     # The panel selects the unassigned feature, so the planner can assign it at once.
     page.locator(".citygrid-planner-unit-select").wait_for(timeout=10000)
     step.locator(".citygrid-planner-next").click()
-    page.wait_for_function("el => el.textContent.includes('第 2 个')", arg=position.element_handle())
+    page.wait_for_function(
+        "el => el.textContent.includes('第 2 个')", arg=position.element_handle()
+    )
     assert step.locator(".citygrid-planner-step-detail").inner_text() != first
     step.locator(".citygrid-planner-previous").click()
-    page.wait_for_function("el => el.textContent.includes('第 1 个')", arg=position.element_handle())
+    page.wait_for_function(
+        "el => el.textContent.includes('第 1 个')", arg=position.element_handle()
+    )

@@ -43,12 +43,14 @@ def test_summary_counts_trend_and_worst(routed: Store, client: FlaskClient) -> N
     assert sum(body["trend"]["reported"]) == len(problems)
     assert body["trend"]["months"] == sorted(body["trend"]["months"])
     cells = body["worst_cells"]
-    assert cells and all(c["name"].startswith("姑苏第") for c in cells)
+    assert cells
+    assert all(c["name"].startswith("姑苏第") for c in cells)
     opened = problems[problems["status"] != "closed"]
     assert sum(c["open"] for c in cells) == int(opened["grid_code"].notna().sum())
     # A filter narrows the figures.
     narrow = client.get("/api/dashboard/summary?statuses=closed").get_json()
-    assert narrow["counts"]["open"] == 0 and narrow["filters"] == {"statuses": "closed"}
+    assert narrow["counts"]["open"] == 0
+    assert narrow["filters"] == {"statuses": "closed"}
 
 
 def test_summary_follows_the_scope(app: Flask, routed: Store) -> None:

@@ -108,7 +108,8 @@ def test_outside_scope_unknown_and_deleted_features(app: Flask, city: Store, use
         json={"layer": "points", "code": "P05", "unit": "U_PJ", "version": 1},
         headers={"X-CSRFToken": token},
     )
-    assert refused.status_code == 403 and "outside your scope" in refused.get_json()["message"]
+    assert refused.status_code == 403
+    assert "outside your scope" in refused.get_json()["message"]
     assert client.get("/api/planner/features/grids/NOPE").status_code == 404
     answer = client.get("/api/planner/features/jurisdictions/320508")
     assert answer.status_code == 400
@@ -199,7 +200,8 @@ def test_apply_a_gap_proposal_once(app: Flask, city: Store, client: FlaskClient)
         {"layer": "grids", "code": fix["feature_code"], "version": fix["version"] + 1}
     ]
     log = feature_history(context(city), "grids", fix["feature_code"])
-    assert log.iloc[-1]["action"] == "apply_proposal" and log.iloc[-1]["actor"] == "admin"
+    assert log.iloc[-1]["action"] == "apply_proposal"
+    assert log.iloc[-1]["actor"] == "admin"
     # The same fix again: already applied, refused naming who changed the feature.
     again = _post(client, f"/api/planner/proposals/{fix['id']}/apply", body, token)
     assert again.status_code == 409
