@@ -129,3 +129,14 @@ def test_planner_steps_through_unassigned_features(planner_page: tuple[object, l
     page.wait_for_function(
         "el => el.textContent.includes('第 1 个')", arg=position.element_handle()
     )
+
+
+def test_dashboard_draws_its_chart(planner_page: tuple[object, list[str]], live_server: str) -> None:
+    page, requested = planner_page
+    page.goto(f"{live_server}/dashboard", wait_until="networkidle")
+    page.wait_for_selector("#citygrid-trend[data-drawn=true] canvas", timeout=10000)
+    assert page.locator("#citygrid-trend .u-legend").count() == 1
+    assert "超期" in page.locator(".citygrid-counts").inner_text()
+    hosts = {urlsplit(url).hostname for url in requested if not url.startswith("data:")}
+    assert hosts == {"127.0.0.1"}, sorted(set(requested))
+    assert any(url.endswith("/static/vendor/uplot/uPlot.iife.min.js") for url in requested)
