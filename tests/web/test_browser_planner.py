@@ -8,12 +8,12 @@ and nothing changes. No request leaves 127.0.0.1 and the page logs no error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS
+from test_browser import browser_page  # noqa: F401 (a fixture)
 from web_accounts import add_user, context, sign_in_in_browser
 
 from citygrid.config import Config
@@ -29,32 +29,26 @@ INSIDE_G01 = (120.602, 31.302)
 
 
 @pytest.fixture
-def planner_page(city: Store, live_server: str) -> Iterator[tuple[object, list[str]]]:
-    """A Playwright page signed in as a planner of 平江街道, and every URL it requested."""
-    from playwright import sync_api
-
+def planner_page(
+    city: Store, live_server: str, request: pytest.FixtureRequest
+) -> tuple[Any, list[str]]:
+    """The browser page (see test_browser.py) signed in as a planner of 平江街道 on the map,
+    and every URL it requested; console errors other than the refused stale POST fail."""
     add_user(city, "planner", "planner", scope="jurisdiction:320508001", full_name="钱规划")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
-            tab = page.new_page()
-            requested: list[str] = []
-            tab.on("request", lambda request: requested.append(request.url))
-            errors: list[str] = []
-            tab.on("pageerror", lambda error: errors.append(str(error)))
-            tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            tab.goto(f"{live_server}/", wait_until="networkidle")
-            sign_in_in_browser(tab, "planner")
-            tab.wait_for_function(
-                "() => document.querySelectorAll('.leaflet-citygrid-grids-pane path').length > 0",
-                timeout=20000,
-            )
-            yield tab, requested
-            stale_errors = [e for e in errors if "409" not in e]  # the refused POST is logged
-            assert not stale_errors, stale_errors
-        finally:
-            browser.close()
+    page, requested = request.getfixturevalue("browser_page")
+    page.on("console", lambda m: _console_error(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server}/", wait_until="networkidle")
+    sign_in_in_browser(page, "planner")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-citygrid-grids-pane path').length > 0",
+        timeout=20000,
+    )
+    return page, requested
+
+
+def _console_error(text: str) -> None:
+    # Chromium logs the refused stale assignment (409) as a failed resource load.
+    assert "409" in text, text
 
 
 def _click_at(page, lon: float, lat: float) -> None:
@@ -71,7 +65,7 @@ def _click_at(page, lon: float, lat: float) -> None:
 
 
 def test_planner_assigns_on_the_map(
-    planner_page: tuple[object, list[str]], city: Store, tmp_path: Path
+    planner_page: tuple[Any, list[str]], city: Store, tmp_path: Path
 ) -> None:
     page, requested = planner_page
     panel = page.locator(".citygrid-planner")
@@ -110,7 +104,7 @@ def test_planner_assigns_on_the_map(
     assert hosts == {"127.0.0.1"}, sorted(set(requested))
 
 
-def test_planner_steps_through_unassigned_features(planner_page: tuple[object, list[str]]) -> None:
+def test_planner_steps_through_unassigned_features(planner_page: tuple[Any, list[str]]) -> None:
     page, _ = planner_page
     step = page.locator(".citygrid-planner-step-gap_unassigned")
     step.locator(".citygrid-planner-next").click()
@@ -131,7 +125,7 @@ def test_planner_steps_through_unassigned_features(planner_page: tuple[object, l
     )
 
 
-def test_dashboard_draws_its_chart(planner_page: tuple[object, list[str]], live_server: str) -> None:
+def test_dashboard_draws_its_chart(planner_page: tuple[Any, list[str]], live_server: str) -> None:
     page, requested = planner_page
     page.goto(f"{live_server}/dashboard", wait_until="networkidle")
     page.wait_for_selector("#citygrid-trend[data-drawn=true] canvas", timeout=10000)

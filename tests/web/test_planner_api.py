@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from test_roles_http import ACCOUNTS
 from web_accounts import add_user, context, csrf_token, signed_in_client
 
 from citygrid.config import Config
@@ -18,20 +19,13 @@ from citygrid.services.context import CityContext
 from citygrid.services.responsibility.assign import assign
 from citygrid.services.responsibility.history import feature_history
 
-ROLES = {
-    "planner": ("planner", "jurisdiction:320508001"),
-    "manager": ("grid_manager", "grid:G01"),
-    "handler": ("unit_handler", "unit:U_CG"),
-    "inspector": ("inspector", "grid:G01,G02"),
-    "viewer": ("viewer", "grid:G02"),
-}
-
 
 @pytest.fixture
 def users(city: Store, admin: Any) -> None:
     """One user per role (the administrator exists already)."""
-    for name, (role, scope) in ROLES.items():
-        add_user(city, name, role, scope=scope, full_name=f"{name}的姓名")
+    for name, (role, scope) in ACCOUNTS.items():
+        if name != "admin":
+            add_user(city, name, role, scope=scope, full_name=f"{name}的姓名")
 
 
 def _as(app: Flask, name: str) -> tuple[FlaskClient, str]:
