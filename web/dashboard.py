@@ -78,11 +78,17 @@ def page() -> str:
     return render_template(
         "dashboard.html",
         figures=figures,
-        filters=filters.given(),
+        filters=_shown(filters),
         trend_json=json.dumps(_chart(figures["trend"]), ensure_ascii=False).replace("</", "<\\/"),
         downloads=_links(ctx, query),
         map_url=url_for("pages.map_page") + (f"?{query}" if query else ""),
     )
+
+
+def _shown(filters: ProblemFilters) -> list[tuple[str, Any]]:
+    """The filters set, as ``(label, value)`` in the page's language."""
+    labels = {spec.name: spec.en if g.lang == "en" else spec.zh for spec in filters.specs()}
+    return [(labels.get(name, name), value) for name, value in filters.given().items()]
 
 
 def _chart(trend: dict[str, Any]) -> dict[str, Any]:

@@ -70,11 +70,16 @@ def test_page_for_signed_in_users_only(app: Flask, routed: Store, client: FlaskC
     assert "vendor/uplot/uPlot.iife.min.js" in html
     assert "/api/dashboard/downloads/hotspots.gpkg?statuses=open" in html
     assert "/api/dashboard/downloads/workload.csv" in html
+    assert "Statuses: open" in html
     anonymous = app.test_client().get("/dashboard")
     assert anonymous.status_code in (302, 401)
     add_user(routed, "viewer", "viewer", scope="grid:G02")
     viewer_page = _as(app, "viewer").get("/dashboard").get_data(as_text=True)
     assert "workload.csv" not in viewer_page  # the workload is for those who assign
+    # Every signed-in user's map links to the dashboard.
+    assert 'class="citygrid-dashboard-link" href="/dashboard"' in _as(app, "viewer").get(
+        "/map"
+    ).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,13 @@ def test_outside_scope_unknown_and_deleted_features(app: Flask, city: Store, use
     assert "responsible" in answer.get_json()["message"]
     city.delete("points", ["P02"], actor="pytest")
     assert client.get("/api/planner/features/points/P02").status_code == 404
+    deleted = client.post(
+        "/api/assign",
+        json={"layer": "points", "code": "P02", "unit": "U_PJ", "version": 1},
+        headers={"X-CSRFToken": token},
+    )
+    assert deleted.status_code == 404
+    assert "P02" in deleted.get_json()["message"]
     assert client.get("/api/planner/history/points/P02").get_json()["entries"][0]["action"] == (
         "delete"
     )
