@@ -134,3 +134,34 @@ def test_dashboard_draws_its_chart(planner_page: tuple[Any, list[str]], live_ser
     hosts = {urlsplit(url).hostname for url in requested if not url.startswith("data:")}
     assert hosts == {"127.0.0.1"}, sorted(set(requested))
     assert any(url.endswith("/static/vendor/uplot/uPlot.iife.min.js") for url in requested)
+
+
+def test_admin_reviews_and_applies_a_gap_proposal(
+    browser_page: tuple[Any, list[str]], live_server: str, city: Store
+) -> None:
+    page, _ = browser_page
+    page.goto(f"{live_server}/", wait_until="networkidle")
+    sign_in_in_browser(page)  # the administrator, who changes the whole city
+    step = page.locator(".citygrid-planner-step-gap_proposals")
+    step.locator(".citygrid-planner-next").click()
+    apply = step.locator(".citygrid-planner-apply")
+    apply.wait_for(timeout=20000)
+    fix_id, rest = step.locator(".citygrid-planner-step-detail div").inner_text().split(": ", 1)
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss() if len(asked) == 1 else dialog.accept()
+
+    page.on("dialog", answer)
+    apply.click()  # dismissed: nothing happens
+    assert len(asked) == 1  # the page waits for the answer, so it was asked already
+    audited = city.read("audit", where={"action": "apply_proposal"})
+    assert audited.empty
+    apply.click()  # accepted
+    page.locator(".citygrid-planner-ok").wait_for(timeout=20000)
+    assert fix_id in asked[1]
+    audited = city.read("audit", where={"action": "apply_proposal"})
+    assert len(audited) == 1
+    assert audited["actor"].iloc[0] == "admin"
+    assert audited["feature_code"].iloc[0] in rest

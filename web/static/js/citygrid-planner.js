@@ -313,14 +313,18 @@
       if (!window.confirm(question)) {
         return;
       }
-      var body = { layer: props.layer, code: props.feature_code, version: props.version, parameters: state.url.search.replace(/^\?/, "") };
+      var parameters = new URLSearchParams(state.url.search);
+      ["limit", "lang", "bbox", "next"].forEach(function (name) { parameters.delete(name); });
+      var body = { layer: props.layer, code: props.feature_code, version: props.version, parameters: parameters.toString() };
       postJson(urlFor(config.urls.apply, { FIX: props.id }), body)
         .then(function () {
-          self._say(format(texts.applied, { fix: props.id }), "ok");
           state.items = null;  // the proposals change once one is applied
           state.position.textContent = "";
           state.detail.replaceChildren();
-          self.select(props.layer, props.feature_code);
+          return self.select(props.layer, props.feature_code);
+        })
+        .then(function () {
+          self._say(format(texts.applied, { fix: props.id }), "ok");
         })
         .catch(function (error) {
           self._say(format(texts.failed, { message: error.message }), "error");
