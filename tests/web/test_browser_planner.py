@@ -137,9 +137,9 @@ def test_dashboard_draws_its_chart(planner_page: tuple[Any, list[str]], live_ser
 
 
 def test_admin_reviews_and_applies_a_gap_proposal(
-    browser_page: tuple[Any, list[str]], live_server: str, city: Store
+    request: pytest.FixtureRequest, live_server: str, city: Store
 ) -> None:
-    page, _ = browser_page
+    page, _ = request.getfixturevalue("browser_page")
     page.goto(f"{live_server}/", wait_until="networkidle")
     sign_in_in_browser(page)  # the administrator, who changes the whole city
     step = page.locator(".citygrid-planner-step-gap_proposals")
