@@ -40,7 +40,7 @@ MAX_POINTS = 3000
 
 MAX_ZOOM = 22
 
-_VIEW = ("bbox", "zoom")
+_VIEW = ("bbox", "zoom", "lang")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _TIMES = ("reported_at", "deadline", "closed_at")
 _SHOWN = (
