@@ -5,8 +5,9 @@
     :class:`~citygrid.services.problems.filters.ProblemFilters` select;
     below :data:`AGGREGATE_BELOW_ZOOM`, or when the bbox holds more than
     :data:`MAX_POINTS` problems, counts per grid cell
-    (``"aggregated": true``, one point feature per cell with ``count`` and
-    ``overdue``; ``withoutCell`` counts problems in no cell); otherwise the
+    (``"aggregated": true``, one point feature per cell whose representative
+    point is in the bbox, with ``count`` and ``overdue`` of the whole cell;
+    ``withoutCell`` counts problems in no cell); otherwise the
     problems themselves with names for people, ``days_overdue`` and dates
     formatted in the request's language.
 ``GET /api/who?lon=...&lat=...``
@@ -27,7 +28,7 @@ from citygrid.params import Bbox
 from citygrid.services.context import CityContext
 from citygrid.services.problems.details import problems_in_bbox
 from citygrid.services.problems.filters import ProblemFilters
-from citygrid.services.problems.summary import count_in_bbox, counts_per_cell
+from citygrid.services.problems.summary import ProblemCounts, counts_per_cell
 from citygrid.services.routing.who import who_answers_for
 from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
 from citygrid.web.params import parse_bbox, single
@@ -69,8 +70,9 @@ def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     """
     bbox, zoom = _bbox_zoom(request.params)
     filters = map_filters(request.params)
-    if zoom < AGGREGATE_BELOW_ZOOM or count_in_bbox(ctx, bbox, MAX_POINTS, filters) > MAX_POINTS:
-        return _counts(ctx, bbox, filters)
+    counts = counts_per_cell(ctx, bbox, filters)
+    if zoom < AGGREGATE_BELOW_ZOOM or counts.total > MAX_POINTS:
+        return _counts(counts)
     frame, truncated = problems_in_bbox(ctx, bbox, MAX_POINTS, filters)
     status = get_layer("problems").field("status")
     labels = {c.value: c.label(request.lang) for c in status.choices or ()}
@@ -102,8 +104,7 @@ def map_filters(params: Mapping[str, Sequence[str]]) -> ProblemFilters:
     return ProblemFilters.from_text({k: v for k, v in params.items() if k not in _VIEW})
 
 
-def _counts(ctx: CityContext, bbox: Bbox, filters: ProblemFilters) -> ApiResponse:
-    counts = counts_per_cell(ctx, bbox, filters)
+def _counts(counts: ProblemCounts) -> ApiResponse:
     features = [
         _point(
             cell.lon,

@@ -34,6 +34,7 @@
 
   var SVG_NS = "http://www.w3.org/2000/svg";
   var CANVAS_ABOVE = 500;
+  var MAX_LABELS = 200;
 
   var registered = [];
   var events = new (L.Evented.extend({}))();
@@ -205,7 +206,7 @@
       L.GeoJSON.prototype.onAdd.call(this, map);
       map.on("moveend", this._reload, this);
       map.on("zoomend", this._restyle, this);
-      map.on("zoomend", this._label, this);
+      map.on("moveend", this._label, this);
       // Load on the next tick, once the page's script has fitted the map to the data.
       var self = this;
       setTimeout(function () {
@@ -218,7 +219,7 @@
     onRemove: function (map) {
       map.off("moveend", this._reload, this);
       map.off("zoomend", this._restyle, this);
-      map.off("zoomend", this._label, this);
+      map.off("moveend", this._label, this);
       this._cancel();
       statusOf(map).set(this.options.name, null);
       L.GeoJSON.prototype.onRemove.call(this, map);
@@ -228,18 +229,25 @@
       this.eachLayer(this.resetStyle, this);
     },
 
-    /* Labels (options.label.field of each feature) from options.label.minZoom in, none before. */
+    /* Labels (options.label.field of each feature in view) from options.label.minZoom in,
+     * none before; at most MAX_LABELS at once (the layer may hold a whole city). */
     _label: function () {
       var label = this.options.label;
       if (!label || !this._map) {
         return;
       }
+      var view = this._map.getBounds();
       var show = this._map.getZoom() >= label.minZoom;
+      var shown = 0;
       this.eachLayer(function (layer) {
         var text = layer.feature && layer.feature.properties[label.field];
-        if (show && text && !layer.getTooltip()) {
-          layer.bindTooltip(String(text), { permanent: true, direction: "center", className: "citygrid-label" });
-        } else if (!show && layer.getTooltip()) {
+        var wanted = show && text && shown < MAX_LABELS && view.intersects(layer.getBounds());
+        if (wanted) {
+          shown += 1;
+          if (!layer.getTooltip()) {
+            layer.bindTooltip(String(text), { permanent: true, direction: "center", className: "citygrid-label" });
+          }
+        } else if (layer.getTooltip()) {
           layer.unbindTooltip();
         }
       });
