@@ -89,6 +89,19 @@
       .join(",");
   }
 
+  /* The JSON body of a GET; an Error with the server's message when it refuses. */
+  function getJson(url, signal) {
+    return fetch(url, { signal: signal, headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) {
+            throw new Error(body.message || String(response.status));
+          }
+          return body;
+        });
+      });
+  }
+
   /* A new element with a class and text (set as text, never as HTML). */
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -439,6 +452,7 @@
     format: format,
     clamp: clamp,
     element: element,
+    getJson: getJson,
     bboxText: function (bounds) { return bboxParam(validBounds(bounds)); },
     rendererFor: rendererFor,
     register: register,

@@ -24,17 +24,7 @@
   var clamp = L.citygrid.clamp;
   var element = L.citygrid.element;
 
-  function getJson(url, signal) {
-    return fetch(url, { signal: signal, headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok) {
-            throw new Error(body.message || String(response.status));
-          }
-          return body;
-        });
-      });
-  }
+  var getJson = L.citygrid.getJson;
 
   /* One status line per key, at the bottom left (shared by this file's controls). */
   var Notes = L.Control.extend({

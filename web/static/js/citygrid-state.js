@@ -182,19 +182,13 @@
       this._error.textContent = "";
       this._note.textContent = opts.texts.checking;
       var self = this;
-      fetch(url, { signal: controller.signal, headers: { Accept: "application/json" } })
-        .then(function (response) {
-          return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-        })
-        .then(function (answer) {
+      L.citygrid.getJson(url, controller.signal)
+        .then(function (body) {
           if (controller !== self._controller) {
             return;
           }
           self._controller = null;
-          if (!answer.ok) {
-            throw new Error(answer.body.message || String(answer.body.status));
-          }
-          self._note.textContent = format(opts.texts.matched, { count: answer.body.total });
+          self._note.textContent = format(opts.texts.matched, { count: body.total });
           L.citygrid.setFilters(query);
         })
         .catch(function (error) {
