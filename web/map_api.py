@@ -74,20 +74,12 @@ def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     if zoom < AGGREGATE_BELOW_ZOOM or counts.total > MAX_POINTS:
         return _counts(counts)
     frame, truncated = problems_in_bbox(ctx, bbox, MAX_POINTS, filters)
-    status = get_layer("problems").field("status")
-    labels = {c.value: c.label(request.lang) for c in status.choices or ()}
+    frame = frame[frame.geometry.notna() & (frame.geometry.geom_type == "Point")]
     features = [
-        _point(
-            row.geometry.x,
-            row.geometry.y,
-            {
-                **{name: _plain(getattr(row, name, None)) for name in _SHOWN},
-                "status_label": labels.get(row.status, row.status),
-                **{f"{t}_text": people_time(getattr(row, t), request.lang) for t in _TIMES},
-            },
+        _point(lon, lat, properties)
+        for lon, lat, properties in zip(
+            frame.geometry.x, frame.geometry.y, _properties(frame, request.lang), strict=True
         )
-        for row in frame.itertuples()
-        if row.geometry is not None and row.geometry.geom_type == "Point"
     ]
     body = {"type": "FeatureCollection", "features": features, "aggregated": False}
     return json_response({**body, "truncated": truncated}, content_type=GEOJSON)
@@ -182,8 +174,21 @@ def _point(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready value: ``None`` for missing, Python scalars for numpy ones."""
-    if value is None or (not isinstance(value, (str, bool)) and pd.isna(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
+def _properties(frame: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
+    """The popup's properties of each problem, built column by column."""
+    status = get_layer("problems").field("status")
+    labels = {c.value: c.label(lang) for c in status.choices or ()}
+    columns: dict[str, list[Any]] = {name: _plain(frame, name) for name in _SHOWN}
+    columns["status_label"] = [labels.get(s, s) for s in frame["status"]]
+    for name in _TIMES:
+        columns[f"{name}_text"] = [people_time(v, lang) for v in frame[name]]
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _plain(frame: pd.DataFrame, name: str) -> list[Any]:
+    """A column as JSON-ready values: ``None`` for missing (or absent), Python scalars."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    column = frame[name]
+    return column.astype(object).where(column.notna(), None).tolist()
