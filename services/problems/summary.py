@@ -28,7 +28,7 @@ from citygrid.services.problems.selection import overdue_condition, visible_prob
 from citygrid.services.providers.cache import ResultCache
 from citygrid.services.providers.scoping import scope_filter
 
-_CACHE = ResultCache(entries=32)
+_CACHE = ResultCache(entries=8)
 
 
 @dataclass(frozen=True)
