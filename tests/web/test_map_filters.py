@@ -8,6 +8,8 @@ base city's five problems (Q01..Q05, March 2025, in no cell; Q03 closed).
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from map_problems_city import add_problems
 from web_accounts import add_user, signed_in_client
 
 from citygrid.layers.store import Store
+from citygrid.services.problems.filters import FILTER_NAMES
 
 CITY_BBOX = "120.59,31.29,120.65,31.33"
 PROBLEMS = f"/api/map/problems?bbox={CITY_BBOX}"
@@ -144,3 +147,38 @@ def test_an_analysis_over_an_empty_or_bad_selection_is_refused(
 ) -> None:
     body = _get(client, f"/api/layers/{layer}/features?{query}", status)
     assert words in body["message"], body["message"]
+
+
+# -- the page: panel choices, groups, drawing order ----------------------------------------
+
+
+def _options(html: str, call: str) -> list[dict[str, Any]]:
+    found = re.findall(rf"L\.citygrid\.{call}\((\{{.*?\}})\)", html)
+    return [json.loads(text) for text in found]
+
+
+def test_the_page_offers_the_filters_and_draws_outlines_above_cells(
+    problems_city: Store, zh_client: FlaskClient
+) -> None:
+    html = zh_client.get("/map").get_data(as_text=True)
+    (panel,) = _options(html, "filterPanel")
+    assert panel["names"] == list(FILTER_NAMES)
+    assert {c["code"] for c in panel["choices"]["units"]} >= {"U_PJ", "U_CL"}
+    assert {c["code"] for c in panel["choices"]["subdistricts"]} == {"320508001", "320508002"}
+    assert "closed" in {c["code"] for c in panel["choices"]["statuses"]}
+    assert panel["choices"]["mine"] is False  # the administrator sees the whole city
+    assert panel["texts"]["overdue"] == "仅超期"
+    layers = {o["name"]: o for o in _options(html, "bboxLayer")}
+    assert layers["jurisdictions"]["zIndex"] > layers["grids"]["zIndex"]
+    assert layers["jurisdictions"]["style"]["fill"] is False
+    assert layers["grids"]["label"] == {"field": "code", "minZoom": 16}
+    assert layers["points"]["label"] is None
+    assert layers["grids"]["group"] == "base"
+    (furniture,) = re.findall(r"L\.citygrid\.cartography\(\s*\w+, (\{.*?\})\)", html)
+    assert json.loads(furniture)["groups"] == {
+        "base": "基础图层",
+        "work": "业务图层",
+        "analysis": "分析图层",
+    }
+    assert "L.control.scale" not in html  # folium's imperial bar: the script adds a metric one
+    assert "L.citygrid.urlState(" in html
