@@ -195,7 +195,7 @@ def pan_and_zoom(page: Any) -> list[tuple[str, float, int]]:
 def timed_get(page: Any, url: str) -> float:
     """Seconds of one GET with the page's session (status 200 checked)."""
     start = time.perf_counter()
-    response = page.request.get(url)
+    response = page.request.get(url, timeout=0)  # no limit: a cold analysis may be slow
     elapsed = time.perf_counter() - start
     if response.status != 200:
         raise SystemExit(f"{url} answered {response.status}: {response.text()[:300]}")
