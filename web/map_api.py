@@ -5,8 +5,9 @@
     :class:`~citygrid.services.problems.filters.ProblemFilters` select;
     below :data:`AGGREGATE_BELOW_ZOOM`, or when the bbox holds more than
     :data:`MAX_POINTS` problems, counts per grid cell
-    (``"aggregated": true``, one point feature per cell with ``count`` and
-    ``overdue``; ``withoutCell`` counts problems in no cell); otherwise the
+    (``"aggregated": true``, one point feature per cell whose representative
+    point is in the bbox, with ``count`` and ``overdue`` of the whole cell;
+    ``withoutCell`` counts problems in no cell); otherwise the
     problems themselves with names for people, ``days_overdue`` and dates
     formatted in the request's language.
 ``GET /api/who?lon=...&lat=...``
@@ -27,7 +28,7 @@ from citygrid.params import Bbox
 from citygrid.services.context import CityContext
 from citygrid.services.problems.details import problems_in_bbox
 from citygrid.services.problems.filters import ProblemFilters
-from citygrid.services.problems.summary import count_in_bbox, counts_per_cell
+from citygrid.services.problems.summary import ProblemCounts, counts_per_cell
 from citygrid.services.routing.who import who_answers_for
 from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
 from citygrid.web.params import parse_bbox, single
@@ -40,7 +41,7 @@ MAX_POINTS = 3000
 
 MAX_ZOOM = 22
 
-_VIEW = ("bbox", "zoom")
+_VIEW = ("bbox", "zoom", "lang")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _TIMES = ("reported_at", "deadline", "closed_at")
 _SHOWN = (
@@ -69,23 +70,16 @@ def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     """
     bbox, zoom = _bbox_zoom(request.params)
     filters = map_filters(request.params)
-    if zoom < AGGREGATE_BELOW_ZOOM or count_in_bbox(ctx, bbox, MAX_POINTS, filters) > MAX_POINTS:
-        return _counts(ctx, bbox, filters)
+    counts = counts_per_cell(ctx, bbox, filters)
+    if zoom < AGGREGATE_BELOW_ZOOM or counts.total > MAX_POINTS:
+        return _counts(counts)
     frame, truncated = problems_in_bbox(ctx, bbox, MAX_POINTS, filters)
-    status = get_layer("problems").field("status")
-    labels = {c.value: c.label(request.lang) for c in status.choices or ()}
+    frame = frame[frame.geometry.notna() & (frame.geometry.geom_type == "Point")]
     features = [
-        _point(
-            row.geometry.x,
-            row.geometry.y,
-            {
-                **{name: _plain(getattr(row, name, None)) for name in _SHOWN},
-                "status_label": labels.get(row.status, row.status),
-                **{f"{t}_text": people_time(getattr(row, t), request.lang) for t in _TIMES},
-            },
+        _point(lon, lat, properties)
+        for lon, lat, properties in zip(
+            frame.geometry.x, frame.geometry.y, _properties(frame, request.lang), strict=True
         )
-        for row in frame.itertuples()
-        if row.geometry is not None and row.geometry.geom_type == "Point"
     ]
     body = {"type": "FeatureCollection", "features": features, "aggregated": False}
     return json_response({**body, "truncated": truncated}, content_type=GEOJSON)
@@ -102,8 +96,7 @@ def map_filters(params: Mapping[str, Sequence[str]]) -> ProblemFilters:
     return ProblemFilters.from_text({k: v for k, v in params.items() if k not in _VIEW})
 
 
-def _counts(ctx: CityContext, bbox: Bbox, filters: ProblemFilters) -> ApiResponse:
-    counts = counts_per_cell(ctx, bbox, filters)
+def _counts(counts: ProblemCounts) -> ApiResponse:
     features = [
         _point(
             cell.lon,
@@ -181,8 +174,21 @@ def _point(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready value: ``None`` for missing, Python scalars for numpy ones."""
-    if value is None or (not isinstance(value, (str, bool)) and pd.isna(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
+def _properties(frame: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
+    """The popup's properties of each problem, built column by column."""
+    status = get_layer("problems").field("status")
+    labels = {c.value: c.label(lang) for c in status.choices or ()}
+    columns: dict[str, list[Any]] = {name: _plain(frame, name) for name in _SHOWN}
+    columns["status_label"] = [labels.get(s, s) for s in frame["status"]]
+    for name in _TIMES:
+        columns[f"{name}_text"] = [people_time(v, lang) for v in frame[name]]
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _plain(frame: pd.DataFrame, name: str) -> list[Any]:
+    """A column as JSON-ready values: ``None`` for missing (or absent), Python scalars."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    column = frame[name]
+    return column.astype(object).where(column.notna(), None).tolist()

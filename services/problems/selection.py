@@ -5,7 +5,8 @@ problems table, checking first that the codes they name exist (a
 catalogue item, a unit, a sub-district) and that "my cells" has cells to
 mean. Every reader of problems (the map's counts and points, the analyses)
 adds these conditions to its own query, so filtering always runs in the
-database. Overdue means the deadline has passed at ``ctx.now`` and the
+database. A sub-district holds the problems routed to it or to one of its
+cells (as a sub-district scope does). Overdue means the deadline has passed at ``ctx.now`` and the
 problem is not closed; it is never stored.
 """
 
@@ -17,6 +18,7 @@ from citygrid.errors import BadInput, NotFound
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
 from citygrid.params import Bbox
+from citygrid.services.accounts.scope import Scope
 from citygrid.services.context import CityContext
 from citygrid.services.problems.filters import ProblemFilters
 from citygrid.services.providers.scoping import scope_cells, scope_filter
@@ -58,7 +60,10 @@ def problem_conditions(
         conditions.append(table.c.unit_code == filters.unit)
     if filters.subdistrict:
         _check_exists(ctx.store, "jurisdictions", filters.subdistrict, _UNKNOWN_SUBDISTRICT)
-        conditions.append(table.c.subdistrict_code == filters.subdistrict)
+        cells = scope_cells(ctx, Scope("jurisdiction", (filters.subdistrict,)))
+        conditions.append(
+            sa.or_(table.c.subdistrict_code == filters.subdistrict, table.c.grid_code.in_(cells))
+        )
     if filters.mine:
         conditions.append(table.c.grid_code.in_(my_cells(ctx)))
     return conditions
