@@ -127,6 +127,12 @@ def test_planner_steps_through_unassigned_features(planner_page: tuple[Any, list
 
 def test_dashboard_draws_its_chart(planner_page: tuple[Any, list[str]], live_server: str) -> None:
     page, requested = planner_page
+    # The map's link takes the filters and hot-spot parameters the map keeps in its URL.
+    page.goto(f"{live_server}/#statuses=closed&a.hotspots=cells%3Dgrids", wait_until="networkidle")
+    page.locator(".citygrid-dashboard-link").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/dashboard?cells=grids&statuses=closed"), page.url
+    assert page.locator("#count-open strong").inner_text() == "0"
     page.goto(f"{live_server}/dashboard", wait_until="networkidle")
     page.wait_for_selector("#citygrid-trend[data-drawn=true] canvas", timeout=10000)
     assert page.locator("#citygrid-trend .u-legend").count() == 1

@@ -24,6 +24,9 @@
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var STEPS = ["gap_unassigned", "gap_uncovered", "gap_proposals"];
   var STEP_TEXTS = { gap_unassigned: "unassigned", gap_uncovered: "uncovered", gap_proposals: "proposals" };
+  /* The analysis of each gap layer, whose parameters citygrid-state.js keeps in the URL's
+   * fragment as `a.<analysis>=<query>`: the steps use the parameters the map shows. */
+  var STEP_ANALYSES = { gap_unassigned: "gaps", gap_uncovered: "gaps", gap_proposals: "gap_proposals" };
   var HIGHLIGHT = { color: "#ff7f00", weight: 4, dashArray: "6 4", fillOpacity: 0.15, radius: 9 };
 
   function urlFor(template, values) {
@@ -266,6 +269,8 @@
 
     _loadStep: function (state) {
       var url = new URL(urlFor(config.urls.features, { LAYER: state.name }), window.location.href);
+      var shown = new URLSearchParams(window.location.hash.replace(/^#/, "")).get("a." + STEP_ANALYSES[state.name]);
+      new URLSearchParams(shown || "").forEach(function (value, name) { url.searchParams.set(name, value); });
       url.searchParams.set("limit", "1000");
       url.searchParams.set("lang", config.lang);
       state.url = url;
