@@ -47,7 +47,8 @@ def described_history(ctx: CityContext, layer_name: str, code: str) -> list[dict
         ``at`` (``YYYY-MM-DD HH:MM``), ``actor`` (``{"user", "name"}``: the
         user name and their full name), ``action`` and ``action_label``,
         ``reason`` and ``changes``: ``[{"field", "label", "before", "after"}]``
-        with unit and person codes shown as ``name (code)``.
+        with unit and person codes shown as ``name (code)`` and choices by
+        their labels.
 
     Raises
     ------
@@ -74,12 +75,18 @@ def described_history(ctx: CityContext, layer_name: str, code: str) -> list[dict
     for row in history.iloc[::-1].itertuples(index=False):
         changes = []
         for name in sorted({*row.before, *row.after} - _SKIPPED):
-            target = fields[name].references if name in fields else None
-            show = names.get(target or "", {})
+            field = fields.get(name)
+            target = field.references if field is not None else None
+            if field is not None and field.choices:  # a choice by its label
+                show = {c.value: c.label() for c in field.choices}
+            else:  # a unit or person as "name (code)"
+                show = {
+                    code: f"{name} ({code})" for code, name in names.get(target or "", {}).items()
+                }
             changes.append(
                 {
                     "field": name,
-                    "label": fields[name].label() if name in fields else name,
+                    "label": field.label() if field is not None else name,
                     "before": _shown(row.before.get(name), show),
                     "after": _shown(row.after.get(name), show),
                 }
@@ -97,11 +104,9 @@ def described_history(ctx: CityContext, layer_name: str, code: str) -> list[dict
     return entries
 
 
-def _shown(value: Any, names: dict[str, str]) -> str | None:
-    if value is None:
-        return None
-    text = str(value)
-    return f"{names[text]} ({text})" if text in names else text
+def _shown(value: Any, shown: dict[str, str]) -> str | None:
+    """A value as people read it (see :func:`described_history`)."""
+    return None if value is None else shown.get(str(value), str(value))
 
 
 def _full_names(ctx: CityContext, users: set[str]) -> dict[str, str]:

@@ -140,6 +140,8 @@ def test_assign_then_history_with_names(app: Flask, city: Store, users: None) ->
     assert unit["before"] == "平江街道办事处 (U_PJ)"
     assert unit["after"] == "姑苏区城管局 (U_CG)"
     assert len(newest["at"]) == 16  # 2026-11-27 21:30
+    how = next(c for c in newest["changes"] if c["field"] == "assigned_by")
+    assert how["after"] != "manual"  # its label, in the request's language
 
 
 def test_stale_assignment_is_refused_naming_who(app: Flask, city: Store, users: None) -> None:
