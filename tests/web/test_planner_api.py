@@ -97,11 +97,8 @@ def test_outside_scope_unknown_and_deleted_features(app: Flask, city: Store, use
     # A planner sees and changes only what lies in their sub-district's cells.
     assert client.get("/api/planner/features/grids/G01").get_json()["writable"] is True
     assert client.get("/api/planner/features/points/P05").status_code == 404
-    refused = client.post(
-        "/api/assign",
-        json={"layer": "points", "code": "P05", "unit": "U_PJ", "version": 1},
-        headers={"X-CSRFToken": token},
-    )
+    body = {"layer": "points", "code": "P05", "unit": "U_PJ", "version": 1}
+    refused = _post(client, "/api/assign", body, token)
     assert refused.status_code == 403
     assert "outside your scope" in refused.get_json()["message"]
     assert client.get("/api/planner/features/grids/NOPE").status_code == 404
@@ -110,11 +107,8 @@ def test_outside_scope_unknown_and_deleted_features(app: Flask, city: Store, use
     assert "responsible" in answer.get_json()["message"]
     city.delete("points", ["P02"], actor="pytest")
     assert client.get("/api/planner/features/points/P02").status_code == 404
-    deleted = client.post(
-        "/api/assign",
-        json={"layer": "points", "code": "P02", "unit": "U_PJ", "version": 1},
-        headers={"X-CSRFToken": token},
-    )
+    body = {"layer": "points", "code": "P02", "unit": "U_PJ", "version": 1}
+    deleted = _post(client, "/api/assign", body, token)
     assert deleted.status_code == 404
     assert "P02" in deleted.get_json()["message"]
     assert client.get("/api/planner/history/points/P02").get_json()["entries"][0]["action"] == (
@@ -141,7 +135,7 @@ def test_assign_then_history_with_names(app: Flask, city: Store, users: None) ->
     assert unit["after"] == "姑苏区城管局 (U_CG)"
     assert len(newest["at"]) == 16  # 2026-11-27 21:30
     how = next(c for c in newest["changes"] if c["field"] == "assigned_by")
-    assert how["after"] != "manual"  # its label, in the request's language
+    assert how["after"] == "by hand"  # its label, in the request's language
 
 
 def test_stale_assignment_is_refused_naming_who(app: Flask, city: Store, users: None) -> None:
