@@ -3,9 +3,9 @@
 Each is computed through its provider (the caller's role and scope apply;
 computed layers run their analysis with the parameters given, the problem
 filters included) and written with :func:`citygrid.layers.io.write_layer_file`
-(pyogrio) into a temporary folder, or drawn to PNG with
-:func:`citygrid.services.hotspots.map_image.render_map`; the bytes are
-returned and nothing stays on disk.
+(pyogrio) into a temporary folder, or printed to PNG as the briefing's maps
+are (:func:`citygrid.services.printing.analysis_maps.print_analysis`); the
+bytes are returned and nothing stays on disk.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
-
 from citygrid.errors import BadInput, NotFound
 from citygrid.layers.gap_layers import FINDING_LAYERS
 from citygrid.layers.hotspot_layers import HOTSPOTS
 from citygrid.layers.io import write_layer_file
-from citygrid.layers.registry import get_layer
+from citygrid.services.analysis import AnalysisResult
 from citygrid.services.context import CityContext
-from citygrid.services.hotspots.map_image import render_map
+from citygrid.services.printing.analysis_maps import print_analysis
 from citygrid.services.providers import FeatureQuery, provider_for
 from citygrid.services.responsibility.panel import ALL, check_planner
 from citygrid.services.responsibility.workload import workload
@@ -101,23 +99,21 @@ def download(ctx: CityContext, what: str, fmt: str, texts: Mapping[str, Sequence
             check_planner(ctx)
             write_layer_file(workload(ctx), path, layer=WORKLOAD, fmt=fmt)
         else:
-            frame, dates = _layer_frame(ctx, what, texts)
+            result = _layer_result(ctx, what, texts)
             if fmt == "png":
-                render_map(frame, path, layer=get_layer(what), date_range=dates)
+                print_analysis(ctx, result, path)
             else:
-                write_layer_file(frame, path, layer=what, fmt=fmt)
+                write_layer_file(result.frame, path, layer=what, fmt=fmt)
         return Download(filename, _TYPES[fmt], path.read_bytes())
 
 
-def _layer_frame(
+def _layer_result(
     ctx: CityContext, name: str, texts: Mapping[str, Sequence[str]]
-) -> tuple[gpd.GeoDataFrame, str]:
-    """The layer's features for the caller, and the date range its parameters cover."""
+) -> AnalysisResult:
+    """The layer's features for the caller, with the parameters that made them."""
     provider = provider_for(name)
     params = provider.describe().params
     names = set() if params is None else {spec.name for spec in params.specs()}
     query = provider.query({k: v for k, v in texts.items() if k in names and any(v)})
     page = provider.features(ctx, FeatureQuery(params=query.params, limit=ALL))
-    chosen = page.parameters or {}
-    dates = f"{chosen.get('since') or '…'} – {chosen.get('until') or '…'}"
-    return page.frame, dates
+    return AnalysisResult({name: page.frame}, query.params, page.parameters or {})
