@@ -226,7 +226,10 @@ def run(base: str, password: str) -> dict[str, float]:
         figures["pan/zoom API p95 (ms)"] = statistics.quantiles(durations, n=20)[-1]
         figures["largest response (MB)"] = max(s for _, _, s in calls) / 1e6
         slowest = max(calls, key=lambda call: call[1])
-        print(f"{len(calls)} API calls while panning; slowest {slowest[1]:.0f} ms: {slowest[0]}")
+        print(
+            f"{len(calls)} API calls while panning; median {statistics.median(durations):.0f} ms;"
+            f" slowest {slowest[1]:.0f} ms: {slowest[0]}"
+        )
         extent = page.evaluate(f"() => {MAP}.getBounds().toBBoxString()")
         RESULTS.clear()
         hot = f"{base}/api/layers/hotspots/features?cells=grids&limit=10000&bbox={extent}"
