@@ -134,3 +134,24 @@ class StoreBusy(CitygridError):
 
     status = 503
     code = "store_busy"
+
+
+class PreconditionFailed(CitygridError):
+    """The version a client edited is no longer the stored one (HTTP ``If-Match``)."""
+
+    status = 412
+    code = "precondition_failed"
+
+
+class PreconditionRequired(CitygridError):
+    """A change was sent without the version it was made on (HTTP ``If-Match``)."""
+
+    status = 428
+    code = "precondition_required"
+
+
+class ReadOnlyLayer(CitygridError):
+    """The layer's features cannot be changed this way (computed, or not editable)."""
+
+    status = 405
+    code = "read_only"

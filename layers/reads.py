@@ -20,11 +20,19 @@ from citygrid.layers.registry import Layer, get_layer
 class FrameReads(StoreConnections):
     """Reads of the store (part of :class:`~citygrid.layers.store.Store`)."""
 
-    def count(self, layer_name: str, conn: sa.Connection | None = None) -> int:
-        """Number of features in a stored layer."""
+    def count(
+        self,
+        layer_name: str,
+        conn: sa.Connection | None = None,
+        *,
+        filters: Sequence[sa.ColumnElement[bool]] = (),
+    ) -> int:
+        """Number of features in a stored layer (those passing ``filters``, conditions
+        on :meth:`table` columns)."""
         table = self.table(layer_name)
+        stmt = sa.select(sa.func.count()).select_from(table).where(*filters)
         with self._conn(conn, write=False) as c:
-            return int(c.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            return int(c.execute(stmt).scalar_one())
 
     def read(
         self,
@@ -37,6 +45,8 @@ class FrameReads(StoreConnections):
         columns: Sequence[str] | None = None,
         limit: int | None = None,
         order_by: str | None = "fid",
+        sort: Sequence[tuple[str, bool]] = (),
+        offset: int = 0,
         conn: sa.Connection | None = None,
     ) -> pd.DataFrame:
         """Read features of a layer as a (Geo)DataFrame.
@@ -61,6 +71,12 @@ class FrameReads(StoreConnections):
             At most this many features.
         order_by
             Column to sort by (default ``fid``); ``None`` for any order.
+        sort
+            Fields to sort by first, each with whether it sorts descending
+            (missing values last); ``order_by`` then breaks ties, in the
+            direction of the last of them.
+        offset
+            Skip this many features (of the order) before the first returned.
 
         Returns
         -------
@@ -87,11 +103,22 @@ class FrameReads(StoreConnections):
             stmt = stmt.where(self.backend.bbox_filter(table, area.bounds))
             if self.backend.exact_filter_in_sql():
                 stmt = stmt.where(self.backend.intersects_filter(table, shapely.to_wkb(area)))
+        for name, descending in sort:
+            field = layer.field(name)
+            column = table.c[field.name]
+            if not field.required:  # missing values last (a required field's index stays usable)
+                stmt = stmt.order_by(column.is_(None))
+            stmt = stmt.order_by(column.desc() if descending else column)
         if order_by:
-            stmt = stmt.order_by(table.c[order_by])
+            # Ties run the way the last sort key does, so an index on it serves the order.
+            last_descending = bool(sort) and sort[-1][1]
+            tie = table.c[order_by]
+            stmt = stmt.order_by(tie.desc() if last_descending else tie)
         exact_in_python = area is not None and not self.backend.exact_filter_in_sql()
         if limit is not None and not exact_in_python:
             stmt = stmt.limit(limit)
+        if offset and not exact_in_python:
+            stmt = stmt.offset(offset)
         with self._conn(conn, write=False) as c:
             result = c.execute(stmt)
             keys = list(result.keys())
@@ -106,7 +133,7 @@ class FrameReads(StoreConnections):
         geoms = shapely.from_wkb(frame.pop("geom").to_numpy())
         gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
         if exact_in_python:
-            gdf = gdf[gdf.intersects(area)]
+            gdf = gdf[gdf.intersects(area)].iloc[offset:]
             if limit is not None:
                 gdf = gdf.iloc[:limit]
             gdf = gdf.reset_index(drop=True)

@@ -12,6 +12,27 @@ MAX_BODY_BYTES = 64 * 1024
 _TYPE_NAMES = {str: "text", int: "whole number"}
 
 
+def json_value(body: bytes, limit: int = MAX_BODY_BYTES) -> Any:
+    """The body parsed as UTF-8 JSON (``None`` when empty).
+
+    Raises
+    ------
+    BadInput
+        Larger than ``limit`` bytes, or not UTF-8 JSON.
+    """
+    if len(body) > limit:
+        raise BadInput("The request body is larger than {limit} bytes.", limit=limit)
+    try:
+        return (
+            json.loads(body.decode("utf-8"), parse_constant=_no_constant) if body.strip() else None
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadInput(
+            'The request body is not JSON; send an object such as {"layer": "points", ...} '
+            "with Content-Type: application/json."
+        ) from None
+
+
 def json_object(body: bytes, fields: Mapping[str, type], required: Sequence[str]) -> dict[str, Any]:
     """The body as a JSON object holding only ``fields`` (name -> type), ``required`` ones given.
 
@@ -23,15 +44,7 @@ def json_object(body: bytes, fields: Mapping[str, type], required: Sequence[str]
         Too large, not UTF-8 JSON, not an object, an unknown field, a value of
         the wrong type, or a required field missing; the message says which.
     """
-    if len(body) > MAX_BODY_BYTES:
-        raise BadInput("The request body is larger than {limit} bytes.", limit=MAX_BODY_BYTES)
-    try:
-        data = json.loads(body.decode("utf-8")) if body.strip() else None
-    except (UnicodeDecodeError, ValueError):
-        raise BadInput(
-            'The request body is not JSON; send an object such as {"layer": "points", ...} '
-            "with Content-Type: application/json."
-        ) from None
+    data = json_value(body)
     if not isinstance(data, dict):
         raise BadInput(
             "The request body must be a JSON object with the fields {fields}.",
@@ -63,3 +76,8 @@ def json_object(body: bytes, fields: Mapping[str, type], required: Sequence[str]
     if missing:
         raise BadInput("The request body lacks {missing}.", missing=", ".join(missing))
     return checked
+
+
+def _no_constant(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (Python's parser would take them)."""
+    raise ValueError(name)

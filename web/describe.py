@@ -89,10 +89,11 @@ def layer_options(
     z_index: int,
 ) -> dict[str, Any]:
     """The options every map layer loaded from the JSON API takes (``citygrid-map.js``'s
-    BboxLayer): its name, title, URL, page size, style, popup rows for ``ctx``'s principal,
-    pane and z-index, and the messages it shows."""
+    BboxLayer): its name, group, title, URL, page size, style, popup rows for ``ctx``'s
+    principal, pane and z-index, and the messages it shows."""
     return {
         "name": layer.name,
+        "group": layer.group,
         "title": layer.title(lang),
         "url": url,
         "limit": MAX_LIMIT,

@@ -23,6 +23,7 @@ from jinja2 import Template
 from citygrid.i18n import gettext
 from citygrid.params import Param
 from citygrid.services.context import CityContext
+from citygrid.services.problems.filters import FILTER_NAMES, ProblemFilters
 from citygrid.services.providers import Collection, collections
 from citygrid.web.describe import layer_options
 from citygrid.web.map_elements import CITYGRID_JS
@@ -53,9 +54,19 @@ def analysis_collections(ctx: CityContext) -> list[Collection]:
 
 def parameter_fields(collection: Collection, lang: str) -> list[dict[str, Any]]:
     """The form fields of a layer's analysis parameters: name, label, type, help, bounds,
-    choices, default and suggested values (bbox parameters are left to the map)."""
+    choices, default and suggested values (bbox parameters are left to the map, the
+    problem filters to the map's filter panel)."""
     assert collection.params is not None
-    return [_field(spec, lang) for spec in collection.params.specs() if spec.type != "bbox"]
+    return [
+        _field(spec, lang)
+        for spec in collection.params.specs()
+        if spec.type != "bbox" and not (filtered(collection) and spec.name in FILTER_NAMES)
+    ]
+
+
+def filtered(collection: Collection) -> bool:
+    """Whether the layer's analysis reads problems, so the map's problem filters apply."""
+    return collection.params is not None and issubclass(collection.params, ProblemFilters)
 
 
 def _field(spec: Param, lang: str) -> dict[str, Any]:
@@ -138,6 +149,7 @@ def add_analysis_layers(
                 "kind": _kind(layer.geometry_type),
                 "categories": legend_categories(dict(layer.style), lang),
                 "parameters": parameter_fields(collection, lang),
+                "filtered": filtered(collection),
             },
             scripts=scripts,
         ).add_to(fmap)
@@ -145,9 +157,8 @@ def add_analysis_layers(
 
 
 def _panel_texts(lang: str) -> dict[str, str]:
-    """Texts of the panel, the legend and the layer control's group heading."""
+    """Texts of the panel and the legend."""
     return {
-        "group": gettext("Analyses", lang),
         "heading": gettext("Analysis parameters", lang),
         "apply": gettext("Apply", lang),
         "defaults": gettext("Defaults", lang),

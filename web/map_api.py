@@ -1,10 +1,13 @@
 """The map's own JSON endpoints, free of any web framework (see :mod:`citygrid.web.api`).
 
-``GET /api/map/problems?bbox=...&zoom=...``
-    :func:`problems_on_map`: below :data:`AGGREGATE_BELOW_ZOOM`, or when the
-    bbox holds more than :data:`MAX_POINTS` problems, counts per grid cell
-    (``"aggregated": true``, one point feature per cell with ``count`` and
-    ``overdue``; ``withoutCell`` counts problems in no cell); otherwise the
+``GET /api/map/problems?bbox=...&zoom=...&since=...&statuses=...``
+    :func:`problems_on_map`: the problems the
+    :class:`~citygrid.services.problems.filters.ProblemFilters` select;
+    below :data:`AGGREGATE_BELOW_ZOOM`, or when the bbox holds more than
+    :data:`MAX_POINTS` problems, counts per grid cell
+    (``"aggregated": true``, one point feature per cell whose representative
+    point is in the bbox, with ``count`` and ``overdue`` of the whole cell;
+    ``withoutCell`` counts problems in no cell); otherwise the
     problems themselves with names for people, ``days_overdue`` and dates
     formatted in the request's language.
 ``GET /api/who?lon=...&lat=...``
@@ -24,7 +27,8 @@ from citygrid.layers.registry import get_layer
 from citygrid.params import Bbox
 from citygrid.services.context import CityContext
 from citygrid.services.problems.details import problems_in_bbox
-from citygrid.services.problems.summary import count_in_bbox, counts_per_cell
+from citygrid.services.problems.filters import ProblemFilters
+from citygrid.services.problems.summary import ProblemCounts, counts_per_cell
 from citygrid.services.routing.who import who_answers_for
 from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
 from citygrid.web.params import parse_bbox, single
@@ -37,6 +41,7 @@ MAX_POINTS = 3000
 
 MAX_ZOOM = 22
 
+_VIEW = ("bbox", "zoom", "lang")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _TIMES = ("reported_at", "deadline", "closed_at")
 _SHOWN = (
@@ -64,30 +69,34 @@ def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
         ``bbox`` or ``zoom`` missing or not valid.
     """
     bbox, zoom = _bbox_zoom(request.params)
-    if zoom < AGGREGATE_BELOW_ZOOM or count_in_bbox(ctx, bbox, MAX_POINTS) > MAX_POINTS:
-        return _counts(ctx, bbox)
-    frame, truncated = problems_in_bbox(ctx, bbox, MAX_POINTS)
-    status = get_layer("problems").field("status")
-    labels = {c.value: c.label(request.lang) for c in status.choices or ()}
+    filters = map_filters(request.params)
+    counts = counts_per_cell(ctx, bbox, filters)
+    if zoom < AGGREGATE_BELOW_ZOOM or counts.total > MAX_POINTS:
+        return _counts(counts)
+    frame, truncated = problems_in_bbox(ctx, bbox, MAX_POINTS, filters)
+    frame = frame[frame.geometry.notna() & (frame.geometry.geom_type == "Point")]
     features = [
-        _point(
-            row.geometry.x,
-            row.geometry.y,
-            {
-                **{name: _plain(getattr(row, name, None)) for name in _SHOWN},
-                "status_label": labels.get(row.status, row.status),
-                **{f"{t}_text": people_time(getattr(row, t), request.lang) for t in _TIMES},
-            },
+        _point(lon, lat, properties)
+        for lon, lat, properties in zip(
+            frame.geometry.x, frame.geometry.y, _properties(frame, request.lang), strict=True
         )
-        for row in frame.itertuples()
-        if row.geometry is not None and row.geometry.geom_type == "Point"
     ]
     body = {"type": "FeatureCollection", "features": features, "aggregated": False}
     return json_response({**body, "truncated": truncated}, content_type=GEOJSON)
 
 
-def _counts(ctx: CityContext, bbox: Bbox) -> ApiResponse:
-    counts = counts_per_cell(ctx, bbox)
+def map_filters(params: Mapping[str, Sequence[str]]) -> ProblemFilters:
+    """The :class:`ProblemFilters` of a map request (every parameter but ``bbox`` and ``zoom``).
+
+    Raises
+    ------
+    BadInput
+        An unknown parameter, or a filter value that is not valid.
+    """
+    return ProblemFilters.from_text({k: v for k, v in params.items() if k not in _VIEW})
+
+
+def _counts(counts: ProblemCounts) -> ApiResponse:
     features = [
         _point(
             cell.lon,
@@ -165,8 +174,21 @@ def _point(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready value: ``None`` for missing, Python scalars for numpy ones."""
-    if value is None or (not isinstance(value, (str, bool)) and pd.isna(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
+def _properties(frame: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
+    """The popup's properties of each problem, built column by column."""
+    status = get_layer("problems").field("status")
+    labels = {c.value: c.label(lang) for c in status.choices or ()}
+    columns: dict[str, list[Any]] = {name: _plain(frame, name) for name in _SHOWN}
+    columns["status_label"] = [labels.get(s, s) for s in frame["status"]]
+    for name in _TIMES:
+        columns[f"{name}_text"] = [people_time(v, lang) for v in frame[name]]
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _plain(frame: pd.DataFrame, name: str) -> list[Any]:
+    """A column as JSON-ready values: ``None`` for missing (or absent), Python scalars."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    column = frame[name]
+    return column.astype(object).where(column.notna(), None).tolist()

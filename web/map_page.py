@@ -25,6 +25,7 @@ from citygrid.services.providers import may_read, provider_for
 from citygrid.web.describe import layer_options
 from citygrid.web.map_analyses import add_analysis_layers
 from citygrid.web.map_elements import BboxGeoJson, Legend, use_local_assets
+from citygrid.web.map_filters import StateUrls, add_map_state
 from citygrid.web.map_problems import PROBLEMS, ProblemUrls, add_problem_picture
 from citygrid.web.params import MAX_LIMIT
 from citygrid.web.tiles import tile_layers
@@ -59,6 +60,7 @@ class MapAssets:
     citygrid_js: str
     analyses_js: str
     analyses_css: str
+    state_js: str
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,31 @@ class RenderedMap:
 
 
 def map_layers(ctx: CityContext) -> list[Layer]:
-    """Stored layers with a geometry that the principal reads, in drawing order (polygons,
-    lines, then points)."""
+    """Stored layers with a geometry that the principal reads, in drawing order: filled
+    polygons, outlined polygons (sub-districts above the cells), lines, then points."""
     spatial = [
         layer
         for layer in all_layers()
         if layer.stored and layer.has_geometry and may_read(ctx, layer)
     ]
-    return sorted(spatial, key=lambda layer: _DRAW_ORDER.get(layer.geometry_type or "", 2))
+    return sorted(spatial, key=_draw_rank)
+
+
+def _draw_rank(layer: Layer) -> tuple[int, int]:
+    order = _DRAW_ORDER.get(layer.geometry_type or "", 2)
+    return order, int(order == 0 and _outline(layer))
+
+
+def _outline(layer: Layer) -> bool:
+    """A polygon layer drawn as outlines only (no fill), as the jurisdictions are."""
+    return layer.style.get("fillOpacity", 0.2) == 0 and "fillColor" not in layer.style
+
+
+def control_order(layers: list[Layer]) -> list[Layer]:
+    """``layers`` in the layer control's order: by the registry's group (inventory, then
+    work), in drawing order within a group."""
+    groups = {"base": 0, "work": 1, "analysis": 2}
+    return sorted(layers, key=lambda layer: (groups.get(layer.group, 3), _draw_rank(layer)))
 
 
 def data_extent(ctx: CityContext, names: tuple[str, ...] | None = None) -> Bbox | None:
@@ -135,7 +154,8 @@ def build_map(
     lang
         Language of titles, labels and messages.
     assets
-        URLs of Leaflet, ``citygrid-map.js`` and ``citygrid-analyses.js``.
+        URLs of Leaflet, ``citygrid-map.js``, ``citygrid-analyses.js`` and
+        ``citygrid-state.js``.
     features_url
         Gives the API URL of a layer's features from its name.
     problems
@@ -148,7 +168,7 @@ def build_map(
         location=EMPTY_CENTER if extent is None else _centre(extent),
         zoom_start=4 if extent is None else 13,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # a metric scale bar comes with add_map_state
         max_zoom=MAX_ZOOM,
         zoom_snap=0.25,  # fit the city to the window, not to the nearest whole zoom
     )
@@ -158,16 +178,17 @@ def build_map(
     messages = _messages(lang)
     layers = [layer for layer in map_layers(ctx) if problems is None or layer.name != PROBLEMS]
     shown = shown_by_default()
-    for order, layer in enumerate(layers):
+    z_index = {layer.name: _BASE_Z_INDEX + 5 * order for order, layer in enumerate(layers)}
+    for layer in control_order(layers):
         min_zoom = load_min_zoom(provider_for(layer.name).count(ctx) or 0, extent)
+        options = layer_options(
+            ctx, layer, lang, features_url(layer.name), messages, z_index[layer.name]
+        )
+        if _outline(layer):  # only the outline takes clicks: the cells below keep theirs
+            options["style"] = {**options["style"], "fill": False}
         BboxGeoJson(
             layer.title(lang),
-            {
-                **layer_options(
-                    ctx, layer, lang, features_url(layer.name), messages, _BASE_Z_INDEX + 5 * order
-                ),
-                "loadMinZoom": min_zoom,
-            },
+            {**options, "loadMinZoom": min_zoom, "label": cell_labels(layer)},
             show=layer.name in shown,
             script_url=assets.citygrid_js,
         ).add_to(fmap)
@@ -193,7 +214,26 @@ def build_map(
     if extent is not None:
         minx, miny, maxx, maxy = extent
         fmap.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=17)
+    add_map_state(
+        fmap,
+        ctx,
+        lang,
+        StateUrls(assets.citygrid_js, assets.state_js, problems.problems if problems else None),
+    )
     return _render(fmap, extent)
+
+
+LABEL_MIN_ZOOM = 16
+"""From this zoom in, grid cells show their codes."""
+
+
+def cell_labels(layer: Layer) -> dict[str, object] | None:
+    """The label option of a layer: the key of polygon layers a unit answers for (the grid
+    cells' codes) from :data:`LABEL_MIN_ZOOM` in; ``None`` for other layers."""
+    polygons = _DRAW_ORDER.get(layer.geometry_type or "", 2) == 0
+    if polygons and layer.key and layer.name in {r.name for r in responsible_layers()}:
+        return {"field": layer.key, "minZoom": LABEL_MIN_ZOOM}
+    return None
 
 
 def _render(fmap: folium.Map, extent: Bbox | None) -> RenderedMap:

@@ -88,6 +88,8 @@ def add_problem_picture(fmap: folium.Map, ctx: CityContext, lang: str, urls: Pro
         ProblemsLayer(
             layer.title(lang),
             {
+                "name": PROBLEMS,
+                "group": layer.group,
                 "url": urls.problems,
                 "title": layer.title(lang),
                 "lang": lang,

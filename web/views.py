@@ -29,6 +29,7 @@ def map_page() -> str:
         citygrid_js=url_for("static", filename="js/citygrid-map.js"),
         analyses_js=url_for("static", filename="js/citygrid-analyses.js"),
         analyses_css=url_for("static", filename="css/citygrid-analyses.css"),
+        state_js=url_for("static", filename="js/citygrid-state.js"),
     )
     rendered = build_map(
         ctx,

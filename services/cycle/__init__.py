@@ -11,5 +11,9 @@
   who may make each, each one audited;
 - :mod:`.intake`: a problem reported, coded and routed at once;
 - :mod:`.case`: a problem with names, days overdue and its timeline from
-  the audit log.
+  the audit log;
+- :mod:`.inspections`: an inspection round over points, streets and alleys,
+  each found clean or with problems (reported through the intake), and
+  when each place was last inspected; :mod:`.inspection_files` reads a
+  round from CSV or XLSX.
 """

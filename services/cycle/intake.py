@@ -20,6 +20,7 @@ is accepted (the city's edge is not always drawn well) and routed
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,6 +82,8 @@ def report_problem(
     *,
     crs: str | None = None,
     reported_at: datetime | None = None,
+    inspection_code: str | None = None,
+    conn: sa.Connection | None = None,
 ) -> Intake:
     """Report a problem at ``lon, lat``: a new ``reported`` problem, routed at once.
 
@@ -102,6 +105,10 @@ def report_problem(
         Who found it (personal data).
     reported_at
         When it was found (default ``ctx.now``).
+    inspection_code
+        The inspection that found it (:mod:`citygrid.services.cycle.inspections`).
+    conn
+        A write transaction to report in (an inspection round's); default a new one.
 
     Returns
     -------
@@ -129,9 +136,10 @@ def report_problem(
         "source": parse_source(source),
         "reported_at": (reported_at or now_stamp(ctx)),
         "reporter": (reporter or "").strip() or None,
+        "inspection_code": inspection_code,
     }
     store = ctx.store
-    with store.transaction() as conn:
+    with nullcontext(conn) if conn is not None else store.transaction() as conn:
         index = RoutingIndex.from_store(ctx, around=(x, y, x, y), conn=conn)
         routed = route_locations(index, location).iloc[0]
         code = next_code(ctx, conn)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from citygrid.errors import BadInput
 from citygrid.services.context import CityContext
-from citygrid.services.cycle.catalogue_files import read_text, xlsx_cells
+from citygrid.services.cycle.catalogue_files import file_text, xlsx_cells
 from citygrid.services.evaluation.places import place_risks
 from citygrid.services.evaluation.plans import Plan
 
@@ -59,7 +59,7 @@ def read_findings(ctx: CityContext, path: str | Path) -> pd.DataFrame:
         raise BadInput("The file {path} does not exist; check the path.", path=str(path))
     suffix = source.suffix.lower()
     if suffix == ".csv":
-        rows = list(csv.reader(io.StringIO(read_text(source))))
+        rows = list(csv.reader(io.StringIO(file_text(source))))
     elif suffix == ".xlsx":
         rows = xlsx_cells(source)
     else:

@@ -32,7 +32,7 @@ from typing import Any
 
 from citygrid.errors import BadInput
 from citygrid.layers.base_layers import POINT_TYPES
-from citygrid.services.cycle.catalogue_files import read_text, xlsx_cells
+from citygrid.services.cycle.catalogue_files import file_text, xlsx_cells
 
 DRAWS = ("random", "stratified", "weighted")
 BUILTIN_PLANS = {"national": Path(__file__).with_name("national_plan.csv")}
@@ -86,7 +86,7 @@ def read_plan(path: str | Path) -> Plan:
     if suffix == ".xlsx":
         rows = xlsx_cells(source)
     elif suffix == ".csv":
-        rows = list(csv.reader(io.StringIO(read_text(source))))
+        rows = list(csv.reader(io.StringIO(file_text(source))))
     else:
         raise BadInput(
             "{path} is not a plan file citygrid reads; give a .csv, .xlsx or .json file.",
@@ -122,7 +122,7 @@ def _records(path: Path, rows: list[list[str]]) -> list[tuple[str, dict[str, str
 
 def _json_plan(path: Path) -> Plan:
     try:
-        data = json.loads(read_text(path))
+        data = json.loads(file_text(path))
     except json.JSONDecodeError as exc:
         raise BadInput(
             "{path} is not valid JSON ({reason}); fix it or save the plan as CSV.",

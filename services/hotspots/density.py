@@ -243,7 +243,7 @@ def density_surface(ctx: CityContext, params: DensityParams) -> DensitySurface:
 
     ``surface.parameters`` holds what was chosen (bandwidth, cell size, CRS).
     """
-    problems = read_problems(ctx.store, params)
+    problems = read_problems(ctx, params)
     crs = ctx.metric_crs
     xy = metric_xy(problems, crs)
     surface = kernel_density(

@@ -1,20 +1,34 @@
-"""The parameters of the problem analyses: filters, cells and weights, each analysis's own.
+"""The parameters of the problem analyses: the problem filters, cells and weights, each
+analysis's own.
 
 Declared once with :func:`citygrid.params.param`; the CLI renders them as
 options, the web as query parameters. This module stays light (no pandas)
-so the CLI can build its options from it without slowing start-up.
+so the CLI can build its options from it without slowing start-up. The filters are
+:class:`~citygrid.services.problems.filters.ProblemFilters`, shared with the map.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from typing import ClassVar
 
 from citygrid.errors import BadInput
-from citygrid.layers.base_layers import PROBLEM_STATUSES
-from citygrid.params import Params, param
+from citygrid.params import param
+from citygrid.services.problems.filters import ProblemFilters
+
+__all__ = [
+    "WEIGHT_BY",
+    "CellParams",
+    "CellsSpec",
+    "DensityParams",
+    "EmergingParams",
+    "HotSpotParams",
+    "ProblemFilters",
+    "WeightsSpec",
+    "parse_cells",
+    "parse_weights",
+]
 
 WEIGHT_BY = ("count", "deduction")
 """What a problem adds to its cell: 1, or its catalogue item's deduction weight."""
@@ -120,93 +134,12 @@ def parse_weights(text: str) -> WeightsSpec:
     return WeightsSpec("knn", float(k))
 
 
-def parse_statuses(text: str) -> str:
-    """Problem statuses separated by commas, checked and written back without blanks.
-
-    Raises
-    ------
-    BadInput
-        An unknown status.
-    """
-    known = tuple(choice.value for choice in PROBLEM_STATUSES)
-    wanted = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
-    unknown = [s for s in wanted if s not in known]
-    if unknown:
-        raise BadInput(
-            "Unknown problem status {status}; use one of: {known}.",
-            status=", ".join(unknown),
-            known=", ".join(known),
-            param="statuses",
-        )
-    return ",".join(wanted)
-
-
 def _cells_text(text: str) -> str:
     return str(parse_cells(text))
 
 
 def _weights_text(text: str) -> str:
     return str(parse_weights(text))
-
-
-@dataclass(frozen=True)
-class _Parsed(Params):
-    """Runs each ``str`` parameter's own parser on values given from code too."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        for spec in self.specs():
-            value = getattr(self, spec.name)
-            if spec.parser is not None and value is not None:
-                object.__setattr__(self, spec.name, spec.parser(value))
-
-
-@dataclass(frozen=True)
-class ProblemFilters(_Parsed):
-    """Which problems an analysis reads (every field optional)."""
-
-    name: ClassVar[str] = "problems"
-
-    since: date | None = param(
-        "date", "起始日期", "Since", "Problems reported on or after this day (YYYY-MM-DD)."
-    )
-    until: date | None = param(
-        "date", "截止日期", "Until", "Problems reported on or before this day (YYYY-MM-DD)."
-    )
-    category: str | None = param(
-        "str", "类别", "Category", "Catalogue item code (and the items below it)."
-    )
-    statuses: str | None = param(
-        "str",
-        "状态",
-        "Statuses",
-        "Problem statuses, separated by commas.",
-        flag="--status",
-        parser=parse_statuses,
-    )
-    unit: str | None = param("str", "责任单位", "Unit", "Responsible unit code.")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.since is not None and self.until is not None and self.since > self.until:
-            raise BadInput(
-                "Parameter since ({since}) is after until ({until}); swap them or widen the range.",
-                since=self.since.isoformat(),
-                until=self.until.isoformat(),
-                param="since",
-            )
-
-    def start(self) -> datetime | None:
-        """The first instant kept (midnight starting ``since``), naive local time."""
-        return datetime.combine(self.since, time.min) if self.since else None
-
-    def stop(self) -> datetime | None:
-        """The first instant no longer kept (midnight ending ``until``), naive local time."""
-        return datetime.combine(self.until + timedelta(days=1), time.min) if self.until else None
-
-    def status_list(self) -> list[str]:
-        """The statuses kept, empty for all."""
-        return self.statuses.split(",") if self.statuses else []
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def prepare(ctx: CityContext, params: CellParams) -> HotSpotSetup:
     measured in ``ctx.metric_crs``.
     """
     store = ctx.store
-    problems = read_problems(store, params)
+    problems = read_problems(ctx, params)
     values = problem_values(store, problems, params.weight_by)
     crs = ctx.metric_crs
     xy = metric_xy(problems, crs)

@@ -11,11 +11,13 @@ import math
 from collections.abc import Iterable
 
 import pandas as pd
+import shapely
 
 from citygrid.layers.registry import get_layer
 from citygrid.params import Bbox
 from citygrid.services.context import CityContext
-from citygrid.services.providers import provider_for
+from citygrid.services.problems.filters import ProblemFilters
+from citygrid.services.problems.selection import visible_problems
 from citygrid.services.providers.scoping import withhold_personal
 
 NAMES = {
@@ -27,15 +29,38 @@ NAMES = {
 """A problem's code field -> (the layer it references, the name field added)."""
 
 
-def problems_in_bbox(ctx: CityContext, bbox: Bbox, limit: int) -> tuple[pd.DataFrame, bool]:
-    """The caller's problems in ``bbox`` (at most ``limit``) with names; and whether more match.
+SHOWN = (
+    "code",
+    "status",
+    "description",
+    "catalogue_code",
+    "unit_code",
+    "head_code",
+    "point_code",
+    "grid_code",
+    "reported_at",
+    "deadline",
+    "closed_at",
+)
+"""The fields of a problem read for the map (the popup's, and the codes named)."""
 
-    Read through the problems' provider, so the caller's scope and the
-    withholding of personal fields apply; see :func:`with_names`.
+
+def problems_in_bbox(
+    ctx: CityContext, bbox: Bbox, limit: int, filters: ProblemFilters
+) -> tuple[pd.DataFrame, bool]:
+    """The caller's problems in ``bbox`` that ``filters`` select (at most ``limit``, by fid)
+    with names; and whether more match.
+
+    The caller's scope and the filters run in SQL
+    (:func:`~citygrid.services.problems.selection.visible_problems`), the
+    exact bbox test on the rows read; see :func:`with_names`.
     """
-    provider = provider_for("problems")
-    page = provider.features(ctx, provider.query({}, bbox=bbox, limit=limit))
-    return with_names(ctx, page.frame), page.truncated
+    _table, conditions = visible_problems(ctx, filters, bbox)
+    frame = ctx.store.read("problems", filters=conditions, columns=SHOWN, limit=limit + 1)
+    truncated = len(frame) > limit
+    frame = frame.iloc[:limit]
+    frame = frame[frame.intersects(shapely.box(*bbox))]
+    return with_names(ctx, frame), truncated
 
 
 def with_names(ctx: CityContext, problems: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from citygrid.errors import BadInput
 from citygrid.layers.registry import Layer
 from citygrid.params import Bbox, Params
 from citygrid.services.context import CityContext
-from citygrid.services.providers.filters import FieldFilter, parse_filters
+from citygrid.services.providers.filters import FieldFilter, parse_filters, parse_sortby
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,12 @@ class FeatureQuery:
         Continue after this position: the ``next`` of the previous page.
     params
         The analysis parameters (computed layers only; ``None`` for the defaults).
+    sortby
+        Fields to order by, each with whether it sorts descending (missing
+        values last); ties keep the layer's order.
+    offset
+        Page by position instead of by ``after``: skip this many matching
+        features; the page then always says how many match (``matched``).
     """
 
     bbox: Bbox | None = None
@@ -48,6 +54,8 @@ class FeatureQuery:
     limit: int = 1000
     after: int | None = None
     params: Params | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()
+    offset: int | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,8 @@ class Provider(ABC):
         bbox: Bbox | None = None,
         limit: int = 1000,
         after: int | None = None,
+        sortby: str | None = None,
+        offset: int | None = None,
     ) -> FeatureQuery:
         """Build a :class:`FeatureQuery` from what a user typed.
 
@@ -159,8 +169,11 @@ class Provider(ABC):
             Field filters (a field's name or zh/en label -> the values, any
             of which matches) and, for a computed layer, its analysis
             parameters (name -> one value). Paging is given apart.
-        bbox, limit, after
+        bbox, limit, after, offset
             Already checked paging and area (EPSG:4326 degrees).
+        sortby
+            Fields to order by, comma-separated, each by name or zh/en label,
+            ``-`` before one for descending (:func:`~.filters.parse_sortby`).
 
         Raises
         ------
@@ -177,7 +190,8 @@ class Provider(ABC):
         filters = parse_filters(
             self.layer, {k: v for k, v in texts.items() if k not in names}, names
         )
-        return FeatureQuery(bbox, filters, limit, after, params)
+        order = parse_sortby(self.layer, sortby) if sortby is not None else ()
+        return FeatureQuery(bbox, filters, limit, after, params, order, offset)
 
     def _parameter_names(self) -> tuple[str, ...]:
         params = self.describe().params

@@ -3,8 +3,10 @@
 The analysis runs with the typed parameters of the query
 (:meth:`Params.from_text`); its result is cached under the analysis, the
 parameters' :meth:`~citygrid.params.Params.cache_key`, the store's
-:meth:`data_version` and the day (analyses whose reference day defaults to
-today, such as "not inspected for N days", change at midnight), so the
+:meth:`data_version`, what problem filters depend on beyond their values
+(:meth:`~citygrid.services.problems.filters.ProblemFilters.context_key`)
+and the day (analyses whose reference day defaults to today, such as
+"not inspected for N days", change at midnight), so the
 second identical request is answered from memory and any committed write
 to the data makes the next request compute again. Field filters, the
 bbox and paging then apply to the result.
@@ -12,20 +14,32 @@ bbox and paging then apply to the result.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import shapely
 
 from citygrid.errors import NotFound
 from citygrid.layers.registry import Layer
+from citygrid.params import Params
 from citygrid.services.analysis import Analysis, AnalysisResult
 from citygrid.services.context import CityContext
+from citygrid.services.problems.filters import ProblemFilters
 from citygrid.services.providers.base import Collection, FeaturePage, FeatureQuery, Provider
 from citygrid.services.providers.cache import ResultCache
-from citygrid.services.providers.filters import frame_mask
+from citygrid.services.providers.filters import frame_mask, sort_frame
 from citygrid.services.providers.scoping import scope_filter, withhold_personal
 
 RESULTS = ResultCache()
 """The results of every computed provider, shared by all of them."""
+
+
+def _context_key(ctx: CityContext, params: Params) -> tuple[Any, ...]:
+    """What of the request the result depends on beyond the parameters' values: the
+    caller's scope for "my cells", the minute for "overdue" (problem filters only)."""
+    if isinstance(params, ProblemFilters):
+        return params.context_key(str(ctx.principal.scope), ctx.now)
+    return ()
 
 
 class ComputedLayerProvider(Provider):
@@ -64,6 +78,7 @@ class ComputedLayerProvider(Provider):
             params.cache_key(),
             ctx.store.data_version(),
             ctx.now.date(),
+            _context_key(ctx, params),
         )
         result: AnalysisResult = RESULTS.get(ctx.store, key, lambda: self.analysis.run(ctx, params))
         return result
@@ -79,8 +94,8 @@ class ComputedLayerProvider(Provider):
         keep = frame_mask(frame, query.filters) & found.mask(frame).to_numpy(dtype=bool)
         if query.bbox is not None:
             keep &= frame.intersects(shapely.box(*query.bbox)).to_numpy(dtype=bool)
-        matching = frame[keep]
-        start = query.after or 0
+        matching = sort_frame(frame[keep], query.sortby)
+        start = query.offset if query.offset is not None else (query.after or 0)
         page = matching.iloc[start : start + query.limit]
         end = start + len(page)
         truncated = end < len(matching)

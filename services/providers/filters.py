@@ -92,6 +92,46 @@ def parse_filters(
     )
 
 
+def parse_sortby(layer: Layer, text: str) -> tuple[tuple[str, bool], ...]:
+    """Parse ``sortby`` text, ``-reported_at,code``: field names or zh/en labels,
+    comma-separated, ``-`` before one for descending (``+`` or nothing: ascending).
+
+    Raises
+    ------
+    BadInput
+        Empty, or naming a field the layer does not have (the message lists them).
+    """
+    keys: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("+-").strip()
+        try:
+            field = layer.field(name) if name else None
+        except NotFound:
+            field = None
+        if field is None:
+            raise BadInput(
+                "sortby={sortby!r} names no field of layer {layer}; sort by one of: {known} "
+                "(-name for descending).",
+                sortby=text,
+                layer=layer.name,
+                known=", ".join(layer.field_names),
+            )
+        keys.append((field.name, descending))
+    return tuple(keys)
+
+
+def sort_frame(frame: pd.DataFrame, sortby: Sequence[tuple[str, bool]]) -> pd.DataFrame:
+    """``frame`` ordered by ``sortby`` (missing values last; ties keep their order)."""
+    if not sortby:
+        return frame
+    names = [name for name, _ in sortby]
+    return frame.sort_values(
+        names, ascending=[not d for _, d in sortby], na_position="last", kind="stable"
+    )
+
+
 def _field(layer: Layer, name: str, parameters: Sequence[str]) -> Field:
     try:
         return layer.field(name)

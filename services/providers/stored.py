@@ -54,6 +54,8 @@ class StoredLayerProvider(Provider):
         ``truncated`` counts bounding-box candidates: it may say more
         features match when the extra ones only touch the bbox's corner.
         """
+        if query.offset is not None or query.sortby:
+            return self._page_by_offset(ctx, query)
         store = ctx.store
         found = scope_filter(ctx, self.layer)
         table = store.table(self.layer.name)
@@ -70,6 +72,31 @@ class StoredLayerProvider(Provider):
             frame = frame[frame.intersects(shapely.box(*query.bbox))]
         matched = len(frame) if not truncated and query.after is None else None
         return FeaturePage(withhold_personal(ctx, self.layer, frame), truncated, following, matched)
+
+    def _page_by_offset(self, ctx: CityContext, query: FeatureQuery) -> FeaturePage:
+        """The page ``query.offset`` features into the order ``query.sortby`` (then fid),
+        with how many match in all; ``next`` is the offset of the following page."""
+        store = ctx.store
+        found = scope_filter(ctx, self.layer)
+        table = store.table(self.layer.name)
+        conditions = [sql_condition(table, found) for found in query.filters]
+        conditions += found.conditions(table)
+        offset = query.offset or 0
+        read: dict[str, Any] = {"filters": conditions, "intersects": found.area}
+        if query.bbox is not None:
+            read["bbox"] = query.bbox
+        frame = store.read(
+            self.layer.name, limit=query.limit, sort=query.sortby, offset=offset, **read
+        )
+        if query.bbox is None and found.area is None:
+            matched = store.count(self.layer.name, filters=conditions)
+        else:
+            matched = len(store.read(self.layer.name, columns=[], **read))
+        end = offset + len(frame)
+        following = end if end < matched else None
+        return FeaturePage(
+            withhold_personal(ctx, self.layer, frame), following is not None, following, matched
+        )
 
     def feature(
         self, ctx: CityContext, code: str, query: FeatureQuery | None = None

@@ -140,7 +140,9 @@ def test_date_filters_at_exact_midnight(store: Store) -> None:
             crs="EPSG:4326",
         ),
     )
-    found = read_problems(store, ProblemFilters(since=date(2024, 2, 1), until=date(2024, 3, 31)))
+    found = read_problems(
+        CityContext(store, CONFIG), ProblemFilters(since=date(2024, 2, 1), until=date(2024, 3, 31))
+    )
     assert sorted(found["reported_at"].astype(str)) == [
         "2024-02-01 00:00:00",
         "2024-03-31 23:59:59",
@@ -187,9 +189,9 @@ def test_no_problems_in_the_range(city: Store) -> None:
 
 def test_unknown_category_and_unit(city: Store) -> None:
     with pytest.raises(NotFound, match="Unknown category 'X9'"):
-        read_problems(city, ProblemFilters(category="X9"))
+        read_problems(CityContext(city, CONFIG), ProblemFilters(category="X9"))
     with pytest.raises(NotFound, match="Unknown unit 'U9'"):
-        read_problems(city, ProblemFilters(unit="U9"))
+        read_problems(CityContext(city, CONFIG), ProblemFilters(unit="U9"))
 
 
 def test_weights_leaving_every_cell_isolated(city: Store) -> None:

@@ -70,7 +70,7 @@ def test_hot_spots_on_the_map(browser_page: tuple[Any, list[str]], tmp_path: Pat
     page, console = browser_page
     _wait_for_paths(page, "grids")
     control = page.locator(".leaflet-control-layers")
-    assert "分析图层" in control.locator(".citygrid-layer-group").inner_text()
+    assert "分析图层" in control.locator(".citygrid-layer-group-analysis").inner_text()
     assert _paths(page, "hotspots") == 0  # off until ticked
     assert not page.locator(".citygrid-analyses").is_visible()
 

@@ -54,7 +54,9 @@ def test_the_map_offers_the_analysis_layers_with_parameters(zh_client: FlaskClie
     fields = {f["name"]: f for f in hot["parameters"]}
     assert fields["cells"]["label"] == "单元"
     assert "grids" in fields["cells"]["suggestions"]
-    assert fields["since"]["type"] == "date"
+    assert "since" not in fields  # the problem filters come from the filter panel
+    assert hot["filtered"] is True
+    assert layers["gap_uncovered"]["filtered"] is False
     assert fields["weight_by"]["choices"] == ["count", "deduction"]
     assert fields["permutations"]["minimum"] == 0
     emerging = {v["value"]: v for v in layers["emerging_hotspots"]["categories"]["values"]}
@@ -77,8 +79,10 @@ def test_the_map_in_english_labels_the_analyses_in_english(client: FlaskClient) 
     assert hot["title"] == "Problem hot spots (Gi*)"
     assert hot["categories"]["values"][0]["label"] == "Hot spot, 99% confidence"
     fields = {f["name"]: f for f in hot["parameters"]}
-    assert fields["since"]["label"] == "Since"
-    assert fields["since"]["help"] == "Problems reported on or after this day (YYYY-MM-DD)."
+    assert fields["cells"]["label"] == "Cells"
+    assert fields["weight_by"]["help"] == (
+        "What a problem adds to its cell: 1, or its catalogue deduction weight."
+    )
 
 
 def _lightness(colour: str) -> int:

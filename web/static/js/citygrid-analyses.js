@@ -8,11 +8,12 @@
  * citygrid/web/map_analyses.py): analysis (its name), kind ("polygon", "line",
  * "point"), categories ({field, values: [{value, color, label}]} or null),
  * parameters ([{name, label, type, help, minimum, maximum, choices, default,
- * suggestions}]).
+ * suggestions}]), filtered (true: the analysis reads problems and takes the map's problem
+ * filters, L.citygrid.filters(), as parameters too; it reloads when they change).
  * L.citygrid.analysisPanel({texts}) adds the parameters form of the analysis layer
  * ticked last (of those still on), a legend of every ticked analysis layer with its count and the
- * parameters the API chose, and the "analyses" heading in the layer control. Layers of
- * one analysis share their parameters (one computation serves them all).
+ * parameters the API chose. Layers of one analysis share their parameters (one
+ * computation serves them all); a change fires "citygrid:query" on L.citygrid.events.
  *
  * Everything is put into the page with textContent, never as HTML, and no handler is
  * written into the markup (the page's CSP allows neither).
@@ -55,6 +56,9 @@
       };
       this._baseUrl = options.url;
       this.query = {};
+      if (options.filtered) {
+        L.citygrid.events.on("citygrid:filters", function () { this.setQuery(this.query, true); }, this);
+      }
       this.goodQuery = {};
       this.parameters = null;
       this.matched = null;
@@ -68,9 +72,14 @@
 
     /* Use `query` (parameter name -> text) from now on; reload if on the map and `reload`. */
     setQuery: function (query, reload) {
+      var changed = queryString(query) !== queryString(this.query);
       this.query = query;
-      this.options.url = this._baseUrl + queryString(query);
+      var sent = this.options.filtered ? L.extend({}, L.citygrid.filters(), query) : query;
+      this.options.url = this._baseUrl + queryString(sent);
       this._loaded = null;
+      if (changed) {
+        L.citygrid.events.fire("citygrid:query", { analysis: this.options.analysis, query: query });
+      }
       if (reload && this._map) {
         this._reload();
       }
@@ -174,7 +183,6 @@
         }, this);
         layer.on("citygrid:failed", function (event) { this._failed(layer, event.message); }, this);
       }, this);
-      setTimeout(this._watchLayerControl.bind(this, map), 0);
       this._render();
       return this._div;
     },
@@ -305,36 +313,6 @@
       });
       this._legend.replaceChildren.apply(this._legend, sections);
       this._legend.style.display = sections.length ? "" : "none";
-    },
-
-    /* Keep an "analyses" heading above the first analysis layer in the layer control
-     * (Leaflet rebuilds the control's list whenever a layer is added or removed). */
-    _watchLayerControl: function (map) {
-      var list = map.getContainer().querySelector(".leaflet-control-layers-overlays");
-      if (!list) {
-        return;
-      }
-      var ids = layers.map(function (layer) { return L.Util.stamp(layer); });
-      var text = this.options.texts.group;
-      function mark() {
-        var inputs = Array.prototype.filter.call(list.querySelectorAll("input"), function (input) {
-          return ids.indexOf(input.layerId) >= 0;
-        });
-        if (!inputs.length) {
-          return;
-        }
-        var first = inputs[0].closest("label");
-        var before = first.previousElementSibling;
-        if (!before || !before.classList.contains("citygrid-layer-group")) {
-          var old = list.querySelector(".citygrid-layer-group");
-          if (old) {
-            old.remove();
-          }
-          list.insertBefore(element("div", "citygrid-layer-group", text), first);
-        }
-      }
-      new MutationObserver(mark).observe(list, { childList: true });
-      mark();
     }
   });
 

@@ -9,11 +9,23 @@
  *   points), popup ([{name, label, choices: {value: label}}]), pane, zIndex,
  *   loadMinZoom (below it the layer asks the user to zoom in instead of loading;
  *   not `minZoom`, which would make the layer control disable the layer),
- *   messages ({loading, truncated, failed, zoomIn} with {title}, {count}, {message}).
+ *   messages ({loading, truncated, failed, zoomIn} with {title}, {count}, {message}),
+ *   group (the registry's group: "base", "work", "analysis"), label ({field, minZoom}:
+ *   show that field of each feature as a label from minZoom in, or null).
+ * A response of more than CANVAS_ABOVE features is drawn on a canvas (one per layer, in
+ * its pane), fewer as SVG paths.
  * The layer fires "citygrid:loaded" ({count, matched, truncated, parameters}) after each
  * load and "citygrid:failed" ({message}) when the API refuses or cannot be reached.
  * L.citygrid.legend({heading, entries: [{title, kind, style}]}) draws a legend;
  * L.citygrid.swatch(kind, style) is its SVG swatch of a style.
+ * L.citygrid.register(layer) records a layer (its options.name and options.group) for the
+ * layer control's group headings and for the URL state; L.citygrid.layers() lists them.
+ * L.citygrid.cartography(map, {groups: {group: heading}}) adds a metric scale bar and a
+ * heading above each group's first layer in the layer control.
+ * L.citygrid.events fires "citygrid:filters" ({query}) when the problem filters change
+ * (L.citygrid.setFilters(query); L.citygrid.filters() gives a copy of the current ones)
+ * and "citygrid:query" when an analysis layer's parameters change.
+ * L.citygrid.withQuery(url, query) adds a query's parameters to a URL object.
  *
  * Feature values are put into the page with textContent, never as HTML.
  */
@@ -21,6 +33,37 @@
   "use strict";
 
   var SVG_NS = "http://www.w3.org/2000/svg";
+  var CANVAS_ABOVE = 500;
+  var MAX_LABELS = 200;
+
+  var registered = [];
+  var events = new (L.Evented.extend({}))();
+  var currentFilters = {};
+
+  function register(layer) {
+    registered.push(layer);
+  }
+
+  function setFilters(query) {
+    currentFilters = L.extend({}, query);
+    events.fire("citygrid:filters", { query: L.extend({}, query) });
+  }
+
+  function withQuery(url, query) {
+    Object.keys(query).forEach(function (name) { url.searchParams.set(name, query[name]); });
+    return url;
+  }
+
+  /* A canvas renderer for a layer's pane (made once), or undefined (SVG) for few features. */
+  function rendererFor(layer, count) {
+    if (count <= CANVAS_ABOVE) {
+      return undefined;
+    }
+    if (!layer._canvas) {
+      layer._canvas = L.canvas({ pane: layer.options.pane });
+    }
+    return layer._canvas;
+  }
 
   function format(template, values) {
     return template.replace(/\{(\w+)\}/g, function (whole, key) {
@@ -44,6 +87,19 @@
     return [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
       .map(function (v) { return v.toFixed(6); })
       .join(",");
+  }
+
+  /* The JSON body of a GET; an Error with the server's message when it refuses. */
+  function getJson(url, signal) {
+    return fetch(url, { signal: signal, headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) {
+            throw new Error(body.message || String(response.status));
+          }
+          return body;
+        });
+      });
   }
 
   /* A new element with a class and text (set as text, never as HTML). */
@@ -147,7 +203,7 @@
           return self._map ? thinner(base, self._map.getZoom()) : base;
         },
         pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, L.extend({ pane: options.pane }, style));
+          return L.circleMarker(latlng, L.extend({ pane: options.pane, renderer: self.options.renderer }, style));
         },
         onEachFeature: function (feature, layer) {
           layer.bindPopup(function () { return popupContent(feature, self.options); });
@@ -155,6 +211,7 @@
       }));
       this._loaded = null;
       this._controller = null;
+      register(this);
     },
 
     onAdd: function (map) {
@@ -162,6 +219,7 @@
       L.GeoJSON.prototype.onAdd.call(this, map);
       map.on("moveend", this._reload, this);
       map.on("zoomend", this._restyle, this);
+      map.on("moveend", this._label, this);
       // Load on the next tick, once the page's script has fitted the map to the data.
       var self = this;
       setTimeout(function () {
@@ -174,6 +232,7 @@
     onRemove: function (map) {
       map.off("moveend", this._reload, this);
       map.off("zoomend", this._restyle, this);
+      map.off("moveend", this._label, this);
       this._cancel();
       statusOf(map).set(this.options.name, null);
       L.GeoJSON.prototype.onRemove.call(this, map);
@@ -181,6 +240,30 @@
 
     _restyle: function () {
       this.eachLayer(this.resetStyle, this);
+    },
+
+    /* Labels (options.label.field of each feature in view) from options.label.minZoom in,
+     * none before; at most MAX_LABELS at once (the layer may hold a whole city). */
+    _label: function () {
+      var label = this.options.label;
+      if (!label || !this._map) {
+        return;
+      }
+      var view = this._map.getBounds();
+      var show = this._map.getZoom() >= label.minZoom;
+      var shown = 0;
+      this.eachLayer(function (layer) {
+        var text = layer.feature && layer.feature.properties[label.field];
+        var wanted = show && text && shown < MAX_LABELS && view.intersects(layer.getBounds());
+        if (wanted) {
+          shown += 1;
+          if (!layer.getTooltip()) {
+            layer.bindTooltip(String(text), { permanent: true, direction: "center", className: "citygrid-label" });
+          }
+        } else if (layer.getTooltip()) {
+          layer.unbindTooltip();
+        }
+      });
     },
 
     _cancel: function () {
@@ -230,7 +313,9 @@
             throw new Error(answer.body.message);
           }
           self.clearLayers();
+          self.options.renderer = rendererFor(self, answer.body.features.length);
           self.addData(answer.body);
+          self._label();
           self._loaded = { bounds: bounds, truncated: answer.body.truncated };
           status.set(
             opts.name,
@@ -319,6 +404,44 @@
     }
   });
 
+  /* Keep a heading above the first layer of each group in the layer control (Leaflet
+   * rebuilds the control's list whenever a layer is added or removed). `titles` maps a
+   * group to its heading. */
+  function groupHeadings(map, titles) {
+    var list = map.getContainer().querySelector(".leaflet-control-layers-overlays");
+    if (!list) {
+      return;
+    }
+    var groups = {};
+    registered.forEach(function (layer) { groups[L.Util.stamp(layer)] = layer.options.group; });
+    function mark() {
+      var seen = {};
+      list.querySelectorAll(".citygrid-layer-group").forEach(function (old) { old.remove(); });
+      list.querySelectorAll("input").forEach(function (input) {
+        var group = groups[input.layerId];
+        if (group && !seen[group] && titles[group]) {
+          seen[group] = true;
+          var heading = element("div", "citygrid-layer-group citygrid-layer-group-" + group, titles[group]);
+          list.insertBefore(heading, input.closest("label"));
+        }
+      });
+    }
+    var observer = new MutationObserver(function () {
+      observer.disconnect();
+      mark();
+      observer.observe(list, { childList: true });
+    });
+    mark();
+    observer.observe(list, { childList: true });
+  }
+
+  /* The map's furniture: a metric scale bar and the layer control's group headings
+   * (titles: group -> heading), once the page's script has added the layer control. */
+  function cartography(map, options) {
+    L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
+    setTimeout(function () { groupHeadings(map, options.groups); }, 0);
+  }
+
   L.citygrid = {
     BboxLayer: BboxLayer,
     bboxLayer: function (options) { return new BboxLayer(options); },
@@ -329,6 +452,15 @@
     format: format,
     clamp: clamp,
     element: element,
-    bboxText: function (bounds) { return bboxParam(validBounds(bounds)); }
+    getJson: getJson,
+    bboxText: function (bounds) { return bboxParam(validBounds(bounds)); },
+    rendererFor: rendererFor,
+    register: register,
+    layers: function () { return registered.slice(); },
+    cartography: cartography,
+    events: events,
+    filters: function () { return L.extend({}, currentFilters); },
+    setFilters: setFilters,
+    withQuery: withQuery
   };
 })(window.L);

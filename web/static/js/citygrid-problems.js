@@ -4,9 +4,12 @@
  *
  * L.citygrid.problemsLayer({url, title, lang, pane, zIndex, statuses: [{status, label,
  *   colour}], overdueColour, labels: [[property, label]], messages}) fetches
- *   `${url}?bbox=...&zoom=Z&lang=L` whenever the map stops moving. The server answers with
+ *   `${url}?bbox=...&zoom=Z&lang=L&<filters>` whenever the map stops moving or the problem
+ *   filters change (L.citygrid.setFilters). The server answers with
  *   counts per grid cell (`aggregated: true`: drawn as labelled circles) or with the
- *   problems themselves: circles filled by status, overdue ones ringed, popups with names.
+ *   problems themselves: circles filled by status with a white ring (larger than the
+ *   inventory's points), overdue ones ringed in black, popups with names; many of them are
+ *   drawn on a canvas.
  * L.citygrid.problemsLegend({heading, statuses, overdue, overdueColour, count}).
  * L.citygrid.whoPanel({url, labels}): a click on the map asks `${url}?lon=..&lat=..`
  *   and shows the responsibility chain in a side panel (on "preclick": a feature with a
@@ -21,17 +24,7 @@
   var clamp = L.citygrid.clamp;
   var element = L.citygrid.element;
 
-  function getJson(url, signal) {
-    return fetch(url, { signal: signal, headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok) {
-            throw new Error(body.message || String(response.status));
-          }
-          return body;
-        });
-      });
-  }
+  var getJson = L.citygrid.getJson;
 
   /* One status line per key, at the bottom left (shared by this file's controls). */
   var Notes = L.Control.extend({
@@ -93,6 +86,7 @@
       var self = this;
       options.statuses.forEach(function (s) { self._colours[s.status] = s.colour; });
       this._controller = null;
+      L.citygrid.register(this);
     },
 
     onAdd: function (map) {
@@ -102,6 +96,7 @@
       this._notes = new Notes().addTo(map);
       L.LayerGroup.prototype.onAdd.call(this, map);
       map.on("moveend", this._reload, this);
+      L.citygrid.events.on("citygrid:filters", this._reload, this);
       var self = this;
       setTimeout(function () {
         if (self._map) {
@@ -112,6 +107,7 @@
 
     onRemove: function (map) {
       map.off("moveend", this._reload, this);
+      L.citygrid.events.off("citygrid:filters", this._reload, this);
       if (this._controller) {
         this._controller.abort();
       }
@@ -127,7 +123,7 @@
       }
       var controller = new AbortController();
       this._controller = controller;
-      var url = new URL(opts.url, window.location.href);
+      var url = L.citygrid.withQuery(new URL(opts.url, window.location.href), L.citygrid.filters());
       url.searchParams.set("bbox", L.citygrid.bboxText(map.getBounds().pad(0.1)));
       url.searchParams.set("zoom", String(Math.floor(map.getZoom())));
       url.searchParams.set("lang", opts.lang);
@@ -145,6 +141,7 @@
           if (error.name === "AbortError") {
             return;
           }
+          self._controller = null;
           self._notes.show(format(opts.messages.failed, { title: opts.title, message: error.message }), "error");
         });
     },
@@ -153,6 +150,7 @@
       var opts = this.options;
       this.clearLayers();
       var self = this;
+      this._renderer = body.aggregated ? undefined : L.citygrid.rendererFor(this, body.features.length);
       body.features.forEach(function (feature) {
         var c = feature.geometry.coordinates;
         var latlng = L.latLng(c[1], c[0]);
@@ -179,11 +177,12 @@
       var overdue = props.overdue === true;
       var marker = L.circleMarker(latlng, {
         pane: opts.pane,
-        radius: overdue ? 7 : 5,
+        renderer: this._renderer,
+        radius: overdue ? 9 : 7,
         fillColor: this._colours[props.status] || "#888888",
-        fillOpacity: 0.9,
+        fillOpacity: 0.95,
         color: overdue ? opts.overdueColour : "#ffffff",
-        weight: overdue ? 3 : 1,
+        weight: overdue ? 3 : 2,
         bubblingMouseEvents: false,
         className: "citygrid-problem citygrid-problem-" + props.status + (overdue ? " citygrid-problem-overdue" : "")
       });

@@ -1,0 +1,164 @@
+"""The filter panel, the URL state and the map's furniture in Debian's Chromium.
+
+Over the hot-spot city (600 problems, a quarter closed, half of them in a
+cluster around cell G054), signed in as the administrator: the layer
+control shows the three groups, a metric scale bar is drawn; ticking the
+problems draws all 600; filtering on "closed" draws 150 and writes the
+filter into the URL; a reload of that URL restores the filter, the layers
+and the view; "back" goes to the unfiltered map. The hot-spot layer on
+grid cells draws the planted cluster's nine cells red. A bad date range
+shows the server's message in the panel and changes nothing. No request
+leaves the machine, no console error, no policy violation; a screenshot is
+saved and is a drawn map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from analysis_city import HOT_CELLS, build_hot_spot_city
+from PIL import Image
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _wait_for_paths
+from test_browser_csp import REPORT_VIOLATIONS
+from web_accounts import sign_in_in_browser
+
+from citygrid.layers.hotspot_layers import GI_BIN_COLOURS
+from citygrid.layers.store import Store
+
+pytestmark = pytest.mark.browser
+
+DRAWN = """name => {
+    const layer = L.citygrid.layers().find(l => l.options.name === name);
+    return layer && layer._map ? layer.getLayers().length : -1;
+}"""
+CELL_FILLS = """() => {
+    const layer = L.citygrid.layers().find(l => l.options.name === "hotspots");
+    return layer.getLayers().map(l => [l.feature.properties.cell_id, l.options.fillColor]);
+}"""
+VIEW = """() => {
+    const map = window[document.querySelector(".folium-map").id];
+    const c = map.getCenter();
+    return [map.getZoom(), c.lat, c.lng];
+}"""
+
+
+@pytest.fixture
+def city(store: Store) -> Store:
+    """The hot-spot city instead of the web tests' usual one."""
+    return build_hot_spot_city(store)
+
+
+@pytest.fixture
+def page(live_server: str) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """A signed-in page on the map; the console and page errors; every URL requested."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+            context.add_init_script(REPORT_VIOLATIONS)
+            page = context.new_page()
+            errors: list[str] = []
+            requested: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(f"{live_server}/", wait_until="networkidle")
+            sign_in_in_browser(page)
+            _wait_for_paths(page, "grids")
+            yield page, errors, requested
+            assert page.evaluate("() => window.citygridCsp") == []
+        finally:
+            browser.close()
+
+
+def _drawn(page: Any, name: str, count: int) -> None:
+    page.wait_for_function(f"name => ({DRAWN})(name) === {count}", arg=name, timeout=20000)
+
+
+def _filter_panel(page: Any) -> Any:
+    panel = page.locator(".citygrid-filters")
+    if not panel.evaluate("details => details.open"):
+        panel.locator("summary").click()
+    return panel
+
+
+def test_filters_the_url_and_the_hot_spots(
+    page: tuple[Any, list[str], list[str]], live_server: str, tmp_path: Path
+) -> None:
+    page, errors, requested = page
+    control = page.locator(".leaflet-control-layers")
+    headings = control.locator(".citygrid-layer-group").all_inner_texts()
+    assert headings == ["基础图层", "业务图层", "分析图层"]
+    scale = page.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1  # metric only
+    assert scale.inner_text().endswith("m")
+
+    control.get_by_text("问题", exact=True).click()
+    _drawn(page, "problems", 600)
+
+    # Closed problems only: a quarter of them, and the filter is in the URL.
+    panel = _filter_panel(page)
+    panel.get_by_text("已结案", exact=True).click()
+    panel.get_by_role("button", name="应用").click()
+    _drawn(page, "problems", 150)
+    assert "statuses=closed" in page.url
+    assert "layers=" in page.url
+    assert "problems" in page.url
+    assert "150" in panel.locator(".citygrid-filter-note").inner_text()
+    view = page.evaluate(VIEW)
+
+    # The same URL in a new load: the same filter, layers and view.
+    page.reload(wait_until="networkidle")
+    _drawn(page, "problems", 150)
+    panel = _filter_panel(page)
+    assert panel.locator("input[name=statuses][value=closed]").is_checked()
+    assert page.evaluate(VIEW) == pytest.approx(view, abs=1e-4)
+
+    # A bad range: the server's message, nothing changed.
+    panel.locator("input[name=since]").fill("2025-03-01")
+    panel.locator("input[name=until]").fill("2025-02-01")
+    panel.get_by_role("button", name="应用").click()
+    error = panel.locator(".citygrid-filter-error")
+    error.wait_for(state="visible", timeout=20000)
+    page.wait_for_function(
+        "() => document.querySelector('.citygrid-filter-error').textContent.length > 0"
+    )
+    assert "2025-03-01" in error.inner_text()
+    assert "statuses=closed" in page.url
+    assert "since=" not in page.url
+    assert panel.locator("input[name=since]").input_value() == ""
+    _drawn(page, "problems", 150)
+
+    # Back: the map before the filter.
+    page.go_back()
+    _drawn(page, "problems", 600)
+    assert "statuses=closed" not in page.url
+    assert not panel.locator("input[name=statuses][value=closed]").is_checked()
+
+    # Hot spots on grid cells: the planted cluster red.
+    control.get_by_text("问题热点 (Gi*)", exact=True).click()
+    analyses = page.locator(".citygrid-analyses")
+    analyses.locator("input[name=cells]").fill("grids")
+    analyses.get_by_role("button", name="应用").click()
+    _drawn(page, "hotspots", 64)
+    page.wait_for_function(
+        "() => document.querySelector('.citygrid-analysis-legend').innerText.includes('grids')"
+    )
+    fills = dict(page.evaluate(CELL_FILLS))
+    assert {cell for cell, fill in fills.items() if fill == GI_BIN_COLOURS["3"]} == set(HOT_CELLS)
+    assert "a.hotspots=cells%3Dgrids" in page.url
+
+    shot = tmp_path / "map.png"
+    page.screenshot(path=str(shot))
+    with Image.open(shot) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+    assert colours is not None
+    assert len(colours) > 50
+    assert [e for e in errors if "400" not in e] == []  # the refused range's own 400 only
+    outside = [url for url in requested if not url.startswith(live_server)]
+    assert outside == []
