@@ -1,7 +1,7 @@
 """Published monthly rankings: the ``rankings`` table.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-27
 
 Frozen DDL like 0003's: ``fid``, ``version`` and the columns below, an
