@@ -13,6 +13,7 @@ from citygrid.i18n import _
 from citygrid.layers.base_layers import POINT_TYPES
 from citygrid.services.context import CityContext
 from citygrid.services.evaluation.compare import Comparison, compare, read_findings
+from citygrid.services.evaluation.ledger import write_fix_first
 from citygrid.services.evaluation.plans import read_plan
 from citygrid.services.evaluation.priorities import (
     costly_places,
@@ -43,6 +44,12 @@ SHOWN = 15
 @click.option("--runs", type=int, default=1000, show_default=True, help="Evaluations drawn.")
 @click.option("--seed", type=int, help="Seed of the draws, to repeat a result.")
 @click.option(
+    "--out",
+    help="Also write the problems to fix first as a ledger: .xlsx (for printing), .csv or "
+    ".gpkg (a map layer, with the places' expected losses as a second layer).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
+@click.option(
     "--findings",
     help="After the visit: the real evaluation's findings (CSV or XLSX: place, item, "
     "deduction) to compare with the prediction for the places it visited.",
@@ -54,6 +61,8 @@ def evaluate_command(
     as_of: datetime | None,
     runs: int,
     seed: int | None,
+    out: str | None,
+    overwrite: bool,
     findings: str | None,
 ) -> None:
     """Predict the score of a third-party evaluation, and what to fix first."""
@@ -101,6 +110,9 @@ def evaluate_command(
     )
     for title, frame, columns in tables:
         print_table(_points(frame, {c: _(HEADERS[c]) for c in columns}), title, limit=SHOWN)
+    if out is not None:
+        written = write_fix_first(city, result, out, overwrite=overwrite)
+        click.echo(_("Ledger written to {path}.").format(path=written))
 
 
 #: Column names of the tables, and their message ids.

@@ -17,13 +17,14 @@ from citygrid.services.evaluation.simulate import Evaluation
 def fix_first(ctx: CityContext, evaluation: Evaluation) -> pd.DataFrame:
     """The open problems, most points recovered first.
 
-    Columns: ``code, item, place, point_type, unit, deadline, points``.
+    Columns: ``code, point_code, item, place, point_type, unit, deadline, points``.
     """
     opened = evaluation.found[evaluation.found["kind"] == "open"]
     places = evaluation.places.set_index("code")
     table = pd.DataFrame(
         {
             "code": opened["code"],
+            "point_code": opened["point_code"],
             "item": opened["catalogue_code"].map(_names(ctx, "catalogue")),
             "place": opened["point_code"].map(places["name"]),
             "point_type": opened["point_code"].map(places["point_type"]),

@@ -6,6 +6,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
+import pyogrio
 import pytest
 from click.testing import CliRunner, Result
 from evaluation_city import DAY, build_city, problem
@@ -72,3 +74,20 @@ def test_findings_after_the_visit(city_url: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "预测得分 99.10，实际得分 99.00" in result.output
     assert "平均绝对误差 0.10" in result.output
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".gpkg"])
+def test_the_fix_first_ledger(city_url: str, tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"优先整改{suffix}"
+    result = run(city_url, "--plan", "national", "--runs", "20", "--seed", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    if suffix == ".xlsx":
+        sheet = openpyxl.load_workbook(out).active
+        assert "预计得分" in str(sheet.cell(1, 1).value)
+        assert sheet.cell(3, 1).value == "WT1"
+    else:
+        assert pyogrio.read_dataframe(out, layer="优先整改")["问题编号"].tolist() == ["WT1"]
+        assert len(pyogrio.read_dataframe(out, layer="evaluation_places")) == 4
+    again = run(city_url, "--plan", "national", "--runs", "20", "--out", str(out))
+    assert again.exit_code == 2
+    assert "--overwrite" in again.output
