@@ -160,10 +160,10 @@ class WorkingCalendar:
         days = np.arange(start, np.datetime64(f"{last + 1}-01-01", "D"))
         flags = ((days.astype(np.int64) + 3) % 7) < 5  # 1970-01-01 was a Thursday
         package = _package_table()
-        offset = (np.datetime64(f"{known_years()[0]}-01-01", "D") - start).astype(np.int64)
+        offset = (date(known_years()[0], 1, 1) - date(first, 1, 1)).days
         flags[offset : offset + len(package)] = package
         for day, working in self._listed.items():
-            flags[(np.datetime64(day, "D") - start).astype(np.int64)] = working
+            flags[(day - date(first, 1, 1)).days] = working
         return start, flags
 
     @property
