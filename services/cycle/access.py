@@ -48,11 +48,11 @@ def visible_problem(ctx: CityContext, code: str) -> pd.Series:
     Unauthorized, PermissionDenied
         The principal may not read problems at all.
     """
+    layer = get_layer("problems")
+    found = scope_filter(ctx, layer)  # refuses those who read no problems at all
     problem = get_problem(ctx, code)
     if ctx.principal.city_wide:
         return problem
-    layer = get_layer("problems")
-    found = scope_filter(ctx, layer)
     store = ctx.store
     inside = store.read(
         layer.name,

@@ -143,8 +143,7 @@ def parse_days(path: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[Holid
             day = date.fromisoformat(text)
         except ValueError:
             raise BadInput(
-                "Row {row} of the holidays file {path}: {value!r} is not a date like "
-                "2027-02-06.",
+                "Row {row} of the holidays file {path}: {value!r} is not a date like 2027-02-06.",
                 row=number,
                 path=path,
                 value=text,
