@@ -167,7 +167,9 @@ def report_problem(
         routed = route_locations(index, location).iloc[0]
         code = next_code(ctx, conn)
         new = gpd.GeoDataFrame(
-            [{"code": code, **found, "reports": 1}], geometry=location, crs=STORAGE_CRS
+            [{"code": code, **found, "reports": 1, "recurrence": 0}],
+            geometry=location,
+            crs=STORAGE_CRS,
         )
         store.write("problems", new, actor=ctx.actor, reason=f"report {code}", conn=conn)
         routing = {f: (None if pd.isna(routed[f]) else routed[f]) for f in routed_fields()}

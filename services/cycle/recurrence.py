@@ -224,10 +224,10 @@ def detect_recurrences(
     )
     links = links[looked]
     stored = problems.loc[looked]
-    held_of = stored["recurrence_of"].astype(object).where(stored["recurrence_of"].notna(), None)
-    held_n = stored["recurrence"].fillna(0).astype("int64")
-    changed = (held_of.to_numpy() != links["recurrence_of"].to_numpy()) | (
-        held_n.to_numpy() != links["recurrence"].to_numpy()
+    held_of = stored["recurrence_of"].fillna("").astype(str).to_numpy()
+    held_n = stored["recurrence"].fillna(0).astype("int64").to_numpy()
+    changed = (held_of != links["recurrence_of"].fillna("").astype(str).to_numpy()) | (
+        held_n != links["recurrence"].to_numpy()
     )
     written = 0
     if not dry_run and changed.any():
