@@ -136,7 +136,7 @@ def _reference(
             gap = p["reported_at"] - q["closed_at"]
             far = float(np.hypot(x[i] - x[j], y[i] - y[j]))
             if far <= metres and pd.Timedelta(0) <= gap <= pd.Timedelta(days=days):
-                key = (-q["closed_at"].value, far, q["code"])
+                key = (-q["closed_at"].value, far, j)
                 if best is None or key < best[0]:
                     best = (key, j)
         parent[i] = None if best is None else best[1]
