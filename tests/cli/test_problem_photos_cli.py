@@ -7,23 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
-from workflow_city import IN_G01, build_workflow_city, image
+from test_problems import city_url
+from workflow_city import IN_G01, image
 
 from citygrid.cli import main
 from citygrid.layers.store import Store
 
+__all__ = ["city_url"]  # the fixture: the workflow city in a store of each backend
+
 LON, LAT = (str(v) for v in IN_G01)
 NEAR_LAT = str(IN_G01[1] - 0.00009)  # about 10 m south
-
-
-@pytest.fixture
-def city_url(database_url: str) -> str:
-    store = Store.open(database_url)
-    build_workflow_city(store)
-    store.close()
-    return database_url
 
 
 def run(url: str, *args: str, lang: str = "en", env: dict[str, str] | None = None) -> Result:
