@@ -75,6 +75,20 @@ CITYGRID_REGISTRATION_HOURS
     Working hours after its report within which a problem must be
     registered (立案) to count as registered on time (按时立案; default 7,
     one working day).
+CITYGRID_MAX_PHOTO_MB
+    The largest photo a problem takes, in megabytes (default 10).
+CITYGRID_RECURRENCE_METRES
+    A problem of the same catalogue item within this many metres of one
+    closed recently is a recurrence (反弹) of it (default 50).
+CITYGRID_RECURRENCE_DAYS
+    How many days back a closed problem counts for recurrence (default 90).
+CITYGRID_DUPLICATE_METRES
+    A report of the same item within this many metres of a problem still
+    open is merged into it instead of counted again (default 20).
+CITYGRID_HOLIDAYS
+    A CSV or JSON file of days (date, kind ``holiday`` or ``workday``,
+    name) that extends or overrides the holidays and adjusted working days
+    of ``chinesecalendar``, for years it does not know yet (default none).
 """
 
 from __future__ import annotations
@@ -154,6 +168,19 @@ class Config:
         The score below which a point fails the standard in a month (点未达标).
     registration_hours
         Working hours after its report within which registering a problem is on time.
+    max_photo_mb
+        The largest photo a problem takes, in megabytes.
+    recurrence_metres
+        How near (metres) a problem of the same item closed within
+        ``recurrence_days`` makes a new one a recurrence.
+    recurrence_days
+        How many days back a closed problem counts for recurrence.
+    duplicate_metres
+        How near (metres) an open problem of the same item makes a new
+        report a duplicate, merged into it.
+    holidays_file
+        A CSV or JSON file of holidays and adjusted working days that
+        extends or overrides ``chinesecalendar``, or ``None``.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -177,6 +204,11 @@ class Config:
     ranking_weights: tuple[tuple[str, float], ...] = RANKING_WEIGHTS
     ranking_pass_score: float = 90.0
     registration_hours: float = 7.0
+    max_photo_mb: float = 10.0
+    recurrence_metres: float = 50.0
+    recurrence_days: int = 90
+    duplicate_metres: float = 20.0
+    holidays_file: str | None = None
 
     def __post_init__(self) -> None:
         working_periods(self.working_hours)
@@ -206,6 +238,11 @@ class Config:
             ranking_weights=parse_ranking_weights(env.get("CITYGRID_RANKING_WEIGHTS") or ""),
             ranking_pass_score=_number(env, "CITYGRID_RANKING_PASS_SCORE", float, 90.0),
             registration_hours=_number(env, "CITYGRID_REGISTRATION_HOURS", float, 7.0),
+            max_photo_mb=_number(env, "CITYGRID_MAX_PHOTO_MB", float, 10.0),
+            recurrence_metres=_number(env, "CITYGRID_RECURRENCE_METRES", float, 50.0),
+            recurrence_days=_number(env, "CITYGRID_RECURRENCE_DAYS", int, 90),
+            duplicate_metres=_number(env, "CITYGRID_DUPLICATE_METRES", float, 20.0),
+            holidays_file=env.get("CITYGRID_HOLIDAYS") or None,
         )
         return config.with_(**overrides)
 

@@ -16,4 +16,11 @@
   each found clean or with problems (reported through the intake), and
   when each place was last inspected; :mod:`.inspection_files` reads a
   round from CSV or XLSX.
+- :mod:`.holidays`: the holidays file that extends or overrides the
+  calendar package's days (years it does not know yet);
+- :mod:`.photos`: photos stored with a problem, checked by content and
+  size, read only by who may see the problem;
+- :mod:`.recurrence`: duplicates merged at intake, recurrences (反弹)
+  linked at intake and over every problem at once;
+- :mod:`.access`: one problem read by code, only when the principal may see it.
 """

@@ -1,7 +1,7 @@
 """Inspection rounds: a round code and a result on each inspection, streets indexed.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27
 
 Frozen DDL: two text columns added to ``inspections`` (through a batch
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
