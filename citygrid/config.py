@@ -58,6 +58,15 @@ CITYGRID_MAX_CELLS
 CITYGRID_TOKEN_FAILURES
     Requests with a bad API token allowed per client address within the
     window before further requests get 429 (default 30).
+CITYGRID_OPEN311_ANONYMOUS
+    ``1`` (or ``true``, ``yes``, ``on``) lets citizens post Open311 requests
+    and read them without an API key (default ``0``: an ``api_key`` is needed).
+CITYGRID_OPEN311_SERVICES
+    Comma-separated catalogue codes offered as Open311 services: an item,
+    or a heading standing for every item below it; default: every item.
+CITYGRID_OPEN311_RATE
+    Open311 requests allowed per API key and per client address, as
+    Flask-Limiter writes it (default ``60 per minute``).
 """
 
 from __future__ import annotations
@@ -125,6 +134,13 @@ class Config:
         Requests with a bad API token allowed per address in ``login_window_minutes``.
     max_cells
         The most cells an analysis may make over the city (fishnet, hexagons, H3).
+    open311_anonymous
+        Whether Open311 takes and shows citizen requests without an API key.
+    open311_services
+        Catalogue codes offered as Open311 services (items, or headings for
+        the items below them); empty for every item.
+    open311_rate
+        Open311 requests allowed per API key and per address (Flask-Limiter's notation).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -144,6 +160,9 @@ class Config:
     login_window_minutes: int = 15
     token_failures: int = 30
     max_cells: int = 200_000
+    open311_anonymous: bool = False
+    open311_services: tuple[str, ...] = ()
+    open311_rate: str = "60 per minute"
 
     def __post_init__(self) -> None:
         working_periods(self.working_hours)
@@ -169,6 +188,10 @@ class Config:
             login_window_minutes=_number(env, "CITYGRID_LOGIN_WINDOW_MINUTES", int, 15),
             token_failures=_number(env, "CITYGRID_TOKEN_FAILURES", int, 30),
             max_cells=_number(env, "CITYGRID_MAX_CELLS", int, 200_000),
+            open311_anonymous=(env.get("CITYGRID_OPEN311_ANONYMOUS") or "").strip().lower()
+            in _TRUE,
+            open311_services=_names(env.get("CITYGRID_OPEN311_SERVICES")),
+            open311_rate=env.get("CITYGRID_OPEN311_RATE") or "60 per minute",
         )
         return config.with_(**overrides)
 
