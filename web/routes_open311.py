@@ -143,7 +143,7 @@ def blueprint(app: Flask, config: Config) -> Blueprint:
     bp.register_error_handler(CitygridError, _error)
     bp.register_error_handler(RateLimitExceeded, _too_many)
     limiter: Limiter = next(iter(app.extensions["limiter"]))
-    for key in (_by_address, _by_key):
-        limiter.limit(config.open311_rate, key_func=key, on_breach=_note_retry)(bp)
+    for scope, key in (("open311-address", _by_address), ("open311-key", _by_key)):
+        limiter.shared_limit(config.open311_rate, scope, key_func=key, on_breach=_note_retry)(bp)
     app.extensions["csrf"].exempt(bp)
     return bp

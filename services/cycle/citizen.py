@@ -243,7 +243,8 @@ def _with_state(ctx: CityContext, frame: pd.DataFrame) -> pd.DataFrame:
         columns=["feature_code", "at", "action", "reason"],
     )
     last = audit.sort_values(["at", "fid"]).groupby("feature_code").last()
-    found["updated_at"] = found["code"].map(last["at"]).fillna(found["reported_at"])
+    updated = found["code"].map(last["at"]) if len(found) else found["reported_at"]
+    found["updated_at"] = updated.fillna(found["reported_at"])
     found["last_action"] = found["code"].map(last["action"])
     found["last_note"] = found["code"].map(last["reason"])
     return found.reset_index(drop=True)
