@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 from conftest import serve
+from georeport import GeoReport
 from web_accounts import add_user, bearer
 from workflow_city import IN_G01, OUTSIDE, as_, build_workflow_city
 
 from citygrid.config import Config
+from citygrid.errors import BadInput
 from citygrid.layers.store import Store
 from citygrid.services.cycle.workflow import transition
 from citygrid.web.app import create_app
@@ -286,3 +288,29 @@ def test_a_viewer_key_may_not_report(city311: Store, open311: str) -> None:
     assert status == 403
     assert "may not report" in errors[0]["description"]
     assert _problems(city311) == 0
+
+
+@pytest.mark.parametrize("output_format", ["json", "xml"])
+def test_a_real_open311_client_reads_what_was_posted(
+    city311: Store, key: str, output_format: str
+) -> None:
+    # georeport (PyPI) only reads, and sends no api_key when it does: anonymous reading on.
+    for base in _server(city311, open311_anonymous=True):
+        _status, posted = _json(f"{base}/requests.json", _report(key))
+        code = posted[0]["service_request_id"]
+        client = GeoReport(base, output_format=output_format)
+        services = client.get_service_list()
+        assert "C01" in [s["service_code"] for s in services]
+        assert client.get_service_definition("C01")["service_code"] == "C01"
+        request = client.get_service_request(code)
+        assert request["service_request_id"] == code
+        assert request["agency_responsible"] == "城管局"
+        listed = client.get_service_requests(service_code="C01", status="open")
+        listed = listed if isinstance(listed, list) else [listed]  # xmltodict: one is a dict
+        assert [r["service_request_id"] for r in listed] == [code]
+
+
+def test_a_bad_rate_setting_is_refused(city311: Store) -> None:
+    config = Config(database_url=city311.url, secret_key="test", open311_rate="often")
+    with pytest.raises(BadInput, match="CITYGRID_OPEN311_RATE"):
+        create_app(config, city311)
