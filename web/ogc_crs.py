@@ -10,21 +10,22 @@ their OGC URIs:
   geodetic datum), latitude first.
 
 The EPSG CRSs keep their authority's axis order (latitude, longitude), as
-the standard asks; pyproj converts, so CGCS2000 gets its datum's
-transformation (the same as WGS 84 to within a metre, which pyproj applies
-as none). Nothing here knows about Flask.
+the standard asks. CGCS2000 and WGS 84 agree to within a metre, and PROJ's
+transformation between them is the identity (a ballpark transformation),
+as citygrid takes them everywhere else; so converting between the three is
+swapping the axes, done in numpy. (A PROJ transformer would give the same
+numbers, tested, but is rebuilt in every server thread at about a second
+each.) Nothing here knows about Flask.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from citygrid.errors import BadInput
 from citygrid.params import Bbox
@@ -36,7 +37,7 @@ STORAGE_CRS = CRS84
 """The CRS of the store (EPSG:4326, longitude first), as an OGC URI."""
 
 SUPPORTED = {CRS84: "OGC:CRS84", EPSG_4326: "EPSG:4326", EPSG_4490: "EPSG:4490"}
-"""Every CRS the API serves: OGC URI -> the pyproj name."""
+"""Every CRS the API serves: OGC URI -> its short name."""
 
 
 def parse_crs(text: str | None, parameter: str) -> str:
@@ -64,19 +65,12 @@ def parse_crs(text: str | None, parameter: str) -> str:
     )
 
 
-@lru_cache(maxsize=8)
-def _transformer(source: str, target: str) -> Transformer:
-    return Transformer.from_crs(SUPPORTED[source], SUPPORTED[target])
-
-
 def _points(source: str, target: str) -> Callable[[np.ndarray], np.ndarray]:
-    transformer = _transformer(source, target)
-
-    def convert(xy: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    return convert
+    """Coordinates of ``source`` as ``target`` writes them: the axes swapped when one
+    of the two puts latitude first and the other does not."""
+    if (source == CRS84) == (target == CRS84):
+        return lambda xy: xy
+    return lambda xy: xy[:, ::-1]
 
 
 def to_crs(frame: pd.DataFrame, crs: str) -> pd.DataFrame:

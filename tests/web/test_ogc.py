@@ -9,14 +9,19 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
+import shapely
+from pyproj import Transformer
 from shapely.geometry import shape
 from test_serve_cli import running_server
 from web_accounts import add_user, bearer
 
 from citygrid.layers.store import Store
 from citygrid.services.accounts.users import User
+from citygrid.web import ogc_crs
 
 
 @pytest.fixture
@@ -209,3 +214,19 @@ def test_a_bad_token_is_an_ogc_401(live_server: str) -> None:
     )
     assert (status, body["code"]) == (401, "NotAuthorized")
     assert head["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("target", [ogc_crs.EPSG_4326, ogc_crs.EPSG_4490])
+def test_crs_conversion_agrees_with_proj(target: str) -> None:
+    points = gpd.GeoDataFrame(
+        {"code": ["a", "b"]},
+        geometry=[shapely.Point(120.605, 31.305), shapely.LineString([(112.9, 28.1), (113, 28.3)])],
+        crs="EPSG:4326",
+    )
+    moved = ogc_crs.to_crs(points, target)
+    proj = Transformer.from_crs("OGC:CRS84", ogc_crs.SUPPORTED[target])
+    for before, after in zip(points.geometry, moved.geometry, strict=True):
+        x, y = proj.transform(*np.array(before.coords).T)
+        assert np.array(after.coords) == pytest.approx(np.column_stack([x, y]), abs=1e-9)
+    bbox = (112.9, 28.1, 113.0, 28.3)
+    assert ogc_crs.bbox_to_storage(tuple(ogc_crs.bbox_in(bbox, target)), target) == bbox

@@ -237,7 +237,7 @@ def test_errors_in_xml_and_bad_bodies(open311: str, key: str, city311: Store) ->
     request = urllib.request.Request(
         f"{open311}/requests.xml",
         data=xml_body.encode(),
-        headers={"Content-Type": "text/xml"},
+        headers={"Content-Type": "text/xml", "Cookie": "citygrid_lang=en"},
     )
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(request, timeout=30)
