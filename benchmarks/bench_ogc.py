@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import tempfile
 import threading
 import time
@@ -80,6 +81,7 @@ def _open(args: argparse.Namespace) -> Store:
 @contextmanager
 def _serving(store: Store, config: Config) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, create_app(config, store), threaded=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -194,8 +196,9 @@ def main() -> None:
     args = parser.parse_args()
     store = _open(args)
     ctx = CityContext(store, Config(database_url=store.url, actor="bench"))
-    users.add_user(ctx, "bench_admin", "admin", password="bench-ogc-2026!")
-    token = tokens.issue_token(ctx, "bench_admin", days=1).token
+    name = f"bench_admin_{int(time.time())}"
+    users.add_user(ctx, name, "admin", password="bench-ogc-2026!")
+    token = tokens.issue_token(ctx, name, days=1).token
     config = Config(database_url=store.url, secret_key="bench", open311_rate="1000000 per minute")
     print(f"backend {store.engine.dialect.name}; problems {store.count('problems'):,}")
     with _serving(store, config) as base:

@@ -29,18 +29,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 
 from citygrid.errors import BadInput, NotFound, Unauthorized
 from citygrid.layers.base_layers import PROBLEM_STATUSES
-from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.accounts.principal import SYSTEM, anonymous
 from citygrid.services.context import CityContext
 from citygrid.services.cycle.intake import Intake, report_problem
 from citygrid.services.providers import provider_for
-from citygrid.services.routing import RoutingIndex, check_lon_lat, route_locations
+from citygrid.services.routing import check_lon_lat
 
 CITIZEN_ACTOR = "open311"
 """The audit log's name for anonymous citizen reports."""
@@ -150,9 +148,7 @@ def citizen_report(
     except NotFound as error:
         raise BadInput(error.msgid, **error.params) from None
     x, y = check_lon_lat(lon, lat)
-    location = gpd.GeoSeries([shapely.Point(x, y)], crs=STORAGE_CRS)
-    index = RoutingIndex.from_store(reporting, around=(x, y, x, y))
-    if route_locations(index, location).iloc[0]["routed_by"] == "outside":
+    if not inside_city(reporting, shapely.Point(x, y)):
         raise BadInput(
             "The place ({lon}, {lat}) lies outside the city; report problems inside it "
             "(longitude and latitude in degrees, WGS 84).",
@@ -162,6 +158,22 @@ def citizen_report(
     return report_problem(
         reporting, x, y, item["code"], description, source="citizen", reporter=reporter
     )
+
+
+def inside_city(ctx: CityContext, point: shapely.Point) -> bool:
+    """Whether ``point`` (EPSG:4326) lies in a grid cell or a sub-district: where the router
+    would not answer ``outside`` (:mod:`citygrid.services.routing`)."""
+    store = ctx.store
+    if not store.read("grids", intersects=point, columns=["code"], limit=1).empty:
+        return True
+    found = store.read(
+        "jurisdictions",
+        where={"level": "subdistrict"},
+        intersects=point,
+        columns=["code"],
+        limit=1,
+    )
+    return not found.empty
 
 
 def citizen_requests(
