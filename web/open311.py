@@ -255,20 +255,22 @@ def get_requests(ctx: CityContext, request: Open311Request) -> ApiResponse:
 
 def get_request(ctx: CityContext, code: str, request: Open311Request) -> ApiResponse:
     """One request by its ``service_request_id`` (404 when none the caller may read)."""
-    _check_names(request, ("api_key", "jurisdiction_id", "lang"))
-    found = citizen.citizen_requests(caller(ctx, request), codes=[code])
-    if found.empty:
-        raise _no_request(code)
+    found = _one_request(ctx, code, request)
     return _answer(request, "service_requests", _requests(found, request.lang))
 
 
 def get_token(ctx: CityContext, token: str, request: Open311Request) -> ApiResponse:
     """The request a token stands for: requests are routed at once, so the token is its id."""
-    _check_names(request, ("api_key", "jurisdiction_id", "lang"))
-    found = citizen.citizen_requests(caller(ctx, request), codes=[token])
-    if found.empty:
-        raise _no_request(token)
+    _one_request(ctx, token, request)
     return _answer(request, "service_requests", [{"service_request_id": token, "token": token}])
+
+
+def _one_request(ctx: CityContext, code: str, request: Open311Request) -> pd.DataFrame:
+    _check_names(request, ("api_key", "jurisdiction_id", "lang"))
+    found = citizen.citizen_requests(caller(ctx, request), codes=[code])
+    if found.empty:
+        raise _no_request(code)
+    return found
 
 
 def _no_request(code: str) -> NotFound:

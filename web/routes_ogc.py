@@ -10,7 +10,7 @@ from flask import Blueprint, Response, g, request
 
 from citygrid.errors import CitygridError, NotFound
 from citygrid.web import ogc
-from citygrid.web.api import ApiResponse
+from citygrid.web.routes_api import api_response
 from citygrid.web.state import request_context
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -24,56 +24,52 @@ def _request() -> ogc.OgcRequest:
     )
 
 
-def _response(answer: ApiResponse) -> Response:
-    return Response(answer.body, status=answer.status, headers=dict(answer.headers))
-
-
 @bp.get("/")
 def landing() -> Response:
     """The landing page."""
-    return _response(ogc.landing(request_context(), _request()))
+    return api_response(ogc.landing(request_context(), _request()))
 
 
 @bp.get("/conformance")
 def conformance() -> Response:
     """The conformance classes."""
-    return _response(ogc.conformance(request_context(), _request()))
+    return api_response(ogc.conformance(request_context(), _request()))
 
 
 @bp.get("/api")
 def api_document() -> Response:
     """The OpenAPI 3.0 document."""
-    return _response(ogc.api_document(request_context(), _request()))
+    return api_response(ogc.api_document(request_context(), _request()))
 
 
 @bp.get("/collections")
 def collections() -> Response:
     """The collections the caller may read."""
-    return _response(ogc.list_collections(request_context(), _request()))
+    return api_response(ogc.list_collections(request_context(), _request()))
 
 
 @bp.get("/collections/<name>")
 def collection(name: str) -> Response:
     """One collection."""
-    return _response(ogc.get_collection(request_context(), name, _request()))
+    return api_response(ogc.get_collection(request_context(), name, _request()))
 
 
 @bp.get("/collections/<name>/queryables")
 def queryables(name: str) -> Response:
     """The properties a collection's items may be filtered by."""
-    return _response(ogc.queryables(request_context(), name, _request()))
+    return api_response(ogc.queryables(request_context(), name, _request()))
 
 
 @bp.get("/collections/<name>/items")
 def items(name: str) -> Response:
     """A page of features."""
-    return _response(ogc.get_items(request_context(), name, _request()))
+    return api_response(ogc.get_items(request_context(), name, _request()))
 
 
 @bp.get("/collections/<name>/items/<code>")
 def item(name: str, code: str) -> Response:
     """One feature."""
-    return _response(ogc.get_item(request_context(), name, code, _request()))
+    return api_response(ogc.get_item(request_context(), name, code, _request()))
 
 
 @bp.get("/<path:rest>")
@@ -84,4 +80,4 @@ def elsewhere(rest: str) -> Response:
 
 @bp.errorhandler(CitygridError)
 def _error(error: CitygridError) -> Response:
-    return _response(ogc.exception_response(error, g.get("lang", "zh_CN")))
+    return api_response(ogc.exception_response(error, g.get("lang", "zh_CN")))

@@ -24,7 +24,7 @@ from citygrid.i18n import translate
 from citygrid.services.accounts.principal import anonymous
 from citygrid.services.context import CityContext
 from citygrid.web import open311
-from citygrid.web.api import ApiResponse
+from citygrid.web.routes_api import api_response
 from citygrid.web.state import web_state
 
 PREFIX = "/open311/v2"
@@ -46,48 +46,44 @@ def _context() -> CityContext:
     return web_state().context(anonymous())
 
 
-def _response(answer: ApiResponse) -> Response:
-    return Response(answer.body, status=answer.status, headers=dict(answer.headers))
-
-
 def _fmt() -> str:
     return str((request.view_args or {}).get("fmt", "json"))
 
 
 def discovery(fmt: str) -> Response:
     """Where the endpoint is and what it speaks."""
-    return _response(open311.discovery(_context(), _request(fmt)))
+    return api_response(open311.discovery(_context(), _request(fmt)))
 
 
 def services(fmt: str) -> Response:
     """The services: public catalogue items."""
-    return _response(open311.list_services(_context(), _request(fmt)))
+    return api_response(open311.list_services(_context(), _request(fmt)))
 
 
 def service(code: str, fmt: str) -> Response:
     """A service definition."""
-    return _response(open311.service_definition(_context(), code, _request(fmt)))
+    return api_response(open311.service_definition(_context(), code, _request(fmt)))
 
 
 def requests(fmt: str) -> Response:
     """GET: requests with the spec's filters; POST: a new request."""
     if request.method == "POST":
-        return _response(open311.post_request(_context(), _request(fmt)))
-    return _response(open311.get_requests(_context(), _request(fmt)))
+        return api_response(open311.post_request(_context(), _request(fmt)))
+    return api_response(open311.get_requests(_context(), _request(fmt)))
 
 
 def one_request(code: str, fmt: str) -> Response:
     """One request."""
-    return _response(open311.get_request(_context(), code, _request(fmt)))
+    return api_response(open311.get_request(_context(), code, _request(fmt)))
 
 
 def token(token: str, fmt: str) -> Response:
     """The request a token stands for."""
-    return _response(open311.get_token(_context(), token, _request(fmt)))
+    return api_response(open311.get_token(_context(), token, _request(fmt)))
 
 
 def _error(error: CitygridError) -> Response:
-    return _response(open311.error_response(error, _fmt(), g.get("lang", "zh_CN")))
+    return api_response(open311.error_response(error, _fmt(), g.get("lang", "zh_CN")))
 
 
 def _too_many(error: RateLimitExceeded) -> Response:
@@ -99,7 +95,7 @@ def _too_many(error: RateLimitExceeded) -> Response:
         g.get("lang"),
         seconds=seconds,
     )
-    response = _response(open311.error_answer(429, message, _fmt()))
+    response = api_response(open311.error_answer(429, message, _fmt()))
     response.headers["Retry-After"] = str(seconds)
     return response
 
