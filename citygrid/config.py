@@ -89,6 +89,15 @@ CITYGRID_HOLIDAYS
     A CSV or JSON file of days (date, kind ``holiday`` or ``workday``,
     name) that extends or overrides the holidays and adjusted working days
     of ``chinesecalendar``, for years it does not know yet (default none).
+CITYGRID_OPEN311_ANONYMOUS
+    ``1`` (or ``true``, ``yes``, ``on``) lets citizens post Open311 requests
+    and read them without an API key (default ``0``: an ``api_key`` is needed).
+CITYGRID_OPEN311_SERVICES
+    Comma-separated catalogue codes offered as Open311 services: an item,
+    or a heading standing for every item below it; default: every item.
+CITYGRID_OPEN311_RATE
+    Open311 requests allowed per API key and per client address, as
+    Flask-Limiter writes it (default ``60 per minute``).
 """
 
 from __future__ import annotations
@@ -181,6 +190,13 @@ class Config:
     holidays_file
         A CSV or JSON file of holidays and adjusted working days that
         extends or overrides ``chinesecalendar``, or ``None``.
+    open311_anonymous
+        Whether Open311 takes and shows citizen requests without an API key.
+    open311_services
+        Catalogue codes offered as Open311 services (items, or headings for
+        the items below them); empty for every item.
+    open311_rate
+        Open311 requests allowed per API key and per address (Flask-Limiter's notation).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -209,6 +225,9 @@ class Config:
     recurrence_days: int = 90
     duplicate_metres: float = 20.0
     holidays_file: str | None = None
+    open311_anonymous: bool = False
+    open311_services: tuple[str, ...] = ()
+    open311_rate: str = "60 per minute"
 
     def __post_init__(self) -> None:
         working_periods(self.working_hours)
@@ -243,6 +262,10 @@ class Config:
             recurrence_days=_number(env, "CITYGRID_RECURRENCE_DAYS", int, 90),
             duplicate_metres=_number(env, "CITYGRID_DUPLICATE_METRES", float, 20.0),
             holidays_file=env.get("CITYGRID_HOLIDAYS") or None,
+            open311_anonymous=(env.get("CITYGRID_OPEN311_ANONYMOUS") or "").strip().lower()
+            in _TRUE,
+            open311_services=_names(env.get("CITYGRID_OPEN311_SERVICES")),
+            open311_rate=env.get("CITYGRID_OPEN311_RATE") or "60 per minute",
         )
         return config.with_(**overrides)
 

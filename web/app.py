@@ -17,7 +17,16 @@ from flask import Flask, g
 from citygrid.config import Config
 from citygrid.i18n import LANGUAGES, translate
 from citygrid.services.providers.source import Store, open_store
-from citygrid.web import dashboard, planner, routes_api, routes_map, routes_v1, views
+from citygrid.web import (
+    dashboard,
+    planner,
+    routes_api,
+    routes_map,
+    routes_ogc,
+    routes_open311,
+    routes_v1,
+    views,
+)
 from citygrid.web.auth import install_auth
 from citygrid.web.error_handlers import install_error_handlers
 from citygrid.web.language import install_language
@@ -64,6 +73,8 @@ def create_app(config: Config, store: Store | None = None) -> Flask:
     app.register_blueprint(routes_v1.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(routes_ogc.bp)
+    app.register_blueprint(routes_open311.blueprint(app, config))
     return app
 
 
