@@ -152,7 +152,13 @@ def api_document(ctx: CityContext, request: OgcRequest) -> ApiResponse:
     """The OpenAPI 3.0 document of this API (:mod:`citygrid.web.ogc_openapi`)."""
     _check_format(request)
     return json_response(
-        openapi_document(request.base_url, MAX_LIMIT, DEFAULT_LIMIT, ogc_crs.SUPPORTED),
+        openapi_document(
+            request.base_url,
+            MAX_LIMIT,
+            DEFAULT_LIMIT,
+            ogc_crs.SUPPORTED,
+            [c.layer.name for c in _served(ctx)],
+        ),
         content_type=OPENAPI,
     )
 

@@ -7,7 +7,7 @@ maximum from it to size its pages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 _EXCEPTION = {"$ref": "#/components/responses/Exception"}
@@ -46,10 +46,49 @@ def _get(summary: str, operation: str, ok: dict[str, Any], *params: str) -> dict
     }
 
 
+def _collection_paths(name: str, features: dict[str, Any]) -> dict[str, Any]:
+    """The four paths of one collection, their operation ids suffixed with its name."""
+    base = f"/collections/{name}"
+    return {
+        base: _get(f"Collection {name}", f"describeCollection.{name}", _json("The collection")),
+        f"{base}/queryables": _get(
+            f"Queryables of {name}",
+            f"getQueryables.{name}",
+            _json("A JSON schema", "application/schema+json"),
+        ),
+        f"{base}/items": _get(
+            f"Features of {name}",
+            f"getFeatures.{name}",
+            features,
+            "bbox",
+            "bbox-crs",
+            "crs",
+            "limit",
+            "datetime",
+            "next",
+            "prev",
+        ),
+        f"{base}/items/{{featureId}}": _get(
+            f"One feature of {name}",
+            f"getFeature.{name}",
+            _json("A GeoJSON Feature", "application/geo+json"),
+            "featureId",
+            "crs",
+        ),
+    }
+
+
 def openapi_document(
-    base_url: str, max_limit: int, default_limit: int, crs: Mapping[str, str]
+    base_url: str,
+    max_limit: int,
+    default_limit: int,
+    crs: Mapping[str, str],
+    collection_ids: Sequence[str],
 ) -> dict[str, Any]:
     """The document for the API at ``base_url`` (``http://host:port/ogc``).
+
+    Each collection the caller may read gets its own paths (as pygeoapi
+    does), so clients and test tools see which collections exist.
 
     Parameters
     ----------
@@ -59,14 +98,13 @@ def openapi_document(
         The most features an items page holds, and how many it holds by default.
     crs
         The CRSs served (their OGC URIs are the keys).
+    collection_ids
+        The collections' ids (layer names).
     """
     uris = list(crs)
     features = _json("A GeoJSON FeatureCollection with links", "application/geo+json")
     parameters = {
         "f": _parameter("f", "query", {"type": "string", "enum": ["json"]}, "Format: JSON."),
-        "collectionId": _parameter(
-            "collectionId", "path", {"type": "string"}, "A layer name (GET /collections)."
-        ),
         "featureId": _parameter(
             "featureId", "path", {"type": "string"}, "A feature's code (its fid without one)."
         ),
@@ -141,35 +179,10 @@ def openapi_document(
                 _json("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0"),
             ),
             "/collections": _get("Collections", "getCollections", _json("The collections")),
-            "/collections/{collectionId}": _get(
-                "One collection", "describeCollection", _json("The collection"), "collectionId"
-            ),
-            "/collections/{collectionId}/queryables": _get(
-                "Queryables",
-                "getQueryables",
-                _json("A JSON schema", "application/schema+json"),
-                "collectionId",
-            ),
-            "/collections/{collectionId}/items": _get(
-                "Features",
-                "getFeatures",
-                features,
-                "collectionId",
-                "bbox",
-                "bbox-crs",
-                "crs",
-                "limit",
-                "datetime",
-                "next",
-                "prev",
-            ),
-            "/collections/{collectionId}/items/{featureId}": _get(
-                "One feature",
-                "getFeature",
-                _json("A GeoJSON Feature", "application/geo+json"),
-                "collectionId",
-                "featureId",
-                "crs",
-            ),
+            **{
+                path: operation
+                for name in collection_ids
+                for path, operation in _collection_paths(name, features).items()
+            },
         },
     }

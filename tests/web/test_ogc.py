@@ -4,9 +4,11 @@ and checked over plain HTTP for what the standard asks: links, paging, CRS, exce
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -15,6 +17,7 @@ import pyogrio
 import pytest
 import shapely
 from pyproj import Transformer
+from schemathesis_run import run_schemathesis
 from shapely.geometry import shape
 from test_serve_cli import running_server
 from web_accounts import add_user, bearer
@@ -92,7 +95,7 @@ def test_gdal_without_a_token_sees_no_collections(live_server: str) -> None:
     assert body["collections"] == []
 
 
-def test_landing_conformance_and_api(live_server: str) -> None:
+def test_landing_conformance_and_api(live_server: str, admin_headers: dict[str, str]) -> None:
     _status, _head, landing = _get(f"{live_server}/ogc/")
     rels = {link["rel"]: link["href"] for link in landing["links"]}
     assert rels["service-desc"] == f"{live_server}/ogc/api"
@@ -101,7 +104,10 @@ def test_landing_conformance_and_api(live_server: str) -> None:
     status, head, document = _get(rels["service-desc"])
     assert status == 200
     assert head["Content-Type"].startswith("application/vnd.oai.openapi+json")
-    assert "/collections/{collectionId}/items" in document["paths"]
+    assert not [p for p in document["paths"] if p.startswith("/collections/")]  # anonymous
+    _status, _head, document = _get(rels["service-desc"], admin_headers)
+    assert "/collections/grids/items" in document["paths"]
+    assert "/collections/problems/items/{featureId}" in document["paths"]
 
 
 def test_items_pages_with_next_and_prev_links(
@@ -230,3 +236,22 @@ def test_crs_conversion_agrees_with_proj(target: str) -> None:
         assert np.array(after.coords) == pytest.approx(np.column_stack([x, y]), abs=1e-9)
     bbox = (112.9, 28.1, 113.0, 28.3)
     assert ogc_crs.bbox_to_storage(tuple(ogc_crs.bbox_in(bbox, target)), target) == bbox
+
+
+def test_schemathesis_over_the_ogc_api_document(
+    live_server: str, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    """Examples and fuzzing over /ogc's own OpenAPI document: no 500, responses as declared.
+
+    The computed collections are left out: each run of an analysis takes seconds.
+    """
+    run = run_schemathesis(
+        f"{live_server.rstrip('/')}/ogc/api",
+        admin_headers["Authorization"],
+        tmp_path,
+        "/collections/(hotspots|emerging_hotspots|density_contours|gap_)",
+    )
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    tested = re.search(r"Tested: (\d+)", run.stdout)
+    assert tested is not None
+    assert int(tested.group(1)) >= 20  # four operations per stored collection
