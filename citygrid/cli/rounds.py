@@ -20,6 +20,7 @@ REASON_LABELS = {
     "due": "not inspected for 30 days",
     "open_problems": "open problems",
     "recurring": "recurring",
+    "hot_spot": "in an emerging hot spot",
     "at_risk": "at risk in an evaluation",
 }
 

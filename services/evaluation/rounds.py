@@ -5,13 +5,15 @@ else their unit's), or for a department's inspector the places their unit
 answers for. Each gets its expected deduction if evaluators came
 that day (:mod:`.places`: open problems, time since the last inspection,
 recurrences, the problem rate of its type), and the reasons it is due:
-not inspected for :data:`INSPECT_EVERY_DAYS`, open problems, recurring, at
-risk (in the top quarter of expected deductions). The round takes places
-in that order while the route still fits the hours: each is inserted where
-it lengthens the round least (cheapest insertion), then 2-opt shortens the
-order. Travel follows the street network (:mod:`.network`) at
-:data:`SPEED_KMH`, with :data:`DWELL_MINUTES` at each place, from and back
-to the inspector's unit.
+not inspected for :data:`INSPECT_EVERY_DAYS`, open problems, recurring, in
+a cell of an emerging hot spot (:data:`EMERGING`, which also ranks it as if
+its expected deduction were half as large again), at risk (in the top
+quarter of expected deductions). The round takes places in that order
+while the route still fits the hours: each is inserted where it lengthens
+the round least (cheapest insertion), then 2-opt shortens the order.
+Travel follows the street network (:mod:`.network`) at :data:`SPEED_KMH`,
+with :data:`DWELL_MINUTES` at each place, from and back to the inspector's
+unit.
 
 An unannounced round (暗访) varies what is predictable: places are inserted
 in a random order drawn with chances in proportion to their expected
@@ -29,13 +31,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citygrid.errors import BadInput, NotFound
+from citygrid.errors import BadInput, CitygridError, NotFound
 from citygrid.layers.base_layers import POINT_TYPES
 from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.context import CityContext
 from citygrid.services.evaluation.network import StreetNetwork
 from citygrid.services.evaluation.places import place_risks
 from citygrid.services.evaluation.plans import Plan, PlanType
+from citygrid.services.hotspots.emerging import run_emerging
+from citygrid.services.hotspots.params import EmergingParams
 
 SPEED_KMH = 15.0
 """Travel speed between places (an electric bicycle in town)."""
@@ -45,7 +49,11 @@ INSPECT_EVERY_DAYS = 30
 """A place not inspected for this many days is due."""
 MAX_CANDIDATES = 80
 """The most places (by priority) a round chooses among."""
-REASONS = ("due", "open_problems", "recurring", "at_risk")
+REASONS = ("due", "open_problems", "recurring", "hot_spot", "at_risk")
+EMERGING = ("new_hot", "consecutive_hot", "intensifying_hot", "persistent_hot")
+"""Emerging hot-spot patterns whose cells' places are due (新增, 连续, 加强, 持续热点)."""
+HOT_SPOT_BOOST = 0.5
+"""A place in such a cell ranks as if its expected deduction were this much larger."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,7 @@ def plan_round(
     spots = gpd.GeoSeries([base, *places.geometry.representative_point()], crs=STORAGE_CRS)
     metres, joined = network.distances(spots)
     minutes = metres / (SPEED_KMH * 1000.0 / 60.0)
-    order = _insertion_order(places["expected"].to_numpy(), rng if unannounced else None)
+    order = _insertion_order(places["priority"].to_numpy(), rng if unannounced else None)
     tour = _choose(minutes, order, budget_h * 60.0)
     tour = _two_opt(tour, minutes)
     if unannounced and rng.random() < 0.5:
@@ -167,10 +175,28 @@ def _candidates(ctx: CityContext, codes: pd.Series, start: datetime) -> gpd.GeoD
     places["due"] = places["days_since_inspection"] >= INSPECT_EVERY_DAYS
     places["open_problems"] = places["open_count"] > 0
     places["recurring"] = places["recurrences"] > 0
+    places["hot_spot"] = _in_emerging_hot_spot(ctx, places)
     places["at_risk"] = places["expected"] >= places["expected"].quantile(0.75)
-    places["expected"] = places["expected"] + places["due"] * 1e-6  # due first among equals
-    ranked = places.sort_values(["expected", "days_since_inspection"], ascending=False)
+    boost = 1.0 + HOT_SPOT_BOOST * places["hot_spot"]
+    places["priority"] = places["expected"] * boost + places["due"] * 1e-6  # due first if equal
+    ranked = places.sort_values(["priority", "days_since_inspection"], ascending=False)
     return ranked.head(MAX_CANDIDATES).reset_index(drop=True)
+
+
+def _in_emerging_hot_spot(ctx: CityContext, places: gpd.GeoDataFrame) -> pd.Series:
+    """Whether each place lies in a grid cell of an emerging hot spot (:data:`EMERGING`).
+
+    The emerging analysis with its defaults, on the grid cells; a city with
+    too little history for it has none.
+    """
+    try:
+        cells = run_emerging(ctx, EmergingParams(cells="grids")).frame
+    except CitygridError:
+        return pd.Series(False, index=places.index)
+    hot = cells[cells["pattern"].isin(EMERGING)][["geometry"]]
+    spots = gpd.GeoDataFrame(geometry=places.geometry.representative_point(), crs=places.crs)
+    inside = spots.sjoin(hot.to_crs(places.crs), predicate="within", how="inner").index
+    return pd.Series(places.index.isin(inside), index=places.index)
 
 
 def _base(ctx: CityContext, person: pd.Series, middle: shapely.Geometry) -> shapely.Geometry:
