@@ -1,0 +1,30 @@
+"""The transitions a principal may make on a problem now, for the buttons of its page.
+
+One rule, the workflow's (:data:`~citygrid.services.cycle.workflow.TRANSITIONS`):
+a transition is offered when the problem's status is one it applies to
+and the principal's role is one that makes it. Scope is not asked again:
+a page shows only a problem the principal sees, and
+:func:`~citygrid.services.cycle.workflow.transition` checks it once more
+when the form is sent.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from citygrid.services.context import CityContext
+from citygrid.services.cycle.workflow import TRANSITIONS, Transition
+
+
+def actions_for(ctx: CityContext, problem: pd.Series) -> list[Transition]:
+    """The transitions ``ctx.principal`` may make on ``problem`` from its status, in
+    workflow order (``report`` is never one: the problem exists)."""
+    principal = ctx.principal
+    if principal.anonymous:
+        return []
+    role = None if principal.role is None else principal.role.name
+    return [
+        step
+        for step in TRANSITIONS.values()
+        if problem.get("status") in step.sources and (principal.system or role in step.roles)
+    ]

@@ -1,0 +1,56 @@
+"""The workflow city (Changsha, tests/workflow_city.py) with users of every role and
+problems at each status, made through the services, for the cycle's pages.
+
+Users (password :data:`web_accounts.PASSWORD`): ``admin``; ``handler``, a unit handler of
+城管局 (U_CG, which answers for cell G01); ``other``, a unit handler of 五一街道办事处
+(U_WY); ``manager``, a grid manager of G01; ``inspector`` of 五一街道 (430102001);
+``viewer`` and ``planner``.
+
+Problems, all of item C02 占道经营 in G01, reported at :data:`workflow_city.NOW`:
+:data:`PROBLEMS` maps each status to its code; ``wy`` is a dispatched one sent to U_WY.
+"""
+
+from __future__ import annotations
+
+from web_accounts import add_user, context
+from workflow_city import IN_G01, NOW, build_workflow_city
+
+from citygrid.layers.store import Store
+from citygrid.services.cycle.intake import report_problem
+from citygrid.services.cycle.workflow import transition
+
+USERS = {
+    "handler": ("unit_handler", "unit:U_CG"),
+    "other": ("unit_handler", "unit:U_WY"),
+    "manager": ("grid_manager", "grid:G01"),
+    "inspector": ("inspector", "jurisdiction:430102001"),
+    "viewer": ("viewer", ""),
+    "planner": ("planner", ""),
+}
+
+_PATHS = {
+    "reported": [],
+    "open": ["register"],
+    "dispatched": ["register", "dispatch"],
+    "rectified": ["register", "dispatch", "rectify"],
+    "reopened": ["register", "dispatch", "rectify", "rework"],
+    "closed": ["register", "dispatch", "rectify", "verify"],
+}
+_NOTES = {"rectify": "已清理摊位", "rework": "仍有摊位"}
+
+
+def build_cycle_city(store: Store) -> dict[str, str]:
+    """Write the city, its users and problems; return status (and ``wy``) -> problem code."""
+    build_workflow_city(store)
+    for name, (role, scope) in USERS.items():
+        add_user(store, name, role, scope=scope)
+    ctx = context(store)
+    codes = {}
+    for status, path in [*_PATHS.items(), ("wy", ["register"])]:
+        found = report_problem(ctx, *IN_G01, "C02", "人行道上摆摊", "citizen", reported_at=NOW)
+        code = str(found.problem["code"])
+        for step in path:
+            transition(ctx, step, code, note=_NOTES.get(step))
+        codes[status] = code
+    transition(ctx, "dispatch", codes["wy"], unit="U_WY", note="转五一街道")
+    return codes
