@@ -33,9 +33,8 @@ def days(value: Any) -> str:
     return f"{number:.0f}" if number.is_integer() else f"{number:.1f}"
 
 
-
 def action_label(action: str, lang: str) -> str:
-    """A timeline step's action in ``lang``: a transition's name (立案), else ``change (reroute)``."""
+    """A timeline step's action in ``lang``: a transition's name (立案), else ``change (...)``."""
     step = TRANSITIONS.get(action)
     if step is not None:
         return step.label(lang)

@@ -19,12 +19,11 @@ from flask.typing import ResponseReturnValue
 
 from citygrid.errors import BadInput, CitygridError, NotFound, Unauthorized
 from citygrid.i18n import translate
-from citygrid.layers.base_layers import PROBLEM_STATUSES
 from citygrid.params import parse_bool, parse_int
 from citygrid.services.context import CityContext
 from citygrid.services.cycle.actions import actions_for
 from citygrid.services.cycle.case import case
-from citygrid.services.cycle.inbox import inbox
+from citygrid.services.cycle.inbox import STATUS_CHOICES, inbox
 from citygrid.services.cycle.workflow import TRANSITIONS, get_transition, status_label, transition
 from citygrid.web.cycle_format import action_label, days, when
 from citygrid.web.cycle_forms import MAX_NOTE, TransitionForm
@@ -46,14 +45,14 @@ def inbox_page() -> ResponseReturnValue:
     ctx = _signed_in()
     status = request.args.get("status", "").strip() or None
     overdue = _parsed(parse_bool, "overdue", translate("1 or 0")) or False
-    number = _parsed(parse_int, "page", translate("a whole number from 1")) or 1
+    number = _parsed(parse_int, "page", translate("a whole number from 1"))
     page = inbox(ctx, status, overdue, 1 if number is None else number)
     return render_template(
         "cycle/inbox.html",
         page=page,
         status=status,
         overdue=overdue,
-        statuses=PROBLEM_STATUSES,
+        statuses=STATUS_CHOICES,
     )
 
 

@@ -6,7 +6,8 @@ problems to rectify; a grid manager: reported ones to register, open ones
 to dispatch, rectified ones to verify...). Roles that make none (viewers)
 see every open problem. The principal's scope applies in SQL, as do the
 filters, the order and the paging, so a city of a million problems reads
-one page; names and working days overdue are worked out for that page only.
+one page; names and working days overdue are worked out for that page only
+(through the working calendar for those past their deadline; 0 for the others).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from citygrid.services.providers.scoping import scope_filter
 PER_PAGE = 20
 """Problems on one page of the inbox."""
 MAX_PER_PAGE = 200
+STATUS_CHOICES = PROBLEM_STATUSES
+"""The statuses the inbox filters by, with their zh and en labels."""
 
 INBOX_COLUMNS = [
     "code",
@@ -182,7 +185,11 @@ def _rows(ctx: CityContext, codes: list[str]) -> pd.DataFrame:
     for field, layer in _PLACES:
         place = place.fillna(frame[field].map(_names(ctx, layer, frame[field])))
     frame["place"] = place.fillna("")
-    frame["overdue_days"] = [overdue_days(ctx, row) for _, row in frame.iterrows()]
+    late = frame["deadline"].notna() & (frame["deadline"] < ctx.now)
+    frame["overdue_days"] = [
+        overdue_days(ctx, row) if is_late else (None if pd.isna(row["deadline"]) else 0.0)
+        for is_late, (_, row) in zip(late, frame.iterrows(), strict=True)
+    ]
     return frame[INBOX_COLUMNS]
 
 

@@ -3,7 +3,7 @@ problems at each status, made through the services, for the cycle's pages.
 
 Users (password :data:`web_accounts.PASSWORD`): ``admin``; ``handler``, a unit handler of
 城管局 (U_CG, which answers for cell G01); ``other``, a unit handler of 五一街道办事处
-(U_WY); ``manager``, a grid manager of G01; ``inspector`` of 五一街道 (430102001);
+(U_WY); ``manager``, a grid manager of G01; ``inspector`` of G01;
 ``viewer`` and ``planner``.
 
 Problems, all of item C02 占道经营 in G01, reported at :data:`workflow_city.NOW`:
@@ -23,7 +23,7 @@ USERS = {
     "handler": ("unit_handler", "unit:U_CG"),
     "other": ("unit_handler", "unit:U_WY"),
     "manager": ("grid_manager", "grid:G01"),
-    "inspector": ("inspector", "jurisdiction:430102001"),
+    "inspector": ("inspector", "grid:G01"),
     "viewer": ("viewer", ""),
     "planner": ("planner", ""),
 }
