@@ -58,6 +58,20 @@ CITYGRID_MAX_CELLS
 CITYGRID_TOKEN_FAILURES
     Requests with a bad API token allowed per client address within the
     window before further requests get 429 (default 30).
+CITYGRID_MAX_PHOTO_MB
+    The largest photo a problem takes, in megabytes (default 10).
+CITYGRID_RECURRENCE_METRES
+    A problem of the same catalogue item within this many metres of one
+    closed recently is a recurrence (反弹) of it (default 50).
+CITYGRID_RECURRENCE_DAYS
+    How many days back a closed problem counts for recurrence (default 90).
+CITYGRID_DUPLICATE_METRES
+    A report of the same item within this many metres of a problem still
+    open is merged into it instead of counted again (default 20).
+CITYGRID_HOLIDAYS
+    A CSV or JSON file of days (date, kind ``holiday`` or ``workday``,
+    name) that extends or overrides the holidays and adjusted working days
+    of ``chinesecalendar``, for years it does not know yet (default none).
 """
 
 from __future__ import annotations
@@ -125,6 +139,19 @@ class Config:
         Requests with a bad API token allowed per address in ``login_window_minutes``.
     max_cells
         The most cells an analysis may make over the city (fishnet, hexagons, H3).
+    max_photo_mb
+        The largest photo a problem takes, in megabytes.
+    recurrence_metres
+        How near (metres) a problem of the same item closed within
+        ``recurrence_days`` makes a new one a recurrence.
+    recurrence_days
+        How many days back a closed problem counts for recurrence.
+    duplicate_metres
+        How near (metres) an open problem of the same item makes a new
+        report a duplicate, merged into it.
+    holidays_file
+        A CSV or JSON file of holidays and adjusted working days that
+        extends or overrides ``chinesecalendar``, or ``None``.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -144,6 +171,11 @@ class Config:
     login_window_minutes: int = 15
     token_failures: int = 30
     max_cells: int = 200_000
+    max_photo_mb: float = 10.0
+    recurrence_metres: float = 50.0
+    recurrence_days: int = 90
+    duplicate_metres: float = 20.0
+    holidays_file: str | None = None
 
     def __post_init__(self) -> None:
         working_periods(self.working_hours)
@@ -169,6 +201,11 @@ class Config:
             login_window_minutes=_number(env, "CITYGRID_LOGIN_WINDOW_MINUTES", int, 15),
             token_failures=_number(env, "CITYGRID_TOKEN_FAILURES", int, 30),
             max_cells=_number(env, "CITYGRID_MAX_CELLS", int, 200_000),
+            max_photo_mb=_number(env, "CITYGRID_MAX_PHOTO_MB", float, 10.0),
+            recurrence_metres=_number(env, "CITYGRID_RECURRENCE_METRES", float, 50.0),
+            recurrence_days=_number(env, "CITYGRID_RECURRENCE_DAYS", int, 90),
+            duplicate_metres=_number(env, "CITYGRID_DUPLICATE_METRES", float, 20.0),
+            holidays_file=env.get("CITYGRID_HOLIDAYS") or None,
         )
         return config.with_(**overrides)
 

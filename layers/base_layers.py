@@ -449,7 +449,15 @@ PROBLEMS = register(
             Field("routed_by", "str", "派遣依据", "routed by", choices=ROUTING_RULES),
             Field("inspection_code", "str", "检查记录", "inspection", references="inspections"),
             Field("recurrence", "int", "反弹次数", "recurrences"),
-            Field("photo", "str", "照片", "photo"),
+            Field(
+                "recurrence_of",
+                "str",
+                "反弹自",
+                "recurrence of",
+                references="problems",
+                indexed=True,
+            ),
+            Field("reports", "int", "上报次数", "reports"),
             Field("reporter", "str", "上报人", "reporter", personal=True),
         ),
         style={

@@ -11,7 +11,7 @@ the values before and after.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ class FeatureEdits(FrameReads):
         action: str = "update",
         reason: str | None = None,
         conn: sa.Connection | None = None,
+        audit_after: Mapping[str, Any] | None = None,
     ) -> pd.DataFrame:
         """Change features by code, bump their versions and audit every change.
 
@@ -54,6 +55,10 @@ class FeatureEdits(FrameReads):
             the version the user edited, refused when stale.
         actor, action, reason
             For the audit log.
+        audit_after
+            Values recorded in each audit row's ``after`` beside the changed
+            fields (who reported a duplicate merged into a problem); personal
+            data like the rest of ``after``.
 
         Returns
         -------
@@ -108,7 +113,9 @@ class FeatureEdits(FrameReads):
                         "layer": layer.name,
                         "feature_code": code,
                         "before": json.dumps(before, ensure_ascii=False, default=str),
-                        "after": json.dumps(after, ensure_ascii=False, default=str),
+                        "after": json.dumps(
+                            {**after, **(audit_after or {})}, ensure_ascii=False, default=str
+                        ),
                         "reason": reason,
                     }
                     for code, before, after in log[["code", "before", "after"]].itertuples(

@@ -96,7 +96,7 @@ def export_layer(
     Raises
     ------
     BadInput, Conflict
-        An internal layer (accounts), a folder, the store's database, a missing or
+        An internal layer (accounts, photos), a folder, the store's database, a missing or
         unwritable folder, or (without ``overwrite``) an existing file: nothing on disk
         changed.
     """
@@ -104,8 +104,9 @@ def export_layer(
     layer = get_layer(layer_name)
     if layer.internal:
         raise BadInput(
-            "Layer {layer} holds accounts and is never exported; list them with "
-            "`citygrid users list`.",
+            "Layer {layer} is kept by citygrid for itself (accounts, photos) and is never "
+            "exported; list accounts with `citygrid users list`, a problem's photos with "
+            "`citygrid problems photos CODE`.",
             layer=layer.name,
         )
     format_ = formats.detect_format(path, fmt)

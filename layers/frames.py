@@ -79,6 +79,7 @@ _CONVERTERS: dict[str, Any] = {
     "bool": bool,
     "datetime": lambda v: pd.Timestamp(v).to_pydatetime(),
     "date": lambda v: pd.Timestamp(v).date(),
+    "bytes": bytes,
 }
 
 

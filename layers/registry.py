@@ -22,7 +22,7 @@ from citygrid.errors import BadInput, NotFound
 from citygrid.i18n import get_language
 from citygrid.params import parse_bool, parse_date, parse_int, parse_number
 
-FieldType = Literal["str", "int", "float", "bool", "date", "datetime"]
+FieldType = Literal["str", "int", "float", "bool", "date", "datetime", "bytes"]
 Measure = Literal["count", "length", "area"]
 GeometryType = Literal[
     "Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "Geometry"
@@ -34,6 +34,7 @@ _BUILTIN_MODULES = (
     "citygrid.layers.gap_layers",
     "citygrid.layers.account_layers",
     "citygrid.layers.cycle_layers",
+    "citygrid.layers.photo_layers",
 )
 
 
@@ -59,7 +60,8 @@ class Field:
     name
         Column name (ASCII, snake_case).
     type
-        One of ``str``, ``int``, ``float``, ``bool``, ``date``, ``datetime``.
+        One of ``str``, ``int``, ``float``, ``bool``, ``date``, ``datetime``,
+        ``bytes`` (binary content such as a photo, never typed by users).
     zh, en
         Labels shown to users and accepted as column names on import.
     required
@@ -146,6 +148,10 @@ def _parse_int64(text: str) -> int:
     return value
 
 
+def _no_bytes(text: str) -> bytes:
+    raise ValueError(text)
+
+
 def _parse_datetime(text: str) -> datetime:
     if not text.isascii():
         raise ValueError(text)
@@ -159,6 +165,7 @@ _PARSERS: dict[str, Any] = {
     "bool": parse_bool,
     "datetime": _parse_datetime,
     "date": parse_date,
+    "bytes": _no_bytes,
 }
 _EXAMPLES = {
     "str": "text",
@@ -167,6 +174,7 @@ _EXAMPLES = {
     "bool": "true",
     "datetime": "2025-01-31T08:30",
     "date": "2025-01-31",
+    "bytes": "(binary content, not typed)",
 }
 
 

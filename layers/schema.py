@@ -26,6 +26,7 @@ _SQL_TYPES: dict[str, Any] = {
     "bool": sa.Boolean,
     "date": sa.Date,
     "datetime": sa.DateTime,
+    "bytes": sa.LargeBinary,
 }
 
 

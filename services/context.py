@@ -19,6 +19,7 @@ from citygrid.gis.metric import metric_crs
 from citygrid.layers.store import Store
 from citygrid.services.accounts.principal import SYSTEM, Principal
 from citygrid.services.cycle.calendar import WorkingCalendar
+from citygrid.services.cycle.holidays import load_holidays
 
 Bbox = tuple[float, float, float, float]
 
@@ -69,8 +70,10 @@ class CityContext:
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
-        """The working calendar: China's working days and ``config.working_hours``."""
-        return WorkingCalendar(self.config.working_hours)
+        """The working calendar: China's working days, with ``config.holidays_file``'s days
+        over them, and ``config.working_hours``."""
+        path = self.config.holidays_file
+        return WorkingCalendar(self.config.working_hours, load_holidays(path) if path else ())
 
     @cached_property
     def metric_crs(self) -> CRS:

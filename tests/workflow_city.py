@@ -10,10 +10,12 @@ needed); H 市容环境 is a heading with H01 below it.
 from __future__ import annotations
 
 import importlib.util
+import io
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from PIL import Image
 
 from citygrid.config import Config
 from citygrid.layers.store import Store
@@ -84,3 +86,15 @@ def as_(store: Store, role: str | None = None, scope: str = "", now: datetime = 
         return CityContext(store, config, now=now)
     principal = Principal(user=f"{role}1", role=get_role(role), scope=Scope.parse(scope))
     return CityContext(store, config, actor=f"{role}1", now=now, principal=principal)
+
+
+def image(fmt: str = "JPEG", size: tuple[int, int] = (8, 6)) -> bytes:
+    """A small real image in ``fmt`` (JPEG, PNG, WEBP, GIF...), made with Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def jpeg() -> bytes:
+    """A small real JPEG photo."""
+    return image("JPEG")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,7 +20,7 @@ from citygrid.cli.context import CliContext
 from citygrid.cli.tables import choice_label, print_table
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
-from citygrid.services.cycle import case, intake, workflow
+from citygrid.services.cycle import case, intake, photos, recurrence, workflow
 
 pass_context = click.make_pass_decorator(CliContext)
 
@@ -46,6 +47,13 @@ def problems_group() -> None:
     type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]),
     help="When it was found, YYYY-MM-DD HH:MM (default: now).",
 )
+@click.option(
+    "--photo",
+    "photo_paths",
+    multiple=True,
+    metavar="FILE",
+    help="Photo of the problem, JPEG, PNG or WebP (repeatable); stored with it.",
+)
 @pass_context
 def report_command(
     ctx: CliContext,
@@ -56,13 +64,36 @@ def report_command(
     source: str,
     reporter: str | None,
     reported_at: datetime | None,
+    photo_paths: tuple[str, ...],
 ) -> None:
     """Report a problem at a place: it is coded, routed and waits to be registered."""
+    city = ctx.city()
     found = intake.report_problem(
-        ctx.city(), lon, lat, item, description, source, reporter, reported_at=reported_at
+        city,
+        lon,
+        lat,
+        item,
+        description,
+        source,
+        reporter,
+        reported_at=reported_at,
+        photos=[photos.photo_from_file(city, p) for p in photo_paths],
     )
     problem = found.problem
-    unit = case.names(ctx.city(), problem).get("unit_code", _or_dash(problem["unit_code"]))
+    if found.merged:
+        click.echo(
+            _(
+                "An open problem of this item lies within {metres} m: the report was merged "
+                "into problem {code} ({status}), which has now been reported {reports} times."
+            ).format(
+                metres=city.config.duplicate_metres,
+                code=problem["code"],
+                status=workflow.status_label(problem["status"]),
+                reports=int(problem["reports"]),
+            )
+        )
+        return
+    unit = case.names(city, problem).get("unit_code", _or_dash(problem["unit_code"]))
     click.echo(
         _("Reported problem {code}: {status}, routed by {rule} to {unit}.").format(
             code=problem["code"],
@@ -71,6 +102,17 @@ def report_command(
             unit=unit,
         )
     )
+    if found.recurs is not None:
+        click.echo(
+            _(
+                "It recurs problem {recurs}, closed within the last {days} days nearby "
+                "(recurrence {count})."
+            ).format(
+                recurs=found.recurs,
+                days=city.config.recurrence_days,
+                count=int(problem["recurrence"]),
+            )
+        )
     if found.outside:
         click.echo(
             _(
@@ -89,7 +131,7 @@ def _transition_command(name: str, doc: str) -> click.Command:
     def run(ctx: CliContext, code: str, **options: Any) -> None:
         city = ctx.city()
         before = workflow.get_problem(city, code)["status"]
-        options["photos"] = tuple(options.pop("photo", ()) or ())
+        options["photos"] = [photos.photo_from_file(city, p) for p in options.pop("photo", ())]
         after = workflow.transition(city, name, code, **options)
         click.echo(
             _("Problem {code}: {before} -> {after} (version {version}).").format(
@@ -128,7 +170,7 @@ def _transition_command(name: str, doc: str) -> click.Command:
                 "--photo",
                 multiple=True,
                 metavar="FILE",
-                help="Evidence photo (repeatable); only its file name is recorded.",
+                help="Evidence photo, JPEG, PNG or WebP (repeatable); stored with the problem.",
             )
         )
     for param in reversed(params):
@@ -181,6 +223,60 @@ def show_command(ctx: CliContext, code: str) -> None:
         ]
     steps = steps.rename(columns={c: _(h) for c, h in _TIMELINE_HEADERS.items()})
     print_table(steps, _("Timeline"))
+
+
+@problems_group.command("photos")
+@click.argument("code")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write the photos into this folder (made if missing), named by photo id.",
+)
+@pass_context
+def photos_command(ctx: CliContext, code: str, out: str | None) -> None:
+    """The photos of the problem CODE; with --out, the images written to files."""
+    city = ctx.city()
+    found = photos.list_photos(city, code)
+    shown = found.assign(kind=[choice_label("photos", "kind", k) for k in found["kind"]])
+    shown = shown.rename(columns={c: get_layer("photos").field(c).label() for c in shown.columns})
+    print_table(shown, _("Photos of problem {code}").format(code=code))
+    if out is None:
+        return
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for photo_id in found["code"]:
+        photo = photos.get_photo(city, code, photo_id)
+        (folder / f"{photo.code}{photo.suffix}").write_bytes(photo.data)
+    click.echo(_("Wrote {n} photos to {folder}.").format(n=len(found), folder=folder))
+
+
+@problems_group.command("recurrences")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Count and link only problems reported on or after this day (YYYY-MM-DD).",
+)
+@click.option("--dry-run", is_flag=True, help="Count only; change nothing.")
+@pass_context
+def recurrences_command(ctx: CliContext, since: datetime | None, dry_run: bool) -> None:
+    """Link every problem to the closed one it recurs (反弹) and print the counts."""
+    city = ctx.city()
+    found = recurrence.detect_recurrences(city, since=since, dry_run=dry_run)
+    click.echo(
+        _(
+            "{problems} problems looked at: {recurrences} recur a problem closed within "
+            "{days} days and {metres} m; the longest chain has {longest} recurrences; "
+            "{changed} links written."
+        ).format(
+            problems=found.problems,
+            recurrences=found.recurrences,
+            days=city.config.recurrence_days,
+            metres=city.config.recurrence_metres,
+            longest=found.longest,
+            changed=found.changed,
+        )
+    )
 
 
 _TIMELINE_HEADERS = {

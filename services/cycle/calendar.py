@@ -28,19 +28,23 @@ working day; no working time lies between the two).
 Years the calendar does not know
 --------------------------------
 ``chinesecalendar`` carries each year once the State Council has
-published its holidays (1.11 knows 2004 to 2026). A date outside those
-years raises :class:`~citygrid.errors.OutsideCalendar`, naming the years
-known, rather than falling back to weekends only: such a fallback would
-put a Spring Festival deadline a week early without anyone noticing, and
-a warning is lost in a web request or a million-row computation, while
-an error says at once that the calendar package needs upgrading
-(``pip install -U chinesecalendar``), which fixes every later deadline.
+published its holidays (1.11 knows 2004 to 2026). The holidays file
+(``CITYGRID_HOLIDAYS``, :mod:`citygrid.services.cycle.holidays`) adds
+days to it or overrides them: a year the file lists becomes known, its
+unlisted days working from Monday to Friday. The known years must run
+without a gap, so a file for 2028 needs 2027 too. A date outside the
+known years raises :class:`~citygrid.errors.OutsideCalendar`, naming the
+years known and the setting, rather than falling back to weekends only:
+such a fallback would put a Spring Festival deadline a week early without
+anyone noticing, and a warning is lost in a web request or a million-row
+computation, while an error says at once what to supply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, cached_property
 from math import isfinite
 
 import chinese_calendar
@@ -50,6 +54,7 @@ import pandas as pd
 
 from citygrid.config import DEFAULT_WORKING_HOURS, working_periods
 from citygrid.errors import BadInput, OutsideCalendar
+from citygrid.services.cycle.holidays import HolidayDay
 
 _MINUTE_US = 60_000_000
 _HOUR_US = 3_600_000_000
@@ -57,17 +62,18 @@ _HOUR_US = 3_600_000_000
 
 @cache
 def known_years() -> tuple[int, int]:
-    """The first and last year whose holidays and working days the calendar knows."""
+    """The first and last year whose holidays and working days ``chinesecalendar`` knows."""
     years = [day.year for day in chinese_calendar.constants.holidays]
     return min(years), max(years)
 
 
-def _outside(year: int) -> OutsideCalendar:
-    first, last = known_years()
+def _outside(year: int, first: int, last: int) -> OutsideCalendar:
     return OutsideCalendar(
         "The working calendar knows the years {first} to {last}, not {year}: China publishes "
-        "each year's holidays late in the year before. Upgrade the calendar "
-        "(pip install -U chinesecalendar) once {year} is published.",
+        "each year's holidays late in the year before. List {year}'s holidays and adjusted "
+        "working days in a holidays file (CSV or JSON of date, kind holiday or workday, and "
+        "name; see the README) named by CITYGRID_HOLIDAYS, or upgrade the calendar "
+        "(pip install -U chinesecalendar) once it carries {year}.",
         first=first,
         last=last,
         year=year,
@@ -75,12 +81,34 @@ def _outside(year: int) -> OutsideCalendar:
 
 
 @cache
-def _day_table() -> tuple[np.datetime64, npt.NDArray[np.bool_]]:
-    """The first day of the known years, and for each day from it whether it is a working day."""
+def _package_table() -> npt.NDArray[np.bool_]:
+    """For each day of :func:`known_years`, whether ``chinesecalendar`` makes it a working day."""
     first, last = known_years()
     days = pd.date_range(f"{first}-01-01", f"{last}-12-31", freq="D")
-    flags = np.fromiter((chinese_calendar.is_workday(d.date()) for d in days), bool, len(days))
-    return np.datetime64(f"{first}-01-01", "D"), flags
+    return np.fromiter((chinese_calendar.is_workday(d.date()) for d in days), bool, len(days))
+
+
+def _years_with(days: Sequence[HolidayDay]) -> tuple[int, int]:
+    """The known years with those of ``days`` added; refused when they leave a gap."""
+    first, last = known_years()
+    listed = sorted({d.day.year for d in days} - set(range(first, last + 1)))
+    for year in listed:
+        if year == last + 1:
+            last = year
+        elif year == first - 1:
+            first = year
+    apart = [y for y in listed if not first <= y <= last]
+    if apart:
+        year = apart[0]
+        missing = last + 1 if year > last else first - 1
+        raise BadInput(
+            "The holidays file lists days of {year}, but neither the calendar nor the file "
+            "knows {missing}, which lies between; list {missing}'s holidays and adjusted "
+            "working days too.",
+            year=year,
+            missing=missing,
+        )
+    return first, last
 
 
 def _hours_to_add(hours: float) -> float:
@@ -99,16 +127,44 @@ class WorkingCalendar:
     working_hours
         The working periods of a working day as ``(start, end)`` ``HH:MM``
         pairs (:attr:`citygrid.config.Config.working_hours`).
+    days
+        Days of the holidays file (:func:`~citygrid.services.cycle.holidays.load_holidays`)
+        that extend or override ``chinesecalendar``.
 
     Raises
     ------
     BadInput
-        The working hours are not periods in order.
+        The working hours are not periods in order, or the days leave a
+        year unknown between known ones.
     """
 
-    def __init__(self, working_hours: tuple[tuple[str, str], ...] = DEFAULT_WORKING_HOURS):
+    def __init__(
+        self,
+        working_hours: tuple[tuple[str, str], ...] = DEFAULT_WORKING_HOURS,
+        days: Sequence[HolidayDay] = (),
+    ):
         self.periods = working_periods(working_hours)
         """The working periods as ``(start, end)`` minutes after midnight."""
+        self.years = _years_with(days)
+        """The first and last year known (the package's, extended by the holidays file)."""
+        self._listed = {d.day: d.working for d in days}
+
+    def _outside(self, year: int) -> OutsideCalendar:
+        return _outside(year, *self.years)
+
+    @cached_property
+    def _day_table(self) -> tuple[np.datetime64, npt.NDArray[np.bool_]]:
+        """The first day of the known years, and whether each day from it is a working day."""
+        first, last = self.years
+        start = np.datetime64(f"{first}-01-01", "D")
+        days = np.arange(start, np.datetime64(f"{last + 1}-01-01", "D"))
+        flags = ((days.astype(np.int64) + 3) % 7) < 5  # 1970-01-01 was a Thursday
+        package = _package_table()
+        offset = (date(known_years()[0], 1, 1) - date(first, 1, 1)).days
+        flags[offset : offset + len(package)] = package
+        for day, working in self._listed.items():
+            flags[(day - date(first, 1, 1)).days] = working
+        return start, flags
 
     @property
     def day_hours(self) -> float:
@@ -122,13 +178,17 @@ class WorkingCalendar:
         Raises
         ------
         OutsideCalendar
-            ``day`` lies outside :func:`known_years`.
+            ``day`` lies outside :attr:`years`.
         """
         day = day.date() if isinstance(day, datetime) else day
-        try:
+        if day in self._listed:
+            return self._listed[day]
+        first, last = known_years()
+        if first <= day.year <= last:
             return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            raise _outside(day.year) from None
+        if self.years[0] <= day.year <= self.years[1]:
+            return day.weekday() < 5
+        raise self._outside(day.year)
 
     @staticmethod
     def add_wall_hours(start: datetime, hours: float) -> datetime:
@@ -225,7 +285,7 @@ class WorkingCalendar:
         BadInput
             An hour count is negative or not a number.
         OutsideCalendar
-            A start or a result lies outside :func:`known_years`.
+            A start or a result lies outside :attr:`years`.
         """
         start = np.asarray(starts, dtype="datetime64[us]").ravel()
         add = np.broadcast_to(np.asarray(hours, dtype=float), start.shape)
@@ -241,7 +301,7 @@ class WorkingCalendar:
     def _add_us(
         self, start: npt.NDArray[np.datetime64], add: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.datetime64]:
-        first, flags = _day_table()
+        first, flags = self._day_table
         starts_us = np.array([s for s, _ in self.periods], dtype=np.int64) * _MINUTE_US
         lengths_us = np.array([e - s for s, e in self.periods], dtype=np.int64) * _MINUTE_US
         day_us = int(lengths_us.sum())
@@ -251,7 +311,7 @@ class WorkingCalendar:
         day = (midnight - first).astype(np.int64)
         if day.min() < 0 or day.max() >= len(flags):
             outside = midnight[(day < 0) | (day >= len(flags))][0]
-            raise _outside(int(str(outside)[:4]))
+            raise self._outside(int(str(outside)[:4]))
         clock = (start - midnight).astype(np.int64)
         within = np.clip(clock[:, None] - starts_us, 0, lengths_us).sum(axis=1)
         target = before[day] + np.where(flags[day], within, 0) + add
@@ -260,7 +320,7 @@ class WorkingCalendar:
         j = np.searchsorted(before[working], target, side="left") - 1
         rest = target - before[working][j]
         if (rest > day_us).any():
-            raise _outside(known_years()[1] + 1)
+            raise self._outside(self.years[1] + 1)
         ends = np.cumsum(lengths_us)
         k = np.searchsorted(ends, rest, side="left")
         clock_out = starts_us[k] + rest - (ends[k] - lengths_us[k])

@@ -17,9 +17,10 @@ import pandas as pd
 
 from citygrid.layers.registry import get_layer
 from citygrid.services.context import CityContext
+from citygrid.services.cycle.access import visible_problem
 from citygrid.services.cycle.deadlines import overdue_working_days
-from citygrid.services.cycle.workflow import ACTION_PREFIX, TRANSITIONS, get_problem, no_problem
-from citygrid.services.providers.scoping import scope_filter, withhold_personal
+from citygrid.services.cycle.workflow import ACTION_PREFIX, TRANSITIONS
+from citygrid.services.providers.scoping import withhold_personal
 
 TIMELINE_COLUMNS = ["at", "actor", "action", "status_before", "status", "note"]
 
@@ -122,19 +123,7 @@ def case(ctx: CityContext, code: str) -> Case:
         so a code outside one's scope says nothing of the problem).
     """
     layer = get_layer("problems")
-    problem = get_problem(ctx, code)
-    if not ctx.principal.city_wide:
-        found = scope_filter(ctx, layer)
-        store = ctx.store
-        inside = store.read(
-            layer.name,
-            where={"code": code},
-            filters=found.conditions(store.table(layer.name)),
-            intersects=found.area,
-            columns=["code"],
-        )
-        if inside.empty:
-            raise no_problem(code)
+    problem = visible_problem(ctx, code)
     shown = withhold_personal(ctx, layer, problem.to_frame().T).iloc[0]
     return Case(shown, names(ctx, problem), overdue_days(ctx, problem), timeline(ctx, code))
 

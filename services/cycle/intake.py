@@ -10,6 +10,16 @@ cell and sub-district. It is written, then routed with
 holds the report by its reporter's account and the case's timeline starts
 with it.
 
+Photos taken with the report are stored with it
+(:mod:`citygrid.services.cycle.photos`, kind ``report``) in the same
+transaction. A report of an item within
+:attr:`~citygrid.config.Config.duplicate_metres` of an open problem of
+the same item is merged into that problem (:mod:`.recurrence`): no new
+problem; the open one's ``reports`` goes up by one, with an audit entry
+``transition:merge`` holding the reporter, and its photos go to it. A
+new problem near one of its item closed lately is linked to it as a
+recurrence (``recurrence_of``, ``recurrence``; audited as ``recurrence``).
+
 What is refused: an item the catalogue does not have, or a heading of it
 (an item with items below it); a missing description for an event (事件:
 what happened needs saying; a component, 部件, is named by its item); a
@@ -20,6 +30,7 @@ is accepted (the city's edge is not always drawn well) and routed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +44,8 @@ from citygrid.errors import BadInput, PermissionDenied
 from citygrid.layers.base_layers import PROBLEM_SOURCES
 from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.context import CityContext
+from citygrid.services.cycle.photos import PhotoFile, add_photos
+from citygrid.services.cycle.recurrence import nearby
 from citygrid.services.cycle.workflow import (
     ACTION_PREFIX,
     TRANSITIONS,
@@ -59,15 +72,25 @@ class Intake:
     outside_distance_m
         Metres to the nearest sub-district when the place is outside every
         one (``routed_by == "outside"``), else ``None``.
+    merged
+        The report duplicated an open problem and was merged into it:
+        ``problem`` is that problem, not a new one.
     """
 
     problem: pd.Series
     outside_distance_m: float | None = None
+    merged: bool = False
 
     @property
     def outside(self) -> bool:
         """Whether the place lies outside the city's sub-districts."""
         return self.outside_distance_m is not None
+
+    @property
+    def recurs(self) -> str | None:
+        """The code of the closed problem this one recurs, or ``None``."""
+        value = self.problem.get("recurrence_of")
+        return None if value is None or pd.isna(value) else str(value)
 
 
 def report_problem(
@@ -81,6 +104,7 @@ def report_problem(
     *,
     crs: str | None = None,
     reported_at: datetime | None = None,
+    photos: Sequence[PhotoFile] = (),
 ) -> Intake:
     """Report a problem at ``lon, lat``: a new ``reported`` problem, routed at once.
 
@@ -102,17 +126,21 @@ def report_problem(
         Who found it (personal data).
     reported_at
         When it was found (default ``ctx.now``).
+    photos
+        Photos of it, stored with it (kind ``report``).
 
     Returns
     -------
     Intake
-        The problem, and how far outside the city it is when it is.
+        The problem (a new one, or the open one the report was merged
+        into), and how far outside the city it is when it is.
 
     Raises
     ------
     BadInput
         A location that is not one, an unknown item or a heading, a missing
-        description, an unknown source.
+        description, an unknown source, a photo that is not an image or
+        too big.
     Unauthorized, PermissionDenied
         A role that may not report, or a place outside the principal's scope.
     """
@@ -132,10 +160,17 @@ def report_problem(
     }
     store = ctx.store
     with store.transaction() as conn:
+        near = nearby(ctx, catalogue_code, x, y, found["reported_at"], conn)
+        if near.duplicate is not None:
+            return _merge(ctx, str(near.duplicate["code"]), found, photos, conn)
         index = RoutingIndex.from_store(ctx, around=(x, y, x, y), conn=conn)
         routed = route_locations(index, location).iloc[0]
         code = next_code(ctx, conn)
-        new = gpd.GeoDataFrame([{"code": code, **found}], geometry=location, crs=STORAGE_CRS)
+        new = gpd.GeoDataFrame(
+            [{"code": code, **found, "reports": 1, "recurrence": 0}],
+            geometry=location,
+            crs=STORAGE_CRS,
+        )
         store.write("problems", new, actor=ctx.actor, reason=f"report {code}", conn=conn)
         routing = {f: (None if pd.isna(routed[f]) else routed[f]) for f in routed_fields()}
         store.update(
@@ -146,9 +181,54 @@ def report_problem(
             reason=text,
             conn=conn,
         )
+        if near.recurs is not None:
+            _link_recurrence(ctx, code, near.recurs, conn)
+        add_photos(ctx, code, photos, "report", conn=conn)
         problem = get_problem(ctx, code, conn=conn)
     distance = routed["outside_distance_m"]
     return Intake(problem, None if pd.isna(distance) else round(float(distance), 1))
+
+
+def _merge(
+    ctx: CityContext,
+    code: str,
+    found: dict[str, Any],
+    photos: Sequence[PhotoFile],
+    conn: sa.Connection,
+) -> Intake:
+    """Merge a duplicate report into the open problem ``code``: one more report, audited."""
+    held = get_problem(ctx, code, conn=conn)
+    reports = 1 if pd.isna(held["reports"]) else int(held["reports"])
+    ctx.store.update(
+        "problems",
+        pd.DataFrame([{"code": code, "reports": reports + 1}]),
+        actor=ctx.actor,
+        action=ACTION_PREFIX + "merge",
+        reason=found["description"],
+        conn=conn,
+        audit_after={
+            "reporter": found["reporter"],
+            "source": found["source"],
+            "reported_at": found["reported_at"],
+        },
+    )
+    add_photos(ctx, code, photos, "report", conn=conn)
+    return Intake(get_problem(ctx, code, conn=conn), merged=True)
+
+
+def _link_recurrence(ctx: CityContext, code: str, recurs: pd.Series, conn: sa.Connection) -> None:
+    """Link the new problem ``code`` to the closed problem it recurs, audited."""
+    chain = 0 if pd.isna(recurs["recurrence"]) else int(recurs["recurrence"])
+    ctx.store.update(
+        "problems",
+        pd.DataFrame(
+            [{"code": code, "recurrence_of": str(recurs["code"]), "recurrence": chain + 1}]
+        ),
+        actor=ctx.actor,
+        action="recurrence",
+        reason=f"recurs {recurs['code']}",
+        conn=conn,
+    )
 
 
 def check_item(ctx: CityContext, code: str) -> pd.Series:

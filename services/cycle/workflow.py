@@ -32,9 +32,10 @@ What each transition sets:
 - ``dispatch`` sends it to the routed unit, or to the unit given (then
   ``routed_by`` is ``manual`` and it keeps that unit when places change);
   a problem nobody answers for is refused until a unit is given;
-- ``rectify`` needs a note saying what was done; evidence photos are
-  recorded by file name in the note (``photos: a.jpg, b.jpg``); the
-  files themselves are not stored yet;
+- ``rectify`` needs a note saying what was done; its evidence photos
+  are stored with the problem (:mod:`~citygrid.services.cycle.photos`,
+  kind ``evidence``) in the same transaction, and the note names them
+  (``photos: WT00000001-02, WT00000001-03``);
 - ``verify`` (``close``) sets ``closed_at``; ``rework`` needs a note
   saying what is still wrong.
 """
@@ -44,24 +45,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from citygrid.errors import BadInput, Conflict, NotFound, PermissionDenied, Unauthorized
+from citygrid.errors import BadInput, Conflict, PermissionDenied, Unauthorized
 from citygrid.layers.base_layers import PROBLEM_STATUSES
 from citygrid.layers.registry import Choice, get_layer
 from citygrid.services.accounts.roles import ROLE_DECLARATIONS
 from citygrid.services.context import CityContext
+from citygrid.services.cycle.access import get_problem
+from citygrid.services.cycle.access import no_problem as no_problem  # re-exported
 from citygrid.services.cycle.deadlines import deadline_for
+from citygrid.services.cycle.photos import PhotoFile, add_photos
 from citygrid.services.providers.scoping import check_write
 from citygrid.services.routing.chain import routed_fields
 from citygrid.services.routing.reroute import route_problems
-
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic")
-"""File name endings taken as evidence photos."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def transition(
     version: int | None = None,
     unit: str | None = None,
     condition: str | None = None,
-    photos: Sequence[str] = (),
+    photos: Sequence[PhotoFile] = (),
 ) -> pd.Series:
     """Make the transition ``name`` on the problem ``code``, checked and audited.
 
@@ -210,7 +210,7 @@ def transition(
         ``register`` only: the registration condition (code or text) that
         sets the deadline; default the item's first.
     photos
-        ``rectify`` only: evidence photo paths; their file names are recorded.
+        ``rectify`` only: evidence photos, stored with the problem.
 
     Returns
     -------
@@ -221,7 +221,7 @@ def transition(
     ------
     BadInput
         An unknown transition, an option it does not take, a missing note,
-        an unknown unit or condition, a photo that is not an image file.
+        an unknown unit or condition, a photo that is not an image or too big.
     NotFound
         No such problem.
     Unauthorized, PermissionDenied
@@ -233,7 +233,7 @@ def transition(
     """
     step = get_transition(name)
     check_role(ctx, step)
-    reason = _reason(step, note, photos)
+    reason = _reason(step, note)
     _check_options(step, unit=unit, condition=condition, photos=photos)
     if unit is not None and ctx.store.read("units", where={"code": unit}, columns=["code"]).empty:
         raise BadInput("There is no unit {unit}; `citygrid workload` lists the units.", unit=unit)
@@ -255,6 +255,10 @@ def transition(
             changes.update(_dispatch_unit(ctx, problem, changes, unit, conn))
         if step.name == "verify":
             changes["closed_at"] = now_stamp(ctx)
+        if photos:
+            added = add_photos(ctx, code, photos, "evidence", conn=conn)
+            named = "photos: " + ", ".join(added["code"])
+            reason = f"{reason}\n{named}" if reason else named
         store.update(
             "problems",
             pd.DataFrame([changes]),
@@ -285,27 +289,6 @@ def get_transition(name: str) -> Transition:
     return TRANSITIONS[wanted]
 
 
-def get_problem(ctx: CityContext, code: str, conn: sa.Connection | None = None) -> pd.Series:
-    """The problem ``code``.
-
-    Raises
-    ------
-    NotFound
-        There is no problem ``code``.
-    """
-    found = ctx.store.read("problems", where={"code": code}, conn=conn)
-    if found.empty:
-        raise no_problem(code)
-    return found.iloc[0]
-
-
-def no_problem(code: str) -> NotFound:
-    """The error for a problem code that names none (or none the user may see)."""
-    return NotFound(
-        "There is no problem {code}; check the code (the map and exports show them).", code=code
-    )
-
-
 def check_status(step: Transition, problem: pd.Series) -> None:
     """Refuse ``step`` when the workflow does not allow it from the problem's status.
 
@@ -326,20 +309,17 @@ def check_status(step: Transition, problem: pd.Series) -> None:
         )
 
 
-def _reason(step: Transition, note: str | None, photos: Sequence[str]) -> str | None:
+def _reason(step: Transition, note: str | None) -> str | None:
     text = (note or "").strip()
     if step.note_required and not text:
         if step.name == "rectify":
             raise BadInput("Say what was done to rectify the problem (--note).")
         raise BadInput("Say what is still wrong before sending it back for rework (--note).")
-    names = [Path(p).name for p in photos]
-    if names:
-        text = "\n".join([*([text] if text else []), "photos: " + ", ".join(names)])
     return text or None
 
 
 def _check_options(
-    step: Transition, *, unit: str | None, condition: str | None, photos: Sequence[str]
+    step: Transition, *, unit: str | None, condition: str | None, photos: Sequence[PhotoFile]
 ) -> None:
     given = {
         "unit": (unit is not None, "dispatch"),
@@ -353,14 +333,6 @@ def _check_options(
                 option=option,
                 owner=TRANSITIONS[owner].label(),
                 action=step.label(),
-            )
-    for photo in photos:
-        path = Path(photo)
-        if path.suffix.lower() not in PHOTO_SUFFIXES or not path.is_file():
-            raise BadInput(
-                "Evidence photo {path} is not an image file ({suffixes}) that exists.",
-                path=photo,
-                suffixes=", ".join(PHOTO_SUFFIXES),
             )
 
 

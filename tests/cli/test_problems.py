@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from workflow_city import IN_G01, OUTSIDE, build_workflow_city
+from workflow_city import IN_G01, OUTSIDE, build_workflow_city, image
 
 from citygrid.cli import main
 from citygrid.layers.store import Store
@@ -61,7 +61,7 @@ def test_a_whole_cycle_on_the_command_line_in_chinese(city_url: str, tmp_path: P
     assert "整改期限：2025-10-11 10:00。" in out
     ok(city_url, "problems", "dispatch", "WT00000001", "--note", "请尽快处理")
     photo = tmp_path / "after.png"
-    photo.write_bytes(b"\x89PNG")
+    photo.write_bytes(image("PNG"))
     ok(city_url, "problems", "rectify", "WT00000001", "--note", "已清走", "--photo", str(photo))
     ok(city_url, "problems", "rework", "WT00000001", "--note", "仍有杂物")
     ok(city_url, "problems", "rectify", "WT00000001", "--note", "杂物已清")
@@ -70,7 +70,7 @@ def test_a_whole_cycle_on_the_command_line_in_chinese(city_url: str, tmp_path: P
     shown = ok(city_url, "problems", "show", "WT00000001", lang="zh_CN")
     wanted = ["已结案", "C02 占道经营", "U_CG 城管局", "G01 五一一网格", "超期工作日", "办理经过"]
     wanted += ["整改期限: 2025-10-11 10:00", "立案", "派遣", "整改反馈", "返工", "核查结案"]
-    wanted += ["李巡查", "仍有杂物", "photos: after.png", "日常巡查", "王某"]
+    wanted += ["李巡查", "仍有杂物", "photos: WT00000001-01", "日常巡查", "王某"]
     for text in wanted:
         assert text in shown, text
     done = problem(city_url, "WT00000001")
@@ -142,7 +142,7 @@ def test_a_bad_report_is_refused_and_nothing_written(
         (["rework", "WT00000001"], "Say what is still wrong"),
         (["register", "WT00000001", "--condition", "夜间"], "has no condition '夜间'"),
         (["dispatch", "WT00000001", "--unit", "U_XX"], "There is no unit U_XX"),
-        (["rectify", "WT00000001", "--note", "好", "--photo", "x.txt"], "not an image file"),
+        (["rectify", "WT00000001", "--note", "好", "--photo", "x.txt"], "not a file that exists"),
         (["register", "WT00000001", "--unit", "U_SW"], "No such option '--unit'"),
         (["register", "WT99"], "There is no problem WT99"),
     ],
@@ -160,4 +160,4 @@ def test_help_is_chinese_by_default() -> None:
     result = CliRunner().invoke(main, ["problems", "rectify", "--help"], env={"CITYGRID_LANG": ""})
     assert result.exit_code == 0, result.output
     assert "反馈：报告问题 CODE 已整改。" in result.output
-    assert "整改照片（可重复）；只记录文件名。" in result.output
+    assert "整改照片，JPEG、PNG 或 WebP（可重复）；与问题一起保存。" in result.output

@@ -5,11 +5,10 @@ and bad reports, each refused with nothing changed."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from workflow_city import IN_G01, NOW, OUTSIDE, as_, build_workflow_city
+from workflow_city import IN_G01, NOW, OUTSIDE, as_, build_workflow_city, jpeg
 
 from citygrid.errors import BadInput, Conflict, NotFound, PermissionDenied, Unauthorized
 from citygrid.layers.base_layers import OPEN_STATUSES, PROBLEM_STATUSES
@@ -18,6 +17,7 @@ from citygrid.services.accounts.principal import anonymous
 from citygrid.services.context import CityContext
 from citygrid.services.cycle.case import case, overdue_days, timeline
 from citygrid.services.cycle.intake import report_problem
+from citygrid.services.cycle.photos import PhotoFile, list_photos
 from citygrid.services.cycle.workflow import TRANSITIONS, transition
 
 STATUSES = [c.value for c in PROBLEM_STATUSES]
@@ -37,10 +37,10 @@ def report(ctx: CityContext, item: str = "C02", where: tuple[float, float] = IN_
     return str(found.problem["code"])
 
 
-def at_status(city: Store, status: str) -> str:
-    """A problem brought to ``status`` through the workflow, by the system."""
+def at_status(city: Store, status: str, item: str = "C02") -> str:
+    """A problem of ``item`` brought to ``status`` through the workflow, by the system."""
     ctx = as_(city)
-    code = report(ctx)
+    code = report(ctx, item)
     path = {
         "reported": [],
         "open": ["register"],
@@ -245,7 +245,7 @@ def test_dispatch_to_a_unit_given_by_hand(city: Store) -> None:
         "dispatched",
     )
     with pytest.raises(BadInput, match="no unit U_XX"):
-        transition(as_(city), "dispatch", at_status(city, "open"), unit="U_XX")
+        transition(as_(city), "dispatch", at_status(city, "open", "C01"), unit="U_XX")
 
 
 def test_a_problem_nobody_answers_for_is_not_dispatched_without_a_unit(city: Store) -> None:
@@ -258,12 +258,14 @@ def test_a_problem_nobody_answers_for_is_not_dispatched_without_a_unit(city: Sto
     assert snapshot(city, code) == before
 
 
-def test_rectify_records_the_evidence_photo_names(city: Store, tmp_path: Path) -> None:
-    photo = tmp_path / "after.jpg"
-    photo.write_bytes(b"\xff\xd8\xff")
+def test_rectify_stores_the_evidence_photos_and_names_them_in_the_note(city: Store) -> None:
     code = at_status(city, "dispatched")
-    transition(as_(city), "rectify", code, note="已清理", photos=[str(photo)])
-    assert timeline(as_(city), code)["note"].iloc[-1] == "已清理\nphotos: after.jpg"
+    transition(as_(city), "rectify", code, note="已清理", photos=[PhotoFile("after.jpg", jpeg())])
+    assert timeline(as_(city), code)["note"].iloc[-1] == f"已清理\nphotos: {code}-01"
+    stored = list_photos(as_(city), code)
+    assert stored[["code", "kind", "content_type"]].values.tolist() == [
+        [f"{code}-01", "evidence", "image/jpeg"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -272,7 +274,7 @@ def test_rectify_records_the_evidence_photo_names(city: Store, tmp_path: Path) -
         ("rework", "rectified", {}, "Say what is still wrong"),
         ("rectify", "dispatched", {"note": "  "}, "Say what was done"),
         ("register", "reported", {"condition": "夜间"}, "has no condition '夜间'"),
-        ("rectify", "dispatched", {"note": "好", "photos": ["x.txt"]}, "not an image file"),
+        ("rectify", "dispatched", {"note": "好", "photos": [PhotoFile("x.txt", b"")]}, "not an"),
         ("register", "reported", {"unit": "U_SW"}, "Option unit belongs to"),
         ("publish", "reported", {}, "not a transition"),
         ("report", "reported", {}, "not a transition"),
@@ -326,7 +328,8 @@ def test_a_component_needs_no_description_and_a_place_outside_is_said(city: Stor
 
 def test_codes_follow_the_highest_held(city: Store) -> None:
     ctx = as_(city)
-    assert [report(ctx) for _ in range(3)] == ["WT00000001", "WT00000002", "WT00000003"]
+    codes = [report(ctx, item) for item in ("C01", "C02", "C03")]
+    assert codes == ["WT00000001", "WT00000002", "WT00000003"]
 
 
 def test_the_case_names_what_its_codes_refer_to_and_hides_the_actor_from_handlers(
