@@ -7,8 +7,13 @@ photo that is an image) is the services', whose messages the pages show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+
+from citygrid.services.cycle.photos import PhotoFile
 
 MAX_NOTE = 2000
 """Characters of a note or description, at most."""
@@ -30,3 +35,13 @@ class ReportForm(FlaskForm):  # type: ignore[misc]
     lat = StringField()
     description = TextAreaField()
     photos = MultipleFileField()
+
+
+def uploaded_photos(files: Sequence[FileStorage] | None) -> list[PhotoFile]:
+    """The files a form's photo field sent, as the services take them (empty parts skipped:
+    a browser sends one when no file was picked). The services check what they hold."""
+    return [
+        PhotoFile(file.filename or "photo", file.read())
+        for file in files or ()
+        if isinstance(file, FileStorage) and file.filename
+    ]

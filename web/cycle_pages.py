@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from citygrid.errors import BadInput, CitygridError, NotFound, Unauthorized
@@ -24,9 +24,10 @@ from citygrid.services.context import CityContext
 from citygrid.services.cycle.actions import actions_for
 from citygrid.services.cycle.case import case
 from citygrid.services.cycle.inbox import STATUS_CHOICES, inbox
+from citygrid.services.cycle.photos import get_photo, list_photos
 from citygrid.services.cycle.workflow import TRANSITIONS, get_transition, status_label, transition
 from citygrid.web.cycle_format import action_label, days, when
-from citygrid.web.cycle_forms import MAX_NOTE, TransitionForm
+from citygrid.web.cycle_forms import MAX_NOTE, TransitionForm, uploaded_photos
 from citygrid.web.state import request_context
 
 T = TypeVar("T")
@@ -72,12 +73,29 @@ def act(code: str, action: str) -> ResponseReturnValue:
         note = form.note.data or ""
         if len(note) > MAX_NOTE:
             raise BadInput("A note has at most {limit} characters.", limit=MAX_NOTE)
-        transition(ctx, step.name, code, note=note, version=_version(form.version.data))
+        transition(
+            ctx,
+            step.name,
+            code,
+            note=note,
+            version=_version(form.version.data),
+            photos=uploaded_photos(form.photos.data),
+        )
     except (NotFound, Unauthorized):
         raise
     except CitygridError as error:
         return _render_problem(ctx, code, error.message(g.lang), form), error.status
     return redirect(url_for("cycle.problem_page", code=code, done=step.name))
+
+
+@bp.get("/problems/<code>/photos/<photo_id>")
+def photo(code: str, photo_id: str) -> Response:
+    """A photo of the problem ``code``, for those who may see the problem (else 404)."""
+    found = get_photo(_signed_in(), code, photo_id)
+    response = Response(found.data, mimetype=found.content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Disposition"] = f'inline; filename="{found.code}{found.suffix}"'
+    return response
 
 
 def _render_problem(
@@ -90,6 +108,7 @@ def _render_problem(
         case=found,
         problem=found.problem,
         actions=actions_for(ctx, found.problem),
+        photos=list_photos(ctx, code),
         error=error,
         note=(form.note.data if form is not None else "") or "",
         done=done,

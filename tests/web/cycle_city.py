@@ -6,7 +6,7 @@ Users (password :data:`web_accounts.PASSWORD`): ``admin``; ``handler``, a unit h
 (U_WY); ``manager``, a grid manager of G01; ``inspector`` of G01;
 ``viewer`` and ``planner``.
 
-Problems, all of item C02 占道经营 in G01, reported at :data:`workflow_city.NOW`:
+Problems, all of item C02 占道经营 in G01 (100 m apart), reported at :data:`workflow_city.NOW`:
 :data:`PROBLEMS` maps each status to its code; ``wy`` is a dispatched one sent to U_WY.
 """
 
@@ -46,8 +46,9 @@ def build_cycle_city(store: Store) -> dict[str, str]:
         add_user(store, name, role, scope=scope)
     ctx = context(store)
     codes = {}
-    for status, path in [*_PATHS.items(), ("wy", ["register"])]:
-        found = report_problem(ctx, *IN_G01, "C02", "人行道上摆摊", "citizen", reported_at=NOW)
+    for index, (status, path) in enumerate([*_PATHS.items(), ("wy", ["register"])]):
+        place = (IN_G01[0] - 0.001 + 0.001 * index, IN_G01[1])  # 100 m apart: no duplicates
+        found = report_problem(ctx, *place, "C02", "人行道上摆摊", "citizen", reported_at=NOW)
         code = str(found.problem["code"])
         for step in path:
             transition(ctx, step, code, note=_NOTES.get(step))

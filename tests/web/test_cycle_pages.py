@@ -4,6 +4,7 @@ input refused with a message and nothing changed."""
 from __future__ import annotations
 
 import html as markup
+import io
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -15,7 +16,9 @@ import shapely
 from cycle_city import build_cycle_city
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from web_accounts import csrf_token, signed_in_client
+from werkzeug.test import TestResponse
 from workflow_city import IN_G01
 
 from citygrid.layers.store import Store
@@ -305,3 +308,54 @@ def test_the_pages_speak_chinese_by_default(app: Flask, cycle: dict[str, str]) -
     page = client.get(f"/problems/{cycle['dispatched']}").get_data(as_text=True)
     assert "整改反馈" in page
     assert "办理经过" in page
+
+
+def png(colour: str = "red") -> bytes:
+    """A small PNG image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _rectify_with(client: FlaskClient, code: str, *files: tuple[bytes, str]) -> TestResponse:
+    page = client.get(f"/problems/{code}").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(page),
+        "note": "已清理，附照片",
+        "photos": [(io.BytesIO(content), name) for content, name in files],
+    }
+    return client.post(f"/problems/{code}/rectify", data=data, content_type="multipart/form-data")
+
+
+def test_evidence_photos_are_stored_and_served_to_who_may_see_the_problem(
+    app: Flask, city: Store, cycle: dict[str, str]
+) -> None:
+    client = as_user(app, "handler")
+    code = cycle["dispatched"]
+    response = _rectify_with(client, code, (png(), "现场.png"), (png("blue"), "整改后.png"))
+    assert response.status_code == 302
+    page = client.get(f"/problems/{code}").get_data(as_text=True)
+    assert f'src="/problems/{code}/photos/{code}-01"' in page
+    assert f'src="/problems/{code}/photos/{code}-02"' in page
+    served = client.get(f"/problems/{code}/photos/{code}-01")
+    assert served.status_code == 200
+    assert served.mimetype == "image/png"
+    assert served.data == png()
+    assert as_user(app, "manager").get(f"/problems/{code}/photos/{code}-02").status_code == 200
+    assert as_user(app, "other").get(f"/problems/{code}/photos/{code}-01").status_code == 404
+    assert client.get(f"/problems/{code}/photos/{code}-09").status_code == 404
+    visitor = app.test_client().get(f"/problems/{code}/photos/{code}-01")
+    assert visitor.status_code == 302
+
+
+def test_a_file_that_is_not_an_image_is_refused_and_changes_nothing(
+    app: Flask, city: Store, cycle: dict[str, str]
+) -> None:
+    client = as_user(app, "handler")
+    code = cycle["dispatched"]
+    before = snapshot(city, code)
+    response = _rectify_with(client, code, (png(), "好.png"), (b"%PDF-1.4 not a photo", "照片.jpg"))
+    assert response.status_code == 400
+    assert "照片.jpg is not an image" in markup.unescape(response.get_data(as_text=True))
+    assert snapshot(city, code) == before
+    assert city.read("photos", where={"problem_code": code}).empty
