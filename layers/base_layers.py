@@ -98,6 +98,12 @@ INSPECTION_KINDS = (
     Choice("third_party", "第三方测评", "third-party evaluation"),
 )
 
+INSPECTION_RESULTS = (
+    Choice("clean", "未发现问题", "clean"),
+    Choice("problems", "发现问题", "problems found"),
+)
+"""What an inspection of one place found: nothing (the place is clean) or problems."""
+
 PROBLEM_STATUSES = (
     Choice("reported", "已上报待立案", "reported, to register"),
     Choice("open", "待处置", "open"),
@@ -289,7 +295,7 @@ STREETS = register(
         popup=("code", "name", "road_class", "unit_code", "head_code"),
         access=Access(unit_field="unit_code", located=True),
         responsibility=Responsibility(
-            rank=20, rule="street", problem_field="street_code", measure="length"
+            rank=20, rule="street", problem_field="street_code", measure="length", inspected=True
         ),
     )
 )
@@ -396,13 +402,19 @@ INSPECTIONS = register(
             Field("alley_code", "str", "小巷", "alley", references="alleys"),
             Field("problems_found", "int", "发现问题数", "problems found"),
             Field("notes", "str", "备注", "notes"),
+            Field("round_code", "str", "巡查批次", "inspection round", indexed=True),
+            Field("result", "str", "检查结果", "result", choices=INSPECTION_RESULTS),
         ),
         style={"color": "#33a02c", "radius": 4},
-        popup=("code", "inspected_at", "inspector", "kind", "point_code"),
+        popup=("code", "inspected_at", "inspector", "kind", "point_code", "result"),
         group="work",
         access=Access(located=True),
-        # "When was this point (alley) last inspected?" for the coverage analysis.
-        indexes=(("point_code", "inspected_at"), ("alley_code", "inspected_at")),
+        # "When was this point (street, alley) last inspected?" for the coverage analysis.
+        indexes=(
+            ("point_code", "inspected_at"),
+            ("street_code", "inspected_at"),
+            ("alley_code", "inspected_at"),
+        ),
     )
 )
 

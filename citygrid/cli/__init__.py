@@ -96,6 +96,12 @@ COMMANDS = (
         "Create the schema, or upgrade it to this version.",
     ),
     LazyCommand(
+        "inspections",
+        "citygrid.cli.inspections:inspections_group",
+        "Record inspection rounds (日常巡查, 暗访, 第三方测评) and see when places were last "
+        "inspected.",
+    ),
+    LazyCommand(
         "layers", "citygrid.cli.store:layers_command", "List every layer with its feature count."
     ),
     LazyCommand(

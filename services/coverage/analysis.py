@@ -14,7 +14,7 @@
   no head (grid manager for cells), or naming a unit or person that does
   not exist; streets and alleys partly outside every cell; points outside
   every cell;
-- not looked at: points and alleys with no inspection in the
+- not looked at: points, streets and alleys with no inspection in the
   ``stale_days`` days up to ``as_of``;
 - blind spots: clusters of problems (at least ``cluster_k`` within
   ``cluster_r_m`` metres) whose centre is more than ``far_m`` metres from
@@ -167,9 +167,7 @@ def analyse_coverage(ctx: CityContext, params: CoverageParams | None = None) -> 
         "gap_unassigned": finding(
             "gap_unassigned", unassigned(city, covered, params), "UNA", subdistrict
         ),
-        "gap_stale": finding(
-            "gap_stale", stale(ctx.store, city, as_of, params), "STL", subdistrict
-        ),
+        "gap_stale": finding("gap_stale", stale(ctx, city, as_of, params), "STL", subdistrict),
         "gap_blind_spots": finding(
             "gap_blind_spots", blind_spots(city, params), "BLS", subdistrict
         ),

@@ -14,15 +14,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from citygrid.gis import clusters
 from citygrid.gis import coverage as geo
 from citygrid.gis.geometry import promote_to_multi
 from citygrid.layers.registry import Layer, get_layer, responsible_layers
-from citygrid.layers.store import STORAGE_CRS, Store
-from citygrid.services.coverage.city import CELL_LAYER, City, by_end_of, day_end
+from citygrid.layers.store import STORAGE_CRS
+from citygrid.services.context import CityContext
+from citygrid.services.coverage.city import CELL_LAYER, City, day_end
 from citygrid.services.coverage.params import CoverageParams
+from citygrid.services.cycle.inspections import last_inspected, place_fields
 from citygrid.services.responsibility.layers import duty
 
 
@@ -162,17 +163,17 @@ def _flagged(
     )
 
 
-def stale(store: Store, city: City, as_of: date, params: CoverageParams) -> gpd.GeoDataFrame:
-    """Features of the inspected layers (points, alleys) with no inspection in the
-    ``stale_days`` days up to ``as_of``."""
+def stale(ctx: CityContext, city: City, as_of: date, params: CoverageParams) -> gpd.GeoDataFrame:
+    """Features of the inspected layers (points, streets, alleys) with no inspection in the
+    ``stale_days`` days up to ``as_of`` (by
+    :func:`~citygrid.services.cycle.inspections.last_inspected`)."""
     end = day_end(as_of)
     since = end - timedelta(days=params.stale_days)
     found = []
-    for layer in responsible_layers():
-        if not duty(layer).inspected:
-            continue
-        frame = city.features[layer.name]
-        last = _last_inspections(store, inspection_link(layer.name), as_of)
+    for name in place_fields():
+        layer = get_layer(name)
+        frame = city.features[name]
+        last = last_inspected(ctx, name, as_of)
         last_at = pd.Series(last.reindex(frame["code"].to_numpy()).to_numpy(), index=frame.index)
         stale = (last_at.isna() | (last_at < since)).to_numpy()
         rows = frame[stale]
@@ -180,7 +181,7 @@ def stale(store: Store, city: City, as_of: date, params: CoverageParams) -> gpd.
         found.append(
             gpd.GeoDataFrame(
                 {
-                    "layer": layer.name,
+                    "layer": name,
                     "feature_code": rows["code"].to_numpy(),
                     "name": rows["name"].to_numpy(),
                     "unit_code": rows[duty(layer).unit_field].to_numpy(),
@@ -197,32 +198,11 @@ def stale(store: Store, city: City, as_of: date, params: CoverageParams) -> gpd.
     return pd.concat(found, ignore_index=True)
 
 
-def inspection_link(layer_name: str) -> str:
-    """The inspections' field that names a feature of ``layer_name`` (its ``references``)."""
-    return next(f.name for f in get_layer("inspections").fields if f.references == layer_name)
-
-
 def _values(frame: pd.DataFrame, field_name: str | None) -> np.ndarray:
     """A column's values, or no values (``None``) when the layer has no such field."""
     if field_name is None:
         return np.full(len(frame), None, dtype=object)
     return frame[field_name].to_numpy()
-
-
-def _last_inspections(store: Store, link: str, as_of: date) -> pd.Series:
-    """Code -> time of the last inspection on or before ``as_of``, grouped in SQL."""
-    table = store.table("inspections")
-    last = sa.type_coerce(sa.func.max(table.c.inspected_at), sa.String)  # parsed by pandas
-    stmt = (
-        sa.select(table.c[link], last)
-        .where(table.c[link].is_not(None), by_end_of(table.c.inspected_at, as_of))
-        .group_by(table.c[link])
-    )
-    with store.reader() as conn:
-        rows = conn.execute(stmt).all()
-    codes, times = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [])
-    at = pd.to_datetime(pd.Series(times, dtype=object).astype(str), format="ISO8601")
-    return pd.Series(at.to_numpy(dtype="datetime64[ns]"), index=codes)
 
 
 def blind_spots(city: City, params: CoverageParams) -> gpd.GeoDataFrame:

@@ -46,7 +46,7 @@ class CoverageParams(Params):
         "int",
         "巡查期限",
         "Days without inspection",
-        "Points and alleys not inspected in this many days are reported.",
+        "Points, streets and alleys not inspected in this many days are reported.",
         default=30,
         unit="days",
         minimum=1,

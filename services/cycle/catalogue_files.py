@@ -136,8 +136,8 @@ def read_rows(path: Path) -> list[Row]:
             path=str(path),
         )
     if format_ == "xlsx":
-        return _table_rows(path, _xlsx_cells(path))
-    text = _text(path)
+        return _table_rows(path, xlsx_cells(path))
+    text = file_text(path)
     if format_ == "csv":
         return _table_rows(path, list(csv.reader(io.StringIO(text))))
     return _json_rows(path, text)
@@ -152,7 +152,7 @@ def _unreadable(path: Path, kind: str, reason: object) -> BadInput:
     )
 
 
-def _text(path: Path) -> str:
+def file_text(path: Path) -> str:
     """The file's text, UTF-8 (a BOM dropped) or GBK/GB18030 as the bytes say."""
     data = path.read_bytes()
     if b"\x00" in data:
@@ -166,7 +166,7 @@ def _text(path: Path) -> str:
         raise _unreadable(path, path.suffix.lstrip(".").upper(), exc) from None
 
 
-def _xlsx_cells(path: Path) -> list[list[str]]:
+def xlsx_cells(path: Path) -> list[list[str]]:
     """The first sheet's cells as text; a merged range's value fills every cell of it."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException

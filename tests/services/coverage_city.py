@@ -206,8 +206,13 @@ INSPECTIONS = frame(
         {"code": "I4", "inspected_at": datetime(2026, 11, 20, 23, 59), "point_code": "D04"},
         {"code": "I5", "inspected_at": datetime(2026, 11, 1, 10, 0), "alley_code": "A01"},
         {"code": "I6", "inspected_at": datetime(2026, 9, 1, 10, 0), "alley_code": "A02"},
+        {"code": "I7", "inspected_at": datetime(2026, 11, 10, 9, 0), "street_code": "S01"},
+        {"code": "I8", "inspected_at": datetime(2026, 10, 1, 9, 0), "street_code": "S02"},
     ],
-    [at(100, 100), at(500, 300), at(500, 100), at(675, 75), at(650, 300), at(500, 50)],
+    [
+        *(at(100, 100), at(500, 300), at(500, 100), at(675, 75), at(650, 300), at(500, 50)),
+        *(at(200, 100), at(450, 250)),
+    ],
 )
 
 #: Six problems around (700, 350), far from every point: a blind spot.

@@ -105,10 +105,11 @@ def test_no_one_responsible(report: CoverageReport) -> None:
 def test_not_looked_at_counts_days_up_to_as_of(report: CoverageReport) -> None:
     # D01 seen at 08:00 on the first day of the 30 (fresh); D02 an hour before it
     # (stale, 30 days); D03 only after as_of (never, as of then); D04 at 23:59 on
-    # as_of itself (fresh); A02 on 1 September (80 days).
+    # as_of itself (fresh); street S02 on 1 October (50 days); A02 on 1 September (80 days).
     assert rows(report, "gap_stale", "layer", "feature_code", "days_since") == [
         ("points", "D02", 30),
         ("points", "D03", pd.NA),
+        ("streets", "S02", 50),
         ("alleys", "A02", 80),
     ]
     stale = report.findings["gap_stale"].set_index("feature_code")
@@ -126,6 +127,8 @@ def test_a_shorter_window_or_a_later_day(store: Store) -> None:
         ("D01", 35),
         ("D02", 36),
         ("D04", 6),
+        ("S01", 16),
+        ("S02", 56),
         ("A01", 25),
         ("A02", 86),
     ]
@@ -171,7 +174,7 @@ def test_summary_per_subdistrict(report: CoverageReport) -> None:
     assert summary.loc[S2, "covered_share"] == pytest.approx(0.75, abs=1e-5)
     counts = ["gaps", "slivers", "overlaps", "outside", "invalid_edges", "unassigned", "stale"]
     assert summary.loc[S1, [*counts, "blind_spots"]].tolist() == [0, 2, 1, 0, 3, 1, 0, 0]
-    assert summary.loc[S2, [*counts, "blind_spots"]].tolist() == [1, 0, 0, 1, 1, 8, 3, 1]
+    assert summary.loc[S2, [*counts, "blind_spots"]].tolist() == [1, 0, 0, 1, 1, 8, 4, 1]
     assert summary.loc[S2, "gap_area_m2"] == pytest.approx(40_000, rel=1e-3)
     assert summary.loc[S1, "overlap_area_m2"] == pytest.approx(2_000, rel=1e-3)
     totals = report.totals()
