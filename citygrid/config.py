@@ -72,6 +72,20 @@ CITYGRID_HOLIDAYS
     A CSV or JSON file of days (date, kind ``holiday`` or ``workday``,
     name) that extends or overrides the holidays and adjusted working days
     of ``chinesecalendar``, for years it does not know yet (default none).
+CITYGRID_RANKING_WEIGHTS
+    The monthly ranking's formula (月评排名): a score starts at ``base`` and
+    loses each problem's catalogue deduction plus ``recurrence`` per
+    recurrence (反弹), ``overdue`` per problem past its deadline and
+    ``rework`` per problem sent back (返工), written ``name=number`` with
+    commas (default ``base=100,recurrence=2,overdue=1,rework=1``; names
+    left out keep their default).
+CITYGRID_RANKING_PASS_SCORE
+    A point whose monthly score is below this fails the standard (点未达标;
+    default 90).
+CITYGRID_REGISTRATION_HOURS
+    Working hours after its report within which a problem must be
+    registered (立案) to count as registered on time (按时立案; default 7,
+    one working day).
 """
 
 from __future__ import annotations
@@ -92,6 +106,9 @@ DEFAULT_TRUSTED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 _TRUE = ("1", "true", "yes", "on")
 DEFAULT_WORKING_HOURS = (("08:30", "12:00"), ("14:00", "17:30"))
 """Working hours of a working day: 08:30 to 12:00 and 14:00 to 17:30, 7 hours."""
+RANKING_WEIGHTS = (("base", 100.0), ("recurrence", 2.0), ("overdue", 1.0), ("rework", 1.0))
+"""The monthly ranking's formula by default: 100 less deductions, 2 per recurrence, 1 per
+overdue problem and 1 per problem sent back for rework."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,13 @@ class Config:
     holidays_file
         A CSV or JSON file of holidays and adjusted working days that
         extends or overrides ``chinesecalendar``, or ``None``.
+    ranking_weights
+        The monthly ranking's formula as ``(name, number)`` pairs: ``base``,
+        ``recurrence``, ``overdue``, ``rework`` (:func:`parse_ranking_weights`).
+    ranking_pass_score
+        The score below which a point fails the standard in a month (点未达标).
+    registration_hours
+        Working hours after its report within which registering a problem is on time.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -176,6 +200,9 @@ class Config:
     recurrence_days: int = 90
     duplicate_metres: float = 20.0
     holidays_file: str | None = None
+    ranking_weights: tuple[tuple[str, float], ...] = RANKING_WEIGHTS
+    ranking_pass_score: float = 90.0
+    registration_hours: float = 7.0
 
     def __post_init__(self) -> None:
         working_periods(self.working_hours)
@@ -206,6 +233,9 @@ class Config:
             recurrence_days=_number(env, "CITYGRID_RECURRENCE_DAYS", int, 90),
             duplicate_metres=_number(env, "CITYGRID_DUPLICATE_METRES", float, 20.0),
             holidays_file=env.get("CITYGRID_HOLIDAYS") or None,
+            ranking_weights=parse_ranking_weights(env.get("CITYGRID_RANKING_WEIGHTS") or ""),
+            ranking_pass_score=_number(env, "CITYGRID_RANKING_PASS_SCORE", float, 90.0),
+            registration_hours=_number(env, "CITYGRID_REGISTRATION_HOURS", float, 7.0),
         )
         return config.with_(**overrides)
 
@@ -318,3 +348,32 @@ def _number(env: Mapping[str, str], variable: str, kind: type[N], default: N) ->
             default=default,
         )
     return value
+
+
+def parse_ranking_weights(text: str) -> tuple[tuple[str, float], ...]:
+    """The ranking formula written ``recurrence=3,overdue=0.5``; names not given keep
+    their default (:data:`RANKING_WEIGHTS`), empty text gives the default.
+
+    Raises
+    ------
+    BadInput
+        An unknown name, or a value that is not a number of 0 or more.
+    """
+    weights = dict(RANKING_WEIGHTS)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, equals, value = part.partition("=")
+        name = name.strip()
+        try:
+            number = float(value) if equals else -1.0
+        except ValueError:
+            number = -1.0
+        if name not in weights or not 0 <= number < 1e6:
+            raise BadInput(
+                "CITYGRID_RANKING_WEIGHTS={text!r} is not usable: write name=number pairs "
+                "separated by commas, each number 0 or more, with the names {names} "
+                "(e.g. recurrence=2,overdue=1).",
+                text=text,
+                names=", ".join(weights),
+            )
+        weights[name] = number
+    return tuple(weights.items())

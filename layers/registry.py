@@ -35,6 +35,7 @@ _BUILTIN_MODULES = (
     "citygrid.layers.account_layers",
     "citygrid.layers.cycle_layers",
     "citygrid.layers.photo_layers",
+    "citygrid.layers.ranking_layers",
 )
 
 

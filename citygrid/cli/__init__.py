@@ -91,6 +91,11 @@ COMMANDS = (
     ),
     LazyCommand("import", "citygrid.cli.io:import_command", "Import FILE into LAYER."),
     LazyCommand(
+        "ledger",
+        "citygrid.cli.reports:ledger_command",
+        "The ledger (台账) of every open task of a unit, a cell or a sub-district.",
+    ),
+    LazyCommand(
         "init",
         "citygrid.cli.store:init_command",
         "Create the schema, or upgrade it to this version.",
@@ -110,12 +115,22 @@ COMMANDS = (
         "Report problems and move them through the workflow (立案, 派遣, 反馈, 核查, 返工).",
     ),
     LazyCommand(
+        "rank",
+        "citygrid.cli.reports:rank_command",
+        "The monthly ranking (月评排名) of points, streets, alleys, cells or units.",
+    ),
+    LazyCommand(
         "route",
         "citygrid.cli.responsibility:route_command",
         "Route the problems layer to the units responsible for each location.",
     ),
     LazyCommand(
         "serve", "citygrid.cli.serve:serve_command", "Serve the map and the JSON API until Ctrl+C."
+    ),
+    LazyCommand(
+        "stats",
+        "citygrid.cli.reports:stats_command",
+        "Performance figures: on-time closure, rework and on-time registration rates.",
     ),
     LazyCommand("units", "citygrid.cli.responsibility:units_group", "Responsible units."),
     LazyCommand("users", "citygrid.cli.users:users_group", "User accounts and their API tokens."),

@@ -298,6 +298,54 @@ class WorkingCalendar:
             out[todo] = self._add_us(start[todo], np.round(add[todo] * _HOUR_US).astype(np.int64))
         return out
 
+    def working_hours_between_array(
+        self, starts: npt.ArrayLike, ends: npt.ArrayLike
+    ) -> npt.NDArray[np.float64]:
+        """:meth:`working_time_between` for many pairs at once, in working hours.
+
+        Parameters
+        ----------
+        starts, ends
+            Local times (anything numpy reads as ``datetime64``), one each
+            per pair, or one of them a single time; ``NaT`` gives ``NaN``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Working hours from each start to its end, negative when the end
+            comes first.
+
+        Raises
+        ------
+        OutsideCalendar
+            A time lies outside :func:`known_years`.
+        """
+        a, b = np.broadcast_arrays(
+            np.asarray(starts, dtype="datetime64[us]").ravel(),
+            np.asarray(ends, dtype="datetime64[us]").ravel(),
+        )
+        out = np.full(a.shape, np.nan)
+        known = ~(np.isnat(a) | np.isnat(b))
+        if known.any():
+            late = self._position_us(b[known]) - self._position_us(a[known])
+            out[known] = late / _HOUR_US
+        return out
+
+    def _position_us(self, times: npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
+        """Working microseconds from the first known day to each of ``times``."""
+        first, flags = self._day_table
+        starts_us = np.array([s for s, _ in self.periods], dtype=np.int64) * _MINUTE_US
+        lengths_us = np.array([e - s for s, e in self.periods], dtype=np.int64) * _MINUTE_US
+        before = np.concatenate([[0], np.cumsum(flags.astype(np.int64) * int(lengths_us.sum()))])
+        midnight = times.astype("datetime64[D]")
+        day = (midnight - first).astype(np.int64)
+        if day.min() < 0 or day.max() >= len(flags):
+            outside = midnight[(day < 0) | (day >= len(flags))][0]
+            raise self._outside(int(str(outside)[:4]))
+        clock = (times - midnight).astype(np.int64)
+        within = np.clip(clock[:, None] - starts_us, 0, lengths_us).sum(axis=1)
+        return before[day] + np.where(flags[day], within, 0)
+
     def _add_us(
         self, start: npt.NDArray[np.datetime64], add: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.datetime64]:
@@ -306,15 +354,7 @@ class WorkingCalendar:
         lengths_us = np.array([e - s for s, e in self.periods], dtype=np.int64) * _MINUTE_US
         day_us = int(lengths_us.sum())
         before = np.concatenate([[0], np.cumsum(flags.astype(np.int64) * day_us)])
-
-        midnight = start.astype("datetime64[D]")
-        day = (midnight - first).astype(np.int64)
-        if day.min() < 0 or day.max() >= len(flags):
-            outside = midnight[(day < 0) | (day >= len(flags))][0]
-            raise self._outside(int(str(outside)[:4]))
-        clock = (start - midnight).astype(np.int64)
-        within = np.clip(clock[:, None] - starts_us, 0, lengths_us).sum(axis=1)
-        target = before[day] + np.where(flags[day], within, 0) + add
+        target = self._position_us(start) + add
 
         working = np.flatnonzero(flags)
         j = np.searchsorted(before[working], target, side="left") - 1

@@ -30,11 +30,8 @@ is accepted (the city's edge is not always drawn well) and routed
 
 from __future__ import annotations
 
-<<<<<<< HEAD
 from collections.abc import Sequence
-=======
 from contextlib import nullcontext
->>>>>>> cycle-inspections
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -108,12 +105,9 @@ def report_problem(
     *,
     crs: str | None = None,
     reported_at: datetime | None = None,
-<<<<<<< HEAD
     photos: Sequence[PhotoFile] = (),
-=======
     inspection_code: str | None = None,
     conn: sa.Connection | None = None,
->>>>>>> cycle-inspections
 ) -> Intake:
     """Report a problem at ``lon, lat``: a new ``reported`` problem, routed at once.
 
@@ -135,15 +129,12 @@ def report_problem(
         Who found it (personal data).
     reported_at
         When it was found (default ``ctx.now``).
-<<<<<<< HEAD
     photos
         Photos of it, stored with it (kind ``report``).
-=======
     inspection_code
         The inspection that found it (:mod:`citygrid.services.cycle.inspections`).
     conn
         A write transaction to report in (an inspection round's); default a new one.
->>>>>>> cycle-inspections
 
     Returns
     -------
@@ -176,14 +167,10 @@ def report_problem(
         "inspection_code": inspection_code,
     }
     store = ctx.store
-<<<<<<< HEAD
-    with store.transaction() as conn:
+    with nullcontext(conn) if conn is not None else store.transaction() as conn:
         near = nearby(ctx, catalogue_code, x, y, found["reported_at"], conn)
         if near.duplicate is not None:
             return _merge(ctx, str(near.duplicate["code"]), found, photos, conn)
-=======
-    with nullcontext(conn) if conn is not None else store.transaction() as conn:
->>>>>>> cycle-inspections
         index = RoutingIndex.from_store(ctx, around=(x, y, x, y), conn=conn)
         routed = route_locations(index, location).iloc[0]
         code = next_code(ctx, conn)

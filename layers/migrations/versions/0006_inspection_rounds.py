@@ -1,7 +1,7 @@
 """Inspection rounds: a round code and a result on each inspection, streets indexed.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27
 
 Frozen DDL: two text columns added to ``inspections`` (through a batch

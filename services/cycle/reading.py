@@ -1,0 +1,63 @@
+"""Reading a few columns of a stored layer as a frame, without its geometry.
+
+Reports read many rows and few columns (a month of problems: their codes,
+dates and places, never their points); :func:`read_columns` selects just
+those, filtered in SQL, and types them as the layer declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from citygrid.layers.frames import raw, typed
+from citygrid.layers.registry import get_layer
+from citygrid.layers.store import Store
+
+
+def read_columns(
+    store: Store,
+    layer_name: str,
+    columns: Sequence[str],
+    *,
+    where: Mapping[str, Any] | None = None,
+    filters: Sequence[sa.ColumnElement[bool]] = (),
+) -> pd.DataFrame:
+    """The ``columns`` of the features of ``layer_name`` that match, typed, in no order.
+
+    Parameters
+    ----------
+    store
+        The store.
+    layer_name
+        A stored layer.
+    columns
+        Its fields to read (no ``fid``, ``version`` or geometry).
+    where
+        Equality filters ``{field: value}``; a list or tuple means "any of".
+    filters
+        Further SQLAlchemy conditions on ``store.table(layer_name)``'s columns.
+    """
+    layer = get_layer(layer_name)
+    table = store.table(layer_name)
+    conditions = list(filters)
+    for name, value in (where or {}).items():
+        column = table.c[layer.field(name).name]
+        if isinstance(value, (list, tuple, set, frozenset)):
+            conditions.append(column.in_(list(value)))
+        else:
+            conditions.append(column == value)
+    stmt = sa.select(*(raw(table.c[layer.field(n).name], layer.field(n).type) for n in columns))
+    with store.reader() as conn:
+        rows = conn.execute(stmt.where(*conditions)).fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=False)
+    return typed(frame, layer, list(columns))
+
+
+def names_of(store: Store, layer_name: str) -> pd.Series:
+    """Every feature's ``name`` by its code (an empty series when the layer is empty)."""
+    found = read_columns(store, layer_name, ["code", "name"])
+    return pd.Series(found["name"].to_numpy(dtype=object), index=found["code"].to_numpy())
