@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 
+from citygrid.errors import BadInput
 from citygrid.services.cycle.photos import PhotoFile
 
 MAX_NOTE = 2000
@@ -28,13 +29,23 @@ class TransitionForm(FlaskForm):  # type: ignore[misc]
 
 
 class ReportForm(FlaskForm):  # type: ignore[misc]
-    """A problem found on site: item, place (longitude, latitude), description, photos."""
+    """A problem found on site: item, where (longitude, latitude), description, photos; and
+    the place being inspected with the kind of inspection, when found on a round."""
 
     catalogue_code = SelectField(validate_choice=False)
     lon = StringField()
     lat = StringField()
     description = TextAreaField()
     photos = MultipleFileField()
+    place = StringField()
+    kind = StringField()
+
+
+class RoundForm(FlaskForm):  # type: ignore[misc]
+    """A round's kind and note (the places ticked come as the repeated field ``places``)."""
+
+    kind = StringField()
+    notes = TextAreaField()
 
 
 def uploaded_photos(files: Sequence[FileStorage] | None) -> list[PhotoFile]:
@@ -45,3 +56,17 @@ def uploaded_photos(files: Sequence[FileStorage] | None) -> list[PhotoFile]:
         for file in files or ()
         if isinstance(file, FileStorage) and file.filename
     ]
+
+
+def checked_note(text: str | None) -> str:
+    """A note or description as typed, refused when longer than :data:`MAX_NOTE`.
+
+    Raises
+    ------
+    BadInput
+        It is longer.
+    """
+    value = text or ""
+    if len(value) > MAX_NOTE:
+        raise BadInput("A note has at most {limit} characters.", limit=MAX_NOTE)
+    return value

@@ -27,7 +27,7 @@ from citygrid.services.cycle.inbox import STATUS_CHOICES, inbox
 from citygrid.services.cycle.photos import get_photo, list_photos
 from citygrid.services.cycle.workflow import TRANSITIONS, get_transition, status_label, transition
 from citygrid.web.cycle_format import action_label, days, when
-from citygrid.web.cycle_forms import MAX_NOTE, TransitionForm, uploaded_photos
+from citygrid.web.cycle_forms import TransitionForm, checked_note, uploaded_photos
 from citygrid.web.state import request_context
 
 T = TypeVar("T")
@@ -43,7 +43,7 @@ bp.add_app_template_global(action_label, "action_label")
 def inbox_page() -> ResponseReturnValue:
     """The problems the user must handle, soonest deadline first; ``?status=``,
     ``?overdue=1`` and ``?page=`` filter and page."""
-    ctx = _signed_in()
+    ctx = signed_in()
     status = request.args.get("status", "").strip() or None
     overdue = _parsed(parse_bool, "overdue", translate("1 or 0")) or False
     number = _parsed(parse_int, "page", translate("a whole number from 1"))
@@ -60,19 +60,17 @@ def inbox_page() -> ResponseReturnValue:
 @bp.get("/problems/<code>")
 def problem_page(code: str) -> ResponseReturnValue:
     """A problem's details, timeline and the forms of the transitions the user may make."""
-    return _render_problem(_signed_in(), code)
+    return _render_problem(signed_in(), code)
 
 
 @bp.post("/problems/<code>/<action>")
 def act(code: str, action: str) -> ResponseReturnValue:
     """Make the transition ``action`` with the form's note; back to the problem's page."""
-    ctx = _signed_in()
+    ctx = signed_in()
     form = TransitionForm()
     try:
         step = get_transition(action)
-        note = form.note.data or ""
-        if len(note) > MAX_NOTE:
-            raise BadInput("A note has at most {limit} characters.", limit=MAX_NOTE)
+        note = checked_note(form.note.data)
         transition(
             ctx,
             step.name,
@@ -91,7 +89,7 @@ def act(code: str, action: str) -> ResponseReturnValue:
 @bp.get("/problems/<code>/photos/<photo_id>")
 def photo(code: str, photo_id: str) -> Response:
     """A photo of the problem ``code``, for those who may see the problem (else 404)."""
-    found = get_photo(_signed_in(), code, photo_id)
+    found = get_photo(signed_in(), code, photo_id)
     response = Response(found.data, mimetype=found.content_type)
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Disposition"] = f'inline; filename="{found.code}{found.suffix}"'
@@ -115,7 +113,7 @@ def _render_problem(
     )
 
 
-def _signed_in() -> CityContext:
+def signed_in() -> CityContext:
     """The request's context; a visitor who is not signed in goes to the sign-in page."""
     ctx = request_context()
     if ctx.principal.anonymous:

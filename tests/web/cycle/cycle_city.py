@@ -12,7 +12,9 @@ Problems, all of item C02 占道经营 in G01 (100 m apart), reported at :data:`
 
 from __future__ import annotations
 
-from web_accounts import add_user, context
+from flask import Flask
+from flask.testing import FlaskClient
+from web_accounts import add_user, context, signed_in_client
 from workflow_city import IN_G01, NOW, build_workflow_city
 
 from citygrid.layers.store import Store
@@ -55,3 +57,21 @@ def build_cycle_city(store: Store) -> dict[str, str]:
         codes[status] = code
     transition(ctx, "dispatch", codes["wy"], unit="U_WY", note="转五一街道")
     return codes
+
+
+def as_user(app: Flask, name: str) -> FlaskClient:
+    """A test client of ``app`` signed in as ``name``, in English."""
+    client = app.test_client()
+    client.set_cookie("citygrid_lang", "en")
+    return signed_in_client(client, name)
+
+
+def snapshot(store: Store, code: str) -> tuple[dict, int]:
+    """The problem ``code``'s fields and the length of its history."""
+    problem = store.get("problems", code).drop(["geometry"]).to_dict()
+    return problem, len(store.history("problems", code))
+
+
+def counts(store: Store) -> dict[str, int]:
+    """How many problems, inspections and photos the city holds."""
+    return {layer: store.count(layer) for layer in ("problems", "inspections", "photos")}

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import html as markup
 import io
-import shutil
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
 import shapely
-from cycle_city import build_cycle_city
+from cycle_city import as_user, snapshot
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -22,45 +19,6 @@ from werkzeug.test import TestResponse
 from workflow_city import IN_G01
 
 from citygrid.layers.store import Store
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """The cycle city built once (its users' passwords take time to hash) in a SQLite file."""
-    path = tmp_path_factory.mktemp("cycle") / "citygrid.db"
-    store = Store.open(f"sqlite:///{path}", check_schema=False)
-    store.init()
-    codes = build_cycle_city(store)
-    store.close()
-    return path, codes
-
-
-@pytest.fixture
-def cycle(built: tuple[Path, dict[str, str]]) -> dict[str, str]:
-    """The problems' codes by status (see :mod:`cycle_city`)."""
-    return built[1]
-
-
-@pytest.fixture
-def city(built: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[Store]:
-    """A copy of the cycle city for one test (overrides conftest's Suzhou city). The pages'
-    SQL runs on PostGIS too in tests/services/test_inbox.py."""
-    copy = tmp_path / "citygrid.db"
-    shutil.copyfile(built[0], copy)
-    store = Store.open(f"sqlite:///{copy}")
-    yield store
-    store.close()
-
-
-def as_user(app: Flask, name: str) -> FlaskClient:
-    client = app.test_client()
-    client.set_cookie("citygrid_lang", "en")
-    return signed_in_client(client, name)
-
-
-def snapshot(store: Store, code: str) -> tuple[dict, int]:
-    problem = store.get("problems", code).drop(["geometry"]).to_dict()
-    return problem, len(store.history("problems", code))
 
 
 def codes_on(html: str, cycle: dict[str, str]) -> set[str]:
