@@ -17,7 +17,7 @@ from flask import Flask, g
 from citygrid.config import Config
 from citygrid.i18n import LANGUAGES, translate
 from citygrid.services.providers.source import Store, open_store
-from citygrid.web import cycle_inspect, cycle_pages, routes_api, routes_map, views
+from citygrid.web import cycle_inspect, cycle_pages, cycle_ranking, routes_api, routes_map, views
 from citygrid.web.auth import install_auth
 from citygrid.web.error_handlers import install_error_handlers
 from citygrid.web.language import install_language
@@ -63,6 +63,7 @@ def create_app(config: Config, store: Store | None = None) -> Flask:
     app.register_blueprint(routes_map.bp)
     app.register_blueprint(cycle_pages.bp)
     app.register_blueprint(cycle_inspect.bp)
+    app.register_blueprint(cycle_ranking.bp)
     return app
 
 

@@ -20,10 +20,19 @@ from citygrid.services.cycle.inspect_form import KIND_CHOICES, inspect_view
 from citygrid.services.cycle.inspections import Check, Finding, record_round
 from citygrid.services.cycle.intake import report_problem
 from citygrid.services.cycle.photos import add_photos, check_photos
+from citygrid.services.cycle.workflow import TRANSITIONS
 from citygrid.web.cycle_forms import ReportForm, RoundForm, checked_note, uploaded_photos
 from citygrid.web.cycle_pages import signed_in
 
 bp = Blueprint("inspect", __name__)
+
+
+@bp.app_context_processor
+def _may_report() -> dict[str, bool]:
+    """``may_report``: whether the pages link to the form (the user's role reports problems)."""
+    principal = g.get("principal")
+    role = None if principal is None or principal.role is None else principal.role.name
+    return {"may_report": role in TRANSITIONS["report"].roles}
 
 
 @bp.get("/inspect")
