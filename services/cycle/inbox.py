@@ -106,7 +106,8 @@ def inbox(
     Parameters
     ----------
     status
-        Only problems of this status (any status, closed included); default
+        Only problems of this status (its value or zh or en label; any status,
+        closed included); default
         those the principal's role handles (:func:`handled_statuses`).
     overdue
         Only problems past their deadline and not closed.
@@ -120,7 +121,8 @@ def inbox(
     Unauthorized, PermissionDenied
         Nobody signed in, or a role that does not read problems.
     """
-    statuses = (check_status(status),) if status else handled_statuses(ctx.principal)
+    layer = get_layer("problems")
+    statuses = (layer.field("status").parse(status),) if status else handled_statuses(ctx.principal)
     if page < 1:
         raise BadInput("Page {page} does not exist; pages count from 1.", page=page)
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -129,7 +131,6 @@ def inbox(
             limit=MAX_PER_PAGE,
             count=per_page,
         )
-    layer = get_layer("problems")
     table = ctx.store.table(layer.name)
     conditions = [
         table.c.status.in_(statuses),
@@ -151,25 +152,6 @@ def inbox(
         )
         codes = list(conn.execute(ordered).scalars())
     return InboxPage(_rows(ctx, codes), total, page, per_page, statuses)
-
-
-def check_status(text: str) -> str:
-    """A problem status by its value or its zh or en label.
-
-    Raises
-    ------
-    BadInput
-        Not a status; the message lists them.
-    """
-    wanted = text.strip()
-    for choice in PROBLEM_STATUSES:
-        if wanted in (choice.value, choice.zh, choice.en):
-            return choice.value
-    raise BadInput(
-        "{status!r} is not a status of problems; use one of: {known}.",
-        status=text,
-        known=", ".join(f"{c.value} ({c.zh})" for c in PROBLEM_STATUSES),
-    )
 
 
 def _rows(ctx: CityContext, codes: list[str]) -> pd.DataFrame:

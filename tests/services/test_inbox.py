@@ -100,7 +100,7 @@ def test_filters_and_pages(city: Store) -> None:
 @pytest.mark.parametrize(
     ("options", "words"),
     [
-        ({"status": "done"}, "'done' is not a status"),
+        ({"status": "done"}, "'done' is not a value of status"),
         ({"page": 0}, "Page 0 does not exist"),
         ({"per_page": 0}, "between 1 and 200"),
         ({"per_page": 201}, "between 1 and 200"),

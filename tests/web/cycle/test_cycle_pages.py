@@ -102,7 +102,7 @@ def test_the_inbox_pages(app: Flask, city: Store, cycle: dict[str, str]) -> None
 @pytest.mark.parametrize(
     ("query", "words"),
     [
-        ("status=done", "'done' is not a status of problems"),
+        ("status=done", "'done' is not a value of status"),
         ("page=0", "Page 0 does not exist"),
         ("page=x", "page='x' is not valid; use a whole number from 1"),
         ("overdue=maybe", "overdue='maybe' is not valid; use 1 or 0"),
