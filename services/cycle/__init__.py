@@ -11,5 +11,12 @@
   who may make each, each one audited;
 - :mod:`.intake`: a problem reported, coded and routed at once;
 - :mod:`.case`: a problem with names, days overdue and its timeline from
-  the audit log.
+  the audit log;
+- :mod:`.holidays`: the holidays file that extends or overrides the
+  calendar package's days (years it does not know yet);
+- :mod:`.photos`: photos stored with a problem, checked by content and
+  size, read only by who may see the problem;
+- :mod:`.recurrence`: duplicates merged at intake, recurrences (反弹)
+  linked at intake and over every problem at once;
+- :mod:`.access`: one problem read by code, only when the principal may see it.
 """

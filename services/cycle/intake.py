@@ -14,8 +14,9 @@ Photos taken with the report are stored with it
 (:mod:`citygrid.services.cycle.photos`, kind ``report``) in the same
 transaction. A report of an item within
 :attr:`~citygrid.config.Config.duplicate_metres` of an open problem of
-the same item is merged into that problem (:mod:`.recurrence`): no new
-problem; the open one's ``reports`` goes up by one, with an audit entry
+the same item is merged into that problem (:mod:`.recurrence`; only one
+the reporter may see, else it is a new problem): no new problem; the
+open one's ``reports`` goes up by one, with an audit entry
 ``transition:merge`` holding the reporter, and its photos go to it. A
 new problem near one of its item closed lately is linked to it as a
 recurrence (``recurrence_of``, ``recurrence``; audited as ``recurrence``).
@@ -41,10 +42,11 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from citygrid.errors import BadInput, PermissionDenied
+from citygrid.errors import BadInput, NotFound, PermissionDenied
 from citygrid.layers.base_layers import PROBLEM_SOURCES
 from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.context import CityContext
+from citygrid.services.cycle.access import visible_problem
 from citygrid.services.cycle.photos import PhotoFile, add_photos
 from citygrid.services.cycle.recurrence import nearby
 from citygrid.services.cycle.workflow import (
@@ -169,7 +171,7 @@ def report_problem(
     store = ctx.store
     with nullcontext(conn) if conn is not None else store.transaction() as conn:
         near = nearby(ctx, catalogue_code, x, y, found["reported_at"], conn)
-        if near.duplicate is not None:
+        if near.duplicate is not None and _may_see(ctx, str(near.duplicate["code"])):
             return _merge(ctx, str(near.duplicate["code"]), found, photos, conn)
         index = RoutingIndex.from_store(ctx, around=(x, y, x, y), conn=conn)
         routed = route_locations(index, location).iloc[0]
@@ -222,6 +224,15 @@ def _merge(
     )
     add_photos(ctx, code, photos, "report", conn=conn)
     return Intake(get_problem(ctx, code, conn=conn), merged=True)
+
+
+def _may_see(ctx: CityContext, code: str) -> bool:
+    """Whether the principal sees the problem ``code`` (a report merges only into those)."""
+    try:
+        visible_problem(ctx, code)
+    except NotFound:
+        return False
+    return True
 
 
 def _link_recurrence(ctx: CityContext, code: str, recurs: pd.Series, conn: sa.Connection) -> None:

@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 from pyproj import CRS, Transformer
+from scipy.spatial import cKDTree
 
 from citygrid.layers.base_layers import OPEN_STATUSES
 from citygrid.layers.registry import get_layer
@@ -47,6 +48,8 @@ FRAME_COLUMNS = ["code", "catalogue_code", "reported_at", "closed_at"]
 """What :func:`recurrence_links` reads of each problem (besides its location)."""
 
 _DAY_US = 86_400_000_000
+_MISSING = np.iinfo(np.int64).min
+"""A missing time as :func:`_micros` gives it (``NaT``)."""
 
 
 @dataclass(frozen=True)
@@ -136,20 +139,18 @@ def recurrence_links(
     reported = _micros(frame["reported_at"])
     closed = _micros(frame["closed_at"])
     parent = np.full(n, -1, dtype=np.int64)
-    candidates = np.flatnonzero(closed != np.iinfo(np.int64).min)
-    if n and len(candidates):
-        item, _ = pd.factorize(frame["catalogue_code"])
-        span = float(np.nanmax(px) - np.nanmin(px)) + 10.0 * metres + 1.0
-        shifted = px - np.nanmin(px) + item * span  # items far apart along x: one tree holds all
-        tree = shapely.STRtree(shapely.points(shifted[candidates], py[candidates]))
-        query, hit = tree.query(shapely.points(shifted, py), predicate="dwithin", distance=metres)
-        other = candidates[hit]
+    placed = np.flatnonzero(np.isfinite(px) & np.isfinite(py))
+    if len(placed) > 1 and (closed != _MISSING).any():
+        query, other = _pairs_within(
+            pd.factorize(frame["catalogue_code"])[0][placed], px[placed], py[placed], metres
+        )
+        query, other = placed[query], placed[other]
         gap = reported[query] - closed[other]
-        keep = (other != query) & (gap >= 0) & (gap <= days * _DAY_US)
+        keep = (closed[other] != _MISSING) & (gap >= 0) & (gap <= days * _DAY_US)
         query, other = query[keep], other[keep]
         distance = np.hypot(px[query] - px[other], py[query] - py[other])
-        # per problem: the last closed first, then the nearest, then the lowest code
-        order = np.lexsort((codes[other].astype(str), distance, -closed[other], query))
+        # per problem: the last closed first, then the nearest, then the one stored first
+        order = np.lexsort((other, distance, -closed[other], query))
         query, other = query[order], other[order]
         first = np.r_[True, query[1:] != query[:-1]] if len(query) else np.zeros(0, bool)
         parent[query[first]] = other[first]
@@ -162,6 +163,24 @@ def recurrence_links(
         },
         index=frame.index,
     )
+
+
+def _pairs_within(
+    item: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    metres: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every ordered pair ``(i, j)``, ``i != j``, of the same item within ``metres``.
+
+    Each item is moved along x by more than the city's width plus the
+    distance, so one KD-tree holds every item and no pair crosses items.
+    """
+    span = float(x.max() - x.min()) + 10.0 * metres + 1.0
+    shifted = np.column_stack([x - x.min() + item * span, y])
+    tree = cKDTree(shifted, balanced_tree=False, compact_nodes=False)
+    pairs = tree.query_pairs(metres, output_type="ndarray").astype(np.int64)
+    return np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]]
 
 
 def _micros(values: pd.Series) -> npt.NDArray[np.int64]:

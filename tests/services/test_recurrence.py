@@ -136,7 +136,7 @@ def _reference(
             gap = p["reported_at"] - q["closed_at"]
             far = float(np.hypot(x[i] - x[j], y[i] - y[j]))
             if far <= metres and pd.Timedelta(0) <= gap <= pd.Timedelta(days=days):
-                key = (-q["closed_at"].value, far, q["code"])
+                key = (-q["closed_at"].value, far, j)
                 if best is None or key < best[0]:
                     best = (key, j)
         parent[i] = None if best is None else best[1]
@@ -247,3 +247,15 @@ def test_the_settings_are_read() -> None:
     default = Config.from_env({})
     assert (default.recurrence_metres, default.duplicate_metres) == (50, 20)
     assert (default.recurrence_days, default.max_photo_mb) == (90, 10)
+
+
+def test_a_report_merges_only_into_a_problem_its_reporter_may_see(city: Store) -> None:
+    in_g02 = (112.98005, 28.195)  # 5 m east of the line between cells G01 and G02
+    in_g01 = (112.97995, 28.195)  # 5 m west of it
+    first = report_problem(as_(city), *in_g02, "C02", "占道", reported_at=NOW).problem
+    manager = as_(city, "grid_manager", "grid:G01")
+    own = report_problem(manager, *in_g01, "C02", "占道", reported_at=NOW)
+    assert not own.merged
+    assert own.problem["code"] != first["code"]
+    assert own.problem["grid_code"] == "G01"
+    assert city.get("problems", first["code"])["reports"] == 1
