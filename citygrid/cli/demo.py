@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import click
 from rich.console import Console
@@ -19,7 +20,7 @@ from citygrid.cli.context import CliContext
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
 from citygrid.services.accounts.roles import get_role
-from citygrid.services.demo import SIZES, check_options, load_demo
+from citygrid.services.demo import SIZES, check_as_of, check_options, last_day, load_demo
 from citygrid.services.demo import Progress as ProgressCallback
 from citygrid.services.demo.accounts import DemoAccount, add_demo_accounts, check_demo_accounts
 
@@ -38,21 +39,31 @@ pass_context = click.make_pass_decorator(CliContext)
     "--seed", default=0, show_default=True, type=int, help="Same seed, same city (0 or more)."
 )
 @click.option("--replace", is_flag=True, help="Replace the data the database already holds.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="The data's 24 months end at the start of this day (default: today).",
+)
 @pass_context
-def demo_command(ctx: CliContext, size: str, seed: int, replace: bool) -> None:
+def demo_command(ctx: CliContext, size: str, seed: int, replace: bool, as_of: str | None) -> None:
     """Load the demo city (Changsha) into the database, creating its schema if needed.
 
-    Also makes one demo account per role, with random passwords printed once
-    at the end; a --replace makes new ones.
+    Its 24 months of inspections and problems end today (or --as-of): some
+    open problems are within their deadline, some overdue, and most points
+    were inspected in the last weeks. Also makes one demo account per role,
+    with random passwords printed once at the end; a --replace makes new ones.
     """
     check_options(size, seed)
+    today = date.today()
+    day = check_as_of(as_of, today) if as_of is not None else min(today, last_day())
     store = ctx.store(check_schema=False)
     store.init()
     city = ctx.city()
     check_demo_accounts(city)
     with _progress(enabled=size != SIZES[0]) as report:
         counts = load_demo(
-            store, size, seed, replace=replace, actor=ctx.config.actor, progress=report
+            store, size, seed, replace=replace, actor=ctx.config.actor, as_of=day, progress=report
         )
     table = Table(_("Layer"), _("Title"), _("Features"))
     for name, count in counts.items():
@@ -63,6 +74,14 @@ def demo_command(ctx: CliContext, size: str, seed: int, replace: bool) -> None:
             size=size, seed=seed, url=store.url
         )
     )
+    click.echo(_("Its data ends at the start of {day}.").format(day=day.isoformat()))
+    if day < today and as_of is None:
+        click.echo(
+            _(
+                "The working calendar knows no later days, so the demo ends before today; "
+                "upgrade chinesecalendar (pip install -U chinesecalendar) for a demo up to today."
+            )
+        )
     _print_accounts(add_demo_accounts(city))
 
 

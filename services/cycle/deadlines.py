@@ -121,19 +121,38 @@ def deadlines(ctx: CityContext, frame: pd.DataFrame) -> pd.Series:
         A working-time limit reaches a year the calendar does not know.
     """
     standards = ctx.store.read("standards").drop(columns=["fid", "version"])
+    missing = sorted(
+        set(frame["catalogue_code"].astype(object).fillna("")) - set(standards["catalogue_code"])
+    )
+    if missing:
+        raise _no_conditions(ctx, missing)
+    return deadlines_of(standards, ctx.calendar, frame)
+
+
+def deadlines_of(
+    standards: pd.DataFrame, calendar: WorkingCalendar, frame: pd.DataFrame
+) -> pd.Series:
+    """:func:`deadlines` from a frame of standards (the ``standards`` layer's fields, in
+    file order) and a calendar, for data not yet stored (the demo city).
+
+    Every item of ``frame`` must have a condition in ``standards``.
+
+    Raises
+    ------
+    BadInput
+        A named condition is not one of its item's.
+    OutsideCalendar
+        A working-time limit reaches a year the calendar does not know.
+    """
     first: dict[str, int] = {}
     for n, item in enumerate(standards["catalogue_code"]):
         first.setdefault(item, n)
     items = frame["catalogue_code"].astype(object)
-    missing = sorted(set(items.fillna("")) - set(first))
-    if missing:
-        raise _no_conditions(ctx, missing)
     rows = items.map(first).to_numpy(dtype=np.int64, copy=True)
     if "condition" in frame.columns:
         named = frame["condition"].astype(object).fillna("").to_numpy()
         for k in np.flatnonzero(named != ""):
             rows[k] = _condition_row(standards, items.iloc[k], named[k])
-    calendar = ctx.calendar
     value = standards["limit_value"].to_numpy(dtype=float)[rows]
     unit = standards["limit_unit"].to_numpy(dtype=object)[rows]
     hours = np.where(unit == "working_days", value * calendar.day_hours, value)

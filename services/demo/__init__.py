@@ -3,20 +3,26 @@
 :func:`generate_demo` builds every stored layer (except the audit log) as
 frames; :func:`load_demo` writes them into a store in one transaction;
 :func:`planted_defects` says what was planted for the analyses to find.
-The same ``size`` and ``seed`` always give identical data, including the
-dates: the 24 months of inspections and problems end at
-:func:`reference_date` (derived from the seed, never from today).
+The same ``size``, ``seed`` and ``as_of`` always give identical data,
+including the dates: the 24 months of inspections and problems end at
+:func:`reference_date`, the start of the day ``as_of`` when it is given
+(``citygrid demo`` gives the day it runs, or ``--as-of``), else a first
+of the month derived from the seed (never from today; the tests' demo).
+Statuses are as of that moment, deadlines are counted in working time,
+and most points were checked in the weeks before it, so on the day the
+demo is built some open problems are within their deadline, some are
+overdue, and few points are stale.
 
 Sizes (:data:`SIZES`):
 
 ``small``
     2 districts, 2 sub-districts, 4 communities, 47 cells (48 drawn, one
-    removed), 32 streets, about 160 alleys, 480 points, 2,500 inspections
+    removed), 32 streets, about 160 alleys, 480 points, about 2,800 inspections
     and 3,000 problems; 4 clusters (one of each kind): for tests and the
     README, loads in a second.
 ``city``
     5 districts, 25 sub-districts, 200 communities, 4,994 cells, 2,030
-    streets, about 17,500 alleys, 50,000 points, 835,000 inspections and
+    streets, about 17,500 alleys, 50,000 points, about 865,000 inspections and
     1,000,000 problems; 12 clusters (three of each kind): for benchmarks.
 
 Cells are about 100 m x 100 m (10,000 m²), warped; unit grid codes are the
@@ -37,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -50,6 +56,7 @@ from citygrid.gis.metric import metric_crs
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer, responsible_layers
 from citygrid.layers.store import Store
+from citygrid.services.cycle.calendar import WorkingCalendar, known_years
 from citygrid.services.demo import city as _demo_city
 from citygrid.services.demo import people as _demo_people
 from citygrid.services.demo import problems as _demo_problems
@@ -127,15 +134,83 @@ class PlantedDefects:
     clusters: tuple[Cluster, ...]
 
 
-def reference_date(seed: int) -> datetime:
-    """The end (exclusive, local time) of the demo's 24 months: the first day of a month,
-    July 2026 for seed 0 and one month earlier for each further seed, cycling yearly."""
+def reference_date(seed: int, as_of: date | None = None) -> datetime:
+    """The end (exclusive, local time) of the demo's 24 months: midnight starting ``as_of``
+    when given, else the first day of a month, July 2026 for seed 0 and one month earlier
+    for each further seed, cycling yearly.
+
+    Raises
+    ------
+    BadInput
+        A bad seed, or an ``as_of`` whose 24 months the working calendar does not know.
+    """
     check_options(SIZES[0], seed)
+    if as_of is not None:
+        return datetime.combine(_check_calendar(as_of), time())
     month = np.datetime64("2026-07", "M") - seed % 12
     return pd.Timestamp(month.astype("datetime64[s]")).to_pydatetime()
 
 
-def planted_defects(size: str = "small", seed: int = 0) -> PlantedDefects:
+def check_as_of(value: date | str, today: date) -> date:
+    """The day the demo's data ends, from a date or ``YYYY-MM-DD`` text.
+
+    Raises
+    ------
+    BadInput
+        Not a date, a day after ``today``, or a day whose 24 months before it
+        the working calendar does not know.
+    """
+    day = value
+    if isinstance(value, str):
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise BadInput(
+                "The demo's end date {value!r} is not a date; write it as YYYY-MM-DD, for "
+                "example {today}.",
+                value=value,
+                today=today.isoformat(),
+            ) from None
+    if isinstance(day, datetime):
+        day = day.date()
+    assert isinstance(day, date)
+    if day > today:
+        raise BadInput(
+            "The demo's end date {day} is after today ({today}); the demo holds no data "
+            "from the future. Give today or an earlier day.",
+            day=day.isoformat(),
+            today=today.isoformat(),
+        )
+    return _check_calendar(day)
+
+
+def last_day() -> date:
+    """The latest day the demo may end on: a month before the working calendar's last day,
+    so the deadlines of its last problems (7 working days at most) are known."""
+    return date(known_years()[1], 12, 31) - timedelta(days=31)
+
+
+def _check_calendar(day: date) -> date:
+    """``day``, refused when the working calendar does not know its 24 months and deadlines."""
+    first, last = known_years()
+    start = date(first + 2, 1, 1)
+    if not start <= day <= last_day():
+        raise BadInput(
+            "The demo cannot end on {day}: its 24 months and their deadlines need the working "
+            "calendar, which knows {first} to {last}. Give a day from {start} to {end}, or "
+            "upgrade chinesecalendar (pip install -U chinesecalendar) for later days.",
+            day=day.isoformat(),
+            first=first,
+            last=last,
+            start=start.isoformat(),
+            end=last_day().isoformat(),
+        )
+    return day
+
+
+def planted_defects(
+    size: str = "small", seed: int = 0, *, as_of: date | None = None
+) -> PlantedDefects:
     """What :func:`generate_demo` plants for ``size`` and ``seed`` (without drawing problems).
 
     Returns
@@ -154,7 +229,7 @@ def planted_defects(size: str = "small", seed: int = 0) -> PlantedDefects:
     return PlantedDefects(
         size=size,
         seed=seed,
-        reference_date=reference_date(seed),
+        reference_date=reference_date(seed, as_of),
         coverage=tuple(city.defects),
         removed_cells=tuple(city.removed_cells),
         unassigned={
@@ -168,7 +243,11 @@ def planted_defects(size: str = "small", seed: int = 0) -> PlantedDefects:
 
 
 def generate_demo(
-    size: str = "small", seed: int = 0, *, progress: Progress | None = None
+    size: str = "small",
+    seed: int = 0,
+    *,
+    as_of: date | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build the demo city.
 
@@ -178,6 +257,8 @@ def generate_demo(
         ``small`` or ``city`` (:data:`SIZES`).
     seed
         A whole number, 0 or more; the same seed gives identical data.
+    as_of
+        The data ends at the start of this day (:func:`reference_date`).
     progress
         Told of each generation step (:data:`Progress`).
 
@@ -191,23 +272,28 @@ def generate_demo(
     Raises
     ------
     BadInput
-        Unknown size, or a seed that is not a whole number 0 or more.
+        Unknown size, a seed that is not a whole number 0 or more, or an
+        ``as_of`` the working calendar does not know.
     """
     check_options(size, seed)
+    end = reference_date(seed, as_of)
     report = progress or (lambda label, done, total: None)
     city, responsibility, plan = _geography(size, seed, report)
     report(_("Drawing inspections and problems"), 2, _GENERATION_STEPS)
+    standards = standards_frame(catalogue_frame())
     problems, inspections = _demo_problems.build(
         city,
         responsibility,
         _leaves(),
         plan,
-        reference_date(seed),
+        end,
         np.random.default_rng([seed, 3]),
+        standards=standards,
+        calendar=WorkingCalendar(Config().working_hours),
     )
     frames = {
         "catalogue": catalogue_frame(),
-        "standards": standards_frame(catalogue_frame()),
+        "standards": standards,
         "jurisdictions": city.jurisdictions,
         "units": responsibility.units,
         "people": responsibility.people,
@@ -251,6 +337,7 @@ def load_demo(
     *,
     replace: bool = False,
     actor: str,
+    as_of: date | None = None,
     progress: Progress | None = None,
 ) -> dict[str, int]:
     """Generate the demo city and write it into ``store`` in one transaction.
@@ -259,7 +346,7 @@ def load_demo(
     ----------
     store
         An open store with the current schema.
-    size, seed
+    size, seed, as_of
         As for :func:`generate_demo`.
     replace
         Replace whatever the store holds but the audit log, which keeps its
@@ -282,7 +369,7 @@ def load_demo(
         The store already holds data (accounts aside) and ``replace`` is False;
         nothing is changed.
     BadInput
-        Unknown size or bad seed; nothing is changed.
+        Unknown size, bad seed or ``as_of``; nothing is changed.
     """
     check_options(size, seed)
     held = {
@@ -299,11 +386,13 @@ def load_demo(
             held=", ".join(f"{name} {n}" for name, n in held.items()),
         )
     report = progress or (lambda label, done, total: None)
-    frames = generate_demo(size, seed, progress=report)
+    frames = generate_demo(size, seed, as_of=as_of, progress=report)
     chunks = {name: max(1, -(-len(frame) // CHUNK_ROWS)) for name, frame in frames.items()}
     total = _GENERATION_STEPS + sum(chunks.values())
     done = _GENERATION_STEPS
-    reason = f"citygrid demo --size {size} --seed {seed}"
+    reason = f"citygrid demo --size {size} --seed {seed}" + (
+        f" --as-of {as_of.isoformat()}" if as_of is not None else ""
+    )
     with store.transaction() as conn:
         for name, frame in frames.items():
             for k in range(chunks[name]):

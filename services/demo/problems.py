@@ -5,9 +5,15 @@ a few anywhere (citizen reports where no point exists), plus clusters
 planted at known cells: ``growing`` (more every month), ``fading`` (fewer
 every month), ``persistent`` (steadily many) and ``recurring`` (the same
 catalogue item found again and again at one point). Problems found on the
-same visit to a point share an inspection; some inspections find nothing.
-Statuses and deadlines follow the catalogue's rectification days as of the
-reference date; :func:`citygrid.services.demo.generate_demo` routes them
+same visit to a point share an inspection; some inspections find nothing,
+and in the last :data:`RECENT_DAYS` days before the reference date most
+points are checked and found clean, so the coverage analysis's "not
+inspected" finding lists the neglected ones only. An inspector's checks of
+one kind on one day make a round (``round_code``). Deadlines follow the
+demo's registration standards through the working calendar
+(:func:`~citygrid.services.cycle.deadlines.deadlines_of`), and statuses are
+as of the reference date, so problems of its last days are still within
+their deadline; :func:`citygrid.services.demo.generate_demo` routes them
 with the real router.
 
 Everything is vectorised over problems; loops run only over clusters,
@@ -25,6 +31,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from citygrid.services.cycle.calendar import WorkingCalendar
+from citygrid.services.cycle.deadlines import deadlines_of
+from citygrid.services.cycle.inspections import KIND_SOURCES
 from citygrid.services.demo import names
 from citygrid.services.demo.city import METRIC_CRS, City
 from citygrid.services.demo.people import Responsibility
@@ -53,12 +62,12 @@ TYPE_ITEMS = {"market": "G01", "small_business": "G02", "school": "G03", "intern
 """Catalogue items that apply only at one type of point (half their problems)."""
 
 SOURCES = ("inspection", "unannounced", "mock_evaluation", "citizen")
-INSPECTION_KIND = {
-    "inspection": "routine",
-    "unannounced": "unannounced",
-    "mock_evaluation": "third_party",
-}
+INSPECTION_KIND = {source: kind for kind, source in KIND_SOURCES.items()}
 OFF_POINT_SHARE = 0.06
+RECENT_DAYS = 28
+"""Days before the reference date in which most points are checked (routine, found clean)."""
+RECENT_SHARE = 0.6
+"""Share of the inspected points checked in those days."""
 RECURRING_PER_MONTH = 2
 
 
@@ -158,9 +167,11 @@ def _point_xy(points: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _month_starts(reference: datetime) -> np.ndarray:
-    """Start of each of the 24 months before ``reference`` (a month's first day), plus the end."""
-    end = np.datetime64(reference, "M")
-    return (end - MONTHS + np.arange(MONTHS + 1)).astype("datetime64[s]")
+    """Start of each of the 24 months before ``reference``, plus ``reference`` itself: the
+    same day of the month (or the month's last day when shorter) at the same time."""
+    end = pd.Timestamp(reference)
+    starts = [end - pd.DateOffset(months=MONTHS - k) for k in range(MONTHS + 1)]
+    return np.array(starts, dtype="datetime64[s]")
 
 
 def _draw(
@@ -203,8 +214,15 @@ def build(
     planted: Plan,
     reference: datetime,
     rng: np.random.Generator,
+    *,
+    standards: pd.DataFrame,
+    calendar: WorkingCalendar,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Draw the problems and inspections; both in EPSG:32649, sorted by time."""
+    """Draw the problems and inspections; both in EPSG:32649, sorted by time.
+
+    Deadlines come from ``standards`` (the standards layer's fields) through
+    ``calendar``; statuses are as of ``reference``.
+    """
     layout = city.layout
     points = city.points
     xy = _point_xy(points)
@@ -255,7 +273,8 @@ def build(
     )
     frame["code"] = names.concat("WT", names.digits(np.arange(1, len(frame) + 1), 8))
     _fill_catalogue(frame, leaves, points)
-    _fill_status(frame, leaves, reference, rng)
+    deadline = deadlines_of(standards, calendar, frame[["catalogue_code", "reported_at"]])
+    _fill_status(frame, deadline.to_numpy(dtype="datetime64[s]"), reference, rng)
     problems = gpd.GeoDataFrame(
         frame, geometry=shapely.points(frame[["_x", "_y"]].to_numpy()), crs=METRIC_CRS
     )
@@ -312,7 +331,9 @@ def _inspections(
     rng: np.random.Generator,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """One inspection per point, day and source of non-citizen problems, plus visits that
-    found nothing; problems of a visit are reported a few minutes apart from its start."""
+    found nothing and the recent checks (:func:`_recent_checks`); problems of a visit are
+    reported a few minutes apart from its start. An inspector's visits of one kind on one
+    day share a round code (``XC`` and 8 digits, numbered in time order)."""
     people = responsibility.people
     inspectors = people.loc[people["role"] == "inspector", "name"].to_numpy(dtype=object)
     found = (frame["source"] != "citizen").to_numpy()
@@ -341,7 +362,8 @@ def _inspections(
         }
     )
     visits = visits.assign(n=pd.Series(group).value_counts().sort_index().to_numpy())
-    table = pd.concat([visits[["p", "s", "t", "g", "n"]], empty], ignore_index=True)
+    recent = _recent_checks(eligible, starts[-1], rng)
+    table = pd.concat([visits[["p", "s", "t", "g", "n"]], empty, recent], ignore_index=True)
     table = table.sort_values(["t", "p"], kind="stable").reset_index(drop=True)
     table["code"] = names.concat("JC", names.digits(np.arange(1, len(table) + 1), 8))
     of_visit = table["g"].to_numpy() >= 0
@@ -352,6 +374,9 @@ def _inspections(
     inspection_code[found] = code_of_group.loc[group].to_numpy()
     frame["inspection_code"] = inspection_code
     inspector = inspectors[rng.integers(0, len(inspectors), len(table))]
+    day = table["t"].to_numpy().astype("datetime64[D]")
+    rounds = pd.DataFrame({"i": inspector, "d": day, "s": table["s"].to_numpy()})
+    round_no = rounds.groupby(["i", "d", "s"], sort=False).ngroup().to_numpy()
     reporter = np.full(len(frame), "12345市民热线", dtype=object)
     reporter[found] = (
         pd.Series(inspector[of_visit], index=code_of_group.index).loc[group].to_numpy()
@@ -369,11 +394,31 @@ def _inspections(
             "alley_code": pts["_alley"].to_numpy(),
             "problems_found": table["n"].to_numpy(),
             "notes": np.where(table["n"].to_numpy() == 0, "未发现问题", None),  # type: ignore[call-overload]  # numpy stubs: None as a value
+            "round_code": names.concat("XC", names.digits(round_no + 1, 8)),
+            "result": np.where(table["n"].to_numpy() == 0, "clean", "problems"),
         },
         geometry=shapely.points(xy[table["p"].to_numpy()]),
         crs=METRIC_CRS,
     )
     return inspections, frame
+
+
+def _recent_checks(
+    eligible: np.ndarray, end: np.datetime64, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Routine checks that found nothing at :data:`RECENT_SHARE` of the ``eligible`` points,
+    one each, on one of the :data:`RECENT_DAYS` days before ``end`` between 08:00 and 19:00."""
+    n = round(RECENT_SHARE * len(eligible))
+    days = rng.integers(1, RECENT_DAYS + 1, n).astype("timedelta64[D]")
+    return pd.DataFrame(
+        {
+            "p": rng.choice(eligible, n, replace=False),
+            "s": "inspection",
+            "t": end - days + rng.integers(8 * 3600, 19 * 3600, n).astype("timedelta64[s]"),
+            "g": -1,
+            "n": 0,
+        }
+    )
 
 
 def _fill_catalogue(frame: pd.DataFrame, leaves: pd.DataFrame, points: gpd.GeoDataFrame) -> None:
@@ -391,16 +436,12 @@ def _fill_catalogue(frame: pd.DataFrame, leaves: pd.DataFrame, points: gpd.GeoDa
 
 
 def _fill_status(
-    frame: pd.DataFrame, leaves: pd.DataFrame, reference: datetime, rng: np.random.Generator
+    frame: pd.DataFrame, deadline: np.ndarray, reference: datetime, rng: np.random.Generator
 ) -> None:
-    """Deadline from the item's urgent hours or rectification days (calendar days), and a
-    status as of ``reference``: old problems mostly closed, recent ones still in hand."""
-    item = frame["_item"].to_numpy()
-    hours = leaves["urgent_hours"].astype("float64").fillna(0).to_numpy()[item]
-    days = leaves["rectify_days"].astype("float64").fillna(1).to_numpy()[item]
-    limit = np.where(hours > 0, hours * 3600, days * 86400).astype("timedelta64[s]")
-    reported = frame["reported_at"].to_numpy()
-    deadline = reported + limit
+    """The deadline, and a status as of ``reference``: old problems mostly closed, recent
+    ones still in hand; closed ones closed before or somewhat after their deadline."""
+    reported = frame["reported_at"].to_numpy(dtype="datetime64[s]")
+    limit = deadline - reported
     ref = np.datetime64(reference, "s")
     old = (ref - reported) > np.timedelta64(30, "D")
     u = rng.random(len(frame))

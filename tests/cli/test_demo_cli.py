@@ -98,3 +98,42 @@ def test_seed_that_is_not_a_number_is_a_usage_error(tmp_path: Path) -> None:
     result = _run("--db", f"sqlite:///{tmp_path / 'x.db'}", "demo", "--seed", "abc")
     assert result.exit_code == 2
     assert "'abc' is not a valid integer" in result.output
+
+
+def test_demo_as_of_a_day_ends_its_data_there(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'asof.db'}"
+    result = _run("--db", url, "demo", "--as-of", "2026-11-18")
+    assert result.exit_code == 0, result.output
+    assert "Its data ends at the start of 2026-11-18." in result.output
+    store = Store.open(url)
+    try:
+        problems = store.read("problems", columns=["reported_at", "deadline", "status"])
+        inspections = store.read("inspections", columns=["inspected_at", "result"])
+    finally:
+        store.close()
+    end = pd.Timestamp("2026-11-18")
+    assert problems["reported_at"].max() < end
+    still_open = problems[problems["status"] != "closed"]
+    assert (still_open["deadline"] >= end).any()
+    assert (still_open["deadline"] < end).any()
+    recent = inspections[inspections["inspected_at"] >= end - pd.Timedelta(days=14)]
+    assert (recent["result"] == "clean").any()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-02-30", "is not a date; write it as YYYY-MM-DD"),
+        ("2999-01-01", "is after today"),
+        ("2001-05-01", "need the working calendar"),
+    ],
+)
+def test_demo_refuses_a_bad_as_of_and_creates_nothing(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    path = tmp_path / "bad.db"
+    result = _run("--db", f"sqlite:///{path}", "demo", "--as-of", value)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not path.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from functools import cache
 
 import geopandas as gpd
@@ -12,14 +13,19 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from pandas.testing import assert_frame_equal
 
+from citygrid.config import Config
 from citygrid.errors import BadInput, Conflict
 from citygrid.i18n import language
 from citygrid.layers.base_layers import POINT_TYPES
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
+from citygrid.services.cycle.calendar import WorkingCalendar
+from citygrid.services.cycle.deadlines import deadlines_of
 from citygrid.services.demo import (
     DEMO_LAYERS,
+    check_as_of,
     generate_demo,
+    last_day,
     load_demo,
     planted_defects,
     reference_date,
@@ -236,13 +242,20 @@ def test_problems_span_24_months_to_the_reference_date_with_consistent_statuses(
     assert problems.loc[closed, "closed_at"].notna().all()
     assert (problems.loc[closed, "closed_at"] <= end).all()
     assert problems.loc[~closed, "closed_at"].isna().all()
-    leaves = _copy("catalogue").set_index("code")
-    limit = leaves.loc[problems["catalogue_code"]]
-    hours = limit["urgent_hours"].astype("float64").fillna(0).to_numpy()
-    days = limit["rectify_days"].astype("float64").to_numpy()
-    expected = np.where(hours > 0, hours * 3600, days * 86400)
-    spent = (problems["deadline"] - problems["reported_at"]).dt.total_seconds().to_numpy()
-    assert np.array_equal(spent, expected)
+    calendar = WorkingCalendar(Config().working_hours)
+    expected = deadlines_of(_copy("standards"), calendar, problems).dt.floor("s")
+    assert (problems["deadline"].to_numpy() == expected.to_numpy()).all()
+    first = _copy("standards").drop_duplicates("catalogue_code").set_index("catalogue_code")
+    add = {
+        "urgent_hours": calendar.add_wall_hours,
+        "working_hours": calendar.add_working_hours,
+        "working_days": calendar.add_working_days,
+    }
+    sample = problems.sample(60, random_state=0)
+    for code, reported, deadline in sample[["catalogue_code", "reported_at", "deadline"]].values:
+        unit, value = first.loc[code, ["limit_unit", "limit_value"]]
+        expected_one = add[unit](pd.Timestamp(reported).to_pydatetime(), float(value))
+        assert pd.Timestamp(deadline) == pd.Timestamp(expected_one).floor("s")
     overdue = problems["status"].isin(["open", "dispatched", "reopened"]) & (
         problems["deadline"] < end
     )
@@ -390,3 +403,76 @@ def test_city_size_geography_meets_its_targets() -> None:
     assert city.cells["code"].str.fullmatch(r"\d{15}").all()
     assert city.cells.area.median() == pytest.approx(10_000, rel=0.2)
     assert len(city.removed_cells) == LAYOUTS["city"].removed_cells
+
+
+AS_OF = date(2026, 11, 18)
+
+
+@cache
+def _as_of() -> dict[str, pd.DataFrame]:
+    return generate_demo("small", 0, as_of=AS_OF)
+
+
+def test_a_demo_as_of_a_day_ends_there_with_open_problems_in_and_past_their_deadline() -> None:
+    frames = _as_of()
+    problems, inspections = frames["problems"], frames["inspections"]
+    end = pd.Timestamp(AS_OF)
+    assert reference_date(0, AS_OF) == datetime(2026, 11, 18)
+    assert planted_defects("small", 0, as_of=AS_OF).reference_date == datetime(2026, 11, 18)
+    assert problems["reported_at"].max() < end
+    assert problems["reported_at"].max() > end - pd.Timedelta(days=2)
+    assert problems["reported_at"].min() >= end - pd.DateOffset(months=24)
+    assert inspections["inspected_at"].max() < end
+    open_ = problems[problems["status"] != "closed"]
+    within = (open_["deadline"] >= end).sum()
+    overdue = (open_["deadline"] < end).sum()
+    assert within >= 5
+    assert overdue >= 50
+    assert (problems.loc[problems["status"] == "closed", "closed_at"] <= end).all()
+
+
+def test_a_demo_as_of_a_day_has_points_inspected_and_found_clean_in_its_last_weeks() -> None:
+    frames = _as_of()
+    inspections, points = frames["inspections"], frames["points"]
+    recent = inspections[inspections["inspected_at"] >= pd.Timestamp(AS_OF - timedelta(days=14))]
+    assert recent["point_code"].nunique() >= len(points) // 5
+    assert (recent["result"] == "clean").sum() >= len(points) // 5
+    assert {"clean", "problems"} == set(inspections["result"])
+    assert (inspections["result"] == "clean").eq(inspections["problems_found"] == 0).all()
+    never = set(planted_defects("small", 0, as_of=AS_OF).uninspected_points)
+    assert never.isdisjoint(set(inspections["point_code"]))
+
+
+def test_an_inspectors_visits_of_one_kind_on_one_day_make_a_round() -> None:
+    inspections = _as_of()["inspections"]
+    day = inspections["inspected_at"].dt.floor("D")
+    key = inspections["inspector"] + "|" + day.astype(str) + "|" + inspections["kind"]
+    assert (key.groupby(inspections["round_code"]).nunique() == 1).all()
+    assert (inspections.groupby(key)["round_code"].nunique() == 1).all()
+    first = inspections.groupby("round_code")["inspected_at"].min()
+    assert first.is_monotonic_increasing
+    assert inspections["round_code"].str.fullmatch(r"XC\d{8}").all()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-13-01", "is not a date; write it as YYYY-MM-DD"),
+        ("yesterday", "is not a date"),
+        ("2026-11-28", "after today"),
+        ("2005-06-01", "need the working calendar, which knows 2004"),
+        (date(2026, 12, 20), "Give a day from 2006-01-01"),
+    ],
+)
+def test_bad_end_days_are_refused(value: date | str, message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        check_as_of(value, date(2026, 11, 27) if value != date(2026, 12, 20) else date(2027, 1, 5))
+
+
+def test_end_days_by_text_or_date() -> None:
+    today = date(2026, 11, 27)
+    assert check_as_of(" 2026-11-27 ", today) == today
+    assert check_as_of(datetime(2025, 3, 1, 9, 0), today) == date(2025, 3, 1)
+    assert last_day() <= date(2026, 11, 30)
+    with pytest.raises(BadInput, match="working calendar"):
+        generate_demo("small", 0, as_of=date(2003, 1, 1))
