@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from citygrid.errors import BadInput
 from citygrid.services.context import CityContext
 from citygrid.services.cycle.periods import period
-from citygrid.services.cycle.reading import names_of, read_columns
+from citygrid.services.cycle.reading import names_of, read_columns, select_frame
 
 GROUPS: dict[str, tuple[str, str]] = {
     "unit": ("unit_code", "units"),
@@ -215,9 +215,7 @@ def _registrations(ctx: CityContext, field: str, start: datetime, stop: datetime
             audit.c.at < stop,
         )
     )
-    with store.reader() as conn:
-        rows = conn.execute(stmt).fetchall()
-    found = pd.DataFrame.from_records(rows, columns=["at", "reported_at", field])
+    found = select_frame(store, stmt)
     at = pd.to_datetime(found["at"], format="ISO8601")
     reported = pd.to_datetime(found["reported_at"], format="ISO8601")
     hours = ctx.calendar.working_hours_between_array(reported.to_numpy(), at.to_numpy())

@@ -165,19 +165,21 @@ def computed_rankings(
     """
     found = parse_month(month)
     wanted = [check_level(level) for level in levels]
-    problems = month_problems(ctx, found)
+    costs = deductions(ctx)
+    problems = month_problems(ctx, found, costs, tuple(wanted))
     try:
-        before: pd.DataFrame | None = month_problems(ctx, found.previous())
+        before: pd.DataFrame | None = month_problems(ctx, found.previous(), costs, tuple(wanted))
     except BadInput:
         before = None
     rankings = {}
     for level in wanted:
-        frame = score(ctx, problems, level)
+        names = names_of(ctx.store, LEVELS[level][1])
+        frame = score(ctx, problems, level, names)
         previous = published_ranking(ctx, found.previous(), level)
         if previous is not None:
             frame = _with_changes(frame, previous.frame)
         elif before is not None:
-            frame = _with_changes(frame, score(ctx, before, level))
+            frame = _with_changes(frame, score(ctx, before, level, names))
         rankings[level] = Ranking(found, level, frame[RANKING_COLUMNS])
     return rankings
 
@@ -197,13 +199,29 @@ def published_ranking(ctx: CityContext, month: Month, level: str) -> Ranking | N
     )
 
 
-def month_problems(ctx: CityContext, month: Month) -> pd.DataFrame:
+def month_problems(
+    ctx: CityContext,
+    month: Month,
+    costs: pd.Series | None = None,
+    levels: tuple[str, ...] = tuple(LEVELS),
+) -> pd.DataFrame:
     """The month's problems with what each costs: one row per problem.
+
+    Parameters
+    ----------
+    ctx
+        The city.
+    month
+        The month.
+    costs
+        :func:`deductions`, when already read.
+    levels
+        The levels whose fields to read (default all).
 
     Returns
     -------
     pandas.DataFrame
-        The level fields of :data:`LEVELS`, ``deduction`` (float) and
+        ``code``, the fields of ``levels`` (:data:`LEVELS`), ``deduction`` (float) and
         ``recurrence``, ``overdue``, ``rework`` (0 or 1).
 
     Raises
@@ -213,7 +231,7 @@ def month_problems(ctx: CityContext, month: Month) -> pd.DataFrame:
     """
     store = ctx.store
     table = store.table("problems")
-    fields = [field for field, _ in LEVELS.values()]
+    fields = [LEVELS[level][0] for level in levels]
     problems = read_columns(
         store,
         "problems",
@@ -238,7 +256,9 @@ def month_problems(ctx: CityContext, month: Month) -> pd.DataFrame:
     closed = (problems["status"] == "closed").to_numpy()
     late = np.where(closed, closed_at > deadline, deadline < pd.Timestamp(ctx.now))
     out = problems[["code", *fields]].copy()
-    out["deduction"] = problems["catalogue_code"].map(deductions(ctx)).fillna(0.0).to_numpy()
+    if costs is None:
+        costs = deductions(ctx)
+    out["deduction"] = problems["catalogue_code"].map(costs).fillna(0.0).to_numpy()
     out["recurrence"] = (problems["recurrence"].fillna(0) > 0).to_numpy(dtype=np.int64)
     out["overdue"] = (late & deadline.notna().to_numpy()).astype(np.int64)
     out["rework"] = out["code"].isin(reworked(ctx, month)).to_numpy(dtype=np.int64)
@@ -276,10 +296,11 @@ def reworked(ctx: CityContext, month: Month) -> np.ndarray:
         return np.array(conn.execute(stmt).scalars().all(), dtype=object)
 
 
-def score(ctx: CityContext, problems: pd.DataFrame, level: str) -> pd.DataFrame:
+def score(ctx: CityContext, problems: pd.DataFrame, level: str, names: pd.Series) -> pd.DataFrame:
     """Score and rank every feature of ``level`` from the month's problems
-    (:func:`month_problems`); no changes from the month before."""
-    field, layer = LEVELS[level]
+    (:func:`month_problems`); ``names`` are the level's features' names by code
+    (:func:`~citygrid.services.cycle.reading.names_of`). No changes from the month before."""
+    field = LEVELS[level][0]
     weights = dict(ctx.config.ranking_weights)
     sums = (
         problems.assign(problems=1)
@@ -287,7 +308,6 @@ def score(ctx: CityContext, problems: pd.DataFrame, level: str) -> pd.DataFrame:
         .sum()
         .rename(columns={"deduction": "deductions", "recurrence": "recurrences"})
     )
-    names = names_of(ctx.store, layer)
     frame = sums.reindex(names.index.union(sums.index), fill_value=0)
     frame[_COUNTS] = frame[_COUNTS].astype(np.int64)
     penalty = (
