@@ -7,8 +7,9 @@ in bytes, SHA-256 and who added it when, in the same transaction as the
 report or the transition, so a refused photo leaves nothing behind.
 
 What is accepted is decided by the bytes, not the file name: Pillow must
-open and decode a JPEG, PNG or WebP image, and the file must be at most
-:attr:`~citygrid.config.Config.max_photo_mb` megabytes (10 by default).
+open and decode a JPEG, PNG or WebP image of at most :data:`MAX_PIXELS`,
+and the file must be at most :attr:`~citygrid.config.Config.max_photo_mb`
+megabytes (10 by default).
 A photo is read back only by principals who may read its problem
 (:func:`~citygrid.services.cycle.access.visible_problem`), and never
 travels with exports of problems: the ``photos`` table is internal.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +55,10 @@ METADATA_COLUMNS = [
 """What :func:`list_photos` gives of each photo (everything but its bytes)."""
 
 _MEGABYTE = 1024 * 1024
+
+MAX_PIXELS = 80_000_000
+"""The most pixels a photo may have (80 megapixels): a small file can hold a huge image
+(a decompression bomb), and decoding one to check it would take gigabytes."""
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,16 @@ def check_photo(ctx: CityContext, photo: PhotoFile) -> str:
     if len(photo.data) > ctx.config.max_photo_mb * _MEGABYTE:
         raise _too_big(ctx, photo.name, len(photo.data))
     try:
-        with Image.open(io.BytesIO(photo.data)) as image:
-            kind = image.format
-            image.verify()
-        with Image.open(io.BytesIO(photo.data)) as image:
-            image.load()
+        with warnings.catch_warnings():  # the pixel count is checked below, before decoding
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(photo.data)) as image:
+                kind, pixels = image.format, image.width * image.height
+                if pixels > MAX_PIXELS:
+                    raise _too_many_pixels(photo.name, image.width, image.height)
+                image.verify()
+            with Image.open(io.BytesIO(photo.data)) as image:
+                image.draft("RGB", (max(image.width // 8, 1), max(image.height // 8, 1)))
+                image.load()  # decoded whole (JPEG at 1/8 scale): a truncated file fails here
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise BadInput(
             "{name} is not an image (or a damaged one); send a JPEG, PNG or WebP photo.",
@@ -112,6 +123,17 @@ def check_photo(ctx: CityContext, photo: PhotoFile) -> str:
             format=kind,
         )
     return CONTENT_TYPES[kind]
+
+
+def _too_many_pixels(name: str, width: int, height: int) -> BadInput:
+    return BadInput(
+        "Photo {name} is {width} x {height} pixels, more than {limit} megapixels; send a "
+        "smaller one.",
+        name=name,
+        width=width,
+        height=height,
+        limit=MAX_PIXELS // 1_000_000,
+    )
 
 
 def photo_from_file(ctx: CityContext, path: str | Path) -> PhotoFile:

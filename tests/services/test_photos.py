@@ -5,10 +5,12 @@ exported, never in the audit log; every bad photo refused with nothing stored.""
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 from workflow_city import IN_G01, NOW, as_, build_workflow_city, image, jpeg
 
 from citygrid.config import Config
@@ -124,6 +126,17 @@ def test_too_big_a_photo_is_refused_on_report_and_rectify(city: Store) -> None:
         transition(small, "rectify", code, note="已清走", photos=[big])
     assert counts(city) == before
     assert city.get("problems", code)["status"] == status
+
+
+def test_a_small_file_of_too_many_pixels_is_refused_before_it_is_decoded(city: Store) -> None:
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 8_100)).save(buffer, format="PNG")  # 81 megapixels, a few KB
+    bomb = PhotoFile("炸弹.png", buffer.getvalue())
+    assert len(bomb.data) < 100_000
+    before = counts(city)
+    with pytest.raises(BadInput, match=r"10000 x 8100 pixels, more than 80 megapixels"):
+        reported(as_(city), [bomb])
+    assert counts(city) == before
 
 
 def test_a_file_too_big_is_refused_before_it_is_read(city: Store, tmp_path: Path) -> None:
