@@ -19,4 +19,11 @@
 - :mod:`.recurrence`: duplicates merged at intake, recurrences (反弹)
   linked at intake and over every problem at once;
 - :mod:`.access`: one problem read by code, only when the principal may see it.
+- :mod:`.inspections`: an inspection round over points, streets and alleys,
+  each found clean or with problems (reported through the intake), and
+  when each place was last inspected; :mod:`.inspection_files` reads a
+  round from CSV or XLSX;
+- :mod:`.inbox`, :mod:`.actions`, :mod:`.inspect_form`, :mod:`.report_access`:
+  what the web pages show: a unit's inbox, the transitions a user may make
+  now, the inspector's form's choices, who reads which reports.
 """

@@ -197,21 +197,36 @@ def _text_of(value: Any) -> str:
     return str(value).strip()
 
 
-def _table_rows(path: Path, cells: list[list[str]]) -> list[Row]:
-    """Rows of a CSV's or a sheet's cells: the first non-empty row is the header."""
+def split_table(cells: list[list[str]]) -> tuple[list[str], list[tuple[int, list[str]]]] | None:
+    """The header and the numbered body lines of a CSV's or a sheet's cells, or ``None``
+    when every line is empty.
+
+    The first non-empty line is the header (a BOM and trailing empty names
+    dropped); empty lines are skipped; values are stripped; lines are
+    numbered from 1 as in the file.
+    """
     lines = [(n, [c.strip() for c in line]) for n, line in enumerate(cells, start=1)]
     lines = [(n, line) for n, line in lines if any(line)]
     if not lines:
+        return None
+    (_, header), *body = lines
+    header = [h.lstrip("\ufeff") for h in header]
+    while header and not header[-1]:
+        header.pop()
+    return header, body
+
+
+def _table_rows(path: Path, cells: list[list[str]]) -> list[Row]:
+    """Rows of a CSV's or a sheet's cells: the first non-empty row is the header."""
+    table = split_table(cells)
+    if table is None:
         raise BadInput(
             "{path} is empty; a catalogue needs a header row and one row per entry or "
             "condition. Its columns: {expected}.",
             path=str(path),
             expected=expected_columns(),
         )
-    (_, header), *body = lines
-    header = [h.lstrip("\ufeff") for h in header]
-    while header and not header[-1]:
-        header.pop()
+    header, body = table
     columns = canonical_columns(header, str(path))
     rows = []
     for n, line in body:

@@ -18,7 +18,7 @@ import io
 from pathlib import Path
 
 from citygrid.errors import BadInput
-from citygrid.services.cycle.catalogue_files import file_text, xlsx_cells
+from citygrid.services.cycle.catalogue_files import file_text, split_table, xlsx_cells
 from citygrid.services.cycle.inspections import Check, Finding
 
 COLUMNS = {
@@ -60,16 +60,15 @@ def read_round(path: str | Path) -> list[Check]:
         cells = xlsx_cells(path)
     else:
         cells = list(csv.reader(io.StringIO(file_text(path))))
-    lines = [(n, [c.strip() for c in line]) for n, line in enumerate(cells, start=1)]
-    lines = [(n, line) for n, line in lines if any(line)]
-    if not lines:
+    table = split_table(cells)
+    if table is None:
         raise BadInput(
             "{path} is empty; a round file needs a header row and one row per place checked "
             "(columns {columns}).",
             path=str(path),
             columns=expected_columns(),
         )
-    (_, header), *body = lines
+    header, body = table
     columns = _columns(header, str(path))
     checks: dict[str, list[Finding]] = {}
     notes: dict[str, str] = {}
@@ -105,9 +104,6 @@ def expected_columns() -> str:
 def _columns(header: list[str], where: str) -> list[str]:
     """``header`` as column names; refused when ``place`` is missing or a column is unknown."""
     names = {s.lower(): name for name, spellings in COLUMNS.items() for s in (name, *spellings)}
-    header = [h.lstrip("\ufeff").strip() for h in header]
-    while header and not header[-1]:
-        header.pop()
     unknown = [h for h in header if h.lower() not in names]
     if unknown:
         raise BadInput(

@@ -195,3 +195,26 @@ def test_a_timezone_aware_time_is_taken_as_local(city: Store) -> None:
     at = datetime(2025, 9, 29, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     found = record_round(as_(city), "routine", [Check("D01")], inspected_at=at)
     assert found.inspected_at == datetime(2025, 9, 29, 9, 30)
+
+
+def test_a_problem_located_outside_the_scope_undoes_the_whole_round(city: Store) -> None:
+    ctx = as_(city, "inspector", "grid:G01")
+    far = Finding("C02", "摆摊", 113.004, 28.193)  # in G04, outside grid:G01
+    with pytest.raises(PermissionDenied, match="outside your scope"):
+        record_round(ctx, "routine", [Check("S01"), Check("D01", (Finding("C03"), far))])
+    assert counts(city) == (0, 0)
+
+
+def test_a_code_naming_two_places_is_refused(city: Store) -> None:
+    import geopandas as gpd
+    import shapely
+
+    street = gpd.GeoDataFrame(
+        [{"code": "D01", "name": "五一东路", "road_class": "branch"}],
+        geometry=[shapely.LineString([(112.971, 28.191), (112.975, 28.191)])],
+        crs="EPSG:4326",
+    )
+    city.write("streets", street)
+    with pytest.raises(BadInput, match=r"D01 each name more than one place \(points, streets\)"):
+        record_round(as_(city), "routine", [Check("D01")])
+    assert counts(city) == (0, 0)
