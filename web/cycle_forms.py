@@ -21,11 +21,13 @@ MAX_NOTE = 2000
 
 
 class TransitionForm(FlaskForm):  # type: ignore[misc]
-    """A transition's note, the problem's version as the user saw it, and evidence photos."""
+    """A transition's note, the problem's version as the user saw it, evidence photos
+    (rectify) and the unit chosen (dispatch; empty for the routed one)."""
 
     note = TextAreaField()
     version = HiddenField()
     photos = MultipleFileField()
+    unit = StringField()
 
 
 class ReportForm(FlaskForm):  # type: ignore[misc]

@@ -21,7 +21,7 @@ from citygrid.errors import BadInput, CitygridError, NotFound, Unauthorized
 from citygrid.i18n import translate
 from citygrid.params import parse_bool, parse_int
 from citygrid.services.context import CityContext
-from citygrid.services.cycle.actions import actions_for
+from citygrid.services.cycle.actions import actions_for, dispatch_units
 from citygrid.services.cycle.case import case
 from citygrid.services.cycle.inbox import STATUS_CHOICES, inbox
 from citygrid.services.cycle.photos import get_photo, list_photos
@@ -78,6 +78,7 @@ def act(code: str, action: str) -> ResponseReturnValue:
             note=note,
             version=_version(form.version.data),
             photos=uploaded_photos(form.photos.data),
+            unit=(form.unit.data or "").strip() or None,
         )
     except (NotFound, Unauthorized):
         raise
@@ -100,12 +101,14 @@ def _render_problem(
     ctx: CityContext, code: str, error: str | None = None, form: TransitionForm | None = None
 ) -> str:
     found = case(ctx, code)
+    actions = actions_for(ctx, found.problem)
     done = TRANSITIONS.get(request.args.get("done", ""))
     return render_template(
         "cycle/problem.html",
         case=found,
         problem=found.problem,
-        actions=actions_for(ctx, found.problem),
+        actions=actions,
+        units=dispatch_units(ctx) if any(a.name == "dispatch" for a in actions) else None,
         photos=list_photos(ctx, code),
         error=error,
         note=(form.note.data if form is not None else "") or "",

@@ -1,4 +1,5 @@
-"""The transitions a principal may make on a problem now, for the buttons of its page.
+"""The transitions a principal may make on a problem now, for the buttons of its page,
+and the units a dispatch may send it to.
 
 One rule, the workflow's (:data:`~citygrid.services.cycle.workflow.TRANSITIONS`):
 a transition is offered when the problem's status is one it applies to
@@ -28,3 +29,9 @@ def actions_for(ctx: CityContext, problem: pd.Series) -> list[Transition]:
         for step in TRANSITIONS.values()
         if problem.get("status") in step.sources and (principal.system or role in step.roles)
     ]
+
+
+def dispatch_units(ctx: CityContext) -> pd.DataFrame:
+    """The units a problem may be dispatched to by hand (``code``, ``name``), by name."""
+    units = ctx.store.read("units", columns=["code", "name"])
+    return pd.DataFrame(units[["code", "name"]]).sort_values(["name", "code"], ignore_index=True)

@@ -317,3 +317,27 @@ def test_a_file_that_is_not_an_image_is_refused_and_changes_nothing(
     assert "照片.jpg is not an image" in markup.unescape(response.get_data(as_text=True))
     assert snapshot(city, code) == before
     assert city.read("photos", where={"problem_code": code}).empty
+
+
+def test_a_dispatch_goes_to_the_unit_chosen(app: Flask, city: Store, cycle: dict[str, str]) -> None:
+    client = as_user(app, "manager")
+    code = cycle["open"]
+    page = client.get(f"/problems/{code}").get_data(as_text=True)
+    assert '<option value="U_WY">五一街道办事处</option>' in page
+    form = {"csrf_token": csrf_token(page), "note": "转交街道", "unit": "U_WY"}
+    assert client.post(f"/problems/{code}/dispatch", data=form).status_code == 302
+    problem = city.get("problems", code)
+    assert problem["status"] == "dispatched"
+    assert problem["unit_code"] == "U_WY"
+    assert problem["routed_by"] == "manual"
+
+
+def test_a_unit_that_does_not_exist_is_refused(
+    app: Flask, city: Store, cycle: dict[str, str]
+) -> None:
+    status, html = _refused(app, city, "manager", cycle["open"], "dispatch", unit="U_NONE")
+    assert status == 400
+    assert "There is no unit U_NONE" in html
+    status, html = _refused(app, city, "handler", cycle["dispatched"], "rectify", unit="U_WY")
+    assert status == 400
+    assert "belongs to dispatch" in html
