@@ -22,12 +22,14 @@ MAX_NOTE = 2000
 
 class TransitionForm(FlaskForm):  # type: ignore[misc]
     """A transition's note, the problem's version as the user saw it, evidence photos
-    (rectify) and the unit chosen (dispatch; empty for the routed one)."""
+    (rectify), the unit chosen (dispatch; empty for the routed one) and the registration
+    condition (register; empty for the item's first)."""
 
     note = TextAreaField()
     version = HiddenField()
     photos = MultipleFileField()
     unit = StringField()
+    condition = StringField()
 
 
 class ReportForm(FlaskForm):  # type: ignore[misc]

@@ -21,8 +21,9 @@ from citygrid.errors import BadInput, CitygridError, NotFound, Unauthorized
 from citygrid.i18n import translate
 from citygrid.params import parse_bool, parse_int
 from citygrid.services.context import CityContext
-from citygrid.services.cycle.actions import actions_for, dispatch_units
+from citygrid.services.cycle.actions import actions_for, dispatch_units, limit_label
 from citygrid.services.cycle.case import case
+from citygrid.services.cycle.catalogue import catalogue_entry
 from citygrid.services.cycle.inbox import STATUS_CHOICES, inbox
 from citygrid.services.cycle.photos import get_photo, list_photos
 from citygrid.services.cycle.workflow import TRANSITIONS, get_transition, status_label, transition
@@ -37,6 +38,7 @@ bp.add_app_template_filter(when, "when")
 bp.add_app_template_filter(days, "days")
 bp.add_app_template_global(status_label, "status_label")
 bp.add_app_template_global(action_label, "action_label")
+bp.add_app_template_global(limit_label, "limit_label")
 
 
 @bp.get("/inbox")
@@ -79,6 +81,7 @@ def act(code: str, action: str) -> ResponseReturnValue:
             version=_version(form.version.data),
             photos=uploaded_photos(form.photos.data),
             unit=(form.unit.data or "").strip() or None,
+            condition=(form.condition.data or "").strip() or None,
         )
     except (NotFound, Unauthorized):
         raise
@@ -109,6 +112,11 @@ def _render_problem(
         problem=found.problem,
         actions=actions,
         units=dispatch_units(ctx) if any(a.name == "dispatch" for a in actions) else None,
+        conditions=(
+            catalogue_entry(ctx, str(found.problem["catalogue_code"])).standards
+            if any(a.name == "register" for a in actions)
+            else None
+        ),
         photos=list_photos(ctx, code),
         error=error,
         note=(form.note.data if form is not None else "") or "",

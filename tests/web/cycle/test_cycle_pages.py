@@ -341,3 +341,25 @@ def test_a_unit_that_does_not_exist_is_refused(
     status, html = _refused(app, city, "handler", cycle["dispatched"], "rectify", unit="U_WY")
     assert status == 400
     assert "belongs to dispatch" in html
+
+
+def test_register_takes_the_condition_chosen(
+    app: Flask, city: Store, cycle: dict[str, str]
+) -> None:
+    client = as_user(app, "manager")
+    code = cycle["reported"]
+    page = client.get(f"/problems/{code}").get_data(as_text=True)
+    assert '<option value="C02-1">占道经营 (3 working days)</option>' in page
+    form = {"csrf_token": csrf_token(page), "note": "立案", "condition": "C02-1"}
+    assert client.post(f"/problems/{code}/register", data=form).status_code == 302
+    problem = city.get("problems", code)
+    assert problem["status"] == "open"
+    assert problem["deadline"] is not None
+
+
+def test_a_condition_the_item_does_not_have_is_refused(
+    app: Flask, city: Store, cycle: dict[str, str]
+) -> None:
+    status, html = _refused(app, city, "manager", cycle["reported"], "register", condition="C01-2")
+    assert status == 400
+    assert "C01-2" in html
