@@ -73,9 +73,10 @@ class OutsideCalendar(BadInput):
 
     China's holidays and adjusted working days are published year by year;
     a deadline counted in working time across a year the calendar lacks
-    would be silently wrong, so it is refused. Upgrading the calendar
-    package (``pip install -U chinesecalendar``) adds the newly published
-    years.
+    would be silently wrong, so it is refused. A holidays file
+    (``CITYGRID_HOLIDAYS``) listing the year's days, or upgrading the
+    calendar package (``pip install -U chinesecalendar``) once it carries
+    the year, makes it known.
     """
 
     code = "outside_calendar"

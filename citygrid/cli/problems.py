@@ -291,7 +291,10 @@ _TIMELINE_HEADERS = {
 
 def _step_label(action: str) -> str:
     step = workflow.TRANSITIONS.get(action)
-    return step.label() if step is not None else action
+    if step is not None:
+        return step.label()
+    other = recurrence.ACTIONS.get(action)
+    return other.label() if other is not None else action
 
 
 def _when(value: Any) -> str:

@@ -37,9 +37,19 @@ from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 
 from citygrid.layers.base_layers import OPEN_STATUSES
-from citygrid.layers.registry import get_layer
+from citygrid.layers.registry import Choice, get_layer
 from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.context import CityContext
+
+ACTIONS = {
+    c.value: c
+    for c in (
+        Choice("merge", "重复上报合并", "duplicate report merged"),
+        Choice("recurrence", "反弹关联", "recurrence linked"),
+    )
+}
+"""The timeline's steps this module writes (audit actions ``transition:merge`` and
+``recurrence``), with their zh and en labels."""
 
 LINK_COLUMNS = ["code", "recurrence_of", "recurrence"]
 """What :func:`recurrence_links` gives for each problem."""

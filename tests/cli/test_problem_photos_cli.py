@@ -110,6 +110,9 @@ def test_a_duplicate_report_is_merged_and_said_so(city_url: str) -> None:
     assert "merged into problem WT00000001" in out
     assert "reported 3 times" in out
     assert counts(city_url)["problems"] == 1
+    shown = ok(city_url, "problems", "show", "WT00000001", lang="zh_CN")
+    assert "重复上报合并" in shown
+    assert "上报次数: 3" in shown
 
 
 def test_recurrences_are_linked_at_intake_and_counted_in_batch(city_url: str) -> None:

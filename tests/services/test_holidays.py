@@ -112,32 +112,27 @@ def test_bad_rows_are_refused_naming_the_row(
         load_holidays(csv_file(tmp_path, rows))
 
 
-def test_bad_files_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("holidays.txt", b"date,kind,name\n", r"must end in \.csv or \.json"),
+        ("no_kind.csv", "date,name\n2027-02-06,春节\n".encode(), "lacks kind"),
+        ("gbk.csv", "date,kind,name\n2027-02-06,holiday,春节\n".encode("gbk"), "not UTF-8"),
+        ("broken.json", b'[{"date": "2027-02-06"', "not valid JSON"),
+        ("flat.json", b'{"2027-02-06": "holiday"}', "list of objects"),
+        ("off.json", b'[{"date": "2027-02-06", "kind": "off"}]', r"Row 1 .*'off'"),
+    ],
+)
+def test_bad_files_are_refused(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(BadInput, match=message):
+        load_holidays(path)
+
+
+def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="does not exist"):
         load_holidays(tmp_path / "none.csv")
-    text = tmp_path / "holidays.txt"
-    text.write_text("date,kind,name\n", encoding="utf-8")
-    with pytest.raises(BadInput, match=r"must end in \.csv or \.json"):
-        load_holidays(text)
-    no_kind = tmp_path / "no_kind.csv"
-    no_kind.write_text("date,name\n2027-02-06,春节\n", encoding="utf-8")
-    with pytest.raises(BadInput, match="lacks kind"):
-        load_holidays(no_kind)
-    gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes("date,kind,name\n2027-02-06,holiday,春节\n".encode("gbk"))
-    with pytest.raises(BadInput, match="not UTF-8"):
-        load_holidays(gbk)
-    broken = tmp_path / "broken.json"
-    broken.write_text('[{"date": "2027-02-06"', encoding="utf-8")
-    with pytest.raises(BadInput, match="not valid JSON"):
-        load_holidays(broken)
-    flat = tmp_path / "flat.json"
-    flat.write_text('{"2027-02-06": "holiday"}', encoding="utf-8")
-    with pytest.raises(BadInput, match="list of objects"):
-        load_holidays(flat)
-    json_bad = json_file(tmp_path, [("2027-02-06", "off", "春节")])
-    with pytest.raises(BadInput, match=r"Row 1 .*'off'"):
-        load_holidays(json_bad)
 
 
 def test_a_year_left_out_between_known_ones_is_refused(tmp_path: Path) -> None:
