@@ -25,14 +25,12 @@ from citygrid.errors import BadInput, NotFound
 from citygrid.i18n import gettext
 from citygrid.layers.base_layers import OPEN_STATUSES, PROBLEM_STATUSES
 from citygrid.services.context import CityContext
+from citygrid.services.cycle.performance import GROUPS
 from citygrid.services.cycle.reading import names_of, read_columns
 
-SCOPES: dict[str, tuple[str, str]] = {
-    "unit": ("unit_code", "units"),
-    "cell": ("grid_code", "grids"),
-    "subdistrict": ("subdistrict_code", "jurisdictions"),
-}
-"""What a ledger covers: the problems' field and the layer of the codes."""
+SCOPES = GROUPS
+"""What a ledger covers (the groups of the figures): the problems' field and the layer of
+the codes."""
 
 LEDGER_HEADERS = {
     "code": "Problem code",

@@ -32,8 +32,9 @@ ranking when there is one, else with its ranking computed now
 ranked then or that month has no problems. A published month
 (:mod:`.publishing`) is read back as published, whatever arrived since.
 
-Everything is computed with pandas group-bys over the month's problems,
-read in SQL with only the columns needed.
+Everything is vectorised: the month's problems are read in SQL with only
+the columns needed, and each feature's sums are one ``numpy.bincount`` over
+the features' positions (a group-by without the sort).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from citygrid.config import RANKING_WEIGHTS
 from citygrid.errors import BadInput
 from citygrid.layers.ranking_layers import RANKING_LEVELS
 from citygrid.services.context import CityContext
@@ -301,15 +303,25 @@ def score(ctx: CityContext, problems: pd.DataFrame, level: str, names: pd.Series
     (:func:`month_problems`); ``names`` are the level's features' names by code
     (:func:`~citygrid.services.cycle.reading.names_of`). No changes from the month before."""
     field = LEVELS[level][0]
-    weights = dict(ctx.config.ranking_weights)
-    sums = (
-        problems.assign(problems=1)
-        .groupby(field, sort=False)[["problems", "deduction", "recurrence", "overdue", "rework"]]
-        .sum()
-        .rename(columns={"deduction": "deductions", "recurrence": "recurrences"})
-    )
-    frame = sums.reindex(names.index.union(sums.index), fill_value=0)
-    frame[_COUNTS] = frame[_COUNTS].astype(np.int64)
+    weights = dict(RANKING_WEIGHTS) | dict(ctx.config.ranking_weights)
+    codes = problems[field]
+    index = names.index
+    unknown = codes[codes.notna() & ~codes.isin(index)].unique()
+    if len(unknown):  # problems of features the layer no longer holds are ranked too
+        index = index.append(pd.Index(unknown))
+    where = index.get_indexer(codes)
+    found = where >= 0
+    frame = pd.DataFrame(index=index)
+    frame["problems"] = np.bincount(where[found], minlength=len(index))
+    for column, measure in (
+        ("deductions", "deduction"),
+        ("recurrences", "recurrence"),
+        ("overdue", "overdue"),
+        ("rework", "rework"),
+    ):
+        values = problems[measure].to_numpy(dtype=float)[found]
+        frame[column] = np.bincount(where[found], weights=values, minlength=len(index))
+    frame[_COUNTS] = frame[_COUNTS].round().astype(np.int64)
     penalty = (
         frame["deductions"]
         + weights["recurrence"] * frame["recurrences"]
@@ -319,12 +331,12 @@ def score(ctx: CityContext, problems: pd.DataFrame, level: str, names: pd.Series
     frame["score"] = (weights["base"] - penalty).round(4)
     frame["rank"] = frame["score"].rank(method="min", ascending=False).astype(np.int64)
     frame["code"] = frame.index.to_numpy(dtype=object)
-    frame["name"] = names.reindex(frame.index).to_numpy(dtype=object)
+    frame["name"] = np.concatenate([names.to_numpy(dtype=object), np.full(len(unknown), None)])
     frame["failed"] = frame["score"] < ctx.config.ranking_pass_score
     frame = frame.sort_values(["rank", "code"], kind="stable").reset_index(drop=True)
     for column in _CHANGES:
-        frame[column] = pd.array(
-            [pd.NA] * len(frame), dtype="Float64" if "score" in column else "Int64"
+        frame[column] = pd.Series(
+            pd.NA, index=frame.index, dtype="Float64" if "score" in column else "Int64"
         )
     return frame[RANKING_COLUMNS]
 
