@@ -13,6 +13,7 @@ import pandas as pd
 from babel.dates import format_datetime
 
 from citygrid.i18n import translate
+from citygrid.services.cycle.recurrence import ACTIONS as RECURRENCE_ACTIONS
 from citygrid.services.cycle.workflow import TRANSITIONS
 
 _PATTERNS = {"zh_CN": ("zh_Hans_CN", "y年M月d日 HH:mm"), "en": ("en", "d MMM y, HH:mm")}
@@ -34,8 +35,9 @@ def days(value: Any) -> str:
 
 
 def action_label(action: str, lang: str) -> str:
-    """A timeline step's action in ``lang``: a transition's name (立案), else ``change (...)``."""
-    step = TRANSITIONS.get(action)
+    """A timeline step's action in ``lang``: a transition's name (立案), a merged report or a
+    recurrence link (:data:`~citygrid.services.cycle.recurrence.ACTIONS`), else ``change (...)``."""
+    step = TRANSITIONS.get(action) or RECURRENCE_ACTIONS.get(action)
     if step is not None:
         return step.label(lang)
     return translate("change ({action})", lang, action=action)

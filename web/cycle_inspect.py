@@ -58,18 +58,19 @@ def report() -> ResponseReturnValue:
             check_photos(ctx, photos)
             finding = Finding(item, description, lon, lat)
             found = record_round(ctx, form.kind.data or "routine", [Check(place, (finding,))])
-            code = str(found.problems[0].problem["code"])
-            add_photos(ctx, code, photos, "report")
+            intake = found.problems[0]
+            add_photos(ctx, str(intake.problem["code"]), photos, "report")
         else:
             intake = report_problem(
                 ctx, lon, lat, item, description, reporter=ctx.principal.user, photos=photos
             )
-            code = str(intake.problem["code"])
     except Unauthorized:
         raise
     except CitygridError as error:
         return _render(ctx, report_form=form, report_error=error.message(g.lang)), error.status
-    return redirect(url_for("inspect.inspect_page", reported=code))
+    code = str(intake.problem["code"])
+    merged = 1 if intake.merged else None
+    return redirect(url_for("inspect.inspect_page", reported=code, merged=merged))
 
 
 @bp.post("/inspect/round")
@@ -116,6 +117,7 @@ def _render(
         round_error=round_error,
         ticked=ticked or [],
         reported=request.args.get("reported"),
+        merged=request.args.get("merged") == "1",
         round_code=request.args.get("round"),
         clean=request.args.get("clean"),
         places_geojson=view.places.to_geo_dict(drop_id=True),

@@ -167,3 +167,21 @@ def test_a_form_without_its_csrf_token_is_refused(app: Flask, city: Store) -> No
     response = as_user(app, "inspector").post("/inspect/report", data=report())
     assert response.status_code == 400
     assert counts(city) == before
+
+
+def test_a_second_report_of_an_open_problem_is_merged_into_it(
+    app: Flask, city: Store, cycle: dict[str, str]
+) -> None:  # the page says so, and its timeline names the step
+    before = counts(city)
+    client = as_user(app, "inspector")
+    data = report(catalogue_code="C02", description="又见摆摊")
+    data.update(lon=str(IN_G01[0]), lat=str(IN_G01[1]))  # where the open problem is
+    response = send(client, "/inspect/report", data)
+    assert response.status_code == 302
+    assert f"reported={cycle['open']}" in response.headers["Location"]
+    assert counts(city)["problems"] == before["problems"]
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Already reported and still open: your report was added to problem" in done
+    page = client.get(f"/problems/{cycle['open']}").get_data(as_text=True)
+    assert "duplicate report merged" in page
+    assert "又见摆摊" in page
