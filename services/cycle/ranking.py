@@ -306,10 +306,11 @@ def score(ctx: CityContext, problems: pd.DataFrame, level: str, names: pd.Series
     weights = dict(RANKING_WEIGHTS) | dict(ctx.config.ranking_weights)
     codes = problems[field]
     index = names.index
-    unknown = codes[codes.notna() & ~codes.isin(index)].unique()
+    where = index.get_indexer(codes)
+    unknown = codes[(where < 0) & codes.notna().to_numpy()].unique()
     if len(unknown):  # problems of features the layer no longer holds are ranked too
         index = index.append(pd.Index(unknown))
-    where = index.get_indexer(codes)
+        where = index.get_indexer(codes)
     found = where >= 0
     frame = pd.DataFrame(index=index)
     frame["problems"] = np.bincount(where[found], minlength=len(index))

@@ -57,13 +57,16 @@ def read_columns(
 def select_frame(store: Store, stmt: sa.Select[Any]) -> pd.DataFrame:
     """The rows of ``stmt`` as a frame of object columns named as it selects them.
 
-    Built column by column from the driver's tuples (pandas' ``from_records``
-    of SQLAlchemy rows is several times slower); types are the caller's.
+    Built column by column from the driver's own tuples, read from the
+    cursor: SQLAlchemy's rows and pandas' ``from_records`` of them are
+    several times slower. No result type processing runs: select dates as
+    text (:func:`citygrid.layers.frames.raw`) and type the columns after
+    (:func:`citygrid.layers.frames.typed`).
     """
     with store.reader() as conn:
         result = conn.execute(stmt)
         names = list(result.keys())
-        rows = [tuple(row) for row in result.fetchall()]
+        rows = result.cursor.fetchall()
     values = list(zip(*rows, strict=True)) or [()] * len(names)
     return pd.DataFrame(
         {name: pd.Series(v, dtype=object) for name, v in zip(names, values, strict=True)}
