@@ -18,6 +18,9 @@ from citygrid.config import Config
 from citygrid.i18n import LANGUAGES, translate
 from citygrid.services.providers.source import Store, open_store
 from citygrid.web import (
+    cycle_inspect,
+    cycle_pages,
+    cycle_ranking,
     dashboard,
     planner,
     routes_api,
@@ -75,6 +78,9 @@ def create_app(config: Config, store: Store | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(routes_ogc.bp)
     app.register_blueprint(routes_open311.blueprint(app, config))
+    app.register_blueprint(cycle_pages.bp)
+    app.register_blueprint(cycle_inspect.bp)
+    app.register_blueprint(cycle_ranking.bp)
     return app
 
 

@@ -12,10 +12,6 @@
 - :mod:`.intake`: a problem reported, coded and routed at once;
 - :mod:`.case`: a problem with names, days overdue and its timeline from
   the audit log;
-- :mod:`.inspections`: an inspection round over points, streets and alleys,
-  each found clean or with problems (reported through the intake), and
-  when each place was last inspected; :mod:`.inspection_files` reads a
-  round from CSV or XLSX.
 - :mod:`.holidays`: the holidays file that extends or overrides the
   calendar package's days (years it does not know yet);
 - :mod:`.photos`: photos stored with a problem, checked by content and
@@ -23,4 +19,11 @@
 - :mod:`.recurrence`: duplicates merged at intake, recurrences (反弹)
   linked at intake and over every problem at once;
 - :mod:`.access`: one problem read by code, only when the principal may see it.
+- :mod:`.inspections`: an inspection round over points, streets and alleys,
+  each found clean or with problems (reported through the intake), and
+  when each place was last inspected; :mod:`.inspection_files` reads a
+  round from CSV or XLSX;
+- :mod:`.inbox`, :mod:`.actions`, :mod:`.inspect_form`, :mod:`.report_access`:
+  what the web pages show: a unit's inbox, the transitions a user may make
+  now, the inspector's form's choices, who reads which reports.
 """
