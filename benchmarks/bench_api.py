@@ -21,20 +21,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import threading
 import time
 import urllib.request
 from collections.abc import Callable
 
 from bench_web import _open
-from werkzeug.serving import make_server
+from serving import serving
 
 from citygrid.config import Config
 from citygrid.errors import NotFound
 from citygrid.layers.store import Store
 from citygrid.services.accounts import tokens, users
 from citygrid.services.context import CityContext
-from citygrid.web.app import create_app
 
 PAGE = 1000
 BENCH_USER = "bench_api"
@@ -79,12 +77,9 @@ def main() -> None:
 
     store = _open(args)
     token = _token(store)
-    app = create_app(Config(database_url=store.url, secret_key="bench"), store)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.port}/api/v1/problems"
-    try:
+    config = Config(database_url=store.url, secret_key="bench")
+    with serving(store, config) as root:
+        base = f"{root}/api/v1/problems"
         total = store.count("problems")
         offsets = [
             round(i * max(0, total - PAGE) / max(1, args.pages - 1)) for i in range(args.pages)
@@ -110,10 +105,7 @@ def main() -> None:
             print(f"{label:<24}{p50:>9.1f}{p95:>9.1f}{r50:>10.1f}{p50 / r50:>10.2f}")
         verdict = "meets" if p95 < 100 else "misses"
         print(f"target: p95 < 100 ms on loopback ({verdict} it with the sorted pages)")
-    finally:
-        server.shutdown()
-        server.server_close()
-        tokens.revoke(CityContext(store, Config(database_url=store.url), actor="bench"), BENCH_USER)
+    tokens.revoke(CityContext(store, Config(database_url=store.url), actor="bench"), BENCH_USER)
 
 
 if __name__ == "__main__":

@@ -31,14 +31,12 @@ import os
 import secrets
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import make_server
+from serving import serving
 
 from citygrid.config import Config
 from citygrid.errors import NotFound
@@ -47,7 +45,6 @@ from citygrid.services.accounts import users
 from citygrid.services.context import CityContext
 from citygrid.services.demo import load_demo
 from citygrid.services.providers.computed import RESULTS
-from citygrid.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 USER = "bench_map"
@@ -134,21 +131,6 @@ def bench_user(store: Store) -> str:
     password = secrets.token_urlsafe(16)
     users.add_user(ctx, USER, "admin", password=password)
     return password
-
-
-@contextmanager
-def serving(store: Store) -> Iterator[str]:
-    """The app on a real threaded server at 127.0.0.1; yields its base URL."""
-    app = create_app(Config(database_url=store.url, secret_key=secrets.token_hex(16)), store)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def page_drawn(page: Any, url: str) -> float:
@@ -258,7 +240,8 @@ def main() -> None:
     store = Store.open(city_database(args))
     password = bench_user(store)
     print(f"backend {store.engine.dialect.name}; problems: {store.count('problems'):,}")
-    with serving(store) as base:
+    config = Config(database_url=store.url, secret_key=secrets.token_hex(16))
+    with serving(store, config) as base:
         figures = run(base, password)
     report(figures)
     store.close()

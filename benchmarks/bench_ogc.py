@@ -24,27 +24,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from werkzeug.serving import make_server
+from serving import serving
 
 from citygrid.config import Config
 from citygrid.layers.store import Store
 from citygrid.services.accounts import tokens, users
 from citygrid.services.context import CityContext
 from citygrid.services.demo import load_demo
-from citygrid.web.app import create_app
 
 PAGE = 1000
 
@@ -76,19 +71,6 @@ def _open(args: argparse.Namespace) -> Store:
     print(f"demo --size small loaded in {time.perf_counter() - start:.1f} s into {path}")
     _grow(store, args.problems)
     return store
-
-
-@contextmanager
-def _serving(store: Store, config: Config) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(config, store), threaded=True)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _get(url: str, token: str) -> tuple[float, dict]:
@@ -201,7 +183,7 @@ def main() -> None:
     token = tokens.issue_token(ctx, name, days=1).token
     config = Config(database_url=store.url, secret_key="bench", open311_rate="1000000 per minute")
     print(f"backend {store.engine.dialect.name}; problems {store.count('problems'):,}")
-    with _serving(store, config) as base:
+    with serving(store, config) as base:
         _pages(base, token, args.pages)
         _posts(base, store, token, args.posts, args.threads)
 
