@@ -364,7 +364,7 @@ def _requests(found: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
             "zipcode": None,
             "lat": float(row["lat"]),
             "long": float(row["lon"]),
-            "media_url": _text(row["photo"]),
+            "media_url": None,  # photos are served only to who may see the problem
         }
         for _index, row in found.iterrows()
     ]

@@ -8,7 +8,6 @@ of theirs for plain HTTP clients.
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_accounts import add_user, bearer, signed_in_client
 from web_city import build_city
-from werkzeug.serving import BaseWSGIServer, make_server
+from web_server import serve
 
 from citygrid.config import Config
 from citygrid.layers.store import Store
@@ -61,19 +60,6 @@ def zh_client(app: Flask) -> FlaskClient:
 def admin_headers(city: Store, admin: User) -> dict[str, str]:
     """An ``Authorization: Bearer`` header of the administrator."""
     return bearer(city)
-
-
-def serve(app: Flask) -> Iterator[str]:
-    """Run ``app`` on a real server at 127.0.0.1 (a free port); yield its base URL."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from citygrid.web.app import create_app
 @pytest.fixture
 def server(city: Store) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
     """A real server on the city, and the headers of a token per account."""
-    from conftest import serve
+    from web_server import serve
 
     add_catalogue(city)
     headers = role_tokens(city)
@@ -87,13 +87,37 @@ def test_the_etag_cycle_over_http(server: tuple[str, dict]) -> None:
     [
         ("viewer", "PATCH", "/api/v1/points/P04", {"properties": {"name": "x"}}, 403),
         ("planner", "PATCH", "/api/v1/points/P01", {"properties": {"name": "x"}}, 200),
-        ("planner", "PATCH", "/api/v1/problems/Q01", {"properties": {"photo": "a.jpg"}}, 403),
+        (
+            "planner",
+            "PATCH",
+            "/api/v1/problems/Q01",
+            {"properties": {"description": "已清理"}},
+            403,
+        ),
         ("manager", "PATCH", "/api/v1/points/P01", {"properties": {"name": "x"}}, 200),
         ("manager", "PATCH", "/api/v1/points/P04", {"properties": {"name": "x"}}, 403),
         ("manager", "PATCH", "/api/v1/grids/G01", {"properties": {"name": "x"}}, 403),
-        ("handler", "PATCH", "/api/v1/problems/Q01", {"properties": {"photo": "a.jpg"}}, 200),
-        ("handler", "PATCH", "/api/v1/problems/Q05", {"properties": {"photo": "a.jpg"}}, 403),
-        ("inspector", "PATCH", "/api/v1/problems/Q02", {"properties": {"photo": "a.jpg"}}, 200),
+        (
+            "handler",
+            "PATCH",
+            "/api/v1/problems/Q01",
+            {"properties": {"description": "已清理"}},
+            200,
+        ),
+        (
+            "handler",
+            "PATCH",
+            "/api/v1/problems/Q05",
+            {"properties": {"description": "已清理"}},
+            403,
+        ),
+        (
+            "inspector",
+            "PATCH",
+            "/api/v1/problems/Q02",
+            {"properties": {"description": "已清理"}},
+            200,
+        ),
         ("inspector", "PATCH", "/api/v1/points/P01", {"properties": {"name": "x"}}, 403),
         ("viewer", "DELETE", "/api/v1/points/P04", None, 403),
         ("manager", "DELETE", "/api/v1/points/P01", None, 409),  # allowed, but I01 names it

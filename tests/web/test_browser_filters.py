@@ -142,6 +142,8 @@ def test_filters_the_url_and_the_hot_spots(
 
     # Hot spots on grid cells: the planted cluster red.
     control.get_by_text("问题热点 (Gi*)", exact=True).click()
+    # the layer first draws with its defaults and then sets its panel: wait for that
+    page.wait_for_function(f"name => ({DRAWN})(name) > 0", arg="hotspots", timeout=20000)
     analyses = page.locator(".citygrid-analyses")
     analyses.locator("input[name=cells]").fill("grids")
     analyses.get_by_role("button", name="应用").click()

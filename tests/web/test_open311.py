@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import serve
 from georeport import GeoReport
 from web_accounts import add_user, bearer
+from web_server import serve
 from workflow_city import IN_G01, OUTSIDE, as_, build_workflow_city
 
 from citygrid.config import Config

@@ -37,7 +37,7 @@ ACCOUNTS = {
 @pytest.fixture
 def server(city: Store) -> Iterator[tuple[str, dict[str, str]]]:
     """A real server on the routed city, and a bearer token per account name."""
-    from conftest import serve
+    from web_server import serve
 
     ctx = CityContext(city, Config(), actor="pytest")
     route_problems(ctx, dry_run=False)
