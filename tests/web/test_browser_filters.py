@@ -122,9 +122,10 @@ def test_filters_the_url_and_the_hot_spots(
     # A bad range: the server's message, nothing changed.
     panel.locator("input[name=since]").fill("2025-03-01")
     panel.locator("input[name=until]").fill("2025-02-01")
+    assert panel.locator("input[name=until]").input_value() == "2025-02-01"
     panel.get_by_role("button", name="应用").click()
     error = panel.locator(".citygrid-filter-error")
-    error.wait_for(state="visible", timeout=20000)
+    error.wait_for(state="visible", timeout=60000)  # the server's check, on a loaded machine
     page.wait_for_function(
         "() => document.querySelector('.citygrid-filter-error').textContent.length > 0"
     )
