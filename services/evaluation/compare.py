@@ -21,7 +21,7 @@ import pandas as pd
 
 from citygrid.errors import BadInput
 from citygrid.services.context import CityContext
-from citygrid.services.cycle.catalogue_files import file_text, xlsx_cells
+from citygrid.services.cycle.catalogue_files import file_text, split_table, xlsx_cells
 from citygrid.services.evaluation.places import place_risks
 from citygrid.services.evaluation.plans import Plan
 
@@ -67,8 +67,8 @@ def read_findings(ctx: CityContext, path: str | Path) -> pd.DataFrame:
             "{path} is not a findings file citygrid reads; give a .csv or .xlsx file.",
             path=str(path),
         )
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    header = [h.lstrip("\ufeff").strip().lower() for h in (rows[0] if rows else [])]
+    header, body = split_table(rows) or ([], [])
+    header = [h.lower() for h in header]
     if not {"place", "deduction"} <= set(header):
         raise BadInput(
             "{path} needs the columns {columns} (item empty for a place found clean); it has "
@@ -77,7 +77,10 @@ def read_findings(ctx: CityContext, path: str | Path) -> pd.DataFrame:
             columns=", ".join(FINDING_COLUMNS),
             found=", ".join(header) or "nothing",
         )
-    table = pd.DataFrame([dict(zip(header, r, strict=False)) for r in rows[1:]])
+    table = pd.DataFrame(
+        [dict(zip(header, line, strict=False)) for _n, line in body],
+        index=[n - 2 for n, _line in body],  # messages say the file's line (index + 2)
+    )
     table = table.reindex(columns=list(FINDING_COLUMNS)).fillna("")
     return pd.DataFrame(
         {

@@ -32,7 +32,7 @@ from typing import Any
 
 from citygrid.errors import BadInput
 from citygrid.layers.base_layers import POINT_TYPES
-from citygrid.services.cycle.catalogue_files import file_text, xlsx_cells
+from citygrid.services.cycle.catalogue_files import file_text, split_table, xlsx_cells
 
 DRAWS = ("random", "stratified", "weighted")
 BUILTIN_PLANS = {"national": Path(__file__).with_name("national_plan.csv")}
@@ -96,15 +96,15 @@ def read_plan(path: str | Path) -> Plan:
 
 
 def _records(path: Path, rows: list[list[str]]) -> list[tuple[str, dict[str, str]]]:
-    lines = [(n, [c.strip() for c in row]) for n, row in enumerate(rows, 1) if any(row)]
-    if not lines:
+    table = split_table(rows)
+    if table is None:
         raise BadInput(
             "{path} is empty; a plan needs a header ({columns}) and a row per point type.",
             path=str(path),
             columns=", ".join(COLUMNS),
         )
-    (_, header), *body = lines
-    header = [h.lstrip("\ufeff").strip().lower() for h in header]
+    header, body = table
+    header = [h.lower() for h in header]
     unknown = [h for h in header if h and h not in COLUMNS]
     if unknown or "point_type" not in header or "count" not in header:
         raise BadInput(
