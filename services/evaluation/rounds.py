@@ -7,9 +7,9 @@ that day (:mod:`.places`: open problems, time since the last inspection,
 recurrences, the problem rate of its type), and the reasons it is due:
 not inspected for :data:`INSPECT_EVERY_DAYS`, open problems, recurring, in
 a cell of an emerging hot spot (:data:`EMERGING`, which also ranks it as if
-its expected deduction were half as large again), at risk (in the top
-quarter of expected deductions). The round takes places in that order
-while the route still fits the hours: each is inserted where it lengthens
+its expected deduction were half as large again, and ahead of places it
+ties with), at risk (in the top quarter of expected deductions). The round
+takes places in that order while the route still fits the hours: each is inserted where it lengthens
 the round least (cheapest insertion), then 2-opt shortens the order.
 Travel follows the street network (:mod:`.network`) at :data:`SPEED_KMH`,
 with :data:`DWELL_MINUTES` at each place, from and back to the inspector's
@@ -178,8 +178,10 @@ def _candidates(ctx: CityContext, codes: pd.Series, start: datetime) -> gpd.GeoD
     places["hot_spot"] = _in_emerging_hot_spot(ctx, places)
     places["at_risk"] = places["expected"] >= places["expected"].quantile(0.75)
     boost = 1.0 + HOT_SPOT_BOOST * places["hot_spot"]
-    places["priority"] = places["expected"] * boost + places["due"] * 1e-6  # due first if equal
-    ranked = places.sort_values(["priority", "days_since_inspection"], ascending=False)
+    places["priority"] = places["expected"] * boost
+    # Equal priorities (none expected, say): hot spots first, then due, then the longest unseen.
+    keys = ["priority", "hot_spot", "due", "days_since_inspection"]
+    ranked = places.sort_values(keys, ascending=False, kind="stable")
     return ranked.head(MAX_CANDIDATES).reset_index(drop=True)
 
 

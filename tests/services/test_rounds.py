@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+import geopandas as gpd
+import hotspot_city
 import pyogrio
 import pytest
 import shapely
 from round_city import MONDAY, Y, build_city, write
 
+from citygrid.config import Config
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.layers.store import Store
 from citygrid.services.context import CityContext
@@ -84,3 +87,44 @@ def test_bad_rounds(city: CityContext) -> None:
         plan_round(city, "P1", MONDAY, hours=0)
     with pytest.raises(BadInput, match="no cells"):
         plan_round(city, "P2", MONDAY)
+
+
+def test_places_in_an_emerging_hot_spot_are_due_and_ranked_first(store: Store) -> None:
+    """The hot-spot city's north-east cluster is hot every month (persistent): the place
+    inside it is flagged and ranked above an equal place in the quiet south-west."""
+    hotspot_city.build_city(store)
+    x0, y0 = hotspot_city.ORIGIN
+    metric = hotspot_city.METRIC
+    write(
+        store,
+        "people",
+        {"code": ["I1"], "name": ["巡查员乙"], "role": ["inspector"], "unit_code": ["U1"]},
+        None,
+    )
+    street = gpd.GeoSeries(
+        [shapely.LineString([(x0 + 100, y0 + 100), (x0 + 1700, y0 + 1700)])], crs=metric
+    ).to_crs(4326)
+    write(
+        store, "streets", {"code": ["J1"], "name": ["对角路"], "road_class": ["main"]}, list(street)
+    )
+    places = gpd.GeoSeries(
+        shapely.points([(x0 + 125, y0 + 125), (x0 + 1625, y0 + 1625)]), crs=metric
+    ).to_crs(4326)
+    write(
+        store,
+        "points",
+        {
+            "code": ["QUIET", "HOT"],  # the quiet one first: ties would keep it first
+            "name": ["安静公厕", "热点公厕"],
+            "point_type": ["toilet"] * 2,
+            "unit_code": ["U1"] * 2,
+        },
+        list(places),
+    )
+    ctx = CityContext(store, Config(database_url=store.url), now=datetime(2024, 7, 1, 8, 0))
+    planned = plan_round(ctx, "I1", date(2024, 7, 1), hours=0.55)  # 33 min: the far one only
+    assert planned.stops["code"].tolist() == ["HOT"]
+    assert "hot_spot" in planned.stops["reasons"].iloc[0]
+    both = plan_round(ctx, "I1", date(2024, 7, 1))
+    reasons = dict(zip(both.stops["code"], both.stops["reasons"], strict=True))
+    assert "hot_spot" not in reasons["QUIET"]
