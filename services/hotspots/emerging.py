@@ -275,10 +275,12 @@ def run_emerging(ctx: CityContext, params: EmergingParams) -> AnalysisResult:
     BadInput
         Fewer than three months in the range.
     """
-    setup = prepare(ctx, params)
+    setup = prepare(ctx, params, monthly=True)
+    tallies = setup.tallies
+    assert tallies.reported_at is not None
     start, stop = params.start(), params.stop()
     month, months = month_bins(
-        setup.problems["reported_at"],
+        tallies.reported_at,
         pd.Timestamp(start) if start else None,
         pd.Timestamp(stop) if stop else None,
     )
@@ -290,11 +292,11 @@ def run_emerging(ctx: CityContext, params: EmergingParams) -> AnalysisResult:
             min=MIN_MONTHS,
             param="since",
         )
-    inside = setup.cell_of >= 0
+    inside = tallies.cell_of >= 0
     t = len(months)
     flat = np.bincount(
-        setup.cell_of[inside] * t + month[inside],
-        weights=setup.values[inside],
+        tallies.cell_of[inside] * t + month[inside],
+        weights=tallies.values[inside],
         minlength=len(setup.cells) * t,
     )
     frame = emerging_frame(
