@@ -185,7 +185,8 @@ class FrameReads(StoreConnections):
         if layer.has_geometry:
             kinds["geom"] = "geometry"
         with self._conn(conn, write=False) as c:
-            columns_read = fetch_columns(c, stmt, kinds)
+            required = [n for n in kinds if n in table.c and not table.c[n].nullable]
+            columns_read = fetch_columns(c, stmt, kinds, required)
         geoms = columns_read.pop("geom", None)
         frame = typed(pd.DataFrame(columns_read), layer, ["fid", "version", *wanted])
         if geoms is None:
