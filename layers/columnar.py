@@ -28,11 +28,12 @@ KINDS = ("int", "float", "bool", "str", "datetime", "date", "bytes", "geometry")
 """The kinds of column :func:`fetch_columns` unpacks (dates come as text, see ``frames.raw``)."""
 
 # Constants as SQL literals: bound parameters make SQLite's aggregates twice as slow.
-_ONE, _ZERO = sa.literal_column("'1'"), sa.literal_column("'0'")
-_EMPTY, _COMMA = sa.literal_column("''"), sa.literal_column("','")
-_PG_ZERO = sa.literal_column("0")
+_ONE: sa.ColumnElement[Any] = sa.literal_column("'1'")
+_ZERO: sa.ColumnElement[Any] = sa.literal_column("'0'")
+_EMPTY: sa.ColumnElement[Any] = sa.literal_column("''")
+_COMMA: sa.ColumnElement[Any] = sa.literal_column("','")
+_PG_ZERO: sa.ColumnElement[Any] = sa.literal_column("0")
 _POINT_WKB = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
-_BINARY_KINDS = ("str", "datetime", "date", "bytes", "geometry")
 
 
 def fetch_columns(
