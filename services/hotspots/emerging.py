@@ -54,7 +54,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse, special
 
 from citygrid.errors import BadInput
 from citygrid.services.analysis import Analysis, AnalysisResult, register_analysis
@@ -109,7 +109,7 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
         out=z,
         where=variance > 0,
     )
-    return s, variance, z, 2.0 * stats.norm.sf(np.abs(z))
+    return s, variance, z, 2.0 * special.ndtr(-np.abs(z))
 
 
 def _trailing_run(flags: np.ndarray) -> np.ndarray:

@@ -78,9 +78,13 @@ class Points:
 
 
 def conditions(ctx: CityContext, params: CellParams) -> list[sa.ColumnElement[bool]]:
-    """The filters' conditions on the problems table, for problems that have a geometry."""
-    table = ctx.store.table("problems")
-    return [*problem_conditions(ctx, params, table), table.c.geom.is_not(None)]
+    """The filters' conditions on the problems table.
+
+    No condition on the geometry: every problem has one (a feature is not
+    created without), and a test on it would make the database read every
+    row instead of the grid index alone.
+    """
+    return problem_conditions(ctx, params, ctx.store.table("problems"))
 
 
 def span(ctx: CityContext, params: CellParams) -> tuple[int, pd.Timestamp, pd.Timestamp]:
