@@ -78,12 +78,12 @@ def prepare(ctx: CityContext, params: CellParams, *, monthly: bool = False) -> H
     """
     store = ctx.store
     crs = ctx.metric_crs
-    n_problems, first, last = span(ctx, params)
     spec = params.cells_spec() or CellsSpec("fishnet")
     if spec.kind == "grids":
         cell_frame, used = make_cells(store, spec, crs, np.zeros((0, 2)))
-        tallies = grid_tallies(ctx, params, cell_frame, monthly=monthly)
+        tallies, (n_problems, first, last) = grid_tallies(ctx, params, cell_frame, monthly=monthly)
     else:
+        n_problems, first, last = span(ctx, params)
         points = read_points(ctx, params, monthly=monthly)
         cell_frame, used = make_cells(store, spec, crs, points.xy, max_cells=ctx.config.max_cells)
         tallies = point_tallies(store, params, points, cell_frame)

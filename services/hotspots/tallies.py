@@ -87,7 +87,11 @@ def conditions(ctx: CityContext, params: CellParams) -> list[sa.ColumnElement[bo
     return problem_conditions(ctx, params, ctx.store.table("problems"))
 
 
-def span(ctx: CityContext, params: CellParams) -> tuple[int, pd.Timestamp, pd.Timestamp]:
+Span = tuple[int, pd.Timestamp, pd.Timestamp]
+"""How many problems match, and their first and last report."""
+
+
+def span(ctx: CityContext, params: CellParams) -> Span:
     """How many problems match (one indexed aggregate), and their first and last report.
 
     Raises
@@ -97,10 +101,16 @@ def span(ctx: CityContext, params: CellParams) -> tuple[int, pd.Timestamp, pd.Ti
     """
     found = ctx.store.count_by(
         "problems", [], filters=conditions(ctx, params), span_of="reported_at"
-    ).iloc[0]
-    if int(found["count"]) == 0:
+    )
+    return _span_of(found, params)
+
+
+def _span_of(groups: pd.DataFrame, params: CellParams) -> Span:
+    """The span of grouped counts (``count``, ``first``, ``last``), refusing none."""
+    total = int(groups["count"].sum())
+    if total == 0:
         refuse_none(params)
-    return int(found["count"]), pd.Timestamp(found["first"]), pd.Timestamp(found["last"])
+    return total, pd.Timestamp(groups["first"].min()), pd.Timestamp(groups["last"].max())
 
 
 def _weights(store: Store, codes: pd.Series | None, n: int, weight_by: str) -> np.ndarray:
@@ -148,9 +158,16 @@ def point_tallies(
 
 def grid_tallies(
     ctx: CityContext, params: CellParams, cells: gpd.GeoDataFrame, *, monthly: bool
-) -> Tallies:
-    """Tallies on the city's grid cells (``cells["cell_id"]`` are grid codes), grouped in SQL;
-    problems not routed to a current cell are placed by geometry."""
+) -> tuple[Tallies, Span]:
+    """Tallies on the city's grid cells (``cells["cell_id"]`` are grid codes), grouped in SQL,
+    and the span of the problems; problems not routed to a current cell are placed by
+    geometry.
+
+    Raises
+    ------
+    BadInput
+        No problem matches (the message repeats the filters).
+    """
     store = ctx.store
     table = store.table("problems")
     weighted = params.weight_by == "deduction"
@@ -159,7 +176,9 @@ def grid_tallies(
         ["grid_code"] + (["catalogue_code"] if weighted else []),
         filters=conditions(ctx, params),
         month_of="reported_at" if monthly else None,
+        span_of="reported_at",
     )
+    found = _span_of(groups, params)
     position = pd.Series(np.arange(len(cells)), index=cells["cell_id"].to_numpy())
     cell_of = groups["grid_code"].map(position)
     routed = cell_of.notna().to_numpy()
@@ -172,10 +191,10 @@ def grid_tallies(
         kept["month"] if monthly else None,
     )
     if routed.all():
-        return tallies
+        return tallies, found
     strays = sorted({c for c in groups.loc[~routed, "grid_code"] if c is not None})
     unrouted = table.c.grid_code.is_(None)
     if strays:
         unrouted = sa.or_(unrouted, table.c.grid_code.in_(strays))
     points = read_points(ctx, params, monthly=monthly, extra=[unrouted])
-    return tallies.plus(point_tallies(store, params, points, cells))
+    return tallies.plus(point_tallies(store, params, points, cells)), found
