@@ -17,6 +17,13 @@ from citygrid.layers.connections import StoreConnections
 from citygrid.layers.frames import STORAGE_CRS, Bbox, raw, region, typed
 from citygrid.layers.registry import Layer, get_layer
 
+_DTYPES = {"str": object}  # texts stay objects with None for missing (no inferred string dtype)
+
+
+def _frame(columns: dict[str, Any], kinds: Mapping[str, str]) -> pd.DataFrame:
+    """A frame of fetched columns, texts as objects."""
+    return pd.DataFrame({n: pd.Series(v, dtype=_DTYPES.get(kinds[n])) for n, v in columns.items()})
+
 
 class FrameReads(StoreConnections):
     """Reads of the store (part of :class:`~citygrid.layers.store.Store`)."""
@@ -84,16 +91,15 @@ class FrameReads(StoreConnections):
         stmt = sa.select(*selected).select_from(table).where(*filters)
         if keys:
             stmt = stmt.group_by(*keys)
+        kinds = {n: layer.field(n).type for n in fields}
+        kinds.update(
+            {n: "datetime" for n in ("month", "first", "last") if n in stmt.selected_columns}
+        )
+        kinds["count"] = "int"
         with self._conn(conn, write=False) as c:
-            result = c.execute(stmt)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-        frame["count"] = frame["count"].astype("int64")
-        for name in ("month", "first", "last"):
-            if name in frame.columns:
-                frame[name] = pd.to_datetime(frame[name], format="ISO8601")
-        for name in fields:
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-        return frame
+            columns = fetch_columns(c, stmt, kinds, required=["count"])
+        columns["count"] = columns["count"].astype("int64")
+        return _frame(columns, kinds)
 
     def read(
         self,
@@ -188,7 +194,7 @@ class FrameReads(StoreConnections):
             required = [n for n in kinds if n in table.c and not table.c[n].nullable]
             columns_read = fetch_columns(c, stmt, kinds, required)
         geoms = columns_read.pop("geom", None)
-        frame = typed(pd.DataFrame(columns_read), layer, ["fid", "version", *wanted])
+        frame = typed(_frame(columns_read, kinds), layer, ["fid", "version", *wanted])
         if geoms is None:
             return frame
         gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
