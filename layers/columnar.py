@@ -59,8 +59,9 @@ def fetch_columns(
     -------
     dict
         ``int`` columns as ``Int64`` arrays, ``bool`` as ``boolean``,
-        ``float`` as float64 (missing is NaN), texts, dates and bytes as
-        object arrays (missing is ``None``), geometries as shapely arrays.
+        ``float`` as float64 (missing is NaN), dates as ``datetime64[ns]``
+        (missing is NaT), texts and bytes as object arrays (missing is
+        ``None``), geometries as shapely arrays.
     """
     packer = _Postgres() if conn.dialect.name == "postgresql" else _SQLite()
     inner = stmt.subquery("q")
@@ -105,7 +106,8 @@ def _unpack(packer: _Packer, row: Any, name: str, kind: str, n: int) -> Any:
                 .astype("datetime64[ns]")
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+            text = array.to_numpy(zero_copy_only=False)
+            return pd.to_datetime(text, format="ISO8601").to_numpy(dtype="datetime64[ns]")
     return array.to_numpy(zero_copy_only=False)
 
 
