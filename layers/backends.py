@@ -66,6 +66,10 @@ class Backend:
         """A query returning one row ``(minx, miny, maxx, maxy)`` of the layer."""
         raise NotImplementedError
 
+    def month_start(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """An expression giving the first instant of the month of a date or datetime column."""
+        raise NotImplementedError
+
     def exact_filter_in_sql(self) -> bool:
         """Whether :meth:`intersects_filter` runs exact predicates in SQL."""
         return False
@@ -192,6 +196,10 @@ class SQLiteBackend(Backend):
             sa.func.max(rtree.c.maxy),
         )
 
+    def month_start(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """``YYYY-MM-01`` from the stored ISO text."""
+        return sa.func.substr(sa.type_coerce(column, sa.String), 1, 7).concat("-01")
+
     def create_extras(self, conn: sa.Connection, layers: Sequence[Layer]) -> None:
         """One R*Tree virtual table per spatial layer."""
         for layer in layers:
@@ -295,6 +303,10 @@ class PostGISBackend(Backend):
             sa.func.ST_XMax(inner.c.e),
             sa.func.ST_YMax(inner.c.e),
         )
+
+    def month_start(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """``date_trunc('month', ...)``."""
+        return sa.func.date_trunc("month", column)
 
     def exact_filter_in_sql(self) -> bool:
         """PostGIS runs ST_Intersects itself."""

@@ -12,9 +12,17 @@ import shapely
 import sqlalchemy as sa
 
 from citygrid.errors import BadInput, NotFound
+from citygrid.layers.columnar import fetch_columns
 from citygrid.layers.connections import StoreConnections
 from citygrid.layers.frames import STORAGE_CRS, Bbox, raw, region, typed
 from citygrid.layers.registry import Layer, get_layer
+
+_DTYPES = {"str": object}  # texts stay objects with None for missing (no inferred string dtype)
+
+
+def _frame(columns: dict[str, Any], kinds: Mapping[str, str]) -> pd.DataFrame:
+    """A frame of fetched columns, texts as objects."""
+    return pd.DataFrame({n: pd.Series(v, dtype=_DTYPES.get(kinds[n])) for n, v in columns.items()})
 
 
 class FrameReads(StoreConnections):
@@ -33,6 +41,65 @@ class FrameReads(StoreConnections):
         stmt = sa.select(sa.func.count()).select_from(table).where(*filters)
         with self._conn(conn, write=False) as c:
             return int(c.execute(stmt).scalar_one())
+
+    def count_by(
+        self,
+        layer_name: str,
+        fields: Sequence[str],
+        *,
+        filters: Sequence[sa.ColumnElement[bool]] = (),
+        month_of: str | None = None,
+        span_of: str | None = None,
+        conn: sa.Connection | None = None,
+    ) -> pd.DataFrame:
+        """Count features per distinct value of ``fields`` with one GROUP BY in the database.
+
+        Parameters
+        ----------
+        layer_name
+            A stored layer.
+        fields
+            Fields to group by (none: one row counting every feature).
+        filters
+            Conditions on :meth:`table` columns, as :meth:`read` takes them.
+        month_of
+            A date or datetime field: also group by its month, given in a
+            ``month`` column as the first instant of the month.
+        span_of
+            A date or datetime field whose smallest and largest value per
+            group come in ``first`` and ``last`` columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group (missing values form their own group, as
+            ``None``): the ``fields``, ``month``, ``count``, ``first`` and
+            ``last``, in no particular order. With no ``fields`` and no
+            ``month_of`` there is exactly one row.
+        """
+        layer = get_layer(layer_name)
+        table = self.table(layer_name)
+        keys: list[sa.ColumnElement[Any]] = [table.c[layer.field(n).name] for n in fields]
+        if month_of is not None:
+            keys.append(
+                self.backend.month_start(table.c[layer.field(month_of).name]).label("month")
+            )
+        selected: list[sa.ColumnElement[Any]] = [*keys, sa.func.count().label("count")]
+        if span_of is not None:
+            column = table.c[layer.field(span_of).name]
+            selected += [sa.func.min(column).label("first"), sa.func.max(column).label("last")]
+        stmt = sa.select(*selected).select_from(table).where(*filters)
+        if keys:
+            stmt = stmt.group_by(*keys)
+        kinds = {n: layer.field(n).type for n in fields}
+        kinds.update(
+            {n: "datetime" for n in ("month", "first", "last") if n in stmt.selected_columns}
+        )
+        kinds["count"] = "int"
+        with self._conn(conn, write=False) as c:
+            columns = fetch_columns(c, stmt, kinds, required=["count"])
+        columns["count"] = columns["count"].astype("int64")
+        return _frame(columns, kinds)
 
     def read(
         self,
@@ -119,18 +186,17 @@ class FrameReads(StoreConnections):
             stmt = stmt.limit(limit)
         if offset and not exact_in_python:
             stmt = stmt.offset(offset)
+        kinds = {"fid": "int", "version": "int"}
+        kinds.update({n: layer.field(n).type for n in wanted})
+        if layer.has_geometry:
+            kinds["geom"] = "geometry"
         with self._conn(conn, write=False) as c:
-            result = c.execute(stmt)
-            keys = list(result.keys())
-            values: list[tuple[Any, ...]] = list(zip(*result.fetchall(), strict=True))
-            by_column = values or [()] * len(keys)
-            frame = pd.DataFrame(
-                {k: pd.Series(v, dtype=object) for k, v in zip(keys, by_column, strict=True)}
-            )
-        frame = typed(frame, layer, ["fid", "version", *wanted])
-        if not layer.has_geometry:
+            required = [n for n in kinds if n in table.c and not table.c[n].nullable]
+            columns_read = fetch_columns(c, stmt, kinds, required)
+        geoms = columns_read.pop("geom", None)
+        frame = typed(_frame(columns_read, kinds), layer, ["fid", "version", *wanted])
+        if geoms is None:
             return frame
-        geoms = shapely.from_wkb(frame.pop("geom").to_numpy())
         gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=STORAGE_CRS)
         if exact_in_python:
             gdf = gdf[gdf.intersects(area)].iloc[offset:]

@@ -26,7 +26,6 @@ from citygrid.i18n import _
 from citygrid.layers.io import write_layer_file
 from citygrid.services.analysis import AnalysisResult
 from citygrid.services.context import CityContext
-from citygrid.services.hotspots.density import density_result, density_surface, write_geotiff
 from citygrid.services.hotspots.emerging import run_emerging
 from citygrid.services.hotspots.hot_spots import run_hot_spots
 from citygrid.services.hotspots.params import DensityParams, EmergingParams, HotSpotParams
@@ -172,6 +171,12 @@ def density_command(
     chosen = pop_map_options(given, overwrite)
     params = params_from_options(DensityParams, given)
     city = ctx.city()
+    from citygrid.services.hotspots.density import (  # scipy.signal: only for density
+        density_result,
+        density_surface,
+        write_geotiff,
+    )
+
     surface = density_surface(city, params)
     written = write_geotiff(surface, out, overwrite=overwrite)
     rows, cols = surface.values.shape

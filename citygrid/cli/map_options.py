@@ -11,9 +11,7 @@ import click
 from citygrid.i18n import _
 from citygrid.services.analysis import AnalysisResult
 from citygrid.services.context import CityContext
-from citygrid.services.printing.analysis_maps import print_analysis
 from citygrid.services.printing.paper import ORIENTATIONS, PAPER_MM, parse_page
-from citygrid.services.printing.sheet import check_map_path
 
 MAP_OPTIONS = ("map_file", "paper", "orientation")
 """The keyword names the options give a command."""
@@ -57,6 +55,8 @@ def pop_map_options(given: dict[str, Any], overwrite: bool) -> dict[str, Any]:
     """
     chosen = {name: given.pop(name) for name in MAP_OPTIONS}
     if chosen["map_file"] is not None:
+        from citygrid.services.printing.sheet import check_map_path  # matplotlib: only for maps
+
         check_map_path(chosen["map_file"], overwrite=overwrite)
     return chosen
 
@@ -71,6 +71,8 @@ def print_if_asked(
     """Draw ``result`` to the ``--map`` file when one was given, and say where it went."""
     if chosen["map_file"] is None:
         return
+    from citygrid.services.printing.analysis_maps import print_analysis  # matplotlib
+
     page = parse_page(chosen["paper"], chosen["orientation"])
     image = print_analysis(
         city, result, chosen["map_file"], page=page, title=title, overwrite=overwrite

@@ -25,7 +25,7 @@ the coverage analysis's not-inspected findings use it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 from citygrid.errors import BadInput, PermissionDenied
 from citygrid.layers.base_layers import INSPECTION_KINDS
+from citygrid.layers.columnar import fetch_columns
 from citygrid.layers.registry import get_layer, responsible_layers
 from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.context import CityContext
@@ -353,9 +354,9 @@ def _next_code(conn: sa.Connection, column: sa.Column, prefix: str, count: int) 
 def last_inspected(ctx: CityContext, layer: str, as_of: date | None = None) -> pd.Series:
     """Each feature of ``layer`` and the time of its last inspection on or before ``as_of``.
 
-    The inspections are aggregated in SQL (``MAX(inspected_at) GROUP BY``
-    the layer's link field, over its ``(field, inspected_at)`` index); only
-    the layer's codes are read.
+    The inspections are aggregated in SQL: for each feature, ``MAX(inspected_at)``
+    of its inspections, one seek in the layer's ``(field, inspected_at)``
+    index; only the layer's codes are read.
 
     Parameters
     ----------
@@ -385,19 +386,13 @@ def last_inspected(ctx: CityContext, layer: str, as_of: date | None = None) -> p
             known=", ".join(links),
         )
     table = ctx.store.table("inspections")
-    link = table.c[links[layer]]
-    last = sa.type_coerce(sa.func.max(table.c.inspected_at), sa.String)  # parsed by pandas
-    where = [link.is_not(None)]
+    features = ctx.store.table(layer)
+    where = [table.c[links[layer]] == features.c.code]
     if as_of is not None:
         where.append(by_end_of(table.c.inspected_at, as_of))
+    # One index seek per feature: the newest entry of its (link, inspected_at) index.
+    last = sa.select(sa.func.max(table.c.inspected_at)).where(*where).scalar_subquery()
+    stmt = sa.select(features.c.code, last.label("last")).order_by(features.c.fid)
     with ctx.store.reader() as conn:
-        rows = conn.execute(sa.select(link, last).where(*where).group_by(link)).all()
-    times = _times(dict(rows))
-    codes = ctx.store.read(layer, columns=["code"])["code"]
-    return times.reindex(codes.to_numpy()).rename("last_inspected_at")
-
-
-def _times(held: Mapping[str, Any]) -> pd.Series:
-    """Code -> time, from the text or datetimes the database returned."""
-    at = pd.to_datetime(pd.Series(list(held.values()), dtype=object).astype(str), format="ISO8601")
-    return pd.Series(at.to_numpy(dtype="datetime64[ns]"), index=list(held))
+        found = fetch_columns(conn, stmt, {"code": "str", "last": "datetime"}, ["code"])
+    return pd.Series(found["last"], index=found["code"], name="last_inspected_at")

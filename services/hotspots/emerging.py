@@ -54,7 +54,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse, special
 
 from citygrid.errors import BadInput
 from citygrid.services.analysis import Analysis, AnalysisResult, register_analysis
@@ -109,7 +109,7 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
         out=z,
         where=variance > 0,
     )
-    return s, variance, z, 2.0 * stats.norm.sf(np.abs(z))
+    return s, variance, z, 2.0 * special.ndtr(-np.abs(z))
 
 
 def _trailing_run(flags: np.ndarray) -> np.ndarray:
@@ -275,10 +275,12 @@ def run_emerging(ctx: CityContext, params: EmergingParams) -> AnalysisResult:
     BadInput
         Fewer than three months in the range.
     """
-    setup = prepare(ctx, params)
+    setup = prepare(ctx, params, monthly=True)
+    tallies = setup.tallies
+    assert tallies.reported_at is not None
     start, stop = params.start(), params.stop()
     month, months = month_bins(
-        setup.problems["reported_at"],
+        tallies.reported_at,
         pd.Timestamp(start) if start else None,
         pd.Timestamp(stop) if stop else None,
     )
@@ -290,11 +292,11 @@ def run_emerging(ctx: CityContext, params: EmergingParams) -> AnalysisResult:
             min=MIN_MONTHS,
             param="since",
         )
-    inside = setup.cell_of >= 0
+    inside = tallies.cell_of >= 0
     t = len(months)
     flat = np.bincount(
-        setup.cell_of[inside] * t + month[inside],
-        weights=setup.values[inside],
+        tallies.cell_of[inside] * t + month[inside],
+        weights=tallies.values[inside],
         minlength=len(setup.cells) * t,
     )
     frame = emerging_frame(

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse, special
 
 CONFIDENCE_LEVELS = (0.10, 0.05, 0.01)
 """Significance levels of bins 1, 2 and 3 (90, 95 and 99 % confidence)."""
@@ -184,7 +184,7 @@ def gi_star(
     weights_star = with_self(neighbours)
     n_neighbors = np.diff(weights_star.indptr) - 1
     z = gi_star_z(y, weights_star)
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * special.ndtr(-np.abs(z))
     p_sim = None
     tested = p
     if permutations:

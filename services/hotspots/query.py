@@ -10,9 +10,12 @@ problems into the city's metric CRS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import shapely
+import sqlalchemy as sa
 from pyproj import CRS, Transformer
 
 from citygrid.errors import BadInput
@@ -21,8 +24,14 @@ from citygrid.services.problems.filters import ProblemFilters
 from citygrid.services.problems.selection import problem_conditions
 
 
-def read_problems(ctx: CityContext, filters: ProblemFilters) -> gpd.GeoDataFrame:
-    """Problems matching the filters, EPSG:4326, with ``reported_at`` and ``catalogue_code``.
+def read_problems(
+    ctx: CityContext,
+    filters: ProblemFilters,
+    columns: Sequence[str] = ("reported_at", "catalogue_code"),
+    extra: Sequence[sa.ColumnElement[bool]] = (),
+) -> gpd.GeoDataFrame:
+    """Problems matching the filters (and the ``extra`` conditions on the problems table),
+    EPSG:4326, with the fields ``columns``.
 
     Raises
     ------
@@ -35,20 +44,22 @@ def read_problems(ctx: CityContext, filters: ProblemFilters) -> gpd.GeoDataFrame
     store = ctx.store
     conditions = problem_conditions(ctx, filters, store.table("problems"))
     problems = store.read(
-        "problems",
-        filters=conditions,
-        columns=["reported_at", "catalogue_code"],
-        order_by=None,
+        "problems", filters=[*conditions, *extra], columns=list(columns), order_by=None
     )
     keep = problems.geometry.notna() & ~problems.geometry.is_empty
     problems = problems[keep].reset_index(drop=True)
-    if problems.empty:
-        given = filters.given()
-        raise BadInput(
-            "No problems match the filters ({filters}); widen the dates or drop a filter.",
-            filters=", ".join(f"{k}={v}" for k, v in given.items()) or "-",
-        )
+    if problems.empty and not extra:
+        refuse_none(filters)
     return problems
+
+
+def refuse_none(filters: ProblemFilters) -> None:
+    """Raise the :class:`BadInput` that no problem matches the filters (repeating them)."""
+    given = filters.given()
+    raise BadInput(
+        "No problems match the filters ({filters}); widen the dates or drop a filter.",
+        filters=", ".join(f"{k}={v}" for k, v in given.items()) or "-",
+    )
 
 
 def metric_xy(points: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:

@@ -1,0 +1,104 @@
+"""Columnar reads and grouped counts on both backends."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from citygrid.layers.store import Store
+
+
+def _problems() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "code": ["P1", "P2", "P3", "P4"],
+            "catalogue_code": ["C1", "C2", "C1", "C1"],
+            "description": ["占道经营", None, "", "垃圾"],
+            "status": ["open", "closed", "open", "open"],
+            "reported_at": pd.to_datetime(
+                ["2024-01-31 23:59:59.5", "2024-02-01", "2024-02-15 08:00", "2024-03-01"],
+                format="ISO8601",
+            ),
+            "deadline": pd.to_datetime([None, "2024-02-03 12:00", None, None], format="ISO8601"),
+            "grid_code": ["G1", "G1", None, "G2"],
+            "recurrence": pd.array([None, 2, 0, -3], dtype="Int64"),
+        },
+        geometry=[
+            shapely.Point(112.97, 28.19),
+            shapely.Point(112.98, 28.195),
+            shapely.Point(112.99, 28.2),
+            shapely.Point(113.0, 28.21),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+def _catalogue() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "code": ["C1", "C2"],
+            "name": ["市容", "广告"],
+            "level": ["item", "item"],
+            "weight": [0.1 + 0.2, np.nan],
+            "negative_list": pd.array([True, None], dtype="boolean"),
+        }
+    )
+
+
+def test_columnar_read_keeps_values_types_and_missing_ones(store: Store) -> None:
+    store.write("problems", _problems())
+    store.write("catalogue", _catalogue())
+    problems = store.read("problems")
+    assert problems["code"].tolist() == ["P1", "P2", "P3", "P4"]
+    assert problems["description"].tolist() == ["占道经营", None, "", "垃圾"]
+    assert problems["grid_code"].tolist() == ["G1", "G1", None, "G2"]
+    assert problems["reported_at"].dtype == "datetime64[ns]"
+    assert problems["reported_at"].iloc[0] == pd.Timestamp("2024-01-31 23:59:59.5")
+    assert problems["deadline"].isna().tolist() == [True, False, True, True]
+    assert problems["recurrence"].dtype == "Int64"
+    assert problems["recurrence"].tolist()[1:] == [2, 0, -3]
+    assert problems["recurrence"].isna().tolist() == [True, False, False, False]
+    assert problems.geometry.equals(_problems().geometry)
+    catalogue = store.read("catalogue", columns=["code", "weight", "negative_list"])
+    assert catalogue["weight"].iloc[0] == 0.1 + 0.2  # exactly, not to 15 digits
+    assert np.isnan(catalogue["weight"].iloc[1])
+    assert catalogue["negative_list"].dtype == "boolean"
+    assert catalogue["negative_list"].isna().tolist() == [False, True]
+
+
+def test_columnar_read_keeps_the_order_and_pages(store: Store) -> None:
+    store.write("problems", _problems())
+    newest = store.read("problems", columns=["code"], sort=[("reported_at", True)])
+    assert newest["code"].tolist() == ["P4", "P3", "P2", "P1"]
+    page = store.read("problems", columns=["code"], sort=[("reported_at", True)], offset=1, limit=2)
+    assert page["code"].tolist() == ["P3", "P2"]
+    assert len(store.read("problems", where={"code": "nothing"})) == 0
+
+
+def test_count_by_groups_in_the_database(store: Store) -> None:
+    store.write("problems", _problems())
+    table = store.table("problems")
+    by_cell = store.count_by("problems", ["grid_code"]).set_index("grid_code")["count"]
+    assert by_cell.to_dict() == {"G1": 2, "G2": 1, None: 1}
+    open_ones = store.count_by("problems", ["grid_code"], filters=[table.c.status == "open"])
+    assert dict(zip(open_ones["grid_code"], open_ones["count"], strict=True)) == {
+        "G1": 1,
+        "G2": 1,
+        None: 1,
+    }
+    monthly = store.count_by("problems", ["grid_code"], month_of="reported_at")
+    months = {(g, m.strftime("%Y-%m-%d")): c for g, m, c in monthly.to_numpy()}
+    assert months == {
+        ("G1", "2024-01-01"): 1,
+        ("G1", "2024-02-01"): 1,
+        (None, "2024-02-01"): 1,
+        ("G2", "2024-03-01"): 1,
+    }
+    span = store.count_by("problems", [], span_of="reported_at").iloc[0]
+    assert span["count"] == 4
+    assert span["first"] == pd.Timestamp("2024-01-31 23:59:59.5")
+    assert span["last"] == pd.Timestamp("2024-03-01")
+    nothing = store.count_by("problems", [], filters=[table.c.code == "none"]).iloc[0]
+    assert nothing["count"] == 0
