@@ -15,6 +15,7 @@ from flask import current_app, g
 from citygrid.config import Config
 from citygrid.services.accounts.principal import Principal, anonymous
 from citygrid.services.context import CityContext
+from citygrid.services.providers.cache import ResultCache
 from citygrid.services.providers.source import Store
 from citygrid.web.answers import AnswerCache
 
@@ -23,11 +24,13 @@ EXTENSION = "citygrid"
 
 @dataclass(frozen=True)
 class WebState:
-    """The config the app was built with, the store it serves and the answers it keeps."""
+    """The config the app was built with, the store it serves, the answers it keeps and
+    the maps it rendered (by principal, language and data version)."""
 
     config: Config
     store: Store
     answers: AnswerCache = field(default_factory=AnswerCache)
+    maps: ResultCache = field(default_factory=lambda: ResultCache(entries=16))
 
     def context(self, principal: Principal) -> CityContext:
         """A new :class:`CityContext` for one request (its own clock) acting for ``principal``.

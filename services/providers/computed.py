@@ -72,7 +72,7 @@ class ComputedLayerProvider(Provider):
     def answer_key(self, ctx: CityContext, query: FeatureQuery) -> tuple[Any, ...]:
         """The key of the analysis result for ``query.params``: the analysis, the parameters,
         the data version, the day and what the parameters depend on in the request."""
-        params = self._params(query)
+        params = self._analysis_params(query)
         return (
             self.analysis.name,
             type(params),
@@ -84,12 +84,12 @@ class ComputedLayerProvider(Provider):
 
     def result(self, ctx: CityContext, query: FeatureQuery) -> AnalysisResult:
         """The analysis result for ``query.params`` (the defaults when ``None``), cached."""
-        params = self._params(query)
+        params = self._analysis_params(query)
         key = self.answer_key(ctx, query)
         result: AnalysisResult = RESULTS.get(ctx.store, key, lambda: self.analysis.run(ctx, params))
         return result
 
-    def _params(self, query: FeatureQuery) -> Params:
+    def _analysis_params(self, query: FeatureQuery) -> Params:
         return query.params if query.params is not None else self.analysis.params()
 
     def features(self, ctx: CityContext, query: FeatureQuery) -> FeaturePage:

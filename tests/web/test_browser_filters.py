@@ -30,6 +30,10 @@ from citygrid.layers.store import Store
 
 pytestmark = pytest.mark.browser
 
+WAIT_MS = 90_000
+"""How long a wait for the server's answer may take: the machine may be running other
+browsers and servers at once (``-n 2``), and a draw follows a whole round trip."""
+
 DRAWN = """name => {
     const layer = L.citygrid.layers().find(l => l.options.name === name);
     return layer && layer._map ? layer.getLayers().length : -1;
@@ -77,7 +81,7 @@ def page(live_server: str) -> Iterator[tuple[Any, list[str], list[str]]]:
 
 
 def _drawn(page: Any, name: str, count: int) -> None:
-    page.wait_for_function(f"name => ({DRAWN})(name) === {count}", arg=name, timeout=20000)
+    page.wait_for_function(f"name => ({DRAWN})(name) === {count}", arg=name, timeout=WAIT_MS)
 
 
 def _filter_panel(page: Any) -> Any:
@@ -125,9 +129,10 @@ def test_filters_the_url_and_the_hot_spots(
     assert panel.locator("input[name=until]").input_value() == "2025-02-01"
     panel.get_by_role("button", name="应用").click()
     error = panel.locator(".citygrid-filter-error")
-    error.wait_for(state="visible", timeout=60000)  # the server's check, on a loaded machine
+    error.wait_for(state="visible", timeout=WAIT_MS)  # the server's check, on a loaded machine
     page.wait_for_function(
-        "() => document.querySelector('.citygrid-filter-error').textContent.length > 0"
+        "() => document.querySelector('.citygrid-filter-error').textContent.length > 0",
+        timeout=WAIT_MS,
     )
     assert "2025-03-01" in error.inner_text()
     assert "statuses=closed" in page.url
@@ -144,13 +149,14 @@ def test_filters_the_url_and_the_hot_spots(
     # Hot spots on grid cells: the planted cluster red.
     control.get_by_text("问题热点 (Gi*)", exact=True).click()
     # the layer first draws with its defaults and then sets its panel: wait for that
-    page.wait_for_function(f"name => ({DRAWN})(name) > 0", arg="hotspots", timeout=20000)
+    page.wait_for_function(f"name => ({DRAWN})(name) > 0", arg="hotspots", timeout=WAIT_MS)
     analyses = page.locator(".citygrid-analyses")
     analyses.locator("input[name=cells]").fill("grids")
     analyses.get_by_role("button", name="应用").click()
     _drawn(page, "hotspots", 64)
     page.wait_for_function(
-        "() => document.querySelector('.citygrid-analysis-legend').innerText.includes('grids')"
+        "() => document.querySelector('.citygrid-analysis-legend').innerText.includes('grids')",
+        timeout=WAIT_MS,
     )
     fills = dict(page.evaluate(CELL_FILLS))
     assert {cell for cell, fill in fills.items() if fill == GI_BIN_COLOURS["3"]} == set(HOT_CELLS)

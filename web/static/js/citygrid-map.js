@@ -27,8 +27,9 @@
  * layer control's group headings and for the URL state; L.citygrid.layers() lists them.
  * L.citygrid.cartography(map, {groups: {group: heading}}) adds a metric scale bar and a
  * heading above each group's first layer in the layer control.
- * L.citygrid.events fires "citygrid:filters" ({query}) when the problem filters change
- * (L.citygrid.setFilters(query); L.citygrid.filters() gives a copy of the current ones)
+ * L.citygrid.events fires "citygrid:filters" ({query, history}) when the problem filters
+ * change (L.citygrid.setFilters(query, history); history is true when they come from the
+ * URL; L.citygrid.filters() gives a copy of the current ones)
  * and "citygrid:query" when an analysis layer's parameters change.
  * L.citygrid.withQuery(url, query) adds a query's parameters to a URL object.
  *
@@ -49,9 +50,11 @@
     registered.push(layer);
   }
 
-  function setFilters(query) {
+  /* Use `query` as the problem filters; `history` says they come from the URL (a link,
+   * back or forward), which overrides what a form holds. */
+  function setFilters(query, history) {
     currentFilters = L.extend({}, query);
-    events.fire("citygrid:filters", { query: L.extend({}, query) });
+    events.fire("citygrid:filters", { query: L.extend({}, query), history: Boolean(history) });
   }
 
   function withQuery(url, query) {
@@ -221,11 +224,10 @@
         },
         pointToLayer: function (feature, latlng) {
           return L.circleMarker(latlng, L.extend({ pane: options.pane, renderer: self.options.renderer }, style));
-        },
-        onEachFeature: function (feature, layer) {
-          layer.bindPopup(function () { return popupContent(feature, self.options); });
         }
       }));
+      // One popup for the whole layer (not one per feature): filled for the feature clicked.
+      this.bindPopup(function (layer) { return popupContent(layer.feature, self.options); });
       this._loaded = null;
       this._controller = null;
       this._pending = null;
