@@ -171,3 +171,49 @@ def test_filters_the_url_and_the_hot_spots(
     assert [e for e in errors if "400" not in e] == []  # the refused range's own 400 only
     outside = [url for url in requested if not url.startswith(live_server)]
     assert outside == []
+
+
+def _hold(page: Any, wanted: str) -> list[Any]:
+    """Hold back every request whose URL contains each part of ``wanted`` (space-separated)
+    until the test continues it; the held routes, filled as requests come."""
+    held: list[Any] = []
+    parts = wanted.split()
+    page.route(lambda url: all(part in url for part in parts), lambda route: held.append(route))
+    return held
+
+
+def _first(page: Any, held: list[Any]) -> Any:
+    """The first held request, once the page has sent it."""
+    for _ in range(WAIT_MS // 100):
+        if held:
+            return held[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("the page sent no request to hold")
+
+
+def test_what_the_user_types_survives_a_late_answer(
+    page: tuple[Any, list[str], list[str]],
+) -> None:
+    page, errors, _requested = page
+    # The filter panel: the check of "closed" answers after the user typed a date.
+    held = _hold(page, "/api/map/problems zoom=0")
+    panel = _filter_panel(page)
+    panel.get_by_text("已结案", exact=True).click()
+    panel.get_by_role("button", name="应用").click()
+    answer = _first(page, held)
+    panel.locator("input[name=since]").fill("2025-01-01")
+    answer.continue_()
+    page.wait_for_function("() => location.hash.includes('statuses=closed')", timeout=WAIT_MS)
+    assert panel.locator("input[name=since]").input_value() == "2025-01-01"
+    assert panel.locator("input[name=statuses][value=closed]").is_checked()
+
+    # The analysis panel: the hot spots load while the user types their cells.
+    held = _hold(page, "/api/layers/hotspots/features")
+    page.locator(".leaflet-control-layers").get_by_text("问题热点 (Gi*)", exact=True).click()
+    answer = _first(page, held)
+    cells = page.locator(".citygrid-analyses input[name=cells]")
+    cells.fill("grids")
+    answer.continue_()
+    page.wait_for_function(f"name => ({DRAWN})(name) > 0", arg="hotspots", timeout=WAIT_MS)
+    assert cells.input_value() == "grids"
+    assert errors == []
