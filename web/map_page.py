@@ -2,7 +2,8 @@
 
 Every stored layer with a geometry becomes one :class:`BboxGeoJson` layer
 in the layer control, styled and with popups as the registry declares,
-and loaded from the JSON API by the map's bbox. Jurisdictions, grids,
+and loaded from the JSON API with only the fields it draws: whole, once,
+when it fits in one response (cells, streets), else by the map's bbox. Jurisdictions, grids,
 streets, alleys and points are on when the page opens; the rest (units,
 inspections, problems) are off until the user ticks them. Nothing here
 knows about Flask: URLs come in as arguments.
