@@ -17,8 +17,10 @@ Endpoints
     for computed layers, the JSON schema of their analysis parameters.
 ``GET /api/layers/<name>/features``
     :func:`get_features`: a GeoJSON FeatureCollection in EPSG:4326,
-    filtered by ``bbox`` and field values, paged by ``limit`` and ``next``;
-    computed layers take their analysis parameters.
+    filtered by ``bbox`` and field values, paged by ``limit`` and ``next``,
+    with only the fields ``properties`` names if given;
+    computed layers take their analysis parameters. Answers are kept
+    (:mod:`citygrid.web.answers`) and carry an ETag.
 ``GET /api/layers/<name>/features/<code>``
     :func:`get_feature`: one GeoJSON Feature.
 ``GET /api/health``
@@ -41,9 +43,17 @@ from citygrid.services.providers import FeatureQuery, Provider, collections, pro
 from citygrid.services.providers.source import store_status
 from citygrid.services.responsibility.assign import assign
 from citygrid.web import geojson
+from citygrid.web.answers import AnswerCache, params_key
 from citygrid.web.bodies import json_object
 from citygrid.web.describe import describe_collection
-from citygrid.web.params import RESERVED, parse_bbox, parse_limit, parse_next, single
+from citygrid.web.params import (
+    RESERVED,
+    parse_bbox,
+    parse_limit,
+    parse_next,
+    parse_properties,
+    single,
+)
 
 JSON = "application/json; charset=utf-8"
 GEOJSON = "application/geo+json; charset=utf-8"
@@ -61,11 +71,14 @@ class ApiRequest:
         Language of titles, labels and messages (``zh_CN`` or ``en``).
     body
         The request body (JSON for the endpoints that change data).
+    if_none_match
+        The ``If-None-Match`` header: entity tags of answers the client holds.
     """
 
     params: Mapping[str, Sequence[str]] = field(default_factory=dict)
     lang: str = DEFAULT_LANGUAGE
     body: bytes = b""
+    if_none_match: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,14 +120,17 @@ def list_layers(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     return json_response({"layers": layers})
 
 
-def get_features(ctx: CityContext, layer_name: str, request: ApiRequest) -> ApiResponse:
+def get_features(
+    ctx: CityContext, layer_name: str, request: ApiRequest, answers: AnswerCache | None = None
+) -> ApiResponse:
     """Features of one layer as a GeoJSON FeatureCollection in EPSG:4326.
 
     Query parameters: ``bbox=minx,miny,maxx,maxy`` (degrees, EPSG:4326;
     features intersecting it), ``limit`` (default
     :data:`~citygrid.web.params.DEFAULT_LIMIT`, at most
     :data:`~citygrid.web.params.MAX_LIMIT`), ``next`` (the ``next`` of the
-    previous page), ``<field>=<value>`` filters (see
+    previous page), ``properties=code,name`` (only these fields in each
+    feature's properties), ``<field>=<value>`` filters (see
     :mod:`citygrid.services.providers.filters`: a field given several
     times, by name or label, means "any of"; times take ranges) and, for a
     computed layer, its analysis parameters (``cells=grids``).
@@ -123,11 +139,34 @@ def get_features(ctx: CityContext, layer_name: str, request: ApiRequest) -> ApiR
     (more features match than were returned: narrow the bbox or filter, or
     ask for ``next``), ``next`` when truncated, ``numberMatched`` when
     known, and ``parameters`` (given and chosen) for a computed layer.
+
+    With ``answers``, the answer is kept there and reused while the data
+    stays the same; a client that sends its ETag back gets a ``304``.
     """
     provider = provider_for(layer_name)
     query = _query(provider, request)
+    properties = parse_properties(provider.layer, single(request.params, "properties"))
+    if answers is None:
+        return _features(ctx, provider, query, properties)
+    key = (
+        "features",
+        layer_name,
+        params_key(request.params),
+        request.lang,
+        ctx.principal,
+        provider.answer_key(ctx, query),
+    )
+    return answers.answer(
+        key, request.if_none_match, lambda: _features(ctx, provider, query, properties)
+    )
+
+
+def _features(
+    ctx: CityContext, provider: Provider, query: FeatureQuery, properties: tuple[str, ...] | None
+) -> ApiResponse:
+    """The FeatureCollection of :func:`get_features`."""
     page = provider.features(ctx, query)
-    features = geojson.feature_texts(page.frame, provider.layer)
+    features = geojson.feature_texts(page.frame, provider.layer, properties)
     members: dict[str, Any] = {
         "layer": provider.layer.name,
         "numberReturned": len(features),

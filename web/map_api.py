@@ -30,7 +30,9 @@ from citygrid.services.problems.details import problems_in_bbox
 from citygrid.services.problems.filters import ProblemFilters
 from citygrid.services.problems.summary import ProblemCounts, counts_per_cell
 from citygrid.services.routing.who import who_answers_for
+from citygrid.web.answers import AnswerCache, params_key
 from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
+from citygrid.web.geojson import COORDINATE_DECIMALS
 from citygrid.web.params import parse_bbox, single
 
 AGGREGATE_BELOW_ZOOM = 13
@@ -60,8 +62,14 @@ _SHOWN = (
 )
 
 
-def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
+def problems_on_map(
+    ctx: CityContext, request: ApiRequest, answers: AnswerCache | None = None
+) -> ApiResponse:
     """The problems in ``bbox`` for a map at ``zoom``: counts per cell, or the problems.
+
+    With ``answers``, the answer is kept there for the minute (how overdue
+    a problem is depends on the time) while the data stays the same; a
+    client that sends its ETag back gets a ``304``.
 
     Raises
     ------
@@ -70,6 +78,25 @@ def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     """
     bbox, zoom = _bbox_zoom(request.params)
     filters = map_filters(request.params)
+    if answers is None:
+        return _problems(ctx, request.lang, bbox, zoom, filters)
+    key = (
+        "map/problems",
+        params_key(request.params),
+        request.lang,
+        ctx.principal,
+        ctx.store.data_version(),
+        ctx.now.replace(second=0, microsecond=0),
+    )
+    return answers.answer(
+        key, request.if_none_match, lambda: _problems(ctx, request.lang, bbox, zoom, filters)
+    )
+
+
+def _problems(
+    ctx: CityContext, lang: str, bbox: Bbox, zoom: int, filters: ProblemFilters
+) -> ApiResponse:
+    """The answer of :func:`problems_on_map`."""
     counts = counts_per_cell(ctx, bbox, filters)
     if zoom < AGGREGATE_BELOW_ZOOM or counts.total > MAX_POINTS:
         return _counts(counts)
@@ -78,7 +105,7 @@ def problems_on_map(ctx: CityContext, request: ApiRequest) -> ApiResponse:
     features = [
         _point(lon, lat, properties)
         for lon, lat, properties in zip(
-            frame.geometry.x, frame.geometry.y, _properties(frame, request.lang), strict=True
+            frame.geometry.x, frame.geometry.y, _properties(frame, lang), strict=True
         )
     ]
     body = {"type": "FeatureCollection", "features": features, "aggregated": False}
@@ -169,7 +196,10 @@ def _bbox_zoom(params: Mapping[str, Sequence[str]]) -> tuple[Bbox, int]:
 def _point(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(lon, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)],
+        },
         "properties": properties,
     }
 

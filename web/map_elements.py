@@ -41,7 +41,7 @@ class BboxGeoJson(JSCSSMixin, Layer):
     options
         Options of ``L.citygrid.bboxLayer`` (see ``citygrid-map.js``):
         ``name``, ``title``, ``url``, ``limit``, ``lang``, ``style``,
-        ``popup``, ``pane``, ``zIndex``, ``messages``.
+        ``popup``, ``pane``, ``zIndex``, ``messages``, ``whole``, ``properties``.
     show
         Whether the layer is on when the page opens.
     script_url

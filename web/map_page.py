@@ -2,7 +2,8 @@
 
 Every stored layer with a geometry becomes one :class:`BboxGeoJson` layer
 in the layer control, styled and with popups as the registry declares,
-and loaded from the JSON API by the map's bbox. Jurisdictions, grids,
+and loaded from the JSON API with only the fields it draws: whole, once,
+when it fits in one response (cells, streets), else by the map's bbox. Jurisdictions, grids,
 streets, alleys and points are on when the page opens; the rest (units,
 inspections, problems) are off until the user ticks them. Nothing here
 knows about Flask: URLs come in as arguments.
@@ -180,7 +181,7 @@ def build_map(
     shown = shown_by_default()
     z_index = {layer.name: _BASE_Z_INDEX + 5 * order for order, layer in enumerate(layers)}
     for layer in control_order(layers):
-        min_zoom = load_min_zoom(provider_for(layer.name).count(ctx) or 0, extent)
+        count = provider_for(layer.name).count(ctx) or 0
         options = layer_options(
             ctx, layer, lang, features_url(layer.name), messages, z_index[layer.name]
         )
@@ -188,7 +189,13 @@ def build_map(
             options["style"] = {**options["style"], "fill": False}
         BboxGeoJson(
             layer.title(lang),
-            {**options, "loadMinZoom": min_zoom, "label": cell_labels(layer)},
+            {
+                **options,
+                "loadMinZoom": load_min_zoom(count, extent),
+                "whole": count <= MAX_LIMIT,
+                "properties": drawn_properties(layer),
+                "label": cell_labels(layer),
+            },
             show=layer.name in shown,
             script_url=assets.citygrid_js,
         ).add_to(fmap)
@@ -234,6 +241,14 @@ def cell_labels(layer: Layer) -> dict[str, object] | None:
     if polygons and layer.key and layer.name in {r.name for r in responsible_layers()}:
         return {"field": layer.key, "minZoom": LABEL_MIN_ZOOM}
     return None
+
+
+def drawn_properties(layer: Layer) -> list[str]:
+    """The fields the map fetches of a stored layer's features: its key, its name, the
+    popup's fields and the label's; the rest stays on the server."""
+    label = cell_labels(layer)
+    wanted = {layer.key, "name", *layer.popup, label["field"] if label else None}
+    return [field.name for field in layer.fields if field.name in wanted]
 
 
 def _render(fmap: folium.Map, extent: Bbox | None) -> RenderedMap:

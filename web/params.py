@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from citygrid.errors import BadInput
-from citygrid.layers.registry import INT64_RANGE
+from citygrid.layers.registry import INT64_RANGE, Layer
 from citygrid.params import Bbox, Param, one_value, parse_int
 from citygrid.params import parse_bbox as parse_bbox_text
 
@@ -24,7 +24,7 @@ MAX_LIMIT = 10000
 """The most features one response carries; a larger ``limit`` is lowered to it
 (as OGC API Features asks), and the response says it was truncated."""
 
-RESERVED = ("bbox", "limit", "next", "lang")
+RESERVED = ("bbox", "limit", "next", "lang", "properties")
 """Query parameters that are neither field filters nor analysis parameters."""
 
 BBOX = Param(
@@ -111,6 +111,32 @@ def parse_next(text: str | None) -> int | None:
             next=text,
         )
     return after
+
+
+def parse_properties(layer: Layer, text: str | None) -> tuple[str, ...] | None:
+    """Parse ``properties``: field names of ``layer`` separated by commas (``version``
+    too); ``None`` (every field) when ``text`` is ``None``.
+
+    Raises
+    ------
+    BadInput
+        A name that is not a field of the layer.
+    """
+    if text is None:
+        return None
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    known = [field.name for field in layer.fields] + ["version"]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise BadInput(
+            "properties={properties} names fields that layer {layer} does not have: "
+            "{unknown}; use some of: {known}.",
+            properties=text,
+            layer=layer.name,
+            unknown=", ".join(unknown),
+            known=", ".join(known),
+        )
+    return names
 
 
 def _whole(text: str) -> int | None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, request
 
 from citygrid.web import api
-from citygrid.web.state import request_context
+from citygrid.web.state import request_context, web_state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def api_request() -> api.ApiRequest:
     return api.ApiRequest(
-        params=request.args.to_dict(flat=False), lang=g.lang, body=request.get_data()
+        params=request.args.to_dict(flat=False),
+        lang=g.lang,
+        body=request.get_data(),
+        if_none_match=request.headers.get("If-None-Match"),
     )
 
 
@@ -35,7 +38,8 @@ def layers() -> Response:
 @bp.get("/layers/<name>/features")
 def features(name: str) -> Response:
     """A layer's features in a bbox, as GeoJSON (computed layers run their analysis)."""
-    return api_response(api.get_features(request_context(), name, api_request()))
+    answer = api.get_features(request_context(), name, api_request(), web_state().answers)
+    return api_response(answer)
 
 
 @bp.get("/layers/<name>/features/<code>")

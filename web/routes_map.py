@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 
 from citygrid.web import map_api
 from citygrid.web.routes_api import api_request, api_response
-from citygrid.web.state import request_context
+from citygrid.web.state import request_context, web_state
 
 bp = Blueprint("map_api", __name__, url_prefix="/api")
 
@@ -14,7 +14,8 @@ bp = Blueprint("map_api", __name__, url_prefix="/api")
 @bp.get("/map/problems")
 def problems() -> Response:
     """Problems in a bbox for a zoom: counts per cell at low zoom, else the problems."""
-    return api_response(map_api.problems_on_map(request_context(), api_request()))
+    answer = map_api.problems_on_map(request_context(), api_request(), web_state().answers)
+    return api_response(answer)
 
 
 @bp.get("/who")

@@ -8,24 +8,29 @@ role and scope.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app, g
 
 from citygrid.config import Config
 from citygrid.services.accounts.principal import Principal, anonymous
 from citygrid.services.context import CityContext
+from citygrid.services.providers.cache import ResultCache
 from citygrid.services.providers.source import Store
+from citygrid.web.answers import AnswerCache
 
 EXTENSION = "citygrid"
 
 
 @dataclass(frozen=True)
 class WebState:
-    """The config the app was built with and the store it serves."""
+    """The config the app was built with, the store it serves, the answers it keeps and
+    the maps it rendered (by principal, language and data version)."""
 
     config: Config
     store: Store
+    answers: AnswerCache = field(default_factory=AnswerCache)
+    maps: ResultCache = field(default_factory=lambda: ResultCache(entries=16))
 
     def context(self, principal: Principal) -> CityContext:
         """A new :class:`CityContext` for one request (its own clock) acting for ``principal``.

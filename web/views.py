@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template, url_for
 
 from citygrid.errors import Unauthorized
+from citygrid.layers.registry import all_layers
 from citygrid.web.map_page import MapAssets, build_map
 from citygrid.web.map_problems import ProblemUrls
 from citygrid.web.state import request_context, web_state
@@ -17,7 +18,8 @@ bp = Blueprint("pages", __name__)
 def map_page() -> str:
     """The map of jurisdictions, grids, streets, alleys and points, with a layer control.
 
-    An anonymous visitor is sent to the sign-in page unless some layers are public.
+    An anonymous visitor is sent to the sign-in page unless some layers are public. The
+    rendered map is kept for the principal and language while the data stays the same.
     """
     state = web_state()
     ctx = request_context()
@@ -31,15 +33,15 @@ def map_page() -> str:
         analyses_css=url_for("static", filename="css/citygrid-analyses.css"),
         state_js=url_for("static", filename="js/citygrid-state.js"),
     )
-    rendered = build_map(
-        ctx,
-        g.lang,
-        assets,
-        lambda name: url_for("api.features", name=name),
-        ProblemUrls(
-            script=url_for("static", filename="js/citygrid-problems.js"),
-            problems=url_for("map_api.problems"),
-            who=url_for("map_api.who"),
-        ),
+    problems = ProblemUrls(
+        script=url_for("static", filename="js/citygrid-problems.js"),
+        problems=url_for("map_api.problems"),
+        who=url_for("map_api.who"),
+    )
+    features = {layer.name: url_for("api.features", name=layer.name) for layer in all_layers()}
+    rendered = state.maps.get(
+        state.store,
+        (ctx.principal, g.lang, state.store.data_version()),
+        lambda: build_map(ctx, g.lang, assets, features.__getitem__, problems),
     )
     return render_template("map.html", rendered=rendered, tiles=state.config.tiles)

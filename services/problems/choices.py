@@ -2,7 +2,9 @@
 
 Read through the providers, so a user sees only the units and places of
 their scope; the statuses come from the registry. "My cells" is offered
-only to users whose scope holds cells.
+only to users whose scope holds cells. The choices are kept in memory under
+the principal, the language and the data's version (every map page shows
+them; a write makes them stale).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from citygrid.layers.base_layers import PROBLEM_STATUSES
 from citygrid.services.context import CityContext
 from citygrid.services.providers import FieldFilter, may_read, provider_for
 from citygrid.services.providers.base import FeatureQuery
+from citygrid.services.providers.cache import ResultCache
 
 MAX_CHOICES = 10_000
 """At most this many choices of one kind are offered."""
+
+_CACHE = ResultCache(entries=16)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,11 @@ def filter_choices(ctx: CityContext, lang: str) -> FilterChoices:
     """The statuses (labels in ``lang``), catalogue sections and items (depth 0 and 1),
     units and sub-districts the caller may filter by, sorted by code; and whether
     "my cells" applies."""
+    key = ("filter-choices", ctx.principal, lang, ctx.store.data_version())
+    return _CACHE.get(ctx.store, key, lambda: _choices(ctx, lang))  # type: ignore[no-any-return]
+
+
+def _choices(ctx: CityContext, lang: str) -> FilterChoices:
     return FilterChoices(
         tuple(Option(c.value, c.label(lang)) for c in PROBLEM_STATUSES),
         _options(ctx, "catalogue", FieldFilter("level", _CATALOGUE_DEPTH_KEYS)),

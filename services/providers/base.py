@@ -11,7 +11,7 @@ or one feature with :meth:`Provider.feature`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +150,12 @@ class Provider(ABC):
         NotFound
             No such feature.
         """
+
+    def answer_key(self, ctx: CityContext, query: FeatureQuery) -> Hashable:
+        """What the features ``query`` finds depend on beyond the query and the principal,
+        for caches of answers: the store's ``data_version`` (a computed layer's result
+        key adds the day and what its parameters depend on)."""
+        return ctx.store.data_version()
 
     def query(
         self,

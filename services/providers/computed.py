@@ -69,10 +69,11 @@ class ComputedLayerProvider(Provider):
         """``None``: the extent depends on the parameters."""
         return None
 
-    def result(self, ctx: CityContext, query: FeatureQuery) -> AnalysisResult:
-        """The analysis result for ``query.params`` (the defaults when ``None``), cached."""
-        params = query.params if query.params is not None else self.analysis.params()
-        key = (
+    def answer_key(self, ctx: CityContext, query: FeatureQuery) -> tuple[Any, ...]:
+        """The key of the analysis result for ``query.params``: the analysis, the parameters,
+        the data version, the day and what the parameters depend on in the request."""
+        params = self._analysis_params(query)
+        return (
             self.analysis.name,
             type(params),
             params.cache_key(),
@@ -80,8 +81,16 @@ class ComputedLayerProvider(Provider):
             ctx.now.date(),
             _context_key(ctx, params),
         )
+
+    def result(self, ctx: CityContext, query: FeatureQuery) -> AnalysisResult:
+        """The analysis result for ``query.params`` (the defaults when ``None``), cached."""
+        params = self._analysis_params(query)
+        key = self.answer_key(ctx, query)
         result: AnalysisResult = RESULTS.get(ctx.store, key, lambda: self.analysis.run(ctx, params))
         return result
+
+    def _analysis_params(self, query: FeatureQuery) -> Params:
+        return query.params if query.params is not None else self.analysis.params()
 
     def features(self, ctx: CityContext, query: FeatureQuery) -> FeaturePage:
         """The matching features of the result, ``query.limit`` of them from position ``after``.

@@ -108,11 +108,19 @@ def test_map_page_in_the_browser(
     assert "Grid cells" in page.locator(".leaflet-control-layers").inner_text()
     page.screenshot(path=str(tmp_path / "map-en.png"))
 
-    # Panning and zooming loads by bbox, still from this server only.
+    # The small city's layers fit in one answer each: fetched whole, once per page, with
+    # only the fields drawn; zooming asks nothing more of them, and only this server is asked.
+    def grids() -> list[str]:
+        return [url for url in requested if "/api/layers/grids/features?" in url]
+
+    before = len(grids())
     page.mouse.move(640, 400)
     page.mouse.wheel(0, 600)
     page.wait_for_load_state("networkidle")
+    assert len(grids()) == before
 
     hosts = {urlsplit(url).hostname for url in requested if not url.startswith("data:")}
     assert hosts == {"127.0.0.1"}, sorted(set(requested))
-    assert any("/api/layers/grids/features?bbox=" in url for url in requested)
+    assert grids()
+    assert not any("bbox=" in url for url in grids())
+    assert all("properties=" in url for url in grids())

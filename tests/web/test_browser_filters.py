@@ -30,6 +30,10 @@ from citygrid.layers.store import Store
 
 pytestmark = pytest.mark.browser
 
+WAIT_MS = 90_000
+"""How long a wait for the server's answer may take: the machine may be running other
+browsers and servers at once (``-n 2``), and a draw follows a whole round trip."""
+
 DRAWN = """name => {
     const layer = L.citygrid.layers().find(l => l.options.name === name);
     return layer && layer._map ? layer.getLayers().length : -1;
@@ -77,7 +81,7 @@ def page(live_server: str) -> Iterator[tuple[Any, list[str], list[str]]]:
 
 
 def _drawn(page: Any, name: str, count: int) -> None:
-    page.wait_for_function(f"name => ({DRAWN})(name) === {count}", arg=name, timeout=20000)
+    page.wait_for_function(f"name => ({DRAWN})(name) === {count}", arg=name, timeout=WAIT_MS)
 
 
 def _filter_panel(page: Any) -> Any:
@@ -125,9 +129,10 @@ def test_filters_the_url_and_the_hot_spots(
     assert panel.locator("input[name=until]").input_value() == "2025-02-01"
     panel.get_by_role("button", name="应用").click()
     error = panel.locator(".citygrid-filter-error")
-    error.wait_for(state="visible", timeout=60000)  # the server's check, on a loaded machine
+    error.wait_for(state="visible", timeout=WAIT_MS)  # the server's check, on a loaded machine
     page.wait_for_function(
-        "() => document.querySelector('.citygrid-filter-error').textContent.length > 0"
+        "() => document.querySelector('.citygrid-filter-error').textContent.length > 0",
+        timeout=WAIT_MS,
     )
     assert "2025-03-01" in error.inner_text()
     assert "statuses=closed" in page.url
@@ -144,13 +149,14 @@ def test_filters_the_url_and_the_hot_spots(
     # Hot spots on grid cells: the planted cluster red.
     control.get_by_text("问题热点 (Gi*)", exact=True).click()
     # the layer first draws with its defaults and then sets its panel: wait for that
-    page.wait_for_function(f"name => ({DRAWN})(name) > 0", arg="hotspots", timeout=20000)
+    page.wait_for_function(f"name => ({DRAWN})(name) > 0", arg="hotspots", timeout=WAIT_MS)
     analyses = page.locator(".citygrid-analyses")
     analyses.locator("input[name=cells]").fill("grids")
     analyses.get_by_role("button", name="应用").click()
     _drawn(page, "hotspots", 64)
     page.wait_for_function(
-        "() => document.querySelector('.citygrid-analysis-legend').innerText.includes('grids')"
+        "() => document.querySelector('.citygrid-analysis-legend').innerText.includes('grids')",
+        timeout=WAIT_MS,
     )
     fills = dict(page.evaluate(CELL_FILLS))
     assert {cell for cell, fill in fills.items() if fill == GI_BIN_COLOURS["3"]} == set(HOT_CELLS)
@@ -165,3 +171,49 @@ def test_filters_the_url_and_the_hot_spots(
     assert [e for e in errors if "400" not in e] == []  # the refused range's own 400 only
     outside = [url for url in requested if not url.startswith(live_server)]
     assert outside == []
+
+
+def _hold(page: Any, wanted: str) -> list[Any]:
+    """Hold back every request whose URL contains each part of ``wanted`` (space-separated)
+    until the test continues it; the held routes, filled as requests come."""
+    held: list[Any] = []
+    parts = wanted.split()
+    page.route(lambda url: all(part in url for part in parts), lambda route: held.append(route))
+    return held
+
+
+def _first(page: Any, held: list[Any]) -> Any:
+    """The first held request, once the page has sent it."""
+    for _ in range(WAIT_MS // 100):
+        if held:
+            return held[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("the page sent no request to hold")
+
+
+def test_what_the_user_types_survives_a_late_answer(
+    page: tuple[Any, list[str], list[str]],
+) -> None:
+    page, errors, _requested = page
+    # The filter panel: the check of "closed" answers after the user typed a date.
+    held = _hold(page, "/api/map/problems zoom=0")
+    panel = _filter_panel(page)
+    panel.locator("input[name=statuses][value=closed]").check()
+    panel.get_by_role("button", name="应用").dispatch_event("click")  # wherever the panel is
+    answer = _first(page, held)
+    panel.locator("input[name=since]").fill("2025-01-01")
+    answer.continue_()
+    page.wait_for_function("() => location.hash.includes('statuses=closed')", timeout=WAIT_MS)
+    assert panel.locator("input[name=since]").input_value() == "2025-01-01"
+    assert panel.locator("input[name=statuses][value=closed]").is_checked()
+
+    # The analysis panel: the hot spots load while the user types their cells.
+    held = _hold(page, "/api/layers/hotspots/features")
+    page.locator(".leaflet-control-layers").get_by_text("问题热点 (Gi*)", exact=True).click()
+    answer = _first(page, held)
+    cells = page.locator(".citygrid-analyses input[name=cells]")
+    cells.fill("grids")
+    answer.continue_()
+    page.wait_for_function(f"name => ({DRAWN})(name) > 0", arg="hotspots", timeout=WAIT_MS)
+    assert cells.input_value() == "grids"
+    assert errors == []

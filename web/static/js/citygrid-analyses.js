@@ -14,6 +14,8 @@
  * ticked last (of those still on), a legend of every ticked analysis layer with its count and the
  * parameters the API chose. Layers of one analysis share their parameters (one
  * computation serves them all); a change fires "citygrid:query" on L.citygrid.events.
+ * What the user typed in the form since the last "Apply" stays there while layers load;
+ * only another active layer, or the URL (back, forward), redraws the form then.
  *
  * Everything is put into the page with textContent, never as HTML, and no handler is
  * written into the markup (the page's CSP allows neither).
@@ -151,6 +153,16 @@
       this._form = element("form", "citygrid-analysis-form");
       this._form.noValidate = true;  // bad values go to the API, whose message is shown
       this._form.addEventListener("submit", this._apply.bind(this));
+      this._edited = false;  // the user changed the form since the last "Apply"
+      this._shown = null;  // the layer whose parameters the form shows
+      var edit = function () { this._edited = true; }.bind(this);
+      this._form.addEventListener("input", edit);
+      this._form.addEventListener("change", edit);
+      this._onHistory = function () {
+        this._edited = false;
+        this._render();
+      }.bind(this);
+      window.addEventListener("popstate", this._onHistory);
       this._legend = L.DomUtil.create("div", "citygrid-analysis-legend");
       this._legendControl = L.control({ position: "topleft" });  // above the panel
       var legend = this._legend;
@@ -188,6 +200,7 @@
     },
 
     onRemove: function () {
+      window.removeEventListener("popstate", this._onHistory);
       this._legendControl.remove();
     },
 
@@ -198,6 +211,7 @@
       if (!active) {
         return;
       }
+      this._edited = false;
       var query = {};
       new FormData(this._form).forEach(function (value, name) {
         var text = String(value).trim();
@@ -235,6 +249,12 @@
       var texts = this.options.texts;
       var active = this._active;
       this._div.style.display = active ? "" : "none";
+      if (this._edited && active === this._shown) {
+        this._renderError();  // keep what the user is typing
+        return;
+      }
+      this._edited = false;
+      this._shown = active;
       if (!active) {
         this._form.replaceChildren();
         return;

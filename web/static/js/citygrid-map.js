@@ -2,11 +2,16 @@
  * citygrid map: layers loaded from citygrid's JSON API by the map's bounding box.
  *
  * L.citygrid.bboxLayer(options) is a GeoJSON layer that fetches
- *   `${options.url}?bbox=minx,miny,maxx,maxy&limit=N&lang=L`
+ *   `${options.url}?bbox=minx,miny,maxx,maxy&limit=N&lang=L&properties=a,b`
  * when it is added to the map and whenever the map stops moving outside the
- * area it already holds in full. Options (built by citygrid/web/map_page.py):
+ * area it already holds in full. The bbox is the view padded by a quarter and widened to
+ * whole tiles of the zoom, so panning back asks for a URL the server (and the browser's
+ * cache, by ETag) already answered; a request already under way for the same URL is not
+ * sent again. Options (built by citygrid/web/map_page.py):
  *   name, title, url, limit, lang, style (Leaflet path options, `radius` for
  *   points), popup ([{name, label, choices: {value: label}}]), pane, zIndex,
+ *   whole (true: the layer fits in one response; it is fetched once, without a bbox,
+ *   and kept while the map moves), properties (the fields to fetch, or null for all),
  *   loadMinZoom (below it the layer asks the user to zoom in instead of loading;
  *   not `minZoom`, which would make the layer control disable the layer),
  *   messages ({loading, truncated, failed, zoomIn} with {title}, {count}, {message}),
@@ -22,8 +27,9 @@
  * layer control's group headings and for the URL state; L.citygrid.layers() lists them.
  * L.citygrid.cartography(map, {groups: {group: heading}}) adds a metric scale bar and a
  * heading above each group's first layer in the layer control.
- * L.citygrid.events fires "citygrid:filters" ({query}) when the problem filters change
- * (L.citygrid.setFilters(query); L.citygrid.filters() gives a copy of the current ones)
+ * L.citygrid.events fires "citygrid:filters" ({query, history}) when the problem filters
+ * change (L.citygrid.setFilters(query, history); history is true when they come from the
+ * URL; L.citygrid.filters() gives a copy of the current ones)
  * and "citygrid:query" when an analysis layer's parameters change.
  * L.citygrid.withQuery(url, query) adds a query's parameters to a URL object.
  *
@@ -44,9 +50,11 @@
     registered.push(layer);
   }
 
-  function setFilters(query) {
+  /* Use `query` as the problem filters; `history` says they come from the URL (a link,
+   * back or forward), which overrides what a form holds. */
+  function setFilters(query, history) {
     currentFilters = L.extend({}, query);
-    events.fire("citygrid:filters", { query: L.extend({}, query) });
+    events.fire("citygrid:filters", { query: L.extend({}, query), history: Boolean(history) });
   }
 
   function withQuery(url, query) {
@@ -87,6 +95,18 @@
     return [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
       .map(function (v) { return v.toFixed(6); })
       .join(",");
+  }
+
+  /* `bounds` widened to whole tiles (256 px at `zoom`, in degrees of longitude both ways),
+   * so that nearby views ask for the same bbox. */
+  function snapped(bounds, zoom) {
+    var step = 360 / Math.pow(2, Math.floor(zoom));
+    function down(v) { return Math.floor(v / step) * step; }
+    function up(v) { return Math.ceil(v / step) * step; }
+    return validBounds(L.latLngBounds(
+      [down(bounds.getSouth()), down(bounds.getWest())],
+      [up(bounds.getNorth()), up(bounds.getEast())]
+    ));
   }
 
   /* The JSON body of a GET; an Error with the server's message when it refuses. */
@@ -204,13 +224,13 @@
         },
         pointToLayer: function (feature, latlng) {
           return L.circleMarker(latlng, L.extend({ pane: options.pane, renderer: self.options.renderer }, style));
-        },
-        onEachFeature: function (feature, layer) {
-          layer.bindPopup(function () { return popupContent(feature, self.options); });
         }
       }));
+      // One popup for the whole layer (not one per feature): filled for the feature clicked.
+      this.bindPopup(function (layer) { return popupContent(layer.feature, self.options); });
       this._loaded = null;
       this._controller = null;
+      this._pending = null;
       register(this);
     },
 
@@ -270,7 +290,28 @@
       if (this._controller) {
         this._controller.abort();
         this._controller = null;
+        this._pending = null;
       }
+    },
+
+    /* The URL of the features around the view (or of the whole layer), and its area. */
+    _request: function () {
+      var map = this._map;
+      var opts = this.options;
+      var whole = opts.whole && !(this._loaded && this._loaded.truncated);
+      var bounds = whole
+        ? L.latLngBounds([-90, -180], [90, 180])
+        : snapped(validBounds(map.getBounds().pad(0.25)), map.getZoom());
+      var url = new URL(opts.url, window.location.href);
+      if (!whole) {
+        url.searchParams.set("bbox", bboxParam(bounds));
+      }
+      url.searchParams.set("limit", String(opts.limit));
+      url.searchParams.set("lang", opts.lang);
+      if (opts.properties) {
+        url.searchParams.set("properties", opts.properties.join(","));
+      }
+      return { url: url, bounds: bounds };
     },
 
     /* Fetch the features around the view unless the layer already holds them all. */
@@ -290,15 +331,17 @@
       if (loaded && !loaded.truncated && loaded.bounds.contains(view)) {
         return;
       }
-      var bounds = validBounds(map.getBounds().pad(0.25));
+      var wanted = this._request();
+      var url = wanted.url;
+      var bounds = wanted.bounds;
+      if (this._controller && this._pending === url.href) {
+        return; // the same request is under way
+      }
       this._cancel();
       var controller = new AbortController();
       this._controller = controller;
+      this._pending = url.href;
       status.set(opts.name, format(opts.messages.loading, { title: opts.title }), "loading");
-      var url = new URL(opts.url, window.location.href);
-      url.searchParams.set("bbox", bboxParam(bounds));
-      url.searchParams.set("limit", String(opts.limit));
-      url.searchParams.set("lang", opts.lang);
       var self = this;
       fetch(url, { signal: controller.signal, headers: { Accept: "application/geo+json" } })
         .then(function (response) {
@@ -309,6 +352,7 @@
             return;
           }
           self._controller = null;
+          self._pending = null;
           if (!answer.ok) {
             throw new Error(answer.body.message);
           }
@@ -334,6 +378,10 @@
         .catch(function (error) {
           if (error.name === "AbortError") {
             return;
+          }
+          if (controller === self._controller) {
+            self._controller = null;
+            self._pending = null;
           }
           self.fire("citygrid:failed", { message: error.message });
           status.set(
@@ -454,6 +502,7 @@
     element: element,
     getJson: getJson,
     bboxText: function (bounds) { return bboxParam(validBounds(bounds)); },
+    snappedBboxText: function (bounds, zoom) { return bboxParam(snapped(validBounds(bounds), zoom)); },
     rendererFor: rendererFor,
     register: register,
     layers: function () { return registered.slice(); },

@@ -5,7 +5,8 @@
  * L.citygrid.problemsLayer({url, title, lang, pane, zIndex, statuses: [{status, label,
  *   colour}], overdueColour, labels: [[property, label]], messages}) fetches
  *   `${url}?bbox=...&zoom=Z&lang=L&<filters>` whenever the map stops moving or the problem
- *   filters change (L.citygrid.setFilters). The server answers with
+ *   filters change (L.citygrid.setFilters); the bbox is widened to whole tiles of the zoom,
+ *   and a URL already drawn or under way is not asked again. The server answers with
  *   counts per grid cell (`aggregated: true`: drawn as labelled circles) or with the
  *   problems themselves: circles filled by status with a white ring (larger than the
  *   inventory's points), overdue ones ringed in black, popups with names; many of them are
@@ -86,6 +87,7 @@
       var self = this;
       options.statuses.forEach(function (s) { self._colours[s.status] = s.colour; });
       this._controller = null;
+      this._url = null; // of the answer drawn or under way
       L.citygrid.register(this);
     },
 
@@ -110,7 +112,9 @@
       L.citygrid.events.off("citygrid:filters", this._reload, this);
       if (this._controller) {
         this._controller.abort();
+        this._controller = null;
       }
+      this._url = null;
       this._notes.remove();
       L.LayerGroup.prototype.onRemove.call(this, map);
     },
@@ -118,15 +122,19 @@
     _reload: function () {
       var map = this._map;
       var opts = this.options;
+      var url = L.citygrid.withQuery(new URL(opts.url, window.location.href), L.citygrid.filters());
+      url.searchParams.set("bbox", L.citygrid.snappedBboxText(map.getBounds().pad(0.1), map.getZoom()));
+      url.searchParams.set("zoom", String(Math.floor(map.getZoom())));
+      url.searchParams.set("lang", opts.lang);
+      if (url.href === this._url) {
+        return; // drawn already, or under way
+      }
       if (this._controller) {
         this._controller.abort();
       }
       var controller = new AbortController();
       this._controller = controller;
-      var url = L.citygrid.withQuery(new URL(opts.url, window.location.href), L.citygrid.filters());
-      url.searchParams.set("bbox", L.citygrid.bboxText(map.getBounds().pad(0.1)));
-      url.searchParams.set("zoom", String(Math.floor(map.getZoom())));
-      url.searchParams.set("lang", opts.lang);
+      this._url = url.href;
       this._notes.show(format(opts.messages.loading, { title: opts.title }), "loading");
       var self = this;
       getJson(url, controller.signal)
@@ -142,6 +150,7 @@
             return;
           }
           self._controller = null;
+          self._url = null;
           self._notes.show(format(opts.messages.failed, { title: opts.title, message: error.message }), "error");
         });
     },

@@ -7,7 +7,9 @@
  *   mine). "Apply" first asks `${url}?bbox=<view>&zoom=0&<filters>` (counts per cell, cheap):
  *   if the server takes the filters, they become L.citygrid.setFilters(query) (every layer
  *   reading problems reloads) and the panel shows how many problems in view match; if it
- *   refuses them, its message shows in the panel and nothing changes. choices: {statuses,
+ *   refuses them, its message shows in the panel and nothing changes. What the user typed
+ *   since the last "Apply" stays in the form whatever answer comes late; only the URL
+ *   (back, forward) puts other filters into it then. choices: {statuses,
  *   categories, units, subdistricts: [{code, name, depth}], mine: bool}.
  * L.citygrid.urlState(map, {filterNames}) keeps in the URL's fragment the view
  *   (`map=zoom/lat/lon`), the layers on (`layers=grids,problems`), the problem filters and
@@ -107,11 +109,18 @@
       this._form = form;
       this._controller = null;
       var self = this;
+      this._edited = false; // the user changed the form since the last "Apply"
+      form.addEventListener("input", function () { self._edited = true; });
+      form.addEventListener("change", function () { self._edited = true; });
       form.addEventListener("submit", function (event) {
         event.preventDefault();
+        self._edited = false;
         self._try(self._read());
       });
-      clear.addEventListener("click", function () { self._try({}); });
+      clear.addEventListener("click", function () {
+        self._edited = false;
+        self._try({});
+      });
       L.citygrid.events.on("citygrid:filters", this._show, this);
       L.DomEvent.disableClickPropagation(details);
       L.DomEvent.disableScrollPropagation(details);
@@ -144,8 +153,13 @@
       return query;
     },
 
-    /* Put `event.query` into the form (after a change from here, the URL or history). */
+    /* Put `event.query` into the form (after a change from here, the URL or history), unless
+     * the user has edited the form since the last "Apply" and the change is not the URL's. */
     _show: function (event) {
+      if (this._edited && !event.history) {
+        return;
+      }
+      this._edited = false;
       var query = event.query;
       var wanted = (query.statuses || "").split(",");
       Array.prototype.forEach.call(this._form.elements, function (input) {
@@ -247,7 +261,7 @@
         layer.setQuery(query, false);
       }
     });
-    L.citygrid.setFilters(filters);
+    L.citygrid.setFilters(filters, true);
     var view = (params.get("map") || "").split("/").map(Number);
     if (view.length === 3 && view.every(isFinite)) {
       map.setView([view[1], view[2]], view[0], { animate: false });
