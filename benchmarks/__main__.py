@@ -10,7 +10,8 @@ size and seed: see :mod:`demo_cache`), then runs each row of
 process of its own, best of ``--repeat`` runs, with the peak memory of each
 process. Baselines do not depend on the backend: each is timed once in the
 same run and stands beside both backends' rows. Commands that change data
-run last, on a working copy of the cached demo.
+run last, on a working copy of the cached demo. A command that fails is
+shown with the end of its stderr and marked ``failed`` in the table.
 
 PostGIS is measured when ``--postgis URL`` or ``$CITYGRID_BENCH_POSTGIS_URL``
 names a server where the user may create databases; otherwise a line says
@@ -35,7 +36,7 @@ from benchmarks.demo_cache import (
     sqlite_demo,
     working_copy,
 )
-from benchmarks.measure import Timing, best_of
+from benchmarks.measure import CommandFailed, Timing, best_of
 from benchmarks.rows import BENCHES, Bench, Where
 from benchmarks.table import Row, render
 from citygrid.layers.migrations import head
@@ -113,7 +114,11 @@ def main() -> None:
                     if bench.name not in baselines:
                         baselines[bench.name] = best_of(bench.baseline(where), args.repeat)
                     before = (lambda b=bench, u=url: b.before(u)) if bench.before else None
-                    ours = best_of(bench.ours(where), args.repeat, before=before)
+                    try:
+                        ours: Timing | None = best_of(bench.ours(where), args.repeat, before=before)
+                    except CommandFailed as failure:
+                        print(failure, flush=True)
+                        ours = None
                     row = Row(
                         bench, backend if bench.on_store else "-", ours, baselines[bench.name]
                     )

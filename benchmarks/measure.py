@@ -59,7 +59,8 @@ def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> tuple
     Raises
     ------
     CommandFailed
-        The command exited with an error; the message ends with its stderr.
+        The command exited with an error; the message ends with the last lines
+        of its stderr (each cut to 300 characters).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         with tempfile.NamedTemporaryFile("r") as report:
@@ -70,7 +71,8 @@ def run_once(command: Sequence[str], env: dict[str, str] | None = None) -> tuple
         err.seek(0)
         printed = out.read().decode(errors="replace")
         if int(status) != 0:
-            tail = err.read().decode(errors="replace")[-2000:]
+            lines = err.read().decode(errors="replace").splitlines()[-12:]
+            tail = "\n".join(line[:300] for line in lines)
             raise CommandFailed(f"{' '.join(command)} exited {status}:\n{tail}")
     seconds = float(seconds_text)
     found = _SECONDS.search(printed)

@@ -25,12 +25,16 @@ class Row:
 
     bench: Bench
     backend: str
-    ours: Timing
+    ours: Timing | None
     baseline: Timing
 
     def cells(self) -> list[str]:
-        """The row's cells, in :data:`COLUMNS` order."""
-        ours, base = self.ours.seconds, self.baseline.seconds
+        """The row's cells, in :data:`COLUMNS` order (``failed`` where our command failed)."""
+        base = self.baseline.seconds
+        if self.ours is None:
+            failed = ["failed", f"{base:.2f}", "-", self.bench.aim(), "NO"]
+            return [self.bench.work, self.backend, *failed, f"- / {self.baseline.peak_mb:,.0f}"]
+        ours = self.ours.seconds
         return [
             self.bench.work,
             self.backend,
