@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 from esda.getisord import G_Local
 from libpysal.weights import WSP
+from plain import esda_count, esda_gi
 from scipy import stats
 
 from citygrid.gis.binning import cell_index, count_points, fishnet
@@ -87,20 +88,6 @@ def synthetic_data(seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries, np.n
         {"cell_id": [f"G{i:05d}" for i in range(len(cells))]}, geometry=cells, crs=32649
     )
     return frame, gpd.GeoSeries([box], crs=32649), xy, dates
-
-
-def esda_count(cells: gpd.GeoDataFrame, xy: np.ndarray) -> np.ndarray:
-    """The usual geopandas way: points, a spatial join, a group count."""
-    points = gpd.GeoDataFrame(geometry=shapely.points(xy), crs=cells.crs)
-    joined = gpd.sjoin(points, cells[["geometry"]], predicate="within")
-    counts = joined.groupby("index_right").size()
-    return counts.reindex(range(len(cells)), fill_value=0).to_numpy(dtype=float)
-
-
-def esda_gi(counts: np.ndarray, w: Any) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return G_Local(counts, w, transform="B", star=True, permutations=0).Zs
 
 
 def compare(label: str, ours: float, theirs: float) -> None:

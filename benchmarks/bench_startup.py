@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from demo_cache import citygrid_command
 
 #: Aims in seconds (None: a baseline, no aim).
 AIMS = {
@@ -33,15 +34,6 @@ AIMS = {
 }
 #: A place inside the small demo city (Changsha), EPSG:4326.
 WHO_LON, WHO_LAT = "112.98", "28.19"
-
-
-def _citygrid() -> list[str]:
-    """The ``citygrid`` entry point of this interpreter's environment."""
-    script = Path(sys.executable).with_name("citygrid")
-    found = str(script) if script.exists() else shutil.which("citygrid")
-    if found is None:
-        sys.exit("citygrid is not installed in this environment (pip install -e .)")
-    return [found]
 
 
 def _cpu() -> float:
@@ -69,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per command (default 5)")
     args = parser.parse_args()
-    citygrid = _citygrid()
+    citygrid = citygrid_command()
     with tempfile.TemporaryDirectory(prefix="citygrid-startup-") as folder:
         env = {
             **os.environ,

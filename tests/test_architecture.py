@@ -29,6 +29,7 @@ SHARED = {
     "citygrid.errors",
     "citygrid.i18n",
     "citygrid.params",
+    "citygrid.progress",
 }
 WEB_ONLY = ("flask", "flask_babel", "folium", "branca", "werkzeug", "jinja2")
 # The web reaches data only through services (the providers); of the layers it may
@@ -82,7 +83,7 @@ def test_imports_point_down(package: str, path: Path) -> None:
 
 
 def test_root_modules_import_no_subpackage() -> None:
-    for name in ("config", "declarations", "errors", "i18n", "params", "__init__"):
+    for name in ("config", "declarations", "errors", "i18n", "params", "progress", "__init__"):
         for module in _imports(ROOT / "citygrid" / f"{name}.py"):
             assert _package_of(module) is None, f"citygrid/{name}.py imports {module}"
 

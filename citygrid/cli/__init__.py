@@ -5,7 +5,8 @@ help, and their modules are imported only when they run (see
 :mod:`citygrid.cli.lazy`), so ``citygrid --help`` and ``--version`` start
 without geopandas. Help pages, tables and messages are in the user's
 language (``--lang``, ``$CITYGRID_LANG``, zh_CN by default). Errors a user
-can cause are printed without a traceback, with exit status 2.
+can cause are printed without a traceback, with exit status 2. Long work
+shows its progress on stderr when that is a terminal (:mod:`citygrid.progress`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import click
 
-from citygrid import __version__
+from citygrid import __version__, progress
 from citygrid.cli.context import CliContext
 from citygrid.cli.lazy import LazyCommand, LazyGroup
 from citygrid.config import Config
@@ -216,6 +217,8 @@ def main(ctx: click.Context, database_url: str | None, lang: str | None, actor: 
     set_language(config.language)
     ctx.obj = CliContext(config)
     ctx.call_on_close(ctx.obj.close)
+    progress.enable()
+    ctx.call_on_close(progress.disable)
 
 
 @main.group(cls=LazyGroup, lazy=ANALYSE_COMMANDS)

@@ -7,13 +7,10 @@ once, at the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from citygrid.cli.context import CliContext
@@ -21,7 +18,6 @@ from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
 from citygrid.services.accounts.roles import get_role
 from citygrid.services.demo import SIZES, check_as_of, check_options, last_day, load_demo
-from citygrid.services.demo import Progress as ProgressCallback
 from citygrid.services.demo.accounts import DemoAccount, add_demo_accounts, check_demo_accounts
 
 pass_context = click.make_pass_decorator(CliContext)
@@ -61,10 +57,7 @@ def demo_command(ctx: CliContext, size: str, seed: int, replace: bool, as_of: st
     store.init()
     city = ctx.city()
     check_demo_accounts(city)
-    with _progress(enabled=size != SIZES[0]) as report:
-        counts = load_demo(
-            store, size, seed, replace=replace, actor=ctx.config.actor, as_of=day, progress=report
-        )
+    counts = load_demo(store, size, seed, replace=replace, actor=ctx.config.actor, as_of=day)
     table = Table(_("Layer"), _("Title"), _("Features"))
     for name, count in counts.items():
         table.add_row(name, get_layer(name).title(), f"{count:,}")
@@ -102,27 +95,6 @@ def _print_accounts(accounts: list[DemoAccount]) -> None:
             "(`citygrid users remove NAME`) or change their passwords before real use."
         )
     )
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
-    """A rich progress bar fed by the service's ``progress(label, done, total)`` calls."""
-    if not enabled:
-        yield None
-        return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(_("Generating the city"), total=None)
-
-        def report(label: str, done: int, total: int) -> None:
-            bar.update(task, description=label, completed=done, total=total)
-
-        yield report
 
 
 COMMANDS = [demo_command]

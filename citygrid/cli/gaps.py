@@ -10,6 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from citygrid import progress
 from citygrid.cli.context import CliContext
 from citygrid.cli.map_options import map_options, pop_map_options, print_if_asked
 from citygrid.cli.params import param_options, params_from_options
@@ -59,11 +60,14 @@ def gaps(ctx: CliContext, out: str, propose: bool, overwrite: bool, **given: Any
     params = params_from_options(CoverageParams, given)
     path = check_report_path(out, overwrite=overwrite)
     city = ctx.city()
-    report = analyse_coverage(city, params)
+    with progress.phase(_("Analysing coverage…")):
+        report = analyse_coverage(city, params)
     layers = report.layers()
     if propose:
-        layers[GAP_PROPOSALS.name] = propose_fixes(city, report)
-    written = write_report(layers, path, overwrite=overwrite)
+        with progress.phase(_("Proposing fixes…")):
+            layers[GAP_PROPOSALS.name] = propose_fixes(city, report)
+    with progress.phase(_("Writing…")):
+        written = write_report(layers, path, overwrite=overwrite)
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)

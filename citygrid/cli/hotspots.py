@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from citygrid import progress
 from citygrid.cli.context import CliContext
 from citygrid.cli.map_options import map_options, pop_map_options, print_if_asked
 from citygrid.cli.params import param_options, params_from_options
@@ -118,7 +119,8 @@ def _export(
     city: CityContext, result: AnalysisResult, out: Path, overwrite: bool, chosen: dict[str, Any]
 ) -> None:
     ((layer_name, frame),) = result.layers.items()
-    written = write_layer_file(frame, out, layer=layer_name, overwrite=overwrite)
+    with progress.phase(_("Writing…")):
+        written = write_layer_file(frame, out, layer=layer_name, overwrite=overwrite)
     click.echo(_("Wrote {n} cells to {path}.").format(n=len(frame), path=written))
     _report(result, written, overwrite)
     print_if_asked(city, result, chosen, overwrite)
@@ -133,7 +135,9 @@ def hotspots_command(ctx: CliContext, out: Path, overwrite: bool, **given: Any) 
     chosen = pop_map_options(given, overwrite)
     params = params_from_options(HotSpotParams, given)
     city = ctx.city()
-    _export(city, run_hot_spots(city, params), out, overwrite, chosen)
+    with progress.phase(_("Computing Gi*…")):
+        result = run_hot_spots(city, params)
+    _export(city, result, out, overwrite, chosen)
 
 
 @click.command("emerging")
@@ -145,7 +149,9 @@ def emerging_command(ctx: CliContext, out: Path, overwrite: bool, **given: Any) 
     chosen = pop_map_options(given, overwrite)
     params = params_from_options(EmergingParams, given)
     city = ctx.city()
-    _export(city, run_emerging(city, params), out, overwrite, chosen)
+    with progress.phase(_("Computing emerging hot spots…")):
+        result = run_emerging(city, params)
+    _export(city, result, out, overwrite, chosen)
 
 
 @click.command("density")
@@ -177,7 +183,8 @@ def density_command(
         write_geotiff,
     )
 
-    surface = density_surface(city, params)
+    with progress.phase(_("Computing the density…")):
+        surface = density_surface(city, params)
     written = write_geotiff(surface, out, overwrite=overwrite)
     rows, cols = surface.values.shape
     click.echo(

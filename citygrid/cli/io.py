@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from citygrid import progress
 from citygrid.cli.context import CliContext
 from citygrid.errors import BadInput
 from citygrid.gis.formats import format_names, mapping_path
@@ -104,20 +103,7 @@ def import_command(
     FlatGeobuf, GeoParquet or CSV with lon/lat or WKT columns.
     """
     store = ctx.store()
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(_("Importing"), total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total if total >= 0 else None)
-
+    with progress.steps(_("Importing")) as update:
         report = import_file(
             store,
             layer,
@@ -132,7 +118,7 @@ def import_command(
             strict=strict,
             allow_missing_refs=allow_missing_refs,
             actor=ctx.config.actor,
-            progress=advance,
+            progress=lambda done, total: update(done, total if total >= 0 else None),
         )
     _print_import(report)
 
@@ -231,18 +217,19 @@ def export_command(
     overwrite: bool,
 ) -> None:
     """Export LAYER to a file for QGIS, ArcGIS or a report."""
-    report = export_layer(
-        ctx.store(),
-        layer,
-        out,
-        fmt=fmt,
-        crs=crs,
-        bbox=_parse_bbox(bbox),
-        where=list(wheres),
-        labels=labels,  # type: ignore[arg-type]
-        encoding=encoding,
-        overwrite=overwrite,
-    )
+    with progress.phase(_("Exporting {layer}…").format(layer=layer)):
+        report = export_layer(
+            ctx.store(),
+            layer,
+            out,
+            fmt=fmt,
+            crs=crs,
+            bbox=_parse_bbox(bbox),
+            where=list(wheres),
+            labels=labels,  # type: ignore[arg-type]
+            encoding=encoding,
+            overwrite=overwrite,
+        )
     _print_export(report)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from citygrid import progress
 from citygrid.cli.context import CliContext
 from citygrid.cli.tables import print_table, rule_label
 from citygrid.i18n import _
@@ -121,7 +122,8 @@ def auto_assign_command(ctx: CliContext, dry_run: bool, include_manual: bool) ->
 @pass_context
 def route_command(ctx: CliContext, statuses: tuple[str, ...], dry_run: bool) -> None:
     """Route the problems layer to the units responsible for each location."""
-    changes = route_problems(ctx.city(), statuses=statuses or OPEN_STATUSES, dry_run=dry_run)
+    with progress.phase(_("Routing problems…")):
+        changes = route_problems(ctx.city(), statuses=statuses or OPEN_STATUSES, dry_run=dry_run)
     shown = changes.drop(columns=["outside_distance_m"]) if not changes.empty else changes
     _print_changes(shown, dry_run, get_layer("problems"))
     if not changes.empty:

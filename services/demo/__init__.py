@@ -56,6 +56,7 @@ from citygrid.gis.metric import metric_crs
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer, responsible_layers
 from citygrid.layers.store import Store
+from citygrid.progress import steps
 from citygrid.services.cycle.calendar import WorkingCalendar, known_years
 from citygrid.services.demo import city as _demo_city
 from citygrid.services.demo import people as _demo_people
@@ -356,7 +357,8 @@ def load_demo(
     actor
         Who loads it, for the audit log.
     progress
-        Told of each generation step and each write (:data:`Progress`).
+        Told of each generation step and each write (:data:`Progress`);
+        without it they are shown through :mod:`citygrid.progress`.
 
     Returns
     -------
@@ -385,30 +387,31 @@ def load_demo(
             url=store.url,
             held=", ".join(f"{name} {n}" for name, n in held.items()),
         )
-    report = progress or (lambda label, done, total: None)
-    frames = generate_demo(size, seed, as_of=as_of, progress=report)
-    chunks = {name: max(1, -(-len(frame) // CHUNK_ROWS)) for name, frame in frames.items()}
-    total = _GENERATION_STEPS + sum(chunks.values())
-    done = _GENERATION_STEPS
-    reason = f"citygrid demo --size {size} --seed {seed}" + (
-        f" --as-of {as_of.isoformat()}" if as_of is not None else ""
-    )
-    with store.transaction() as conn:
-        for name, frame in frames.items():
-            for k in range(chunks[name]):
-                report(_("Writing {layer}").format(layer=get_layer(name).title()), done, total)
-                store.write(
-                    name,
-                    frame.iloc[k * CHUNK_ROWS : (k + 1) * CHUNK_ROWS],
-                    mode="replace" if k == 0 else "append",
-                    actor=actor,
-                    reason=reason,
-                    conn=conn,
-                )
-                done += 1
-        report(_("Committing"), done, total)
-    report(_("Demo city ready"), done, total)
-    return {name: len(frame) for name, frame in frames.items()}
+    with steps(_("Generating the city")) as update:
+        report = progress or (lambda label, done, total: update(done, total, label))
+        frames = generate_demo(size, seed, as_of=as_of, progress=report)
+        chunks = {name: max(1, -(-len(frame) // CHUNK_ROWS)) for name, frame in frames.items()}
+        total = _GENERATION_STEPS + sum(chunks.values())
+        done = _GENERATION_STEPS
+        reason = f"citygrid demo --size {size} --seed {seed}" + (
+            f" --as-of {as_of.isoformat()}" if as_of is not None else ""
+        )
+        with store.transaction() as conn:
+            for name, frame in frames.items():
+                for k in range(chunks[name]):
+                    report(_("Writing {layer}").format(layer=get_layer(name).title()), done, total)
+                    store.write(
+                        name,
+                        frame.iloc[k * CHUNK_ROWS : (k + 1) * CHUNK_ROWS],
+                        mode="replace" if k == 0 else "append",
+                        actor=actor,
+                        reason=reason,
+                        conn=conn,
+                    )
+                    done += 1
+            report(_("Committing"), done, total)
+        report(_("Demo city ready"), done, total)
+        return {name: len(frame) for name, frame in frames.items()}
 
 
 def check_options(size: str, seed: int) -> None:
