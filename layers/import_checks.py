@@ -172,9 +172,11 @@ class References:
         for name, parts in self.found.items():
             target = get_layer(self.layer.field(name).references or "")
             key = target.key or "code"
-            held = store.read(target.name, columns=[key], order_by=None, conn=conn)[key]
+            column = store.table(target.name).c[key]
+            held = conn.execute(sa.select(column).distinct()).scalars().all()
             rows = pd.concat(parts)
-            absent = rows[~rows.index.isin(held.astype(str))]
+            codes = pd.Index(rows.index.to_numpy(dtype=object))  # object: isin hashes in C
+            absent = rows[~codes.isin([str(h) for h in held if h is not None])]
             if len(absent):
                 firsts = absent.groupby(level=0, sort=False).head(MAX_CODES_NAMED)
                 missing[name] = {
