@@ -104,7 +104,10 @@ class FeatureEdits(FrameReads):
             new_values = by_code.loc[log["code"]]
             stored = current.loc[log["code"]]
             fids = stored["fid"].to_numpy()
-            _set_fields(c, layer, table, stored, fields, rows(new_values, layer, fields))
+            # Only the columns some row changes: an unchanged column's indexes stay untouched.
+            touched = set().union(*log["after"])
+            changing = [f for f in fields if f in touched]
+            _set_fields(c, layer, table, stored, changing, rows(new_values, layer, changing))
             if has_geometry:
                 wkb = storage_wkb(
                     gpd.GeoDataFrame(new_values, geometry="geometry", crs=STORAGE_CRS), layer
