@@ -23,9 +23,15 @@ import sqlalchemy as sa
 
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.layers.engine import mark_written
-from citygrid.layers.frames import STORAGE_CRS, plain, rows, storage_wkb, typed
+from citygrid.layers.frames import DATETIME_TEXT, STORAGE_CRS, plain, rows, storage_wkb, typed
 from citygrid.layers.reads import FrameReads
 from citygrid.layers.registry import Layer, get_layer
+from citygrid.layers.setwise import update_versioned
+
+_AUDIT_ENTRY = ("action", "layer", "feature_code", "before", "after", "reason")
+_JSON = json.JSONEncoder(
+    ensure_ascii=False, default=str
+)  # one encoder: json.dumps builds one per call
 
 SECRET_CHANGED = "(changed)"
 """What the audit log holds, before and after, for a secret field that changed."""
@@ -98,7 +104,10 @@ class FeatureEdits(FrameReads):
             new_values = by_code.loc[log["code"]]
             stored = current.loc[log["code"]]
             fids = stored["fid"].to_numpy()
-            _set_fields(c, layer, table, stored, fields, rows(new_values, layer, fields))
+            # Only the columns some row changes: an unchanged column's indexes stay untouched.
+            touched = set().union(*log["after"])
+            changing = [f for f in fields if f in touched]
+            _set_fields(c, layer, table, stored, changing, rows(new_values, layer, changing))
             if has_geometry:
                 wkb = storage_wkb(
                     gpd.GeoDataFrame(new_values, geometry="geometry", crs=STORAGE_CRS), layer
@@ -112,10 +121,8 @@ class FeatureEdits(FrameReads):
                         "action": action,
                         "layer": layer.name,
                         "feature_code": code,
-                        "before": json.dumps(before, ensure_ascii=False, default=str),
-                        "after": json.dumps(
-                            {**after, **(audit_after or {})}, ensure_ascii=False, default=str
-                        ),
+                        "before": _JSON.encode(before),
+                        "after": _JSON.encode({**after, **(audit_after or {})}),
                         "reason": reason,
                     }
                     for code, before, after in log[["code", "before", "after"]].itertuples(
@@ -191,14 +198,16 @@ class FeatureEdits(FrameReads):
     # -- audit ----------------------------------------------------------------
 
     def _audit(self, conn: sa.Connection, entries: list[dict[str, Any]], actor: str) -> None:
+        """Insert the audit rows in bulk (one ``executemany`` or ``COPY``)."""
         if not entries:
             return
         if any(not get_layer(e["layer"]).internal for e in entries):
             mark_written(conn)  # accounts do not change what computed layers show
-        at = datetime.now().replace(microsecond=0)
-        conn.execute(
-            self.table("audit").insert(),
-            [{"at": at, "actor": actor, "version": 1, **e} for e in entries],
+        at = datetime.now().replace(microsecond=0).strftime(DATETIME_TEXT)
+        values = [(at, actor, 1, *(e[name] for name in _AUDIT_ENTRY)) for e in entries]
+        table = self.table("audit")
+        self.backend.insert_rows(
+            conn, table, ["at", "actor", "version", *_AUDIT_ENTRY], values, None
         )
 
 
@@ -206,9 +215,12 @@ def _lock_rows(conn: sa.Connection, table: sa.Table, key: str, codes: list[Any])
     """Lock the rows of ``codes`` until the transaction ends, in fid order (no deadlocks).
 
     PostGIS waits here for a concurrent edit of the same rows to commit, then
-    the read that follows sees its result. SQLite renders no ``FOR UPDATE``:
-    its write transaction began ``IMMEDIATE`` and holds the write lock.
+    the read that follows sees its result. SQLite needs no lock (and has no
+    ``FOR UPDATE``): its write transaction began ``IMMEDIATE`` and holds the
+    write lock.
     """
+    if conn.dialect.name == "sqlite":
+        return
     stmt = sa.select(table.c.fid).where(table.c[key].in_(codes)).order_by(table.c.fid)
     conn.execute(stmt.with_for_update())
 
@@ -221,7 +233,7 @@ def _set_fields(
     fields: list[str],
     values: list[tuple[Any, ...]],
 ) -> None:
-    """Set ``fields`` and bump the version of each row still at the version read.
+    """Set ``fields`` and bump the version of each row still at the version read, set-wise.
 
     Raises
     ------
@@ -229,22 +241,10 @@ def _set_fields(
         Some row's version moved since it was read (the row lock makes this a
         guard against writers that bypass the store, not an expected path).
     """
-    stmt = (
-        table.update()
-        .where(table.c.fid == sa.bindparam("b_fid"), table.c.version == sa.bindparam("b_version"))
-        .values({f: sa.bindparam(f"b_{f}") for f in fields})
-        .values(version=table.c.version + 1)
-    )
-    params = [
-        {
-            "b_fid": int(fid),
-            "b_version": int(version),
-            **{f"b_{f}": v for f, v in zip(fields, row, strict=True)},
-        }
-        for fid, version, row in zip(stored["fid"], stored["version"], values, strict=True)
-    ]
-    changed = conn.execute(stmt, params).rowcount
-    if changed != len(params):
+    fids = stored["fid"].to_numpy(dtype=np.int64).tolist()
+    versions = stored["version"].to_numpy(dtype=np.int64).tolist()
+    params = [(f, v, *row) for f, v, row in zip(fids, versions, values, strict=True)]
+    if update_versioned(conn, table, fields, params) != len(params):
         raise Conflict(
             "Some features of layer {layer} were changed by someone else during this "
             "change; nothing was changed. Reload them and make your change again.",
@@ -296,20 +296,33 @@ def _diff(
     any_change = (
         np.logical_or.reduce(list(changed.values())) if changed else np.zeros(len(codes), bool)
     )
-    old_values = {f: old[f].to_numpy(dtype=object) for f in fields}
-    new_values = {f: upd[f].to_numpy(dtype=object) for f in fields}
-    secret = {f for f in fields if layer.field(f).secret}
+    rows_changed = np.flatnonzero(any_change)
+    # Per changed row, only the fields that changed; lists index far faster than frames.
+    which = [
+        (
+            f,
+            layer.field(f).secret,
+            changed[f][rows_changed].tolist(),
+            old[f].to_numpy(dtype=object)[rows_changed],
+            upd[f].to_numpy(dtype=object)[rows_changed],
+        )
+        for f in fields
+    ]
     records = []
-    for i in np.flatnonzero(any_change):
+    for j, (i, code) in enumerate(
+        zip(rows_changed.tolist(), codes.to_numpy()[rows_changed].tolist(), strict=True)
+    ):
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
-        for f in fields:
-            if changed[f][i] and f in secret:
+        for f, secret, flags, old_values, new_values in which:
+            if not flags[j]:
+                continue
+            if secret:
                 before[f] = after[f] = SECRET_CHANGED
-            elif changed[f][i]:
-                before[f], after[f] = plain(old_values[f][i]), plain(new_values[f][i])
+            else:
+                before[f], after[f] = plain(old_values[j]), plain(new_values[j])
         if has_geometry and changed["geometry"][i]:
             before["geometry"] = None if old_g[i] is None else old_g[i].wkt
             after["geometry"] = None if new_g[i] is None else new_g[i].wkt
-        records.append({"code": codes[i], "before": before, "after": after})
+        records.append({"code": code, "before": before, "after": after})
     return pd.DataFrame(records, columns=["code", "before", "after"])

@@ -72,29 +72,60 @@ def same_as_storage(crs: Any) -> bool:
     return epsg in (4326, 4490)
 
 
+DATETIME_TEXT = "%Y-%m-%d %H:%M:%S.%f"
+"""How datetimes are stored as text (SQLAlchemy's SQLite format; PostgreSQL parses it)."""
+
 _CONVERTERS: dict[str, Any] = {
     "str": str,
     "int": int,
     "float": float,
     "bool": bool,
-    "datetime": lambda v: pd.Timestamp(v).to_pydatetime(),
-    "date": lambda v: pd.Timestamp(v).date(),
+    "datetime": lambda v: pd.Timestamp(v).strftime(DATETIME_TEXT),
+    "date": lambda v: pd.Timestamp(v).strftime("%Y-%m-%d"),
     "bytes": bytes,
 }
 
 
 def column_values(series: pd.Series, field_type: str) -> list[Any]:
-    """Python values for one column, ``None`` for missing ones."""
+    """Values of one column as the database takes them, ``None`` for missing ones.
+
+    Whole columns are converted at once where their dtype allows: dates and
+    datetimes become ISO text (``YYYY-MM-DD``, and :data:`DATETIME_TEXT`),
+    numbers and booleans Python scalars, strings stay as they are; other
+    columns are converted value by value.
+    """
     missing = pd.isna(series).to_numpy()
-    if field_type in ("datetime", "date") and pd.api.types.is_datetime64_any_dtype(series):
-        # Whole-column conversion; values of other dtypes are parsed one by one below.
-        stamps = series.dt.to_pydatetime() if field_type == "datetime" else series.dt.date
-        values = np.array(stamps, dtype=object)
-        values[missing] = None
-        return values.tolist()
-    convert = _CONVERTERS[field_type]
-    values = series.to_numpy(dtype=object)
-    return [None if m else convert(v) for v, m in zip(values, missing, strict=True)]
+    values = _whole_column(series, field_type)
+    if values is None:
+        convert = _CONVERTERS[field_type]
+        raw = series.to_numpy(dtype=object)
+        return [None if m else convert(v) for v, m in zip(raw, missing, strict=True)]
+    values[missing] = None
+    return values.tolist()
+
+
+def _whole_column(series: pd.Series, field_type: str) -> np.ndarray | None:
+    """The column converted at once (an object array), or ``None`` when its dtype does not allow."""
+    dtype = series.dtype
+    if field_type in ("datetime", "date") and pd.api.types.is_datetime64_any_dtype(dtype):
+        stamps = series.dt.tz_localize(None) if getattr(dtype, "tz", None) else series
+        if field_type == "date":
+            return np.datetime_as_string(stamps.to_numpy(dtype="datetime64[D]"), unit="D").astype(
+                object
+            )
+        text = np.datetime_as_string(stamps.to_numpy(dtype="datetime64[us]"), unit="us")
+        return np.char.replace(text, "T", " ").astype(object)
+    if field_type == "str" and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return series.to_numpy(dtype=object, copy=True)
+    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if field_type == "int" and pd.api.types.is_integer_dtype(dtype):
+        return np.array(series.to_numpy(dtype=object, na_value=None).tolist(), dtype=object)
+    if field_type == "float" and numeric:
+        floats = series.to_numpy(dtype="float64", na_value=np.nan)
+        return np.array(floats.tolist(), dtype=object)
+    if field_type == "bool" and pd.api.types.is_bool_dtype(dtype):
+        return np.array(series.to_numpy(dtype=object, na_value=None).tolist(), dtype=object)
+    return None
 
 
 def rows(frame: pd.DataFrame, layer: Layer, columns: list[str]) -> list[tuple[Any, ...]]:

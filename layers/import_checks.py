@@ -172,9 +172,17 @@ class References:
         for name, parts in self.found.items():
             target = get_layer(self.layer.field(name).references or "")
             key = target.key or "code"
-            held = store.read(target.name, columns=[key], order_by=None, conn=conn)[key]
+            # The keys straight from the driver, without SQLAlchemy row objects.
+            held = {
+                str(code)
+                for (code,) in conn.exec_driver_sql(
+                    f'SELECT "{key}" FROM "{store.table(target.name).name}"'
+                ).fetchall()
+            }
             rows = pd.concat(parts)
-            absent = rows[~rows.index.isin(held.astype(str))]
+            found, codes = pd.factorize(rows.index.to_numpy(dtype=object))
+            known = np.fromiter((c in held for c in codes), dtype=bool, count=len(codes))
+            absent = rows[~known[found]]
             if len(absent):
                 firsts = absent.groupby(level=0, sort=False).head(MAX_CODES_NAMED)
                 missing[name] = {

@@ -74,7 +74,7 @@ class FeatureWrites(FeatureEdits):
                 mark_written(c)
             removed = 0
             if mode == "replace":
-                removed = self._delete_all(c, table)
+                removed = self._delete_all(c, layer, table)
             large_replace = mode == "replace" and len(values) >= _BULK_ROWS
             with self.bulk_load(layer.name, c) if large_replace else nullcontext():
                 try:
@@ -134,12 +134,11 @@ class FeatureWrites(FeatureEdits):
         except sa.exc.IntegrityError as exc:
             raise _codes_held(layer, exc) from None
 
-    def _delete_all(self, conn: sa.Connection, table: sa.Table) -> int:
-        fids = np.array(conn.execute(sa.select(table.c.fid)).scalars().all(), dtype=np.int64)
-        conn.execute(table.delete())
-        if "geom" in table.c:
-            self.backend.delete_index_rows(conn, table, fids)
-        return len(fids)
+    def _delete_all(self, conn: sa.Connection, layer: Layer, table: sa.Table) -> int:
+        removed = conn.execute(table.delete()).rowcount
+        if layer.has_geometry:
+            self.backend.clear_index(conn, layer)
+        return int(removed)
 
 
 def _check_required(frame: pd.DataFrame, layer: Layer) -> None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from citygrid.errors import BadInput, Conflict, NotFound, SchemaError, StoreUnavailable
 from citygrid.i18n import language
+from citygrid.layers.edits import _set_fields
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
 
@@ -139,6 +140,41 @@ def test_update_bumps_version_and_audits(store: Store) -> None:
     assert history["actor"].tolist() == ["王planner"]
     assert history["reason"].tolist() == ["属地调整"]
     assert '"U03"' in history["after"].iloc[0]
+
+
+def test_a_set_wise_update_changes_only_rows_still_at_the_version_read(store: Store) -> None:
+    store.write("grids", _grids())
+    table = store.table("grids")
+    with store.transaction() as conn:
+        conn.execute(table.update().where(table.c.code == "G002").values(version=5))
+    with pytest.raises(Conflict), store.transaction() as conn:
+        _set_fields(
+            conn,
+            get_layer("grids"),
+            table,
+            pd.DataFrame({"fid": [1, 2], "version": [1, 1]}),
+            ["unit_code"],
+            [("U07",), ("U08",)],
+        )
+    stored = store.read("grids").set_index("code")
+    assert stored["version"].tolist() == [1, 5, 1]  # the refusal rolled G001's change back
+    assert stored.loc["G001", "unit_code"] == "U01"
+
+
+def test_an_update_of_many_features_audits_each_with_its_dates(store: Store) -> None:
+    grids = pd.concat([_grids()] * 50, ignore_index=True)
+    grids["code"] = [f"G{i:04d}" for i in range(len(grids))]
+    store.write("grids", grids)
+    changes = pd.DataFrame({"code": grids["code"], "unit_code": "U09"})
+    log = store.update("grids", changes, actor="李四", action="assign")
+    stored = store.read("grids")
+    assert len(log) == len(grids)
+    assert (stored["unit_code"] == "U09").all()
+    assert (stored["version"] == 2).all()
+    history = store.history("grids", "G0007")
+    assert history["action"].tolist() == ["assign"]
+    assert history["after"].iloc[0] == '{"unit_code": "U09"}'
+    assert pd.api.types.is_datetime64_any_dtype(pd.to_datetime(history["at"]))
 
 
 def test_stale_edit_is_refused_naming_who_changed_first(store: Store) -> None:
