@@ -268,16 +268,14 @@ def show_table(table: Table, limit: int = 200, hide: Sequence[str] = ()) -> None
         return
     table = table.without(hide)
     from rich.console import Console
+    from rich.text import Text
 
     console = Console(highlight=False, soft_wrap=False)
     fitted, dropped = fit_table(table, console.width, limit)
     console.print(render_table(fitted, console.width, limit, plain=not console.is_terminal))
     if dropped:
-        click.echo(
-            gettext("Left out to fit the width: {columns} (--out writes every column).").format(
-                columns=gettext(", ").join(dropped)
-            )
-        )
+        note = gettext("Left out to fit the width: {columns} (--out writes every column).")
+        console.print(Text(note.format(columns=gettext(", ").join(dropped))))
     if len(table.frame) > limit:
         click.echo(gettext("... and {count} more rows.").format(count=len(table.frame) - limit))
 

@@ -78,7 +78,9 @@ def score_bands(scores: pd.Series, pass_score: float) -> pd.Series:
 
 
 def ranking_areas(ctx: CityContext, cells: Ranking, by: str) -> gpd.GeoDataFrame:
-    """``code``, ``name``, ``score`` and the polygon of each cell or sub-district (EPSG:4326).
+    """``code``, ``score`` and the polygon of each cell or sub-district (EPSG:4326).
+
+    A sub-district's score is the mean of the cells whose inner point lies in it.
 
     Raises
     ------
@@ -94,14 +96,20 @@ def ranking_areas(ctx: CityContext, cells: Ranking, by: str) -> gpd.GeoDataFrame
             "A ranking map needs the ranking of grid cells, not {level}.", level=cells.level
         )
     scores = cells.frame.set_index("code")["score"]
-    grids = ctx.store.read("grids", columns=["code", "subdistrict_code"])
+    grids = ctx.store.read("grids", columns=["code"])
     grids = grids.assign(score=grids["code"].map(scores)).dropna(subset=["score"])
     if by == "cell":
         return grids[["code", "score", "geometry"]]
-    means = grids.groupby("subdistrict_code")["score"].mean()
     areas = ctx.store.read(
         "jurisdictions", where={"level": "subdistrict"}, columns=["code", "name"]
     )
+    spots = gpd.GeoDataFrame(
+        {"score": grids["score"].to_numpy()},
+        geometry=grids.geometry.representative_point().to_numpy(),
+        crs=grids.crs,
+    )
+    joined = spots.sjoin(areas[["code", "geometry"]], predicate="within")
+    means = joined.groupby("code")["score"].mean()
     areas = areas.assign(score=areas["code"].map(means)).dropna(subset=["score"])
     return areas[["code", "score", "geometry"]]
 
