@@ -58,7 +58,8 @@ def test_a_table_never_runs_wider_than_the_width(city_url: str, width: int) -> N
 def test_changes_and_names_beside_codes(city_url: str) -> None:
     ok(city_url, "assign", "grids", "G01", "--unit", "U_SW", "--reason", "创卫")
     out = ok(city_url, "history", "grids", "G01", lang="zh_CN")
-    assert "责任单位" in out and " → " in out
+    assert "责任单位" in out
+    assert " → " in out
     assert "{" not in out  # no raw JSON
     assert "U_SW" in out
 
@@ -68,7 +69,8 @@ def test_out_writes_xlsx_formatted_for_printing(city_url: str, tmp_path: Path) -
     out = ok(
         city_url, "stats", "--since", "2025-09-01", "--until", "2025-09-30", "--out", str(path)
     )
-    assert "Wrote" in out and str(path) in out
+    assert "Wrote" in out
+    assert str(path) in out
     sheet = load_workbook(path).active
     assert sheet is not None
     assert sheet["A2"].font.bold
@@ -85,7 +87,8 @@ def test_out_writes_csv_with_a_bom_and_quoted_formulas(city_url: str, tmp_path: 
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
-    assert "字段" in text and "'=1+2" in text
+    assert "字段" in text
+    assert "'=1+2" in text
 
 
 def test_bad_out_is_refused_and_nothing_written(city_url: str, tmp_path: Path) -> None:
