@@ -10,6 +10,7 @@ sheet furniture as every analysis map.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -117,13 +118,17 @@ def ranking_areas(ctx: CityContext, cells: Ranking, by: str) -> gpd.GeoDataFrame
 def print_ranking(
     ctx: CityContext,
     cells: Ranking,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     by: str = "cell",
     page: Page | None = None,
     overwrite: bool = False,
+    within: shapely.Geometry | None = None,
 ) -> MapImage:
     """Print the month's cell scores (by ``cell`` or by ``subdistrict``) as PNG or PDF.
+
+    ``path`` may name several files (drawn once); ``within`` keeps the areas
+    meeting that EPSG:4326 geometry (a sub-district's pack).
 
     Raises
     ------
@@ -133,6 +138,8 @@ def print_ranking(
         The file exists and ``overwrite`` is not given.
     """
     areas = ranking_areas(ctx, cells, by)
+    if within is not None:
+        areas = areas[areas.intersects(within)]
     if areas.empty:
         raise BadInput(
             "No grid cell has a score in {month}; nothing was drawn.", month=str(cells.month)

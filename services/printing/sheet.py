@@ -65,7 +65,7 @@ class MapImage:
 
 def print_map(
     layers: Mapping[str, gpd.GeoDataFrame],
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     sheet: MapSheet,
     crs: CRS | int | str,
@@ -81,7 +81,8 @@ def print_map(
         style declares ``categories`` is coloured by them and gets one legend
         entry per category present; any other gets one entry, its title.
     path
-        The file to write: ``.png`` or ``.pdf``.
+        The file to write: ``.png`` or ``.pdf``; or several files (a PNG and
+        a PDF), drawn once and saved to each.
     sheet
         Title, subtitle, data source, page and context layers.
     crs
@@ -93,10 +94,11 @@ def print_map(
         The file is written beside the target and renamed in, so a failed
         drawing leaves an existing file as it was.
     """
-    suffix = check_map_path(path, overwrite=overwrite)
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    suffixes = [check_map_path(p, overwrite=overwrite) for p in paths]
     font = cjk_font()
     lang, note = map_language()
-    with language(lang), staged_file(path, overwrite=overwrite) as staged:
+    with language(lang):
         metric = CRS.from_user_input(crs)
         found = declared or {}
         drawn = [
@@ -104,7 +106,9 @@ def print_map(
             for name, frame in layers.items()
         ]
         figure = _figure(drawn, sheet, metric, font)
-        figure.savefig(staged.path, format=FORMATS[suffix], dpi=sheet.page.dpi)
+    for target, suffix in zip(paths, suffixes, strict=True):
+        with staged_file(target, overwrite=overwrite) as staged:
+            figure.savefig(staged.path, format=FORMATS[suffix], dpi=sheet.page.dpi)
     return MapImage(staged.target, font or "DejaVu Sans", note)
 
 
