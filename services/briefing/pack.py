@@ -44,7 +44,7 @@ from citygrid.services.coverage.params import CoverageParams
 from citygrid.services.cycle.ledger import LEDGER_HEADERS, ledger, open_tasks
 from citygrid.services.cycle.performance import performance
 from citygrid.services.cycle.periods import Month, parse_month
-from citygrid.services.cycle.ranking import Ranking, monthly_ranking
+from citygrid.services.cycle.ranking import Ranking, monthly_rankings
 from citygrid.services.cycle.reading import read_columns
 from citygrid.services.cycle.report_files import write_report, write_workbook
 from citygrid.services.cycle.reports import level_label, performance_table, ranking_table
@@ -259,12 +259,12 @@ def _tables(
     sheets: list[tuple[str, str, pd.DataFrame]] = []
     fell = pd.DataFrame(columns=["name", "score_change"])
     cells: Ranking | None = None
-    for level in RANKED_LEVELS:
-        try:
-            ranking = monthly_ranking(ctx, month, level)
-        except CitygridError as exc:
-            pack.skipped.append(f"{level}: {exc.message()}")
-            continue
+    try:
+        rankings = monthly_rankings(ctx, month, RANKED_LEVELS)
+    except CitygridError as exc:
+        pack.skipped.append(f"{gettext('Ranking')}: {exc.message()}")
+        rankings = {}
+    for level, ranking in rankings.items():
         frame = ranking.frame
         if level == "cell":
             cells = ranking

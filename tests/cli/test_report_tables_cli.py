@@ -131,4 +131,7 @@ def test_rank_map_bad_input(city_url: str, tmp_path: Path) -> None:
     refused(
         city_url, "rank", "--month", MONTH, "--level", "nowhere", "--map", str(tmp_path / "r.png")
     )
+    refused(city_url, "rank", "--month", "2030-01", "--map", str(tmp_path / "r.png"))
+    refused(city_url, "history", "grids", "G01", "--out", str(tmp_path / "h.gpkg"))
+    refused(city_url, "history", "grids", "NOPE", "--out", str(tmp_path / "h.csv"))
     assert not [p for p in tmp_path.iterdir() if p.suffix != ".db"]
