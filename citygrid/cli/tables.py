@@ -105,6 +105,23 @@ def _field(layer: Layer | None, column: str) -> Field | None:
     return next((f for f in layer.fields if f.name == column), None)
 
 
+def field_label(name: str, layer: Layer | None = None) -> str:
+    """The label of the field ``name`` (of ``layer`` first, else of any layer), or the name."""
+    from citygrid.layers.registry import all_layers
+
+    for candidate in ([layer] if layer is not None else []) + all_layers():
+        found = _field(candidate, name)
+        if found is not None:
+            return found.label()
+    return name
+
+
+def _known_layer(name: Any) -> Layer | None:
+    from citygrid.layers.registry import LAYERS
+
+    return LAYERS.get(name) if isinstance(name, str) else None
+
+
 def rule_label(rule: str) -> str:
     """The label of a change's rule (an auto-assign rule or a routing rule)."""
     if rule in RULES:
@@ -232,6 +249,13 @@ def _labelled_values(frame: pd.DataFrame, layer: Layer | None) -> pd.DataFrame:
     for column in out.columns:
         if column == "rule":
             out[column] = [rule_label(v) if isinstance(v, str) else v for v in out[column]]
+            continue
+        if column == "field":  # a table of changes names the fields it changes, by row's layer
+            layers = out["layer"] if "layer" in out.columns else [None] * len(out)
+            out[column] = [
+                field_label(v, _known_layer(row_layer) or layer) if isinstance(v, str) else v
+                for v, row_layer in zip(out[column], layers, strict=True)
+            ]
             continue
         field = _field(layer, str(column))
         if field is not None and field.choices:

@@ -35,9 +35,11 @@ def with_names(ctx: CityContext, frame: pd.DataFrame, layer: Layer | None = None
 
     The name column's key is the code column's key + :data:`NAME_SUFFIX`; a
     code column that already has a name beside it (``unit_code`` and
-    ``unit_name``) gets none. A code with no name found gets a blank.
+    ``unit_name``) gets none. A code with no name found gets a blank. In a
+    table of changes (``field``, ``before``, ``after``) a code of a unit, a
+    person or an item is followed by its name (``BMJT 长沙市交通运输局``).
     """
-    out = frame.copy()
+    out = _changes_named(ctx, frame, layer)
     for column in list(frame.columns):
         field = code_field(str(column), layer)
         if field is None or field.references is None or _has_name(frame, str(column)):
@@ -49,6 +51,25 @@ def with_names(ctx: CityContext, frame: pd.DataFrame, layer: Layer | None = None
         names = layer_names(ctx, referenced.name, codes)
         at = out.columns.get_loc(column) + 1
         out.insert(at, f"{column}{NAME_SUFFIX}", frame[column].map(names))
+    return out
+
+
+def _changes_named(ctx: CityContext, frame: pd.DataFrame, layer: Layer | None) -> pd.DataFrame:
+    """``frame`` with the codes in ``before`` and ``after`` followed by their names."""
+    out = frame.copy()
+    if not {"field", "before", "after"} <= set(frame.columns):
+        return out
+    for name in frame["field"].dropna().unique():
+        field = code_field(str(name), layer)
+        if field is None or field.references is None:
+            continue
+        rows = frame["field"] == name
+        codes = pd.concat([frame.loc[rows, "before"], frame.loc[rows, "after"]]).dropna()
+        names = layer_names(ctx, field.references, sorted({str(c) for c in codes}))
+        for column in ("before", "after"):
+            out.loc[rows, column] = [
+                f"{v} {names[str(v)]}" if str(v) in names else v for v in frame.loc[rows, column]
+            ]
     return out
 
 
