@@ -135,3 +135,32 @@ def test_rank_map_bad_input(city_url: str, tmp_path: Path) -> None:
     refused(city_url, "history", "grids", "G01", "--out", str(tmp_path / "h.gpkg"))
     refused(city_url, "history", "grids", "NOPE", "--out", str(tmp_path / "h.csv"))
     assert not [p for p in tmp_path.iterdir() if p.suffix != ".db"]
+
+
+def test_values_read_as_people_read_them() -> None:
+    from datetime import date, datetime
+
+    from citygrid.services.tables.model import text
+
+    assert text(datetime(2024, 7, 6, 18, 50, 33)) == "2024-07-06 18:50"
+    assert text(date(2024, 7, 6)) == "2024-07-06"
+    assert text(3.5000001) == "3.5"
+    assert text(float("nan")) == ""
+    assert text(None) == ""
+
+
+def test_columns_go_in_the_stated_order_and_the_first_never() -> None:
+    import pandas as pd
+
+    from citygrid.cli.tables import fit_table, make_table
+
+    frame = pd.DataFrame(
+        {"unit_code": ["U1"], "unit_name": ["城管局"], "open_problems": [3], "points_toilet": [1]}
+    )
+    table = make_table(frame, "t", drop_first=["points_toilet"])
+    fitted, dropped = fit_table(table, 30)
+    assert fitted.columns[0].key == "unit_code"
+    assert "points_toilet" not in [c.key for c in fitted.columns]
+    assert dropped[0] == table.columns[-1].label
+    narrowest, _ = fit_table(table, 5)
+    assert [c.key for c in narrowest.columns] == ["unit_code"]
