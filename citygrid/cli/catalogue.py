@@ -11,7 +11,7 @@ import click
 import pandas as pd
 
 from citygrid.cli.context import CliContext
-from citygrid.cli.tables import choice_label, print_table
+from citygrid.cli.tables import choice_label, print_table, table_output
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
 from citygrid.services.cycle import catalogue
@@ -42,6 +42,7 @@ def load_command(ctx: CliContext, file: Path, replace: bool) -> None:
 
 @catalogue_group.command("show")
 @click.argument("code", required=False)
+@table_output
 @pass_context
 def show_command(ctx: CliContext, code: str | None) -> None:
     """The whole catalogue, or the entry CODE with its standards."""

@@ -17,7 +17,7 @@ import click
 import pandas as pd
 
 from citygrid.cli.context import CliContext
-from citygrid.cli.tables import choice_label, print_table
+from citygrid.cli.tables import choice_label, print_table, table_output
 from citygrid.errors import BadInput
 from citygrid.i18n import _
 from citygrid.services.accounts.users import get_user
@@ -197,6 +197,7 @@ def _print_round(found: Round) -> None:
     type=click.IntRange(min=0),
     help="Only places not inspected in this many days.",
 )
+@table_output
 @pass_context
 def last_command(
     ctx: CliContext, layer: str, as_of: datetime | None, stale_days: int | None

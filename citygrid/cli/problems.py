@@ -17,7 +17,7 @@ import click
 import pandas as pd
 
 from citygrid.cli.context import CliContext
-from citygrid.cli.tables import choice_label, print_table
+from citygrid.cli.tables import choice_label, print_table, table_output
 from citygrid.i18n import _
 from citygrid.layers.registry import get_layer
 from citygrid.services.cycle import case, intake, photos, recurrence, workflow
@@ -196,6 +196,7 @@ for _name, _doc in (
 
 @problems_group.command("show")
 @click.argument("code")
+@table_output
 @pass_context
 def show_command(ctx: CliContext, code: str) -> None:
     """The problem CODE with names, deadline, days overdue and its timeline."""

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from citygrid.cli.context import CliContext
-from citygrid.cli.tables import print_table
+from citygrid.cli.map_options import map_options
+from citygrid.cli.tables import print_table, table_output
 from citygrid.i18n import _
 from citygrid.services.cycle.ranking import RANKING_COLUMNS
+
+if TYPE_CHECKING:
+    from citygrid.services.context import CityContext
+    from citygrid.services.cycle.ranking import Ranking
 
 pass_context = click.make_pass_decorator(CliContext)
 
@@ -47,9 +53,26 @@ _SHOWN = (
     is_flag=True,
     help="Store the month's ranking at every level; later reads return it unchanged.",
 )
+@map_options
+@click.option(
+    "--map-by",
+    type=click.Choice(["cell", "subdistrict"]),
+    default="cell",
+    show_default=True,
+    help="Colour the --map's scores by grid cell or by sub-district (mean of its cells).",
+)
 @pass_context
 def rank_command(
-    ctx: CliContext, month: str, level: str, out: Path | None, overwrite: bool, publish: bool
+    ctx: CliContext,
+    month: str,
+    level: str,
+    out: Path | None,
+    overwrite: bool,
+    publish: bool,
+    map_file: Path | None,
+    paper: str,
+    orientation: str,
+    map_by: str,
 ) -> None:
     """The monthly ranking (月评排名) of points, streets, alleys, cells or units."""
     from citygrid.services.cycle import publishing, ranking, reports
@@ -59,6 +82,8 @@ def rank_command(
     wanted = ranking.check_level(level)
     if out is not None:
         reports.check_report_file(city, out, overwrite=overwrite)
+    if map_file is not None:
+        _check_map(map_file, overwrite)
     found_month = parse_month(month)
     if publish:
         counts = publishing.publish_ranking(city, month)
@@ -69,6 +94,9 @@ def rank_command(
             )
         )
     found = ranking.monthly_ranking(city, found_month, wanted)
+    if map_file is not None:
+        cells = found if wanted == "cell" else ranking.monthly_ranking(city, found_month, "cell")
+        _print_ranking_map(city, cells, map_file, map_by, paper, orientation, overwrite)
     if out is not None:
         written = reports.write_ranking(city, found, out, overwrite=overwrite)
         click.echo(_("Wrote {count} rows to {path}.").format(count=len(found.frame), path=written))
@@ -87,15 +115,39 @@ def rank_command(
         )
 
 
+def _check_map(path: Path, overwrite: bool) -> None:
+    from citygrid.services.printing.sheet import check_map_path
+
+    check_map_path(path, overwrite=overwrite)
+
+
+def _print_ranking_map(
+    city: CityContext,
+    cells: Ranking,
+    path: Path,
+    by: str,
+    paper: str,
+    orientation: str,
+    overwrite: bool,
+) -> None:
+    from citygrid.services.printing.paper import parse_page
+    from citygrid.services.printing.ranking_maps import print_ranking
+
+    page = parse_page(paper, orientation)
+    image = print_ranking(city, cells, path, by=by, page=page, overwrite=overwrite)
+    if image.note:
+        click.secho(image.note, fg="yellow", err=True)
+    click.echo(_("Map written to {path}.").format(path=image.path))
+
+
 @click.command("ledger")
 @click.option("--unit", metavar="CODE", help="The ledger of this responsible unit.")
 @click.option("--cell", metavar="CODE", help="The ledger of this grid cell.")
 @click.option("--subdistrict", metavar="CODE", help="The ledger of this sub-district.")
 @click.option(
     "--out",
-    required=True,
     type=click.Path(path_type=Path),
-    help="The file to write: .xlsx, .csv or .gpkg.",
+    help="Write the ledger to .xlsx, .csv or .gpkg instead of printing it.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @pass_context
@@ -104,15 +156,20 @@ def ledger_command(
     unit: str | None,
     cell: str | None,
     subdistrict: str | None,
-    out: Path,
+    out: Path | None,
     overwrite: bool,
 ) -> None:
     """The ledger (台账) of every open task of a unit, a cell or a sub-district."""
     from citygrid.services.cycle import ledger, reports
 
     city = ctx.city()
-    reports.check_report_file(city, out, overwrite=overwrite)
+    if out is not None:
+        reports.check_report_file(city, out, overwrite=overwrite)
     found = ledger.ledger(city, unit=unit, cell=cell, subdistrict=subdistrict)
+    if out is None:
+        tasks = found.frame.drop(columns="geometry").rename(columns=found.headers())
+        print_table(tasks, found.title)
+        return
     written = reports.write_ledger(city, found, out, overwrite=overwrite)
     click.echo(
         _("Wrote the ledger of {name} ({count} open tasks) to {path}.").format(
@@ -131,6 +188,7 @@ def ledger_command(
     metavar="GROUP",
     help="One row per unit, subdistrict or cell.",
 )
+@table_output
 @pass_context
 def stats_command(ctx: CliContext, since: datetime, until: datetime, by: str) -> None:
     """Performance figures: on-time closure, rework and on-time registration rates."""

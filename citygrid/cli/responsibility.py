@@ -7,16 +7,14 @@ A thin adapter over :mod:`citygrid.services.responsibility`,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
 
 from citygrid import progress
 from citygrid.cli.context import CliContext
-from citygrid.cli.tables import print_table, rule_label
+from citygrid.cli.tables import print_table, rule_label, table_output
 from citygrid.i18n import _
 from citygrid.layers.base_layers import OPEN_STATUSES
 from citygrid.layers.registry import Layer, get_layer
@@ -30,12 +28,14 @@ _LAYERS = click.Choice(responsibility.assignable_layers())
 _STATUSES = click.Choice(list(OPEN_STATUSES))
 
 
-def _print_changes(changes: pd.DataFrame, dry_run: bool, layer: Layer | None = None) -> None:
+def _print_changes(
+    ctx: CliContext, changes: pd.DataFrame, dry_run: bool, layer: Layer | None = None
+) -> None:
     if changes.empty:
         click.echo(_("Nothing to change."))
         return
     title = _("Would change") if dry_run else _("Changed")
-    print_table(changes, title, layer)
+    print_table(changes, title, layer, city=ctx.city())
     message = (
         _("{count} changes would be made; run without --dry-run to make them.")
         if dry_run
@@ -80,6 +80,7 @@ def assign_command(
 @click.option("--layer", type=_LAYERS, help="Layer of every row, if the file has no layer column.")
 @click.option("--dry-run", is_flag=True, help="Check and list the changes without making them.")
 @click.option("--reason", help="Why, for the audit log.")
+@table_output
 @pass_context
 def assign_bulk_command(
     ctx: CliContext, file: Path, layer: str | None, dry_run: bool, reason: str | None
@@ -92,7 +93,7 @@ def assign_bulk_command(
     changes = responsibility.assign_file(
         ctx.city(), file, layer_name=layer, reason=reason, dry_run=dry_run
     )
-    _print_changes(changes, dry_run)
+    _print_changes(ctx, changes, dry_run)
 
 
 @click.command("auto-assign")
@@ -102,12 +103,13 @@ def assign_bulk_command(
     is_flag=True,
     help="Also reassign features assigned by hand or held by their department.",
 )
+@table_output
 @pass_context
 def auto_assign_command(ctx: CliContext, dry_run: bool, include_manual: bool) -> None:
     """Give units to cells (sub-district), points (their cell) and streets/alleys
     (the cell with most of their length); features assigned by hand are kept."""
     changes = responsibility.auto_assign(ctx.city(), dry_run=dry_run, include_manual=include_manual)
-    _print_changes(changes, dry_run)
+    _print_changes(ctx, changes, dry_run)
 
 
 @click.command("route")
@@ -119,13 +121,14 @@ def auto_assign_command(ctx: CliContext, dry_run: bool, include_manual: bool) ->
     help="Route problems in this status (repeatable; default: all but closed).",
 )
 @click.option("--dry-run", is_flag=True, help="List the changes without making them.")
+@table_output
 @pass_context
 def route_command(ctx: CliContext, statuses: tuple[str, ...], dry_run: bool) -> None:
     """Route the problems layer to the units responsible for each location."""
     with progress.phase(_("Routing problems…")):
         changes = route_problems(ctx.city(), statuses=statuses or OPEN_STATUSES, dry_run=dry_run)
     shown = changes.drop(columns=["outside_distance_m"]) if not changes.empty else changes
-    _print_changes(shown, dry_run, get_layer("problems"))
+    _print_changes(ctx, shown, dry_run, get_layer("problems"))
     if not changes.empty:
         counts = changes["routed_by"].value_counts().sort_index()
         click.echo(
@@ -138,17 +141,17 @@ def route_command(ctx: CliContext, statuses: tuple[str, ...], dry_run: bool) -> 
 @click.command("history")
 @click.argument("layer")
 @click.argument("code")
+@table_output
 @pass_context
 def history_command(ctx: CliContext, layer: str, code: str) -> None:
     """The changes to the feature CODE of LAYER, oldest first."""
-    entries = responsibility.feature_history(ctx.city(), layer, code)
-    for column in ("before", "after"):
-        entries[column] = [_compact(v) for v in entries[column]]
-    print_table(entries, _("History of {layer} {code}").format(layer=layer, code=code))
+    from citygrid.services.tables.changes import field_changes
 
-
-def _compact(values: dict[str, Any]) -> str:
-    return json.dumps(values, ensure_ascii=False, default=str) if values else ""
+    city = ctx.city()
+    entries = responsibility.feature_history(city, layer, code)
+    changes = field_changes(city, entries, get_layer(layer))
+    title = _("History of {layer} {code}").format(layer=layer, code=code)
+    print_table(changes, title, drop_first=["action", "actor"])
 
 
 @click.command("workload")
@@ -159,21 +162,19 @@ def _compact(values: dict[str, Any]) -> str:
     show_default=True,
     help="One row per responsible unit, or per head.",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Write the table to a CSV file.")
-@click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
+@table_output
 @pass_context
-def workload_command(ctx: CliContext, by: str, out: Path | None, overwrite: bool) -> None:
+def workload_command(ctx: CliContext, by: str) -> None:
     """Each unit's (or head's) cells, street and alley km, points and problems.
 
     The table leaves out point types nobody holds; the CSV has them all.
     """
     table = workload.workload(ctx.city(), by=by)  # type: ignore[arg-type]
-    if out is not None:
-        written = workload.export_workload(table, out, overwrite=overwrite)
-        click.echo(_("Wrote {count} rows to {path}.").format(count=len(table), path=written))
-        return
-    empty_types = [c for c in table.columns if c.startswith("points_") and not table[c].any()]
-    print_table(table.drop(columns=empty_types), _("Workload"))
+    counts = workload.count_columns()
+    breakdown = [c for c in table.columns if c.startswith("points_")]
+    empty_types = [c for c in breakdown if not table[c].any()]
+    drop_first = [*reversed(breakdown), *reversed(counts[:-2])]
+    print_table(table, _("Workload"), hide=empty_types, drop_first=drop_first)
 
 
 @click.group("units")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from citygrid.cli.context import CliContext
+from citygrid.cli.tables import print_table, table_output
 from citygrid.i18n import _
 from citygrid.layers.registry import all_layers
 
@@ -23,15 +22,23 @@ def init_command(ctx: CliContext) -> None:
 
 
 @click.command("layers")
+@table_output
 @pass_context
 def layers_command(ctx: CliContext) -> None:
     """List every layer with its feature count."""
+    import pandas as pd
+
     counts = ctx.store().counts()
-    table = Table(_("Layer"), _("Title"), _("Geometry"), _("Features"))
-    for layer in all_layers():
-        count = str(counts[layer.name]) if layer.stored else _("computed")
-        table.add_row(layer.name, layer.title(), layer.geometry_type or "-", count)
-    Console().print(table)
+    rows = [
+        {
+            _("Layer"): layer.name,
+            _("Title"): layer.title(),
+            _("Geometry"): layer.geometry_type or "-",
+            _("Features"): counts[layer.name] if layer.stored else _("computed"),
+        }
+        for layer in all_layers()
+    ]
+    print_table(pd.DataFrame(rows), _("Layers"))
 
 
 COMMANDS = [init_command, layers_command]

@@ -15,6 +15,7 @@ import click
 
 from citygrid.cli.context import CliContext
 from citygrid.cli.lazy import LazyGroup
+from citygrid.cli.tables import table_output
 from citygrid.errors import BadInput
 from citygrid.i18n import _
 
@@ -94,6 +95,7 @@ def users_add_command(
 
 @users_group.command("list")
 @click.option("--tokens", is_flag=True, help="Also list the API tokens (never their secrets).")
+@table_output
 @pass_context
 def users_list_command(ctx: CliContext, tokens: bool) -> None:
     """List the users: role, scope, whether disabled or a demo account, last sign-in."""

@@ -7,9 +7,13 @@ Written into ``DIR`` (refused when it holds files, unless ``overwrite``):
 - ``趋势图-YYYY-MM.png|.pdf``: emerging hot spots over the twelve months to
   the month's end;
 - ``缺口图-YYYY-MM.png|.pdf``: the coverage gaps as of the month's end;
-- ``月报-YYYY-MM.xlsx``: the rankings of points, cells and units with the
-  change from the month before, the points that failed the standard, the
-  performance rates per unit, and the ledger of open tasks, a sheet each;
+- ``月报-YYYY-MM.xlsx``: the rankings of points (those with a problem; the
+  rest, all at full marks, are counted in the title), cells and units with
+  the change from the month before, the points that failed the standard,
+  the performance rates per unit, and the open tasks per unit, a sheet each;
+- ``台账-YYYY-MM.csv``: the ledger of every open task (UTF-8 with a BOM, the
+  problems' points as lon/lat): at city scale a hundred thousand rows, which
+  a CSV holds in a second and a workbook sheet in minutes;
 - ``摘要-YYYY-MM.txt``: what changed: problems against the month before, new
   hot spots, the points that fell furthest, the units most overdue.
 
@@ -37,22 +41,26 @@ from citygrid.services.analysis import AnalysisResult
 from citygrid.services.context import CityContext
 from citygrid.services.coverage.analysis import analyse_coverage
 from citygrid.services.coverage.params import CoverageParams
-from citygrid.services.cycle.ledger import LEDGER_HEADERS, ledger
+from citygrid.services.cycle.ledger import LEDGER_HEADERS, ledger, open_tasks
 from citygrid.services.cycle.performance import performance
 from citygrid.services.cycle.periods import Month, parse_month
-from citygrid.services.cycle.ranking import monthly_ranking
-from citygrid.services.cycle.report_files import write_workbook
+from citygrid.services.cycle.ranking import Ranking, monthly_rankings
+from citygrid.services.cycle.reading import read_columns
+from citygrid.services.cycle.report_files import write_report, write_workbook
 from citygrid.services.cycle.reports import level_label, performance_table, ranking_table
 from citygrid.services.hotspots.emerging import run_emerging
 from citygrid.services.hotspots.hot_spots import run_hot_spots
 from citygrid.services.hotspots.params import EmergingParams, HotSpotParams
 from citygrid.services.printing.analysis_maps import print_analysis
 from citygrid.services.printing.paper import Page
+from citygrid.services.printing.ranking_maps import print_ranking
 
 RANKED_LEVELS = ("point", "cell", "unit")
 HOT = 2
 """The Gi* bin from which a cell counts as a hot spot in the summary (95% confidence)."""
 SHOWN = 5
+FULL_MARKS = 100.0
+"""The score of a point without any problem."""
 
 
 @dataclass
@@ -132,7 +140,9 @@ def monthly_pack(
         ),
     )
     _map(ctx, pack, "缺口图", chosen, area, page, overwrite, lambda: _gaps(ctx, last))
-    sheets, fell, overdue = _tables(ctx, pack, chosen, subdistrict)
+    sheets, fell, overdue, cells = _tables(ctx, pack, chosen, subdistrict)
+    if cells is not None:
+        _ranking_map(ctx, pack, cells, area, page, overwrite)
     book = target / f"月报-{chosen}.xlsx"
     pack.files.append(write_workbook(sheets, book, overwrite=True))
     pack.summary = _summary(
@@ -178,18 +188,19 @@ def _subdistrict_area(ctx: CityContext, code: str | None) -> shapely.Geometry | 
 
 
 def _month_problems(ctx: CityContext, month: Month, subdistrict: str | None) -> pd.DataFrame:
-    problems = ctx.store.read(
+    """The codes, places and units of the problems reported in ``month`` (no geometry)."""
+    table = ctx.store.table("problems")
+    return read_columns(
+        ctx.store,
         "problems",
-        where={} if subdistrict is None else {"subdistrict_code": subdistrict},
-        columns=["code", "reported_at", "point_code", "grid_code", "unit_code"],
-        order_by=None,
+        ["code", "reported_at", "point_code", "grid_code", "unit_code"],
+        where=None if subdistrict is None else {"subdistrict_code": subdistrict},
+        filters=[table.c.reported_at >= month.start, table.c.reported_at < month.stop],
     )
-    return problems
 
 
 def _reported(ctx: CityContext, month: Month, subdistrict: str | None) -> int:
-    reported = _month_problems(ctx, month, subdistrict)["reported_at"]
-    return int(((reported >= month.start) & (reported < month.stop)).sum())
+    return len(_month_problems(ctx, month, subdistrict))
 
 
 def _quiet(run: Callable[[], AnalysisResult]) -> AnalysisResult | None:
@@ -213,10 +224,9 @@ def _map(
     """Run an analysis and print it as PNG and PDF; a part that fails is noted, not fatal."""
     try:
         result = _clipped(run(), area)
-        for suffix in (".png", ".pdf"):
-            path = pack.folder / f"{stem}-{month}{suffix}"
-            image = print_analysis(ctx, result, path, page=page, overwrite=overwrite)
-            pack.files.append(image.path)
+        paths = [pack.folder / f"{stem}-{month}{suffix}" for suffix in (".png", ".pdf")]
+        print_analysis(ctx, result, paths, page=page, overwrite=overwrite)
+        pack.files.extend(paths)
     except CitygridError as exc:
         pack.skipped.append(f"{stem}: {exc.message()}")
         return None
@@ -241,24 +251,34 @@ def _gaps(ctx: CityContext, last: date) -> AnalysisResult:
 
 def _tables(
     ctx: CityContext, pack: MonthlyPack, month: Month, subdistrict: str | None
-) -> tuple[list[tuple[str, str, pd.DataFrame]], pd.DataFrame, pd.Series]:
-    """The workbook's sheets, the points that fell furthest, and overdue tasks per unit."""
+) -> tuple[list[tuple[str, str, pd.DataFrame]], pd.DataFrame, pd.Series, Ranking | None]:
+    """The workbook's sheets, the points that fell furthest, overdue tasks per unit, and
+    the ranking of the cells (``None`` when it could not be made)."""
     problems = _month_problems(ctx, month, subdistrict)
     keep = {"point": "point_code", "cell": "grid_code", "unit": "unit_code"}
     sheets: list[tuple[str, str, pd.DataFrame]] = []
     fell = pd.DataFrame(columns=["name", "score_change"])
-    for level in RANKED_LEVELS:
-        try:
-            ranking = monthly_ranking(ctx, month, level)
-        except CitygridError as exc:
-            pack.skipped.append(f"{level}: {exc.message()}")
-            continue
+    cells: Ranking | None = None
+    try:
+        rankings = monthly_rankings(ctx, month, RANKED_LEVELS)
+    except CitygridError as exc:
+        pack.skipped.append(f"{gettext('Ranking')}: {exc.message()}")
+        rankings = {}
+    for level, ranking in rankings.items():
         frame = ranking.frame
+        if level == "cell":
+            cells = ranking
         if subdistrict is not None:
             frame = frame[frame["code"].isin(problems[keep[level]].dropna())]
-        shown = type(ranking)(ranking.month, level, frame.reset_index(drop=True))
         label = level_label(level)
         title = gettext("Ranking of {month}: {level}").format(month=month, level=label)
+        if level == "point":  # tens of thousands of points: those without a problem are tied
+            clean = (frame["problems"].fillna(0) == 0) & (frame["score"] >= FULL_MARKS)
+            title += gettext(
+                " ({count} points without any problem, all {score:g}, left out)"
+            ).format(count=int(clean.sum()), score=FULL_MARKS)
+            frame = frame[~clean]
+        shown = type(ranking)(ranking.month, level, frame.reset_index(drop=True))
         sheets.append(
             (gettext("Ranking ({level})").format(level=label), title, ranking_table(shown))
         )
@@ -284,28 +304,60 @@ def _tables(
         pack.skipped.append(f"{gettext('Performance')}: {exc.message()}")
     tasks = _ledger(ctx, subdistrict)
     overdue = tasks[tasks["overdue_days"] > 0].groupby("unit").size().nlargest(SHOWN)
-    headers = {column: gettext(msgid) for column, msgid in LEDGER_HEADERS.items()}
     sheets.append(
-        (
-            gettext("Ledger"),
-            gettext("Ledger of open tasks"),
-            tasks.drop(columns="geometry").rename(columns=headers),
+        (gettext("Ledger by unit"), gettext("Open tasks by unit"), _ledger_by_unit(tasks))
+    )
+    headers = {column: gettext(msgid) for column, msgid in LEDGER_HEADERS.items()}
+    ledger_file = pack.folder / f"台账-{month}.csv"
+    pack.files.append(
+        write_report(
+            tasks,
+            ledger_file,
+            title=gettext("Ledger of open tasks"),
+            headers=headers,
+            overwrite=True,
         )
     )
-    return sheets, fell, overdue
+    return sheets, fell, overdue, cells
+
+
+def _ranking_map(
+    ctx: CityContext,
+    pack: MonthlyPack,
+    cells: Ranking,
+    area: shapely.Geometry | None,
+    page: Page | None,
+    overwrite: bool,
+) -> None:
+    """The cells' scores as ``排名图`` (PNG and PDF): by sub-district for the city, by cell
+    within a sub-district."""
+    paths = [pack.folder / f"排名图-{cells.month}{suffix}" for suffix in (".png", ".pdf")]
+    by = "subdistrict" if area is None else "cell"
+    try:
+        print_ranking(ctx, cells, paths, by=by, page=page, overwrite=overwrite, within=area)
+    except CitygridError as exc:
+        pack.skipped.append(f"排名图: {exc.message()}")
+        return
+    pack.files.extend(paths)
+
+
+def _ledger_by_unit(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Per unit: open tasks, overdue ones and the most working days overdue, most overdue first."""
+    by_unit = tasks.groupby("unit", dropna=False)["overdue_days"]
+    table = pd.DataFrame(
+        {
+            gettext("Open tasks"): by_unit.size(),
+            gettext("Overdue tasks"): by_unit.apply(lambda days: int((days > 0).sum())),
+            gettext("Most working days overdue"): by_unit.max(),
+        }
+    )
+    table = table.sort_values(gettext("Overdue tasks"), ascending=False)
+    return table.rename_axis(gettext("Responsible unit")).reset_index()
 
 
 def _ledger(ctx: CityContext, subdistrict: str | None) -> gpd.GeoDataFrame:
-    """The open tasks of the sub-district, or of every sub-district, by unit, most overdue first."""
-    codes = (
-        [subdistrict]
-        if subdistrict is not None
-        else ctx.store.read("jurisdictions", where={"level": "subdistrict"}, columns=["code"])[
-            "code"
-        ].tolist()
-    )
-    frames = [ledger(ctx, subdistrict=code).frame for code in codes]
-    tasks = pd.concat(frames, ignore_index=True)
+    """The open tasks of the sub-district, or of the whole city, by unit, most overdue first."""
+    tasks = open_tasks(ctx) if subdistrict is None else ledger(ctx, subdistrict=subdistrict).frame
     return tasks.sort_values(["unit", "overdue_days"], ascending=[True, False]).reset_index(
         drop=True
     )

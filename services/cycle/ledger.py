@@ -114,10 +114,19 @@ def ledger(
     kind, code = next(iter(given.items()))
     field, layer = SCOPES[kind]
     name = _scope_name(ctx, kind, layer, code)
+    return Ledger(kind, code, name, ctx.now, open_tasks(ctx, {field: code}))
+
+
+def open_tasks(ctx: CityContext, where: dict[str, object] | None = None) -> gpd.GeoDataFrame:
+    """The open tasks matching ``where`` (every one without it), most overdue first.
+
+    The columns of :data:`LEDGER_HEADERS`, with the problems' points; names
+    are read once per referenced layer, so the whole city's tasks take one pass.
+    """
     store = ctx.store
     problems = store.read(
         "problems",
-        where={field: code, "status": list(OPEN_STATUSES)},
+        where={**(where or {}), "status": list(OPEN_STATUSES)},
         columns=[
             "code",
             "catalogue_code",
@@ -146,7 +155,7 @@ def ledger(
     frame = frame.sort_values(
         ["overdue_days", "deadline", "code"], ascending=[False, True, True], na_position="last"
     )
-    return Ledger(kind, code, name, ctx.now, frame.reset_index(drop=True))
+    return frame.reset_index(drop=True)
 
 
 def overdue_days(ctx: CityContext, deadlines: pd.Series) -> np.ndarray:

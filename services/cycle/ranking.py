@@ -155,6 +155,25 @@ def monthly_ranking(ctx: CityContext, month: str | Month, level: str = "point") 
     return computed_rankings(ctx, found, (wanted,))[wanted]
 
 
+def monthly_rankings(
+    ctx: CityContext, month: str | Month, levels: tuple[str, ...]
+) -> dict[str, Ranking]:
+    """The rankings of ``month`` at ``levels``, as :func:`monthly_ranking` gives each, with
+    the unpublished ones computed in one pass over the month's problems.
+
+    Raises
+    ------
+    BadInput
+        As for :func:`monthly_ranking`.
+    """
+    found = parse_month(month)
+    wanted = [check_level(level) for level in levels]
+    published = {level: published_ranking(ctx, found, level) for level in wanted}
+    missing = tuple(level for level, ranking in published.items() if ranking is None)
+    computed = computed_rankings(ctx, found, missing) if missing else {}
+    return {level: published[level] or computed[level] for level in wanted}
+
+
 def computed_rankings(
     ctx: CityContext, month: str | Month, levels: tuple[str, ...] = tuple(LEVELS)
 ) -> dict[str, Ranking]:

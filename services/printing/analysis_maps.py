@@ -8,6 +8,7 @@ only open problems were counted), the context layers come from the store.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import shapely
@@ -34,7 +35,7 @@ PERIOD = ("since", "until")
 def print_analysis(
     ctx: CityContext,
     result: AnalysisResult,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     page: Page | None = None,
     title: str | None = None,
@@ -46,6 +47,8 @@ def print_analysis(
     ----------
     result
         What the analysis returned; its non-empty layers are drawn in order.
+    path
+        The ``.png`` or ``.pdf`` file, or several (drawn once, saved to each).
     page
         Paper, orientation and dpi (default A4 landscape at 300 dpi).
     title

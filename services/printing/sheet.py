@@ -65,39 +65,50 @@ class MapImage:
 
 def print_map(
     layers: Mapping[str, gpd.GeoDataFrame],
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     sheet: MapSheet,
     crs: CRS | int | str,
     overwrite: bool = False,
+    declared: Mapping[str, Layer] | None = None,
 ) -> MapImage:
     """Draw layers (registry name -> features, any CRS) on a page and write it as PNG or PDF.
 
     Parameters
     ----------
     layers
-        The layers, drawn in order (the first at the bottom). A layer whose
+        The layers by name, drawn in order (the first at the bottom). A layer whose
         style declares ``categories`` is coloured by them and gets one legend
         entry per category present; any other gets one entry, its title.
     path
-        The file to write: ``.png`` or ``.pdf``.
+        The file to write: ``.png`` or ``.pdf``; or several files (a PNG and
+        a PDF), drawn once and saved to each.
     sheet
         Title, subtitle, data source, page and context layers.
     crs
         The metric CRS to draw in (the scale bar counts its metres).
+    declared
+        Layers declared for this map only (not in the registry), by name.
     overwrite
         Replace an existing file; without it an existing file is refused.
         The file is written beside the target and renamed in, so a failed
         drawing leaves an existing file as it was.
     """
-    suffix = check_map_path(path, overwrite=overwrite)
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    suffixes = [check_map_path(p, overwrite=overwrite) for p in paths]
     font = cjk_font()
     lang, note = map_language()
-    with language(lang), staged_file(path, overwrite=overwrite) as staged:
+    with language(lang):
         metric = CRS.from_user_input(crs)
-        drawn = [(get_layer(name), frame.to_crs(metric)) for name, frame in layers.items()]
+        found = declared or {}
+        drawn = [
+            (found[name] if name in found else get_layer(name), frame.to_crs(metric))
+            for name, frame in layers.items()
+        ]
         figure = _figure(drawn, sheet, metric, font)
-        figure.savefig(staged.path, format=FORMATS[suffix], dpi=sheet.page.dpi)
+    for target, suffix in zip(paths, suffixes, strict=True):
+        with staged_file(target, overwrite=overwrite) as staged:
+            figure.savefig(staged.path, format=FORMATS[suffix], dpi=sheet.page.dpi)
     return MapImage(staged.target, font or "DejaVu Sans", note)
 
 

@@ -9,6 +9,9 @@ from click.testing import CliRunner, Result
 from citygrid.cli import main
 from citygrid.layers.store import Store
 
+WIDE = {"COLUMNS": "200"}
+"""Tables are fitted to the width: these tests read them whole."""
+
 CSV = (
     "条目编码,条目名称,上级条目,部件/事件,立案条件,处置时限,时限单位,结案条件\n"
     "A,市容环境,,事件,,,,\n"
@@ -19,7 +22,7 @@ CSV = (
 
 
 def run(url: str, *args: str, lang: str = "en", env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(
+    return CliRunner(env=WIDE).invoke(
         main, ["--db", url, "--lang", lang, *args], env=env, catch_exceptions=False
     )
 

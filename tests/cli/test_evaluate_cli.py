@@ -15,6 +15,9 @@ from evaluation_city import DAY, build_city, problem
 from citygrid.cli import main
 from citygrid.layers.store import Store
 
+WIDE = {"COLUMNS": "200"}
+"""Tables are fitted to the width: these tests read them whole."""
+
 
 @pytest.fixture
 def city_url(database_url: str) -> str:
@@ -27,7 +30,7 @@ def city_url(database_url: str) -> str:
 
 
 def run(url: str, *args: str) -> Result:
-    return CliRunner().invoke(
+    return CliRunner(env=WIDE).invoke(
         main, ["--db", url, "--lang", "zh_CN", "evaluate", "--as-of", "2026-06-01 10:00", *args]
     )
 

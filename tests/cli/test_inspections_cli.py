@@ -15,6 +15,9 @@ from citygrid.cli import main
 from citygrid.layers.store import Store
 from citygrid.services.accounts.users import add_user
 
+WIDE = {"COLUMNS": "200"}
+"""Tables are fitted to the width: these tests read them whole."""
+
 AT = "2025-09-30 09:00"
 
 
@@ -28,7 +31,9 @@ def city_url(database_url: str) -> str:
 
 
 def run(url: str, *args: str, lang: str = "en") -> Result:
-    return CliRunner().invoke(main, ["--db", url, "--lang", lang, *args], catch_exceptions=False)
+    return CliRunner(env=WIDE).invoke(
+        main, ["--db", url, "--lang", lang, *args], catch_exceptions=False
+    )
 
 
 def ok(url: str, *args: str, lang: str = "en") -> str:

@@ -19,7 +19,7 @@ from citygrid.i18n import _catalogue, language, read_po
 from citygrid.layers.store import Store
 
 #: No CITYGRID_LANG: the default language, zh_CN.
-DEFAULT_ENV = {"CITYGRID_LANG": ""}
+DEFAULT_ENV = {"CITYGRID_LANG": "", "COLUMNS": "200"}
 
 
 def _invoke(*args: str, env: dict[str, str] | None = None) -> str:

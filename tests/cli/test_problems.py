@@ -12,6 +12,9 @@ from workflow_city import IN_G01, OUTSIDE, build_workflow_city, image
 from citygrid.cli import main
 from citygrid.layers.store import Store
 
+WIDE = {"COLUMNS": "200"}
+"""Tables are fitted to the width: these tests read them whole."""
+
 LON, LAT = (str(v) for v in IN_G01)
 FOUND = "2025-09-30 10:00"
 
@@ -25,7 +28,7 @@ def city_url(database_url: str) -> str:
 
 
 def run(url: str, *args: str, lang: str = "en") -> Result:
-    return CliRunner().invoke(
+    return CliRunner(env=WIDE).invoke(
         main, ["--db", url, "--lang", lang, "--actor", "李巡查", *args], catch_exceptions=False
     )
 

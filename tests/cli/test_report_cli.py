@@ -30,11 +30,15 @@ def test_the_monthly_pack(demo_url: str, busiest_month: str, tmp_path: Path) -> 
     result = run(demo_url, "--month", busiest_month, "--out", str(folder))
     assert result.exit_code == 0, result.output
     names = {p.name for p in folder.iterdir()}
-    for stem in ("热点图", "趋势图", "缺口图"):
+    for stem in ("热点图", "趋势图", "缺口图", "排名图"):
         assert {f"{stem}-{busiest_month}.png", f"{stem}-{busiest_month}.pdf"} <= names
     book = openpyxl.load_workbook(folder / f"月报-{busiest_month}.xlsx")
-    assert {"排名（点位）", "台账", "考核指标"} <= set(book.sheetnames)
-    assert book["台账"].freeze_panes == "A3"
+    assert {"排名（点位）", "台账汇总", "考核指标"} <= set(book.sheetnames)
+    assert book["台账汇总"].freeze_panes == "A3"
+    assert book["台账汇总"]["A2"].font.bold
+    ledger = (folder / f"台账-{busiest_month}.csv").read_bytes()
+    assert ledger.startswith(b"\xef\xbb\xbf")
+    assert "问题编号" in ledger.decode("utf-8-sig").splitlines()[0]
     summary = (folder / f"摘要-{busiest_month}.txt").read_text(encoding="utf-8")
     assert f"{busiest_month}：上报问题" in summary
     assert summary in result.output.replace("\r", "") or "上报问题" in result.output

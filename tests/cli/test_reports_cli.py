@@ -24,7 +24,9 @@ def city_url(database_url: str) -> str:
 
 
 def run(url: str, *args: str, lang: str = "en") -> Result:
-    return CliRunner().invoke(main, ["--db", url, "--lang", lang, "--actor", "李主任", *args])
+    return CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["--db", url, "--lang", lang, "--actor", "李主任", *args]
+    )
 
 
 def ok(url: str, *args: str, lang: str = "en") -> str:

@@ -15,6 +15,9 @@ from click.testing import CliRunner, Result
 from citygrid.cli import main
 from citygrid.layers.store import Store
 
+WIDE = {"COLUMNS": "200"}
+"""Tables are fitted to the width: these tests read them whole."""
+
 
 def _gdf(rows: list[dict], geometry: list) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geometry, crs="EPSG:4326")
@@ -94,7 +97,9 @@ def city_url(database_url: str) -> str:
 
 
 def run(url: str, *args: str, lang: str = "en") -> Result:
-    return CliRunner().invoke(main, ["--db", url, "--lang", lang, "--actor", "规划员", *args])
+    return CliRunner(env=WIDE).invoke(
+        main, ["--db", url, "--lang", lang, "--actor", "规划员", *args]
+    )
 
 
 def _get(url: str, layer: str, code: str) -> pd.Series:

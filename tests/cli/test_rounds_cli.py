@@ -12,6 +12,9 @@ from round_city import build_city
 from citygrid.cli import main
 from citygrid.layers.store import Store
 
+WIDE = {"COLUMNS": "200"}
+"""Tables are fitted to the width: these tests read them whole."""
+
 
 @pytest.fixture
 def url(store: Store) -> str:
@@ -21,7 +24,7 @@ def url(store: Store) -> str:
 
 def test_round_in_chinese_with_a_gpx(url: str, tmp_path: Path) -> None:
     out = tmp_path / "巡查.gpx"
-    result = CliRunner().invoke(
+    result = CliRunner(env=WIDE).invoke(
         main,
         [
             "--db",
@@ -54,7 +57,9 @@ def test_round_in_chinese_with_a_gpx(url: str, tmp_path: Path) -> None:
     ],
 )
 def test_bad_input(url: str, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(main, ["--db", url, "--lang", "zh_CN", "plan-inspections", *args])
+    result = CliRunner(env=WIDE).invoke(
+        main, ["--db", url, "--lang", "zh_CN", "plan-inspections", *args]
+    )
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output

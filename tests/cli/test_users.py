@@ -23,6 +23,9 @@ from citygrid.services.accounts.tokens import user_for_token
 from citygrid.services.accounts.users import authenticate, get_user
 from citygrid.services.context import CityContext
 
+WIDE = {"COLUMNS": "200"}
+"""Tables are fitted to the width: these tests read them whole."""
+
 #: Codes of the small demo city (seed 0).
 SUBDISTRICT = "430102001000"
 CELL = "43010200100101"
@@ -32,7 +35,7 @@ PASSWORD = "correct horse 9"
 
 
 def _run(url: str, *args: str, stdin: str | None = None, lang: str = "en") -> Result:
-    return CliRunner().invoke(main, ["--db", url, "--lang", lang, *args], input=stdin)
+    return CliRunner(env=WIDE).invoke(main, ["--db", url, "--lang", lang, *args], input=stdin)
 
 
 def _ok(url: str, *args: str, stdin: str | None = None, lang: str = "en") -> Result:
