@@ -27,6 +27,7 @@ from citygrid.layers.frames import DATETIME_TEXT, STORAGE_CRS, plain, rows, stor
 from citygrid.layers.reads import FrameReads
 from citygrid.layers.registry import Layer, get_layer
 from citygrid.layers.setwise import update_versioned
+from citygrid.layers.sql import one_of
 
 _AUDIT_ENTRY = ("action", "layer", "feature_code", "before", "after", "reason")
 _JSON = json.JSONEncoder(
@@ -175,7 +176,7 @@ class FeatureEdits(FrameReads):
             current = self.read(layer_name, where={key: list(codes)}, conn=c)
             _check_codes(pd.Series(list(codes)), pd.Index(current[key]), layer)
             fids = current["fid"].to_numpy()
-            c.execute(table.delete().where(table.c.fid.in_([int(f) for f in fids])))
+            c.execute(table.delete().where(one_of(table.c.fid, [int(f) for f in fids])))
             if layer.has_geometry:
                 self.backend.delete_index_rows(c, table, fids)
             self._audit(
@@ -221,7 +222,7 @@ def _lock_rows(conn: sa.Connection, table: sa.Table, key: str, codes: list[Any])
     """
     if conn.dialect.name == "sqlite":
         return
-    stmt = sa.select(table.c.fid).where(table.c[key].in_(codes)).order_by(table.c.fid)
+    stmt = sa.select(table.c.fid).where(one_of(table.c[key], codes)).order_by(table.c.fid)
     conn.execute(stmt.with_for_update())
 
 

@@ -16,6 +16,7 @@ from citygrid.layers.columnar import fetch_columns
 from citygrid.layers.connections import StoreConnections
 from citygrid.layers.frames import STORAGE_CRS, Bbox, raw, region, typed
 from citygrid.layers.registry import Layer, get_layer
+from citygrid.layers.sql import one_of
 
 _DTYPES = {"str": object}  # texts stay objects with None for missing (no inferred string dtype)
 
@@ -220,7 +221,7 @@ class FrameReads(StoreConnections):
             if value is None:
                 conditions.append(column.is_(None))
             elif isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Series)):
-                conditions.append(column.in_(list(value)))
+                conditions.append(one_of(column, value))
             else:
                 conditions.append(column == value)
         return conditions

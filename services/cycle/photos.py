@@ -32,6 +32,7 @@ from PIL import Image, UnidentifiedImageError
 from citygrid.errors import BadInput, NotFound
 from citygrid.layers.photo_layers import PHOTO_KINDS
 from citygrid.layers.registry import get_layer
+from citygrid.layers.sql import one_of
 from citygrid.services.context import CityContext
 from citygrid.services.cycle.access import get_problem, visible_problem
 from citygrid.services.providers.scoping import check_write, withhold_personal
@@ -322,7 +323,7 @@ def photo_counts(ctx: CityContext, codes: Sequence[str]) -> dict[str, int]:
     with ctx.store.reader() as conn:
         rows = conn.execute(
             sa.select(table.c.problem_code, sa.func.count())
-            .where(table.c.problem_code.in_(list(codes)))
+            .where(one_of(table.c.problem_code, codes))
             .group_by(table.c.problem_code)
         ).all()
     return {str(code): int(n) for code, n in rows}

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from citygrid.layers.frames import raw, typed
 from citygrid.layers.registry import get_layer
+from citygrid.layers.sql import one_of
 from citygrid.layers.store import Store
 
 
@@ -47,7 +48,7 @@ def read_columns(
     for name, value in (where or {}).items():
         column = table.c[layer.field(name).name]
         if isinstance(value, (list, tuple, set, frozenset)):
-            conditions.append(column.in_(list(value)))
+            conditions.append(one_of(column, value))
         else:
             conditions.append(column == value)
     stmt = sa.select(*(raw(table.c[layer.field(n).name], layer.field(n).type) for n in columns))

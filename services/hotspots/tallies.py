@@ -25,6 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from citygrid.gis import binning
+from citygrid.layers.sql import one_of
 from citygrid.layers.store import Store
 from citygrid.services.context import CityContext
 from citygrid.services.hotspots.params import CellParams
@@ -195,6 +196,6 @@ def grid_tallies(
     strays = sorted({c for c in groups.loc[~routed, "grid_code"] if c is not None})
     unrouted = table.c.grid_code.is_(None)
     if strays:
-        unrouted = sa.or_(unrouted, table.c.grid_code.in_(strays))
+        unrouted = sa.or_(unrouted, one_of(table.c.grid_code, strays))
     points = read_points(ctx, params, monthly=monthly, extra=[unrouted])
     return tallies.plus(point_tallies(store, params, points, cells)), found

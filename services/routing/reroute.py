@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from citygrid.errors import BadInput
 from citygrid.layers.base_layers import OPEN_STATUSES
 from citygrid.layers.registry import get_layer
+from citygrid.layers.sql import one_of
 from citygrid.layers.store import STORAGE_CRS
 from citygrid.services.context import CityContext
 from citygrid.services.routing.chain import route_locations, routed_fields
@@ -137,7 +138,7 @@ def follow_assignments(
     """
     store = ctx.store
     filters = [
-        store.table("problems").c[link_field(layer)].in_(list(codes))
+        one_of(store.table("problems").c[link_field(layer)], codes)
         for layer, codes in changed.items()
         if codes
     ]

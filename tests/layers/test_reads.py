@@ -102,3 +102,16 @@ def test_count_by_groups_in_the_database(store: Store) -> None:
     assert span["last"] == pd.Timestamp("2024-03-01")
     nothing = store.count_by("problems", [], filters=[table.c.code == "none"]).iloc[0]
     assert nothing["count"] == 0
+
+
+def test_any_of_a_list_longer_than_drivers_allow_parameters(store: Store) -> None:
+    """100,000 codes (psycopg takes at most 65,535 parameters); a quote in a code stays a
+    value, not SQL."""
+    store.write("problems", _problems())
+    codes = [f"X{i}" for i in range(100_000)] + ["P2", "P4", "it's"]
+    found = store.read("problems", where={"code": codes}, columns=["code"])
+    assert found["code"].tolist() == ["P2", "P4"]
+    changed = store.update(
+        "problems", pd.DataFrame({"code": ["P2", "P4"], "status": ["open", "closed"]}), actor="t"
+    )
+    assert len(changed) == 2
