@@ -107,6 +107,9 @@ class Backend:
     def clear_index(self, conn: sa.Connection, layer: Layer) -> None:
         """Empty the backend-kept index of a layer whose features were all deleted."""
 
+    def after_bulk_load(self, conn: sa.Connection, table: sa.Table) -> None:
+        """Bring the planner's statistics up to date after a large load (nothing by default)."""
+
 
 def _bounds_rows(fids: np.ndarray, wkb: np.ndarray) -> list[tuple[int, float, float, float, float]]:
     """Return ``(fid, minx, maxx, miny, maxy)`` for the non-empty geometries.
@@ -307,6 +310,11 @@ class PostGISBackend(Backend):
 
     def create_extras(self, conn: sa.Connection, layers: Sequence[Layer]) -> None:
         """Nothing: GeoAlchemy2 creates the GiST indexes with the tables."""
+
+    def after_bulk_load(self, conn: sa.Connection, table: sa.Table) -> None:
+        """``ANALYZE`` the table: without statistics the planner scans where an index serves
+        (per-cell counts on the city took twice as long before autovacuum came by)."""
+        conn.exec_driver_sql(f'ANALYZE "{table.name}"')
 
     def insert_rows(
         self,

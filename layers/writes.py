@@ -133,6 +133,7 @@ class FeatureWrites(FeatureEdits):
                 index.create(conn)
         except sa.exc.IntegrityError as exc:
             raise _codes_held(layer, exc) from None
+        self.backend.after_bulk_load(conn, table)
 
     def _delete_all(self, conn: sa.Connection, layer: Layer, table: sa.Table) -> int:
         removed = conn.execute(table.delete()).rowcount
