@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -34,6 +33,7 @@ from esda.getisord import G_Local
 from libpysal.weights import WSP
 from plain import esda_count, esda_gi
 from scipy import stats
+from timing import best
 
 from citygrid.gis.binning import cell_index, count_points, fishnet
 from citygrid.gis.metric import metric_crs
@@ -43,16 +43,6 @@ from citygrid.services.hotspots.params import parse_weights
 from citygrid.services.hotspots.weights import build_weights
 
 MONTHS = 24
-
-
-def best(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Fastest wall time of ``repeat`` runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def demo_data() -> tuple[gpd.GeoDataFrame, gpd.GeoSeries, np.ndarray, pd.Series]:

@@ -17,27 +17,15 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyogrio
+from timing import best
 
 from citygrid.layers.store import Store
 
 AIM = 1.5
 COLUMNS = ["reported_at", "catalogue_code"]
-
-
-def best(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Best wall time in seconds of ``repeat`` runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main() -> None:
