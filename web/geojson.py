@@ -92,6 +92,8 @@ def _property_texts(
         {name: _json_column(frame[name], formats[name]) for name in names}, dtype=object
     )
     lines = columns.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
+    # <, > and & only occur inside JSON strings: escaped, no text served reads as markup.
+    lines = lines.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return lines.split("\n")[: len(frame)]  # JSON writes a newline in a string as \\n
 
 

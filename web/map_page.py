@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import folium
 from branca.element import Figure
@@ -193,7 +193,7 @@ def build_map(
                 **options,
                 "loadMinZoom": load_min_zoom(count, extent),
                 "whole": count <= MAX_LIMIT,
-                "properties": drawn_properties(layer),
+                "properties": drawn_properties(layer, options["popup"]),
                 "label": cell_labels(layer),
             },
             show=layer.name in shown,
@@ -243,11 +243,12 @@ def cell_labels(layer: Layer) -> dict[str, object] | None:
     return None
 
 
-def drawn_properties(layer: Layer) -> list[str]:
+def drawn_properties(layer: Layer, popup: list[dict[str, Any]]) -> list[str]:
     """The fields the map fetches of a stored layer's features: its key, its name, the
-    popup's fields and the label's; the rest stays on the server."""
+    ``popup`` rows' fields (those the user may see) and the label's; the rest stays on
+    the server."""
     label = cell_labels(layer)
-    wanted = {layer.key, "name", *layer.popup, label["field"] if label else None}
+    wanted = {layer.key, "name", *(row["name"] for row in popup), label["field"] if label else None}
     return [field.name for field in layer.fields if field.name in wanted]
 
 

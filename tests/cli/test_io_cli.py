@@ -205,7 +205,7 @@ def test_workload_out_refuses_an_existing_file(imported: str, tmp_path: Path) ->
     assert out.read_text("utf-8") == "last month's figures"
     result = run(imported, "workload", "--out", str(out), "--overwrite")
     assert result.exit_code == 0, result.output
-    assert out.read_text("utf-8-sig").startswith("unit_code")
+    assert out.read_text("utf-8-sig").startswith("Unit code,Unit,")  # headings for people
 
 
 def test_import_bad_encoding_and_dangling_codes(database_url: str, tmp_path: Path) -> None:
