@@ -63,9 +63,7 @@ def page(live_server: str) -> Iterator[tuple[Any, list[str], list[str]]]:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            # Tall enough for the layer control and the whole filter panel below it: a button
-            # under the fold was once missed on a loaded machine.
-            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1100})
+            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
             context.add_init_script(REPORT_VIOLATIONS)
             page = context.new_page()
             errors: list[str] = []
