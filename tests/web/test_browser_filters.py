@@ -84,6 +84,11 @@ def _drawn(page: Any, name: str, count: int) -> None:
     page.wait_for_function(f"name => ({DRAWN})(name) === {count}", arg=name, timeout=WAIT_MS)
 
 
+def _top(page: Any, selector: str) -> float:
+    """Where the element ``selector`` begins, in px from the top of the window."""
+    return float(page.locator(selector).bounding_box()["y"])
+
+
 def _filter_panel(page: Any) -> Any:
     panel = page.locator(".citygrid-filters")
     if not panel.evaluate("details => details.open"):
@@ -122,6 +127,16 @@ def test_filters_the_url_and_the_hot_spots(
     panel = _filter_panel(page)
     assert panel.locator("input[name=statuses][value=closed]").is_checked()
     assert page.evaluate(VIEW) == pytest.approx(view, abs=1e-4)
+
+    # The open panel fits above the legends, its buttons on screen: Leaflet puts back any
+    # scroll of the map, so a button below the window could not be clicked.
+    panel_box = panel.bounding_box()
+    assert panel_box["y"] + panel_box["height"] <= _top(page, ".leaflet-bottom.leaflet-right")
+    apply = panel.get_by_role("button", name="应用")
+    apply.scroll_into_view_if_needed()
+    apply_box = apply.bounding_box()
+    assert panel_box["y"] <= apply_box["y"]
+    assert apply_box["y"] + apply_box["height"] <= panel_box["y"] + panel_box["height"]
 
     # A bad range: the server's message, nothing changed.
     panel.locator("input[name=since]").fill("2025-03-01")

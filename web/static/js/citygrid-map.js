@@ -41,6 +41,8 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var CANVAS_ABOVE = 500;
   var MAX_LABELS = 200;
+  var RIGHT_COLUMN_GAP = 10; // px between the right-hand column and the legends below it
+  var RIGHT_COLUMN_MIN = 120; // px: on a very short map the column overlaps the legends
 
   var registered = [];
   var events = new (L.Evented.extend({}))();
@@ -483,11 +485,36 @@
     observer.observe(list, { childList: true });
   }
 
-  /* The map's furniture: a metric scale bar and the layer control's group headings
-   * (titles: group -> heading), once the page's script has added the layer control. */
+  /* Keep the right-hand controls (layers, filters) above the legends at the bottom right:
+   * the top-right column gets the height the legends leave, and its panels scroll inside it
+   * (citygrid.css), so every button stays on screen. A page cannot be scrolled to reach a
+   * control: Leaflet puts the map's scroll back at once. */
+  function fitRightColumn(map) {
+    var container = map.getContainer();
+    var column = container.querySelector(".leaflet-top.leaflet-right");
+    var legends = container.querySelector(".leaflet-bottom.leaflet-right");
+    if (!column || !legends || typeof ResizeObserver === "undefined") {
+      return;
+    }
+    var fit = function () {
+      var room = container.clientHeight - legends.offsetHeight - RIGHT_COLUMN_GAP;
+      column.style.height = Math.max(room, RIGHT_COLUMN_MIN) + "px";
+    };
+    var observer = new ResizeObserver(fit);
+    observer.observe(container);
+    observer.observe(legends);
+    fit();
+  }
+
+  /* The map's furniture: a metric scale bar, the layer control's group headings
+   * (titles: group -> heading) and the right-hand column fitted above the legends, once
+   * the page's script has added the layer control. */
   function cartography(map, options) {
     L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
-    setTimeout(function () { groupHeadings(map, options.groups); }, 0);
+    setTimeout(function () {
+      groupHeadings(map, options.groups);
+      fitRightColumn(map);
+    }, 0);
   }
 
   L.citygrid = {
