@@ -279,17 +279,27 @@ def print_table(
     See :func:`make_table` for the labels and names. At most ``limit`` rows
     are printed, then how many more there are; the columns ``hide`` are left
     out of the terminal only, ``drop_first`` are the first to go when it is
-    narrow. A file gets every row and column.
+    narrow. A file gets every row and column; a terminal's rows are labelled
+    and named only up to ``limit`` (a city's route changes 100,000 problems).
     """
-    show_table(make_table(frame, title, layer, city, drop_first), limit, hide)
+    printed = frame if _OUTPUT.get() is not None else frame.head(limit)
+    table = make_table(printed, title, layer, city, drop_first)
+    show_table(table, limit, hide, rows=len(frame))
 
 
-def show_table(table: Table, limit: int = 200, hide: Sequence[str] = ()) -> None:
-    """Print ``table`` fitted to the terminal (see the module), or keep it for ``--out``."""
+def show_table(
+    table: Table, limit: int = 200, hide: Sequence[str] = (), *, rows: int | None = None
+) -> None:
+    """Print ``table`` fitted to the terminal (see the module), or keep it for ``--out``.
+
+    ``rows`` is how many rows the whole table has when ``table`` holds only
+    the first of them (default: ``table``'s own).
+    """
     output = _OUTPUT.get()
     if output is not None:
         output.tables.append(table)
         return
+    rows = len(table.frame) if rows is None else rows
     table = table.without(hide)
     from rich.console import Console
     from rich.text import Text
@@ -300,8 +310,12 @@ def show_table(table: Table, limit: int = 200, hide: Sequence[str] = ()) -> None
     if dropped:
         note = gettext("Left out to fit the width: {columns} (--out writes every column).")
         console.print(Text(note.format(columns=gettext(", ").join(dropped))))
-    if len(table.frame) > limit:
-        click.echo(gettext("... and {count} more rows.").format(count=len(table.frame) - limit))
+    if rows > limit:
+        click.echo(
+            gettext("... and {count} more rows; --out FILE.xlsx or .csv writes them all.").format(
+                count=rows - limit
+            )
+        )
 
 
 def fit_table(table: Table, width: int, limit: int = 200) -> tuple[Table, list[str]]:

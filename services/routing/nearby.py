@@ -20,8 +20,10 @@ import shapely
 _CHUNK = 1 << 18
 #: Bins at most (the bins grow beyond the search distance for huge extents).
 _MAX_BINS = 20_000_000
-#: Bins per search distance: smaller bins mean fewer candidates but more entries.
-_BINS_PER_REACH = 4
+#: Bins per search distance: smaller bins mean fewer candidates but more entries. On the
+#: city demo (50,000 points, 19,613 streets and alleys) 2 builds the routing index in
+#: 0.95 s against 2.05 s with 4, and routes 1M problems in 4.3-4.7 s against 3.8 s.
+_BINS_PER_REACH = 2
 
 
 @dataclass(frozen=True)

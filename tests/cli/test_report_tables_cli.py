@@ -164,3 +164,29 @@ def test_columns_go_in_the_stated_order_and_the_first_never() -> None:
     assert dropped[0] == table.columns[-1].label
     narrowest, _ = fit_table(table, 5)
     assert [c.key for c in narrowest.columns] == ["unit_code"]
+
+
+def test_a_long_table_prints_its_first_rows_and_the_file_gets_every_row(tmp_path: Path) -> None:
+    import click
+    import pandas as pd
+
+    from citygrid.cli.tables import print_table, table_output
+
+    frame = pd.DataFrame({"code": [f"P{i:04d}" for i in range(250)], "name": ["井盖缺失"] * 250})
+
+    @click.command()
+    @table_output
+    def listing() -> None:
+        print_table(frame, "问题", limit=200)
+
+    printed = CliRunner(env={"COLUMNS": "80"}).invoke(listing, [])
+    assert printed.exit_code == 0, printed.output
+    assert "P0199" in printed.output
+    assert "P0200" not in printed.output
+    assert "50 more rows; --out" in printed.output
+    path = tmp_path / "问题.csv"
+    written = CliRunner().invoke(listing, ["--out", str(path)])
+    assert written.exit_code == 0, written.output
+    text = path.read_text(encoding="utf-8-sig")
+    assert "P0249" in text
+    assert text.count("井盖缺失") == 250
