@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Blueprint, g, render_template, url_for
 
 from citygrid.errors import Unauthorized
 from citygrid.layers.registry import all_layers
+from citygrid.services.problems.summary import warm_counts
 from citygrid.web.map_page import MapAssets, build_map
 from citygrid.web.map_problems import ProblemUrls
 from citygrid.web.state import request_context, web_state
@@ -20,6 +23,8 @@ def map_page() -> str:
 
     An anonymous visitor is sent to the sign-in page unless some layers are public. The
     rendered map is kept for the principal and language while the data stays the same.
+    The problems are counted per cell in the background meanwhile, for the first view of
+    the problems layer at low zoom.
     """
     state = web_state()
     ctx = request_context()
@@ -39,6 +44,7 @@ def map_page() -> str:
         who=url_for("map_api.who"),
     )
     features = {layer.name: url_for("api.features", name=layer.name) for layer in all_layers()}
+    threading.Thread(target=warm_counts, args=(ctx,), name="citygrid-warm", daemon=True).start()
     rendered = state.maps.get(
         state.store,
         (ctx.principal, g.lang, state.store.data_version()),

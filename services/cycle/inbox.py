@@ -25,7 +25,7 @@ from citygrid.services.accounts.principal import Principal
 from citygrid.services.context import CityContext
 from citygrid.services.cycle.case import overdue_days
 from citygrid.services.cycle.workflow import TRANSITIONS
-from citygrid.services.problems.summary import overdue_condition
+from citygrid.services.problems.selection import overdue_condition
 from citygrid.services.providers.scoping import scope_filter
 
 PER_PAGE = 20

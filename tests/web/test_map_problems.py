@@ -172,3 +172,34 @@ def test_who_outside_the_city_is_an_answer(problems_city: Store, client: FlaskCl
 def test_bad_lon_lat_is_a_400(problems_city: Store, client: FlaskClient, query: str) -> None:
     body = _get(client, f"/api/who?{query}", 400)
     assert body["message"]
+
+
+def test_overdue_counts_follow_the_clock_without_a_write(problems_city: Store) -> None:
+    """Counts are kept per data version, yet a problem falling due later counts as overdue
+    then (Q13 in G05 is due in 30 days)."""
+    from datetime import datetime, timedelta
+
+    from citygrid.config import Config
+    from citygrid.services.context import CityContext
+    from citygrid.services.problems.filters import ProblemFilters
+    from citygrid.services.problems.summary import counts_per_cell
+
+    minx, miny, maxx, maxy = (float(v) for v in CITY_BBOX.split(","))
+
+    def overdue(now: datetime) -> dict[str, int]:
+        ctx = CityContext(problems_city, Config(), now=now)
+        counts = counts_per_cell(ctx, (minx, miny, maxx, maxy), ProblemFilters())
+        return {cell.grid_code: cell.overdue for cell in counts.cells}
+
+    today = datetime.now()
+    assert overdue(today) == {"G01": 1, "G05": 0}
+    assert overdue(today + timedelta(days=31)) == {"G01": 1, "G05": 1}
+
+
+def test_counting_ahead_of_the_map_skips_who_may_not_read_problems(problems_city: Store) -> None:
+    from citygrid.config import Config
+    from citygrid.services.accounts.principal import anonymous
+    from citygrid.services.context import CityContext
+    from citygrid.services.problems.summary import warm_counts
+
+    warm_counts(CityContext(problems_city, Config(), principal=anonymous()))  # no error
