@@ -20,6 +20,7 @@ from jinja2 import Template
 
 from citygrid.i18n import gettext
 from citygrid.layers.registry import get_layer
+from citygrid.services.accounts.principal import Principal
 from citygrid.services.context import CityContext
 from citygrid.services.providers import may_read
 
@@ -59,7 +60,7 @@ class _Element(JSCSSMixin, folium.MacroElement):
 
 
 class ProblemsLayer(JSCSSMixin, Layer):
-    """The problems layer in the layer control, off until the user ticks it."""
+    """The problems layer in the layer control, on at the start when ``show``."""
 
     _template = Template(
         """
@@ -69,8 +70,8 @@ class ProblemsLayer(JSCSSMixin, Layer):
         """
     )
 
-    def __init__(self, title: str, options: dict[str, Any], script_url: str):
-        super().__init__(name=title, overlay=True, control=True, show=False)
+    def __init__(self, title: str, options: dict[str, Any], script_url: str, *, show: bool):
+        super().__init__(name=title, overlay=True, control=True, show=show)
         self._name = "ProblemsLayer"
         self.options = options
         self.default_js = [(_PROBLEMS_JS, script_url)]
@@ -101,6 +102,7 @@ def add_problem_picture(fmap: folium.Map, ctx: CityContext, lang: str, urls: Pro
                 "messages": _messages(lang),
             },
             urls.script,
+            show=shown_at_start(ctx.principal),
         ).add_to(fmap)
         _Element(
             "problemsLegend",
@@ -115,6 +117,14 @@ def add_problem_picture(fmap: folium.Map, ctx: CityContext, lang: str, urls: Pro
         ).add_to(fmap)
     labels = _who_labels(lang, ctx.principal.personal)
     _Element("whoPanel", {"url": urls.who, "labels": labels}, urls.script).add_to(fmap)
+
+
+def shown_at_start(principal: Principal) -> bool:
+    """Whether the problems layer is on when the map opens: for those who work on the
+    problems of some cells or a unit (grid managers, unit handlers, inspectors); the
+    city-wide roles open on the inventory and tick the problems when they want them."""
+    role = principal.role
+    return role is not None and role.may_write(PROBLEMS) and not principal.city_wide
 
 
 def _popup_labels(lang: str, personal: bool) -> list[tuple[str, str]]:

@@ -203,3 +203,31 @@ def test_counting_ahead_of_the_map_skips_who_may_not_read_problems(problems_city
     from citygrid.services.problems.summary import warm_counts
 
     warm_counts(CityContext(problems_city, Config(), principal=anonymous()))  # no error
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "shown"),
+    [
+        ("grid_manager", "grid:G05", True),
+        ("unit_handler", "unit:U_PJ", True),
+        ("planner", "", False),
+    ],
+)
+def test_the_problems_layer_is_on_at_the_start_for_those_who_work_on_problems(
+    problems_city: Store, app: Flask, role: str, scope: str, shown: bool
+) -> None:
+    import re
+
+    client = _client(app, problems_city, role, scope)
+    page = client.get("/").get_data(as_text=True)
+    assert "L.citygrid.problemsLayer(" in page
+    assert bool(re.search(r"problems_layer_\w+\.addTo\(map_\w+\)", page)) is shown
+
+
+def test_the_administrator_opens_on_the_inventory(client: FlaskClient) -> None:
+    import re
+
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r"bbox_geo_json_\w+\.addTo\(map_\w+\)", page)
+    assert "L.citygrid.problemsLayer(" in page
+    assert not re.search(r"problems_layer_\w+\.addTo\(map_\w+\)", page)
