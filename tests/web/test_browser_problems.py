@@ -1,7 +1,7 @@
 """The problem picture and the who panel in Debian's Chromium, under the page's policy.
 
 Signed in as the administrator: the problems draw coloured by status with the
-overdue one ringed and a legend; zoomed out they show as counts per cell; a
+overdue one ringed and on top, closed ones below, and a legend; zoomed out they show as counts per cell; a
 click on the map opens the panel naming the chain. No policy violation, no
 console error, no page error.
 """
@@ -80,6 +80,13 @@ def test_problems_by_status_overdue_ringed_and_counts_when_zoomed_out(page: Any)
             if c.removeprefix("citygrid-problem-") in PROBLEM_STATUS_COLOURS
         )
         assert fill == PROBLEM_STATUS_COLOURS[status.removeprefix("citygrid-problem-")]
+    # Drawn in layers: closed problems first (below), the overdue one last (on top).
+    ranks = [
+        2 if "citygrid-problem-overdue" in classes else 0 if "problem-closed" in classes else 1
+        for classes, _ in fills
+    ]
+    assert ranks == sorted(ranks)
+    assert ranks[0] == 0
     overdue = page.locator(f"{PROBLEM}.citygrid-problem-overdue")
     assert overdue.count() == 1  # Q11: open, past its deadline
     assert overdue.get_attribute("stroke") == "#000000"

@@ -67,6 +67,16 @@
     return box;
   }
 
+  /* Which problems are drawn first, so that the later ones lie above: closed ones at the
+   * bottom, then the open ones, the overdue on top (a city's many closed problems must
+   * not hide the few that need work). */
+  function drawRank(props) {
+    if (props.overdue === true) {
+      return 2;
+    }
+    return props.status === "closed" ? 0 : 1;
+  }
+
   function countIcon(props, messages) {
     var size = Math.round(clamp(18 + 6 * Math.log(props.count + 1), 22, 64));
     var box = element("div", "citygrid-problem-count-inner");
@@ -160,7 +170,10 @@
       this.clearLayers();
       var self = this;
       this._renderer = body.aggregated ? undefined : L.citygrid.rendererFor(this, body.features.length);
-      body.features.forEach(function (feature) {
+      var features = body.aggregated ? body.features : body.features.slice().sort(function (a, b) {
+        return drawRank(a.properties) - drawRank(b.properties);
+      });
+      features.forEach(function (feature) {
         var c = feature.geometry.coordinates;
         var latlng = L.latLng(c[1], c[0]);
         var props = feature.properties;
