@@ -1,9 +1,9 @@
 """The problem picture and the who panel in Debian's Chromium, under the page's policy.
 
 Signed in as the administrator: the problems draw coloured by status with the
-overdue one ringed and on top, closed ones below, and a legend; zoomed out they show as counts per cell; a
-click on the map opens the panel naming the chain. No policy violation, no
-console error, no page error.
+overdue one ringed and on top, closed ones below, and a legend; zoomed out
+they show as counts per cell; a click on the map opens the panel naming the
+chain. No policy violation, no console error, no page error.
 """
 
 from __future__ import annotations
