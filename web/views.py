@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 from flask import Blueprint, g, render_template, url_for
 
 from citygrid.errors import Unauthorized
 from citygrid.layers.registry import all_layers
 from citygrid.services.problems.summary import warm_counts
-from citygrid.web.map_page import MapAssets, build_map
+from citygrid.web.map_page import MapAssets, RenderedMap, build_map
 from citygrid.web.map_problems import ProblemUrls
 from citygrid.web.state import request_context, web_state
 
@@ -22,9 +20,9 @@ def map_page() -> str:
     """The map of jurisdictions, grids, streets, alleys and points, with a layer control.
 
     An anonymous visitor is sent to the sign-in page unless some layers are public. The
-    rendered map is kept for the principal and language while the data stays the same.
-    The problems are counted per cell in the background meanwhile, for the first view of
-    the problems layer at low zoom.
+    rendered map is kept for the principal and language while the data stays the same;
+    building it also counts the problems per cell, for the first low-zoom view of the
+    problems layer.
     """
     state = web_state()
     ctx = request_context()
@@ -44,10 +42,12 @@ def map_page() -> str:
         who=url_for("map_api.who"),
     )
     features = {layer.name: url_for("api.features", name=layer.name) for layer in all_layers()}
-    threading.Thread(target=warm_counts, args=(ctx,), name="citygrid-warm", daemon=True).start()
+
+    def build() -> RenderedMap:
+        warm_counts(ctx)
+        return build_map(ctx, g.lang, assets, features.__getitem__, problems)
+
     rendered = state.maps.get(
-        state.store,
-        (ctx.principal, g.lang, state.store.data_version()),
-        lambda: build_map(ctx, g.lang, assets, features.__getitem__, problems),
+        state.store, (ctx.principal, g.lang, state.store.data_version()), build
     )
     return render_template("map.html", rendered=rendered, tiles=state.config.tiles)

@@ -13,13 +13,12 @@ not closed; it is never stored. The kept counts hold the deadline of each
 problem not closed, so the overdue count per cell is right at any moment
 without counting again.
 
-:func:`warm_counts` counts in the background when the map page opens, so the
-first low-zoom view after a change answers from memory.
+:func:`warm_counts` counts when the map page is built for a new data version,
+so the first low-zoom view of the problems answers from memory.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +37,6 @@ from citygrid.services.providers.cache import ResultCache
 from citygrid.services.providers.scoping import may_read, scope_filter
 
 _CACHE = ResultCache(entries=8)
-_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -139,18 +137,10 @@ def counts_per_cell(ctx: CityContext, bbox: Bbox, filters: ProblemFilters) -> Pr
 
 def warm_counts(ctx: CityContext) -> None:
     """Count the problems ``ctx``'s principal sees, unfiltered, unless they are counted
-    for this data version already: what the map's first low-zoom view asks for.
-
-    Meant for a background thread: a principal who may not read problems is
-    skipped, and a failure (the database busy or gone) is logged, not raised;
-    the view that needs the counts counts again and says what went wrong.
-    """
-    if not may_read(ctx, get_layer("problems")):
-        return
-    try:
+    for this data version already: what the map's first low-zoom view asks for. A
+    principal who may not read problems is skipped."""
+    if may_read(ctx, get_layer("problems")):
         _city_counts(ctx, ProblemFilters())
-    except Exception as exc:  # nobody waits for this thread's result
-        _LOG.warning("Counting problems ahead of the map failed: %s", exc)
 
 
 def _city_counts(ctx: CityContext, filters: ProblemFilters) -> _CityCounts:
