@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from openpyxl import load_workbook
 from PIL import Image
 from report_city import MONTH, build_report_city
+from report_cli import ok, refused
 from rich.cells import cell_len
 
-from citygrid.cli import main
 from citygrid.layers.store import Store
 
 
@@ -24,24 +24,6 @@ def city_url(database_url: str) -> str:
     build_report_city(store)
     store.close()
     return database_url
-
-
-def run(url: str, *args: str, lang: str = "en", width: int = 200) -> Result:
-    runner = CliRunner(env={"COLUMNS": str(width)})
-    return runner.invoke(main, ["--db", url, "--lang", lang, "--actor", "李主任", *args])
-
-
-def ok(url: str, *args: str, lang: str = "en", width: int = 200) -> str:
-    result = run(url, *args, lang=lang, width=width)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def refused(url: str, *args: str) -> str:
-    result = run(url, *args)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    return result.output
 
 
 @pytest.mark.parametrize("width", [50, 72, 120])

@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 from report_city import MONTH, add_problem, build_report_city
+from report_cli import ok, refused
 
-from citygrid.cli import main
 from citygrid.layers.store import Store
 
 
@@ -21,25 +20,6 @@ def city_url(database_url: str) -> str:
     build_report_city(store)
     store.close()
     return database_url
-
-
-def run(url: str, *args: str, lang: str = "en") -> Result:
-    return CliRunner(env={"COLUMNS": "200"}).invoke(
-        main, ["--db", url, "--lang", lang, "--actor", "李主任", *args]
-    )
-
-
-def ok(url: str, *args: str, lang: str = "en") -> str:
-    result = run(url, *args, lang=lang)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def refused(url: str, *args: str) -> str:
-    result = run(url, *args)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    return result.output
 
 
 def test_rank_prints_names_in_chinese_and_the_failed_points(city_url: str) -> None:
