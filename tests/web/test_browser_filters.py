@@ -6,7 +6,8 @@ control shows the three groups, a metric scale bar is drawn; ticking the
 problems draws all 600; filtering on "closed" draws 150 and writes the
 filter into the URL; a reload of that URL restores the filter, the layers
 and the view; "back" goes to the unfiltered map. The hot-spot layer on
-grid cells draws the planted cluster's nine cells red. A bad date range
+grid cells draws the planted cluster's nine cells red. The controls of both top
+corners stay above those of the bottom corners. A bad date range
 shows the server's message in the panel and changes nothing. No request
 leaves the machine, no console error, no policy violation; a screenshot is
 saved and is a drawn map.
@@ -176,6 +177,15 @@ def test_filters_the_url_and_the_hot_spots(
     fills = dict(page.evaluate(CELL_FILLS))
     assert {cell for cell, fill in fills.items() if fill == GI_BIN_COLOURS["3"]} == set(HOT_CELLS)
     assert "a.hotspots=cells%3Dgrids" in page.url
+
+    # With the who panel open as well, the left column (zoom, who, planner, the analysis
+    # legend and parameters) still ends above the scale bar, each panel scrolling inside.
+    page.locator(".folium-map").click(position={"x": 640, "y": 300})
+    page.wait_for_function(
+        "() => document.querySelectorAll('.citygrid-who-chain li').length > 0", timeout=WAIT_MS
+    )
+    last = page.locator(".leaflet-top.leaflet-left > .leaflet-control").last.bounding_box()
+    assert last["y"] + last["height"] <= _top(page, ".leaflet-bottom.leaflet-left")
 
     shot = tmp_path / "map.png"
     page.screenshot(path=str(shot))

@@ -41,8 +41,8 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var CANVAS_ABOVE = 500;
   var MAX_LABELS = 200;
-  var RIGHT_COLUMN_GAP = 10; // px between the right-hand column and the legends below it
-  var RIGHT_COLUMN_MIN = 120; // px: on a very short map the column overlaps the legends
+  var COLUMN_GAP = 10; // px between a top corner's column and the bottom corner below it
+  var COLUMN_MIN = 120; // px: on a very short map a column overlaps the corner below it
 
   var registered = [];
   var events = new (L.Evented.extend({}))();
@@ -485,35 +485,41 @@
     observer.observe(list, { childList: true });
   }
 
-  /* Keep the right-hand controls (layers, filters) above the legends at the bottom right:
-   * the top-right column gets the height the legends leave, and its panels scroll inside it
-   * (citygrid.css), so every button stays on screen. A page cannot be scrolled to reach a
-   * control: Leaflet puts the map's scroll back at once. */
-  function fitRightColumn(map) {
+  /* Keep each top corner's controls (zoom, panels, layers, filters) above the bottom
+   * corner's (legends, notes, scale bar) on the same side: each top column gets the height
+   * its bottom corner leaves, and its panels scroll inside it (citygrid.css), so every
+   * button stays on screen. A page cannot be scrolled to reach a control: Leaflet puts the
+   * map's scroll back at once. */
+  function fitColumns(map) {
     var container = map.getContainer();
-    var column = container.querySelector(".leaflet-top.leaflet-right");
-    var legends = container.querySelector(".leaflet-bottom.leaflet-right");
-    if (!column || !legends || typeof ResizeObserver === "undefined") {
+    if (typeof ResizeObserver === "undefined") {
       return;
     }
-    var fit = function () {
-      var room = container.clientHeight - legends.offsetHeight - RIGHT_COLUMN_GAP;
-      column.style.height = Math.max(room, RIGHT_COLUMN_MIN) + "px";
-    };
-    var observer = new ResizeObserver(fit);
-    observer.observe(container);
-    observer.observe(legends);
-    fit();
+    ["left", "right"].forEach(function (side) {
+      var column = container.querySelector(".leaflet-top.leaflet-" + side);
+      var below = container.querySelector(".leaflet-bottom.leaflet-" + side);
+      if (!column || !below) {
+        return;
+      }
+      var fit = function () {
+        var room = container.clientHeight - below.offsetHeight - COLUMN_GAP;
+        column.style.height = Math.max(room, COLUMN_MIN) + "px";
+      };
+      var observer = new ResizeObserver(fit);
+      observer.observe(container);
+      observer.observe(below);
+      fit();
+    });
   }
 
   /* The map's furniture: a metric scale bar, the layer control's group headings
-   * (titles: group -> heading) and the right-hand column fitted above the legends, once
+   * (titles: group -> heading) and the top columns fitted above the bottom corners, once
    * the page's script has added the layer control. */
   function cartography(map, options) {
     L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
     setTimeout(function () {
       groupHeadings(map, options.groups);
-      fitRightColumn(map);
+      fitColumns(map);
     }, 0);
   }
 
