@@ -13,7 +13,8 @@ Analyses register themselves from the modules listed in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,42 @@ _BUILTIN_MODULES: tuple[str, ...] = (
     "citygrid.services.coverage.analysis",
     "citygrid.services.coverage.proposals",
 )
+
+
+class LazyLayers(Mapping[str, gpd.GeoDataFrame]):
+    """Layers each made when first read, then kept.
+
+    An analysis whose layers cost very different amounts (one coverage
+    finding against all eight) serves one layer without making the others.
+    Thread-safe: each layer is made once however many requests ask for it.
+
+    Parameters
+    ----------
+    names
+        The layers, in the order iteration gives them.
+    make
+        ``make(name) -> frame``, called at most once per name.
+    """
+
+    def __init__(self, names: Sequence[str], make: Callable[[str], gpd.GeoDataFrame]) -> None:
+        self._names = tuple(names)
+        self._make = make
+        self._made: dict[str, gpd.GeoDataFrame] = {}
+        self._lock = threading.RLock()
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        with self._lock:
+            if name not in self._made:
+                self._made[name] = self._make(name)
+            return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 @dataclass(frozen=True)

@@ -30,27 +30,30 @@ measured in the city's metric CRS (:attr:`CityContext.metric_crs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
-from pyproj import CRS
 
 from citygrid.gis import coverage as geo
 from citygrid.layers.gap_layers import FINDING_LAYERS, GAP_SUMMARY
 from citygrid.layers.store import STORAGE_CRS
-from citygrid.services.analysis import Analysis, AnalysisResult, register_analysis
+from citygrid.services.analysis import Analysis, AnalysisResult, LazyLayers, register_analysis
 from citygrid.services.context import CityContext
-from citygrid.services.coverage.city import read_city, summary_areas
+from citygrid.services.coverage.city import City, summary_areas
 from citygrid.services.coverage.findings import blind_spots, finding, stale, unassigned
 from citygrid.services.coverage.params import CoverageParams
 from citygrid.services.coverage.summary import summarise
 
 
-@dataclass
 class CoverageReport:
-    """What :func:`analyse_coverage` found.
+    """What :func:`analyse_coverage` finds, each finding worked out when first asked for.
+
+    The map asks for one finding at a time: uncovered land needs only the
+    jurisdictions and the cells, not the inspections of every point. The
+    summary counts every finding, so it makes them all.
 
     Attributes
     ----------
@@ -58,26 +61,33 @@ class CoverageReport:
         Layer name (``gap_uncovered``, ``gap_slivers``...) to its
         GeoDataFrame in EPSG:4326, in the order of
         :data:`~citygrid.layers.gap_layers.FINDING_LAYERS`.
-    summary
-        The ``gap_summary`` layer: one row per sub-district (and one row
-        with no code for findings outside every sub-district, if any).
-    cells
-        The grid cells analysed (``code``, ``version``, geometry in
-        EPSG:4326), for proposing fixes.
+    city
+        The stored layers read (each when first needed).
     metric_crs
-        The CRS in metres every measure was taken in.
+        The CRS in metres every measure is taken in.
     as_of
-        The day the analysis looked back from.
+        The day the analysis looks back from.
     params
         The thresholds used.
     """
 
-    findings: dict[str, gpd.GeoDataFrame]
-    summary: gpd.GeoDataFrame
-    cells: gpd.GeoDataFrame
-    metric_crs: CRS
-    as_of: date
-    params: CoverageParams
+    def __init__(self, ctx: CityContext, params: CoverageParams) -> None:
+        self.params = params
+        self.as_of = params.as_of or ctx.now.date()
+        self.city = City(ctx, self.as_of, params.problem_days)
+        self.metric_crs = self.city.metric_crs
+        self.findings = LazyLayers([layer.name for layer in FINDING_LAYERS], self._find)
+
+    @property
+    def cells(self) -> gpd.GeoDataFrame:
+        """The grid cells analysed (``code``, ``version``, geometry in EPSG:4326)."""
+        return self.city.grids[["code", "version", "geometry"]]
+
+    @cached_property
+    def summary(self) -> gpd.GeoDataFrame:
+        """The ``gap_summary`` layer: one row per sub-district (and one row with no code
+        for findings outside every sub-district, if any)."""
+        return summarise(self.areas, self.findings, self.territory, self.covered, self.metric_crs)
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """Every layer to write: the findings, then the summary."""
@@ -92,9 +102,104 @@ class CoverageReport:
         return totals
 
     def result(self) -> AnalysisResult:
-        """The findings and the summary as an analysis result, with the day and CRS used."""
+        """The findings and the summary as an analysis result, with the day and CRS used;
+        each layer is worked out when first read."""
         chosen = {"as_of": self.as_of.isoformat(), "metric_crs": self.metric_crs.to_string()}
-        return AnalysisResult(self.layers(), self.params, chosen)
+        names = [*self.findings, GAP_SUMMARY.name]
+        layers = LazyLayers(names, lambda name: self.layers_by_name(name))
+        return AnalysisResult(layers, self.params, chosen)
+
+    def layers_by_name(self, name: str) -> gpd.GeoDataFrame:
+        """One finding or the summary."""
+        return self.summary if name == GAP_SUMMARY.name else self.findings[name]
+
+    # -- the parts findings share, each worked out once ----------------------------
+
+    @cached_property
+    def territory(self) -> Any:
+        """The land of every jurisdiction as one polygon (EPSG:4326)."""
+        polygons = geo.make_valid_polygons(self.city.jurisdictions.geometry.to_numpy())
+        return geo.union_cells(polygons, valid_coverage=False)
+
+    @cached_property
+    def edges(self) -> gpd.GeoDataFrame:
+        """Where neighbouring cells almost but not quite share an edge."""
+        grids, crs = self.city.grids, self.metric_crs
+        cells_m = grids.set_geometry(
+            geo.to_metric(grids.geometry.to_numpy(), STORAGE_CRS, crs), crs=crs
+        )
+        return geo.invalid_edges(cells_m, key="code", gap_width_m=self.params.min_width_m)
+
+    @cached_property
+    def covered(self) -> Any:
+        """The union of every grid cell (EPSG:4326)."""
+        return geo.union_cells(self.city.grids.geometry.to_numpy(), valid_coverage=self.edges.empty)
+
+    @cached_property
+    def uncovered(self) -> gpd.GeoDataFrame:
+        """Land outside every cell, each part flagged ``sliver`` or not."""
+        return geo.uncovered_land(
+            self.territory,
+            self.covered,
+            crs=STORAGE_CRS,
+            metric_crs=self.metric_crs,
+            min_area_m2=self.params.min_area_m2,
+            min_width_m=self.params.min_width_m,
+        )
+
+    @cached_property
+    def areas(self) -> gpd.GeoDataFrame:
+        """The jurisdictions findings are counted per (see :func:`summary_areas`)."""
+        return summary_areas(self.city.jurisdictions)
+
+    def subdistrict(self, geoms: np.ndarray) -> np.ndarray:
+        """The code of the summary area holding each geometry (``None`` for none)."""
+        areas = self.areas
+        codes = np.append(areas["code"].to_numpy(dtype=object), None)  # type: ignore[call-overload]  # numpy stubs: None as a value
+        return codes[geo.locate(geoms, areas.geometry.to_numpy())]
+
+    def _cell_finding(self, name: str, cells: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
+        """A finding per grid cell, placed in the sub-district of the whole cell."""
+        grids = self.city.grids
+        located_by = grids.set_index("code").geometry.reindex(cells["code"]).to_numpy()
+        frame = cells.rename(columns={"code": "feature_code"})
+        return finding(name, frame, prefix, self.subdistrict, located_by)
+
+    def _find(self, name: str) -> gpd.GeoDataFrame:
+        city, params, crs = self.city, self.params, self.metric_crs
+        grids = city.grids
+        finders: dict[str, Callable[[], gpd.GeoDataFrame]] = {
+            "gap_uncovered": lambda: self._placed(name, self._land(sliver=False), "GAP"),
+            "gap_slivers": lambda: self._placed(name, self._land(sliver=True), "SLV"),
+            "gap_overlaps": lambda: self._placed(
+                name,
+                geo.overlapping_pairs(
+                    grids,
+                    key="code",
+                    metric_crs=crs,
+                    candidates=grids["code"].isin(self.edges["code"]).to_numpy(),
+                ),
+                "OVL",
+            ),
+            "gap_outside": lambda: self._cell_finding(
+                name, geo.outside_parts(grids, self.territory, key="code", metric_crs=crs), "OUT"
+            ),
+            "gap_invalid_edges": lambda: self._cell_finding(name, self.edges, "EDG"),
+            "gap_unassigned": lambda: self._placed(
+                name, unassigned(city, self.covered, params), "UNA"
+            ),
+            "gap_stale": lambda: self._placed(name, stale(city, self.as_of, params), "STL"),
+            "gap_blind_spots": lambda: self._placed(name, blind_spots(city, params), "BLS"),
+        }
+        return finders[name]()
+
+    def _land(self, *, sliver: bool) -> gpd.GeoDataFrame:
+        land = self.uncovered
+        return land[land["sliver"].to_numpy(dtype=bool) == sliver]
+
+    def _placed(self, name: str, frame: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
+        """``frame`` shaped as the finding ``name``, each row in the sub-district holding it."""
+        return finding(name, frame, prefix, self.subdistrict)
 
 
 def analyse_coverage(ctx: CityContext, params: CoverageParams | None = None) -> CoverageReport:
@@ -111,76 +216,15 @@ def analyse_coverage(ctx: CityContext, params: CoverageParams | None = None) -> 
     Returns
     -------
     CoverageReport
-        Each finding as a GeoDataFrame in EPSG:4326, and the summary.
+        Each finding as a GeoDataFrame in EPSG:4326, and the summary, each
+        worked out when first read.
 
     Raises
     ------
     BadInput
         No jurisdictions are loaded.
     """
-    params = params or CoverageParams()
-    as_of = params.as_of or ctx.now.date()
-    city = read_city(ctx, as_of, params.problem_days)
-    crs = city.metric_crs
-    grids = city.grids
-    territory = geo.union_cells(
-        geo.make_valid_polygons(city.jurisdictions.geometry.to_numpy()), valid_coverage=False
-    )
-    cells_m = grids.set_geometry(
-        geo.to_metric(grids.geometry.to_numpy(), STORAGE_CRS, crs), crs=crs
-    )
-    edges = geo.invalid_edges(cells_m, key="code", gap_width_m=params.min_width_m)
-    covered = geo.union_cells(grids.geometry.to_numpy(), valid_coverage=edges.empty)
-    uncovered = geo.uncovered_land(
-        territory,
-        covered,
-        crs=STORAGE_CRS,
-        metric_crs=crs,
-        min_area_m2=params.min_area_m2,
-        min_width_m=params.min_width_m,
-    )
-    overlaps = geo.overlapping_pairs(
-        grids, key="code", metric_crs=crs, candidates=grids["code"].isin(edges["code"]).to_numpy()
-    )
-    outside = geo.outside_parts(grids, territory, key="code", metric_crs=crs)
-    areas = summary_areas(city.jurisdictions)
-    area_geoms = areas.geometry.to_numpy()
-    area_codes = np.append(areas["code"].to_numpy(dtype=object), None)  # type: ignore[call-overload]  # numpy stubs: None as a value
-
-    def subdistrict(geoms: np.ndarray) -> np.ndarray:
-        return area_codes[geo.locate(geoms, area_geoms)]
-
-    def cell_finding(layer_name: str, cells: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
-        """A finding per grid cell, placed in the sub-district of the whole cell."""
-        located_by = grids.set_index("code").geometry.reindex(cells["code"]).to_numpy()
-        frame = cells.rename(columns={"code": "feature_code"})
-        return finding(layer_name, frame, prefix, subdistrict, located_by)
-
-    findings = {
-        "gap_uncovered": finding(
-            "gap_uncovered", uncovered[~uncovered["sliver"]], "GAP", subdistrict
-        ),
-        "gap_slivers": finding("gap_slivers", uncovered[uncovered["sliver"]], "SLV", subdistrict),
-        "gap_overlaps": finding("gap_overlaps", overlaps, "OVL", subdistrict),
-        "gap_outside": cell_finding("gap_outside", outside, "OUT"),
-        "gap_invalid_edges": cell_finding("gap_invalid_edges", edges, "EDG"),
-        "gap_unassigned": finding(
-            "gap_unassigned", unassigned(city, covered, params), "UNA", subdistrict
-        ),
-        "gap_stale": finding("gap_stale", stale(ctx, city, as_of, params), "STL", subdistrict),
-        "gap_blind_spots": finding(
-            "gap_blind_spots", blind_spots(city, params), "BLS", subdistrict
-        ),
-    }
-    summary = summarise(areas, findings, territory, covered, crs)
-    return CoverageReport(
-        findings=findings,
-        summary=summary,
-        cells=grids[["code", "version", "geometry"]],
-        metric_crs=crs,
-        as_of=as_of,
-        params=params,
-    )
+    return CoverageReport(ctx, params or CoverageParams())
 
 
 def run_coverage(ctx: CityContext, params: CoverageParams) -> AnalysisResult:

@@ -20,7 +20,6 @@ from citygrid.gis import coverage as geo
 from citygrid.gis.geometry import promote_to_multi
 from citygrid.layers.registry import Layer, get_layer, responsible_layers
 from citygrid.layers.store import STORAGE_CRS
-from citygrid.services.context import CityContext
 from citygrid.services.coverage.city import CELL_LAYER, City, day_end
 from citygrid.services.coverage.params import CoverageParams
 from citygrid.services.cycle.inspections import last_inspected, place_fields
@@ -163,7 +162,7 @@ def _flagged(
     )
 
 
-def stale(ctx: CityContext, city: City, as_of: date, params: CoverageParams) -> gpd.GeoDataFrame:
+def stale(city: City, as_of: date, params: CoverageParams) -> gpd.GeoDataFrame:
     """Features of the inspected layers (points, streets, alleys) with no inspection in the
     ``stale_days`` days up to ``as_of`` (by
     :func:`~citygrid.services.cycle.inspections.last_inspected`)."""
@@ -173,7 +172,7 @@ def stale(ctx: CityContext, city: City, as_of: date, params: CoverageParams) -> 
     for name in place_fields():
         layer = get_layer(name)
         frame = city.features[name]
-        last = last_inspected(ctx, name, as_of)
+        last = last_inspected(city.context(), name, as_of)
         last_at = pd.Series(last.reindex(frame["code"].to_numpy()).to_numpy(), index=frame.index)
         stale = (last_at.isna() | (last_at < since)).to_numpy()
         rows = frame[stale]

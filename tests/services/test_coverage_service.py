@@ -13,6 +13,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+import sqlalchemy as sa
 from coverage_city import AS_OF, CONFIG, build_city, frame, rect
 
 from citygrid.config import Config
@@ -313,6 +314,33 @@ def test_the_registered_analysis_gives_the_same_layers(store: Store) -> None:
         pd.testing.assert_frame_equal(result.layers[name], layer)
     assert result.parameters()["as_of"] == "2026-11-20"
     assert result.chosen["metric_crs"] == ctx.metric_crs.to_string()
+
+
+def test_one_finding_reads_only_the_tables_it_needs(store: Store) -> None:
+    """The map asks for uncovered land alone: the problems, the inspections and the
+    streets are not read, and the finding is the one a full run gives."""
+    build_city(store)
+    ctx = CityContext(store, CONFIG)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        result = get_analysis("gaps").run(ctx, OPTIONS)
+        alone = result.layers["gap_uncovered"]
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+    read = " ".join(statements)
+    assert "jurisdictions" in read
+    assert "grids" in read
+    for table in ("problems", "inspections", "streets", "alleys", "points", "people"):
+        assert f"FROM {table}" not in read
+        assert f"FROM {store.table(table).fullname}" not in read
+    everything = analyse_coverage(ctx, OPTIONS).layers()
+    pd.testing.assert_frame_equal(alone, everything["gap_uncovered"])
+    assert len(result.layers["gap_summary"]) == len(everything["gap_summary"])
 
 
 def test_write_report_gives_one_layer_per_finding(report: CoverageReport, tmp_path) -> None:
