@@ -215,7 +215,9 @@ def run(base: str, password: str) -> dict[str, float]:
             f"{len(calls)} API calls while panning; median {statistics.median(durations):.0f} ms;"
             f" slowest {slowest[1]:.0f} ms: {slowest[0]}"
         )
-        print("each (ms):", " ".join(f"{t:.0f}" for t in durations))
+        for name, took, size in sorted(calls, key=lambda call: call[1]):
+            path = name.split("/api/", 1)[-1].split("&lang=")[0]
+            print(f"  {took:6.0f} ms {size / 1e3:8.0f} kB  {path}")
         extent = page.evaluate(f"() => {MAP}.getBounds().toBBoxString()")
         RESULTS.clear()
         hot = f"{base}/api/layers/hotspots/features?cells=grids&limit=10000&bbox={extent}"

@@ -91,10 +91,30 @@ def _property_texts(
     columns = pd.DataFrame(
         {name: _json_column(frame[name], formats[name]) for name in names}, dtype=object
     )
+    return _record_texts(columns)
+
+
+def point_features(lon: np.ndarray, lat: np.ndarray, properties: pd.DataFrame) -> list[str]:
+    """One GeoJSON Point Feature (as JSON text) per row of ``properties``, at ``lon``,
+    ``lat`` (degrees, rounded to :data:`COORDINATE_DECIMALS`); the properties are the
+    row's JSON-ready values (``None`` for null)."""
+    points = shapely.points(np.round(lon, COORDINATE_DECIMALS), np.round(lat, COORDINATE_DECIMALS))
+    geometries = shapely.to_geojson(points)
+    texts = _record_texts(properties) if len(properties.columns) else ["{}"] * len(properties)
+    return [
+        f'{{"type":"Feature","geometry":{geometry},"properties":{props}}}'
+        for geometry, props in zip(geometries, texts, strict=True)
+    ]
+
+
+def _record_texts(columns: pd.DataFrame) -> list[str]:
+    """Each row of ``columns`` as one JSON object text, in one call of pandas' writer."""
+    if columns.empty:
+        return []
     lines = columns.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
     # <, > and & only occur inside JSON strings: escaped, no text served reads as markup.
     lines = lines.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return lines.split("\n")[: len(frame)]  # JSON writes a newline in a string as \\n
+    return lines.split("\n")[: len(columns)]  # JSON writes a newline in a string as \\n
 
 
 _TIME_FORMATS = {"datetime": "%Y-%m-%dT%H:%M:%S", "date": "%Y-%m-%d"}

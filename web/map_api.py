@@ -32,7 +32,7 @@ from citygrid.services.problems.summary import ProblemCounts, counts_per_cell
 from citygrid.services.routing.who import who_answers_for
 from citygrid.web.answers import AnswerCache, params_key
 from citygrid.web.api import GEOJSON, ApiRequest, ApiResponse, json_response
-from citygrid.web.geojson import COORDINATE_DECIMALS
+from citygrid.web.geojson import COORDINATE_DECIMALS, feature_collection, point_features
 from citygrid.web.params import parse_bbox, single
 
 AGGREGATE_BELOW_ZOOM = 13
@@ -124,27 +124,14 @@ def map_filters(params: Mapping[str, Sequence[str]]) -> ProblemFilters:
 
 
 def _counts(counts: ProblemCounts) -> ApiResponse:
-    features = [
-        _point(
-            cell.lon,
-            cell.lat,
-            {
-                "grid_code": cell.grid_code,
-                "name": cell.name,
-                "count": cell.count,
-                "overdue": cell.overdue,
-            },
-        )
-        for cell in counts.cells
-    ]
-    body = {
-        "type": "FeatureCollection",
-        "features": features,
-        "aggregated": True,
-        "total": counts.total,
-        "withoutCell": counts.without_cell,
-    }
-    return json_response(body, content_type=GEOJSON)
+    cells = counts.cells
+    properties = cells[["grid_code", "name", "count", "overdue"]].astype(
+        {"count": "int64", "overdue": "int64"}
+    )
+    features = point_features(cells["lon"].to_numpy(), cells["lat"].to_numpy(), properties)
+    members = {"aggregated": True, "total": counts.total, "withoutCell": counts.without_cell}
+    body = feature_collection(features, members).encode("utf-8")
+    return ApiResponse(200, {"Content-Type": GEOJSON}, body)
 
 
 def who_here(ctx: CityContext, request: ApiRequest) -> ApiResponse:

@@ -23,6 +23,7 @@ from citygrid.layers.registry import get_layer
 from citygrid.services.accounts.principal import Principal
 from citygrid.services.context import CityContext
 from citygrid.services.providers import may_read
+from citygrid.web.map_api import AGGREGATE_BELOW_ZOOM
 
 PROBLEMS = "problems"
 OVERDUE_COLOUR = "#000000"
@@ -100,6 +101,7 @@ def add_problem_picture(fmap: folium.Map, ctx: CityContext, lang: str, urls: Pro
                 "overdueColour": OVERDUE_COLOUR,
                 "labels": _popup_labels(lang, ctx.principal.personal),
                 "messages": _messages(lang),
+                "aggregateBelowZoom": AGGREGATE_BELOW_ZOOM,
             },
             urls.script,
             show=shown_at_start(ctx.principal),

@@ -40,28 +40,26 @@ _CACHE = ResultCache(entries=8)
 
 
 @dataclass(frozen=True)
-class CellCount:
-    """The problems of one grid cell: where to draw the count, and the counts."""
-
-    grid_code: str
-    name: str | None
-    lon: float
-    lat: float
-    count: int
-    overdue: int
-
-
-@dataclass(frozen=True)
 class ProblemCounts:
-    """Counts per cell in a view, and the problems in the view that lie in no cell."""
+    """Counts per cell in a view, and the problems in the view that lie in no cell.
 
-    cells: tuple[CellCount, ...]
+    Attributes
+    ----------
+    cells
+        One row per cell holding problems, sorted by cell code: ``grid_code``,
+        ``name``, ``lon`` and ``lat`` (its representative point, EPSG:4326),
+        ``count`` and ``overdue``.
+    without_cell
+        Problems in the view that lie in no known cell.
+    """
+
+    cells: pd.DataFrame
     without_cell: int
 
     @property
     def total(self) -> int:
         """All problems counted."""
-        return sum(c.count for c in self.cells) + self.without_cell
+        return int(self.cells["count"].sum()) + self.without_cell
 
 
 @dataclass(frozen=True)
@@ -115,22 +113,20 @@ def counts_per_cell(ctx: CityContext, bbox: Bbox, filters: ProblemFilters) -> Pr
     Returns
     -------
     ProblemCounts
-        A :class:`CellCount` per cell holding problems, sorted by cell code;
-        and the problems in ``bbox`` that lie in no cell.
+        A row per cell holding problems, sorted by cell code; and the
+        problems in ``bbox`` that lie in no cell.
     """
     city = _city_counts(ctx, filters)
     found, without = city.inside(bbox)
-    overdue = city.overdue(ctx.now)
-    cells = tuple(
-        CellCount(
-            str(city.codes[i]),
-            None if city.names[i] is None else str(city.names[i]),
-            float(city.lon[i]),
-            float(city.lat[i]),
-            int(city.count[i]),
-            int(overdue[i]),
-        )
-        for i in found
+    cells = pd.DataFrame(
+        {
+            "grid_code": city.codes[found],
+            "name": city.names[found],
+            "lon": city.lon[found],
+            "lat": city.lat[found],
+            "count": city.count[found],
+            "overdue": city.overdue(ctx.now)[found],
+        }
     )
     return ProblemCounts(cells, without)
 

@@ -19,6 +19,7 @@ from web_accounts import sign_in_in_browser
 
 from citygrid.layers.base_layers import PROBLEM_STATUS_COLOURS
 from citygrid.layers.store import Store
+from citygrid.web.map_api import AGGREGATE_BELOW_ZOOM
 
 pytestmark = pytest.mark.browser
 
@@ -109,6 +110,35 @@ def test_problems_by_status_overdue_ringed_and_counts_when_zoomed_out(page: Any)
     counts = sorted(page.locator(".citygrid-problem-count").all_inner_texts())
     assert counts == ["1", "2"]  # G05 and G01; the problems in no cell are noted apart
     assert "6" in page.locator(".citygrid-problems-status").inner_text()
+
+
+def test_moving_within_what_is_drawn_asks_the_server_nothing(page: Any) -> None:
+    """Counts drawn zoomed out hold for any view inside them below the counting zoom; every
+    problem of an area drawn zoomed in holds for a view inside it. Leaving either asks."""
+    page, _ = page
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/map/problems" in r.url else None)
+    page.locator(".leaflet-control-layers").get_by_text("问题", exact=True).click()
+    page.wait_for_function(f"() => document.querySelectorAll('{PROBLEM}').length === 9")
+    map_js = "window[document.querySelector('.folium-map').id]"
+    page.evaluate(f"() => {map_js}.setZoom({map_js}.getZoom() + 1, {{animate: false}})")
+    page.wait_for_timeout(500)
+    assert len(asked) == 1  # zoomed in: every problem of the area is drawn already
+    page.evaluate(f"() => {map_js}.setZoom(10, {{animate: false}})")
+    page.wait_for_function("() => document.querySelectorAll('.citygrid-problem-count').length > 0")
+    assert len(asked) == 2
+    assert "zoom=10" in asked[-1]
+    page.evaluate(f"() => {map_js}.setZoom(11, {{animate: false}})")
+    page.wait_for_timeout(500)
+    assert len(asked) == 2  # counts per cell hold for a view inside them
+    assert page.locator(".citygrid-problem-count").count() == 2
+    page.evaluate(
+        f"() => {map_js}.setZoom(AGGREGATE, {{animate: false}})".replace(
+            "AGGREGATE", str(AGGREGATE_BELOW_ZOOM)
+        )
+    )
+    page.wait_for_function(f"() => document.querySelectorAll('{PROBLEM}').length > 0")
+    assert len(asked) == 3  # at the problems' zoom they are asked for
 
 
 def test_a_click_on_the_map_opens_the_who_panel(page: Any) -> None:

@@ -189,7 +189,7 @@ def test_overdue_counts_follow_the_clock_without_a_write(problems_city: Store) -
     def overdue(now: datetime) -> dict[str, int]:
         ctx = CityContext(problems_city, Config(), now=now)
         counts = counts_per_cell(ctx, (minx, miny, maxx, maxy), ProblemFilters())
-        return {cell.grid_code: cell.overdue for cell in counts.cells}
+        return dict(zip(counts.cells["grid_code"], counts.cells["overdue"].tolist(), strict=True))
 
     today = datetime.now()
     assert overdue(today) == {"G01": 1, "G05": 0}

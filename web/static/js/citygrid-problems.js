@@ -3,10 +3,13 @@
  * Loaded after citygrid-map.js; adds to L.citygrid (see citygrid/web/map_problems.py):
  *
  * L.citygrid.problemsLayer({url, title, lang, pane, zIndex, statuses: [{status, label,
- *   colour}], overdueColour, labels: [[property, label]], messages}) fetches
+ *   colour}], overdueColour, labels: [[property, label]], messages, aggregateBelowZoom}) fetches
  *   `${url}?bbox=...&zoom=Z&lang=L&<filters>` whenever the map stops moving or the problem
  *   filters change (L.citygrid.setFilters); the bbox is widened to whole tiles of the zoom,
- *   and a URL already drawn or under way is not asked again. The server answers with
+ *   and a URL already drawn or under way is not asked again. Nor is a view that lies
+ *   inside the area drawn last when that answer holds for it: counts per cell below
+ *   `aggregateBelowZoom`, or every problem of the area (not truncated) at or above it, so
+ *   panning and zooming within what is drawn asks the server nothing. The server answers with
  *   counts per grid cell (`aggregated: true`: drawn as labelled circles) or with the
  *   problems themselves: circles filled by status with a white ring (larger than the
  *   inventory's points), overdue ones ringed in black, popups with names; many of them are
@@ -89,6 +92,20 @@
     return L.divIcon({ className: "citygrid-problem-count", html: box, iconSize: [size, size] });
   }
 
+  /* The query of a problems URL without its view (bbox and zoom). */
+  function withoutView(url) {
+    var copy = new URL(url.href);
+    copy.searchParams.delete("bbox");
+    copy.searchParams.delete("zoom");
+    return copy.href;
+  }
+
+  /* "minx,miny,maxx,maxy" (degrees) as LatLngBounds. */
+  function bboxBounds(text) {
+    var v = text.split(",").map(Number);
+    return L.latLngBounds([v[1], v[0]], [v[3], v[2]]);
+  }
+
   var ProblemsLayer = L.LayerGroup.extend({
     initialize: function (options) {
       L.LayerGroup.prototype.initialize.call(this, []);
@@ -125,6 +142,7 @@
         this._controller = null;
       }
       this._url = null;
+      this._drawn = null;
       this._notes.remove();
       L.LayerGroup.prototype.onRemove.call(this, map);
     },
@@ -136,7 +154,7 @@
       url.searchParams.set("bbox", L.citygrid.snappedBboxText(map.getBounds().pad(0.1), map.getZoom()));
       url.searchParams.set("zoom", String(Math.floor(map.getZoom())));
       url.searchParams.set("lang", opts.lang);
-      if (url.href === this._url) {
+      if (url.href === this._url || this._holds(url, map)) {
         return; // drawn already, or under way
       }
       if (this._controller) {
@@ -153,6 +171,8 @@
             return;
           }
           self._controller = null;
+          self._drawn = { query: withoutView(url), bounds: bboxBounds(url.searchParams.get("bbox")),
+                          aggregated: body.aggregated, truncated: body.truncated };
           self._draw(body);
         })
         .catch(function (error) {
@@ -163,6 +183,17 @@
           self._url = null;
           self._notes.show(format(opts.messages.failed, { title: opts.title, message: error.message }), "error");
         });
+    },
+
+    /* Whether the answer drawn (none under way) holds for the view ``url`` asks for. */
+    _holds: function (url, map) {
+      var drawn = this._drawn;
+      if (this._controller || !drawn || drawn.query !== withoutView(url) ||
+          !drawn.bounds.contains(map.getBounds())) {
+        return false;
+      }
+      var counting = map.getZoom() < this.options.aggregateBelowZoom;
+      return drawn.aggregated ? counting : !counting && !drawn.truncated;
     },
 
     _draw: function (body) {
