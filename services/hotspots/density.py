@@ -35,7 +35,6 @@ import rasterio.features
 import shapely
 from affine import Affine
 from pyproj import CRS
-from scipy.signal import fftconvolve
 
 from citygrid.errors import BadInput
 from citygrid.gis.formats import staged_file
@@ -158,6 +157,10 @@ def kernel_density(
     offsets = np.arange(-reach, reach + 1) * cell
     kernel = quartic_kernel(np.hypot(*np.meshgrid(offsets, offsets)), bandwidth)
     kernel = kernel / kernel.sum() / (cell * cell) if kernel.sum() > 0 else kernel
+    # Imported here: scipy.signal costs half a second, which every process that lists the
+    # analyses (the web server's first map, every CLI command) would pay otherwise.
+    from scipy.signal import fftconvolve
+
     surface = fftconvolve(counts.reshape(rows, cols), kernel, mode="same")
     surface = np.clip(surface, 0.0, None) * 1e6  # per m² -> per km²
     return DensitySurface(
