@@ -25,12 +25,15 @@ import pandas as pd
 import sqlalchemy as sa
 
 from citygrid.gis import binning
+from citygrid.layers.registry import get_layer
 from citygrid.layers.sql import one_of
 from citygrid.layers.store import Store
 from citygrid.services.context import CityContext
 from citygrid.services.hotspots.params import CellParams
 from citygrid.services.hotspots.query import metric_xy, read_problems, refuse_none
 from citygrid.services.problems.selection import problem_conditions
+from citygrid.services.problems.summary import cell_groups
+from citygrid.services.providers.scoping import may_read
 
 
 @dataclass
@@ -106,6 +109,12 @@ def span(ctx: CityContext, params: CellParams) -> Span:
     return _span_of(found, params)
 
 
+def _sees_every_problem(ctx: CityContext) -> bool:
+    """Whether the caller's counts of problems are the whole city's (the analysis counts
+    every problem, whoever asks; what it shows is scoped afterwards)."""
+    return ctx.principal.city_wide and may_read(ctx, get_layer("problems"))
+
+
 def _span_of(groups: pd.DataFrame, params: CellParams) -> Span:
     """The span of grouped counts (``count``, ``first``, ``last``), refusing none."""
     total = int(groups["count"].sum())
@@ -172,13 +181,16 @@ def grid_tallies(
     store = ctx.store
     table = store.table("problems")
     weighted = params.weight_by == "deduction"
-    groups = store.count_by(
-        "problems",
-        ["grid_code"] + (["catalogue_code"] if weighted else []),
-        filters=conditions(ctx, params),
-        month_of="reported_at" if monthly else None,
-        span_of="reported_at",
-    )
+    if not (weighted or monthly) and _sees_every_problem(ctx):
+        groups = cell_groups(ctx, params)  # kept in memory with the map's counts
+    else:
+        groups = store.count_by(
+            "problems",
+            ["grid_code"] + (["catalogue_code"] if weighted else []),
+            filters=conditions(ctx, params),
+            month_of="reported_at" if monthly else None,
+            span_of="reported_at",
+        )
     found = _span_of(groups, params)
     position = pd.Series(np.arange(len(cells)), index=cells["cell_id"].to_numpy())
     cell_of = groups["grid_code"].map(position)

@@ -36,7 +36,7 @@ from citygrid.services.problems.selection import visible_problems
 from citygrid.services.providers.cache import ResultCache
 from citygrid.services.providers.scoping import may_read, scope_filter
 
-_CACHE = ResultCache(entries=8)
+_CACHE = ResultCache(entries=16)
 
 
 @dataclass(frozen=True)
@@ -139,15 +139,38 @@ def warm_counts(ctx: CityContext) -> None:
         _city_counts(ctx, ProblemFilters())
 
 
-def _city_counts(ctx: CityContext, filters: ProblemFilters) -> _CityCounts:
+def cell_groups(ctx: CityContext, filters: ProblemFilters) -> pd.DataFrame:
+    """The problems the caller sees and ``filters`` select, per ``grid_code`` (``None`` for
+    problems in no cell): ``count``, ``first`` and ``last`` report, from one GROUP BY.
+
+    Kept in memory like the map's counts (which are made from it), so the hot spots on
+    grid cells of a map whose counts are warm read no problem at all.
+    """
     scope_filter(ctx, get_layer("problems"))  # refuses a principal who may not read them
-    key = (
-        "city-counts",
+    key = ("cell-groups", *_cache_key(ctx, filters))
+
+    def count() -> pd.DataFrame:
+        _, conditions = visible_problems(ctx, filters)
+        return ctx.store.count_by(
+            "problems", ["grid_code"], filters=conditions, span_of="reported_at"
+        )
+
+    return _CACHE.get(ctx.store, key, count)  # type: ignore[no-any-return]
+
+
+def _cache_key(ctx: CityContext, filters: ProblemFilters) -> tuple[object, ...]:
+    """What counts of ``filters`` depend on: the scope, the filters, the data version."""
+    return (
         "" if ctx.principal.city_wide else str(ctx.principal.scope),
         filters.filters().cache_key(),
         filters.context_key(str(ctx.principal.scope), ctx.now),
         ctx.store.data_version(),
     )
+
+
+def _city_counts(ctx: CityContext, filters: ProblemFilters) -> _CityCounts:
+    scope_filter(ctx, get_layer("problems"))  # refuses a principal who may not read them
+    key = ("city-counts", *_cache_key(ctx, filters))
     return _CACHE.get(ctx.store, key, lambda: _count_city(ctx, filters))  # type: ignore[no-any-return]
 
 
@@ -156,7 +179,7 @@ def _count_city(ctx: CityContext, filters: ProblemFilters) -> _CityCounts:
     # One pass over the (grid_code, status, deadline) index counts every cell; the few
     # problems still open are counted per cell and deadline, to tell the overdue at any time.
     store = ctx.store
-    per_cell = store.count_by("problems", ["grid_code"], filters=conditions)
+    per_cell = cell_groups(ctx, filters)
     rows = dict(zip(per_cell["grid_code"], per_cell["count"].tolist(), strict=True))
     still_open = [table.c.status.in_(OPEN_STATUSES), table.c.deadline.is_not(None)]
     deadlines = store.count_by(
