@@ -86,3 +86,32 @@ def test_deduction_weights_on_grids_equal_points_in_cells(routed: CityContext) -
     inside = cell_of >= 0
     expected = np.bincount(cell_of[inside], weights=weights[inside], minlength=len(cells))
     np.testing.assert_allclose(by_group, expected)
+
+
+def test_hot_spots_on_grids_count_with_the_maps_counts(routed: CityContext) -> None:
+    """Once the map has counted the problems per cell (its first page), hot spots on grid
+    cells with the same filters read no problem row again, and count the same; a write
+    counts again."""
+    from citygrid.services.problems.summary import warm_counts
+
+    expected = prepare(routed, HotSpotParams(cells="grids")).counts()
+    store = routed.store
+    warm_counts(CityContext(store, Config()))
+    grouped: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "GROUP BY" in statement.upper():
+            grouped.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        setup = prepare(CityContext(store, Config()), HotSpotParams(cells="grids"))
+        assert grouped == []
+        np.testing.assert_array_equal(setup.counts(), expected)
+        unrouted = pd.DataFrame({"code": ["P00002"], "grid_code": [None]})
+        store.update("problems", unrouted, actor="test")
+        again = prepare(CityContext(store, Config()), HotSpotParams(cells="grids"))
+        assert len(grouped) == 1
+        assert again.chosen["n_problems"] == setup.chosen["n_problems"]
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
