@@ -106,7 +106,7 @@ class CoverageReport:
         each layer is worked out when first read."""
         chosen = {"as_of": self.as_of.isoformat(), "metric_crs": self.metric_crs.to_string()}
         names = [*self.findings, GAP_SUMMARY.name]
-        layers = LazyLayers(names, lambda name: self.layers_by_name(name))
+        layers = LazyLayers(names, self.layers_by_name)
         return AnalysisResult(layers, self.params, chosen)
 
     def layers_by_name(self, name: str) -> gpd.GeoDataFrame:
