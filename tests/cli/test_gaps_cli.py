@@ -173,10 +173,11 @@ def test_the_cli_writes_what_the_registered_analysis_gives(city: str, tmp_path: 
     try:
         analysis = get_analysis("gaps")
         ctx = CityContext(store, Config(metric_crs=CRS))
-        expected = analysis.run(ctx, analysis.params.from_text({"as_of": "2026-11-20"}))
+        result = analysis.run(ctx, analysis.params.from_text({"as_of": "2026-11-20"}))
+        expected = dict(result.layers)  # each layer is made when first read: while open
     finally:
         store.close()
-    for name, frame in expected.layers.items():
+    for name, frame in expected.items():
         written = pyogrio.read_dataframe(out, layer=name)
         assert len(written) == len(frame), name
         if "id" in frame.columns:
