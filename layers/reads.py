@@ -226,6 +226,30 @@ class FrameReads(StoreConnections):
                 conditions.append(column == value)
         return conditions
 
+    def row(
+        self, layer_name: str, where: Mapping[str, Any], conn: sa.Connection | None = None
+    ) -> dict[str, Any] | None:
+        """The first feature (in fid order) passing ``where`` (as :meth:`read` takes it), as
+        one plain row: ``fid``, ``version`` and every field, as the driver gives them (texts,
+        ints, bools, :class:`~datetime.datetime`, ``None`` for missing), no geometry;
+        ``None`` when no feature passes.
+
+        A lookup made on every request (the signed-in user, an API token) costs a
+        millisecond this way, where a one-row frame costs tens.
+        """
+        layer = get_layer(layer_name)
+        table = self.table(layer_name)
+        selected = [table.c.fid, table.c.version, *(table.c[n] for n in layer.field_names)]
+        stmt = (
+            sa.select(*selected)
+            .where(*self._conditions(table, layer, where, ()))
+            .order_by(table.c.fid)
+            .limit(1)
+        )
+        with self._conn(conn, write=False) as c:
+            found = c.execute(stmt).first()
+        return None if found is None else dict(found._mapping)
+
     def get(self, layer_name: str, code: str, conn: sa.Connection | None = None) -> pd.Series:
         """Return one feature by its code, or raise :class:`NotFound`."""
         layer = get_layer(layer_name)

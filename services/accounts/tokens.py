@@ -90,8 +90,7 @@ def user_for_token(ctx: CityContext, token: str) -> User:
     match = _TOKEN.match(token.strip())
     row = None
     if match:
-        found = ctx.store.read("tokens", where={"code": match.group(1)}, limit=1)
-        row = None if found.empty else found.iloc[0]
+        row = ctx.store.row("tokens", {"code": match.group(1)})
     if row is None or not hmac.compare_digest(row["secret_hash"], _digest(match.group(2))):  # type: ignore[union-attr]
         raise Unauthorized(
             "The API token is not valid; ask for a new one (`citygrid users token`)."

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -240,7 +241,7 @@ def authenticate(ctx: CityContext, name: str, password: str) -> User:
     """
     row = _find(ctx, name.strip()) if _NAME.match(name.strip()) else None
     stored = None if row is None else row.get("password_hash")
-    if not verify_password(None if pd.isna(stored) else stored, password) or row is None:
+    if not verify_password(stored, password) or row is None:
         raise Unauthorized("Wrong user name or password.")
     user = _user(row)
     if user.disabled:
@@ -272,12 +273,11 @@ def require_manager(principal: Principal) -> None:
         raise PermissionDenied("Only administrators manage users.")
 
 
-def _find(ctx: CityContext, code: str) -> pd.Series | None:
-    frame = ctx.store.read("users", where={"code": code}, limit=1)
-    return None if frame.empty else frame.iloc[0]
+def _find(ctx: CityContext, code: str) -> dict[str, Any] | None:
+    return ctx.store.row("users", {"code": code})
 
 
-def _user(row: pd.Series) -> User:
+def _user(row: Mapping[str, Any]) -> User:
     stamp = f"{_text(row['password_hash'])}|{row['role']}|{_text(row['scope'])}"
     return User(
         name=row["code"],
@@ -285,12 +285,10 @@ def _user(row: pd.Series) -> User:
         role=get_role(row["role"]),
         scope=Scope.parse(_text(row["scope"])),
         person=_text(row["person_code"]),
-        disabled=bool(row["disabled"]) if not pd.isna(row["disabled"]) else False,
-        demo=bool(row["demo"]) if not pd.isna(row["demo"]) else False,
+        disabled=bool(row["disabled"]),
+        demo=bool(row["demo"]),
         version=int(row["version"]),
-        password_changed_at=None
-        if pd.isna(row["password_changed_at"])
-        else pd.Timestamp(row["password_changed_at"]).to_pydatetime(),
+        password_changed_at=row["password_changed_at"],
         session_stamp=hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:16],
     )
 

@@ -115,3 +115,24 @@ def test_any_of_a_list_longer_than_drivers_allow_parameters(store: Store) -> Non
         "problems", pd.DataFrame({"code": ["P2", "P4"], "status": ["open", "closed"]}), actor="t"
     )
     assert len(changed) == 2
+
+
+def test_one_plain_row_holds_what_the_frame_holds(store: Store) -> None:
+    store.write("problems", _problems())
+    store.write("catalogue", _catalogue())
+    for code in ("P1", "P2", "P3"):
+        row = store.row("problems", {"code": code})
+        frame = store.read("problems", where={"code": code}).iloc[0]
+        assert row is not None
+        assert "geom" not in row
+        assert "geometry" not in row
+        for name, value in row.items():
+            expected = frame[name]
+            assert (value is None and pd.isna(expected)) or value == expected, (code, name)
+    assert store.row("problems", {"grid_code": "G1"})["code"] == "P1"  # type: ignore[index]
+    first, second = store.row("catalogue", {"code": "C1"}), store.row("catalogue", {"code": "C2"})
+    assert first is not None
+    assert second is not None
+    assert (first["name"], first["weight"], first["negative_list"]) == ("市容", 0.1 + 0.2, True)
+    assert (second["name"], second["weight"], second["negative_list"]) == ("广告", None, None)
+    assert store.row("problems", {"code": "P9"}) is None
