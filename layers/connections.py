@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from citygrid.errors import BadInput
+from citygrid.errors import BadInput, StoreUnavailable
 from citygrid.layers.backends import Backend
 from citygrid.layers.engine import reading
 from citygrid.layers.registry import get_layer
@@ -22,6 +22,7 @@ class StoreConnections:
         self.backend = backend
         self.metadata = build_metadata(backend.geometry_column)
         self._reader = reading(engine)
+        self.closed = False
 
     def table(self, layer_name: str) -> sa.Table:
         """The SQLAlchemy table of a stored layer."""
@@ -40,12 +41,14 @@ class StoreConnections:
         On SQLite it takes the write lock when it begins (waiting up to the
         busy timeout for another writer, then :class:`~citygrid.errors.StoreBusy`).
         """
+        self._check_open()
         with self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def reader(self) -> Iterator[sa.Connection]:
         """A read-only connection: one consistent snapshot, never waits for writers."""
+        self._check_open()
         with self._reader.connect() as conn:
             yield conn
 
@@ -57,3 +60,11 @@ class StoreConnections:
         else:
             with self.transaction() if write else self.reader() as own:
                 yield own
+
+    def _check_open(self) -> None:
+        """Refuse work on a closed store: a connection opened now would never be closed."""
+        if self.closed:
+            raise StoreUnavailable(
+                "The store {url} is closed; open it again (Store.open) to read or write.",
+                url=self.engine.url.render_as_string(hide_password=True),
+            )

@@ -84,7 +84,8 @@ class Store(FeatureWrites):
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
-        """Release the engine's connections."""
+        """Release the engine's connections; reading or writing afterwards is refused."""
+        self.closed = True
         self.engine.dispose()
 
     # -- schema -----------------------------------------------------------------

@@ -125,9 +125,7 @@ def map_filters(params: Mapping[str, Sequence[str]]) -> ProblemFilters:
 
 def _counts(counts: ProblemCounts) -> ApiResponse:
     cells = counts.cells
-    properties = cells[["grid_code", "name", "count", "overdue"]].astype(
-        {"count": "int64", "overdue": "int64"}
-    )
+    properties = cells[["grid_code", "name", "count", "overdue"]]
     features = point_features(cells["lon"].to_numpy(), cells["lat"].to_numpy(), properties)
     members = {"aggregated": True, "total": counts.total, "withoutCell": counts.without_cell}
     body = feature_collection(features, members).encode("utf-8")

@@ -237,6 +237,26 @@ def test_bad_bbox_is_refused(store: Store) -> None:
         store.read("grids", bbox=(113, 28, 112, 29))
 
 
+def test_a_closed_store_refuses_reads_and_writes(database_url: str) -> None:
+    closing = Store.open(database_url)
+    people = pd.DataFrame(
+        {"code": ["P1"], "name": ["李巷长"], "role": ["alley_head"], "unit_code": ["U01"]}
+    )
+    closing.write("people", people)
+    closing.close()
+    for work in (
+        lambda: closing.read("people"),
+        lambda: closing.row("people", {"code": "P1"}),
+        lambda: closing.write("people", people.assign(code="P2")),
+        closing.data_version,
+    ):
+        with pytest.raises(StoreUnavailable, match="is closed; open it again"):
+            work()
+    reopened = Store.open(database_url)
+    assert reopened.read("people")["code"].tolist() == ["P1"]
+    reopened.close()
+
+
 def test_unparseable_url_and_unreachable_server() -> None:
     with pytest.raises(StoreUnavailable, match="does not parse"):
         Store.open("not a url")
