@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import numpy as np
@@ -47,11 +48,10 @@ def feature_texts(
         in the layer's order; ``None`` for every field and the version.
     """
     texts = _property_texts(frame, layer, properties)
-    ids = frame[layer.key].astype(str) if layer.key is not None else frame["fid"].astype("int64")
     geometries = _geometry_texts(frame, layer)
     return [
         f'{{"type":"Feature","id":{fid},"geometry":{geometry},"properties":{props}}}'
-        for fid, geometry, props in zip(_value_texts(ids), geometries, texts, strict=True)
+        for fid, geometry, props in zip(_id_texts(frame, layer), geometries, texts, strict=True)
     ]
 
 
@@ -108,15 +108,24 @@ def _record_texts(columns: pd.DataFrame) -> list[str]:
     if columns.empty:
         return []
     lines = columns.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
-    # <, > and & only occur inside JSON strings: escaped, no text served reads as markup.
-    lines = lines.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return lines.split("\n")[: len(columns)]  # JSON writes a newline in a string as \\n
+    return _escape_markup(lines).split("\n")[: len(columns)]  # a string's newline is \\n
 
 
-def _value_texts(values: pd.Series) -> list[str]:
-    """Each value as JSON text, in one call of pandas' writer."""
-    prefix = len('{"v":')
-    return [text[prefix:-1] for text in _record_texts(pd.DataFrame({"v": values.to_numpy()}))]
+def _id_texts(frame: pd.DataFrame, layer: Layer) -> list[str]:
+    """Each feature's id as JSON text: its key (a string), else its fid (an integer)."""
+    if layer.key is None:
+        return [str(fid) for fid in frame["fid"].astype("int64").tolist()]
+    codes = frame[layer.key].astype(str).tolist()
+    if not codes:
+        return []
+    quoted = "\n".join(map(encode_basestring, codes))
+    return _escape_markup(quoted).split("\n")  # JSON writes a newline in a string as \\n
+
+
+def _escape_markup(text: str) -> str:
+    """JSON text with ``<``, ``>`` and ``&`` escaped: they only occur inside JSON strings,
+    and no text served reads as markup."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 _TIME_FORMATS = {"datetime": "%Y-%m-%dT%H:%M:%S", "date": "%Y-%m-%d"}

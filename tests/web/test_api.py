@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -84,6 +85,19 @@ def test_features_outside_the_city_are_empty(client: FlaskClient) -> None:
     body = client.get("/api/layers/points/features?bbox=100,20,101,21").get_json()
     assert body["features"] == []
     assert body["numberMatched"] == 0
+
+
+def test_codes_of_any_text_are_ids_and_never_markup(city: Store, client: FlaskClient) -> None:
+    codes = ["<b>&amp;</b>", "第1\n行", 'q"/\\', "\u2028"]
+    units = [{"code": code, "name": "单位", "kind": "department"} for code in codes]
+    city.write("units", gpd.GeoDataFrame(units, geometry=[None] * len(units), crs="EPSG:4326"))
+    response = client.get("/api/layers/units/features?properties=code&limit=1000")
+    text = response.get_data(as_text=True)
+    assert "<" not in text
+    assert ">" not in text
+    assert "&" not in text
+    found = {f["id"]: f["properties"]["code"] for f in response.get_json()["features"]}
+    assert {code: found[code] for code in codes} == {code: code for code in codes}
 
 
 def test_points_may_be_polygons_and_times_are_iso(client: FlaskClient) -> None:

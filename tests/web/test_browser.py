@@ -124,3 +124,52 @@ def test_map_page_in_the_browser(
     assert grids()
     assert not any("bbox=" in url for url in grids())
     assert all("properties=" in url for url in grids())
+
+
+# The labels on the map, and each one's screen box; a strip too narrow for its long code
+# at zoom 16 and 17 (47 m wide: 23 and 46 px), wide enough at 18 (92 px).
+LABELS = """() => [...document.querySelectorAll('.citygrid-label')].map(element => {
+    const box = element.getBoundingClientRect();
+    return [element.textContent, box.left, box.top, box.right, box.bottom];
+})"""
+STRIP_CODE = "G0700000000"
+
+
+def test_cell_codes_label_the_cells_they_fit(
+    browser_page: tuple[object, list[str]], live_server: str, city
+) -> None:
+    import geopandas as gpd
+    import shapely
+
+    strip = {"code": STRIP_CODE, "name": "窄条网格", "kind": "general"}
+    city.write(
+        "grids",
+        gpd.GeoDataFrame(
+            [{**strip, "subdistrict_code": "320508002"}],
+            geometry=[shapely.box(120.63, 31.30, 120.6305, 31.31)],
+            crs="EPSG:4326",
+        ),
+    )
+    page, _ = browser_page
+    page.goto(f"{live_server}/", wait_until="networkidle")
+    sign_in_in_browser(page)
+    _wait_for_paths(page, "grids")
+
+    def labels_at(zoom: int) -> list[list]:
+        page.evaluate(
+            "zoom => window[document.querySelector('.folium-map').id]"
+            ".setView([31.305, 120.6302], zoom, {animate: false})",
+            zoom,
+        )
+        page.wait_for_function("() => document.querySelectorAll('.citygrid-label').length > 0")
+        return page.evaluate(LABELS)
+
+    for zoom, strip_labelled in ((16, False), (17, False), (18, True)):
+        shown = labels_at(zoom)
+        texts = [text for text, *_ in shown]
+        assert (STRIP_CODE in texts) == strip_labelled, (zoom, texts)
+        assert "G03" in texts, (zoom, texts)  # the wide cell beside the strip
+        for i, (text, left, top, right, bottom) in enumerate(shown):
+            for other, *box in shown[i + 1 :]:
+                apart = right <= box[0] or box[2] <= left or bottom <= box[1] or box[3] <= top
+                assert apart, (zoom, text, other)

@@ -41,6 +41,11 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var CANVAS_ABOVE = 500;
   var MAX_LABELS = 200;
+  /* Estimated label widths in px (11 px type): a Latin letter or digit, a Chinese
+   * character, and the label's padding. */
+  var LABEL_CHAR_PX = 6.5;
+  var LABEL_WIDE_CHAR_PX = 11;
+  var LABEL_PADDING_PX = 6;
   var COLUMN_GAP = 10; // px between a top corner's column and the bottom corner below it
   var COLUMN_MIN = 120; // px: on a very short map a column overlaps the corner below it
 
@@ -109,6 +114,18 @@
       [down(bounds.getSouth()), down(bounds.getWest())],
       [up(bounds.getNorth()), up(bounds.getEast())]
     ));
+  }
+
+  /* Whether a label of `text` fits across the layer's bounds at the map's zoom. */
+  function labelFits(map, layer, text) {
+    var bounds = layer.getBounds();
+    var width = map.latLngToLayerPoint(bounds.getNorthEast()).x
+      - map.latLngToLayerPoint(bounds.getSouthWest()).x;
+    var needed = LABEL_PADDING_PX;
+    for (var i = 0; i < text.length; i += 1) {
+      needed += text.charCodeAt(i) > 0x2e80 ? LABEL_WIDE_CHAR_PX : LABEL_CHAR_PX;
+    }
+    return width >= needed;
   }
 
   /* The JSON body of a GET; an Error with the server's message when it refuses. */
@@ -265,18 +282,21 @@
     },
 
     /* Labels (options.label.field of each feature in view) from options.label.minZoom in,
-     * none before; at most MAX_LABELS at once (the layer may hold a whole city). */
+     * none before; at most MAX_LABELS at once (the layer may hold a whole city), and only
+     * where the label fits across its feature (a wider one would run over its neighbours'). */
     _label: function () {
       var label = this.options.label;
       if (!label || !this._map) {
         return;
       }
-      var view = this._map.getBounds();
-      var show = this._map.getZoom() >= label.minZoom;
+      var map = this._map;
+      var view = map.getBounds();
+      var show = map.getZoom() >= label.minZoom;
       var shown = 0;
       this.eachLayer(function (layer) {
         var text = layer.feature && layer.feature.properties[label.field];
-        var wanted = show && text && shown < MAX_LABELS && view.intersects(layer.getBounds());
+        var wanted = show && text && shown < MAX_LABELS && view.intersects(layer.getBounds())
+          && labelFits(map, layer, String(text));
         if (wanted) {
           shown += 1;
           if (!layer.getTooltip()) {
