@@ -33,7 +33,7 @@ Endpoints
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from citygrid.errors import CitygridError
@@ -144,8 +144,8 @@ def get_features(
     stays the same; a client that sends its ETag back gets a ``304``.
     """
     provider = provider_for(layer_name)
-    query = _query(provider, request)
     properties = parse_properties(provider.layer, single(request.params, "properties"))
+    query = replace(_query(provider, request), fields=properties)
     if answers is None:
         return _features(ctx, provider, query, properties)
     key = (

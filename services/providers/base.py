@@ -47,6 +47,9 @@ class FeatureQuery:
     offset
         Page by position instead of by ``after``: skip this many matching
         features; the page then always says how many match (``matched``).
+    fields
+        The fields the caller needs (the key always comes too); a provider
+        may leave the others out. ``None`` for every field.
     """
 
     bbox: Bbox | None = None
@@ -56,6 +59,7 @@ class FeatureQuery:
     params: Params | None = None
     sortby: tuple[tuple[str, bool], ...] = ()
     offset: int | None = None
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,9 @@ class StoredLayerProvider(Provider):
             conditions.append(store.backend.bbox_filter(table, query.bbox))
         if query.after is not None:
             conditions.append(table.c.fid > query.after)
-        frame = self._scoped(ctx, found, filters=conditions, limit=query.limit + 1)
+        frame = self._scoped(
+            ctx, found, filters=conditions, limit=query.limit + 1, columns=self._columns(query)
+        )
         truncated = len(frame) > query.limit
         frame = frame.iloc[: query.limit]
         following = int(frame["fid"].iloc[-1]) if truncated else None
@@ -72,6 +74,13 @@ class StoredLayerProvider(Provider):
             frame = frame[frame.intersects(shapely.box(*query.bbox))]
         matched = len(frame) if not truncated and query.after is None else None
         return FeaturePage(withhold_personal(ctx, self.layer, frame), truncated, following, matched)
+
+    def _columns(self, query: FeatureQuery) -> list[str] | None:
+        """The fields to read for ``query``: those it needs and the key; ``None`` for all."""
+        if query.fields is None:
+            return None
+        wanted = {*query.fields, self.layer.key}
+        return [name for name in self.layer.field_names if name in wanted]
 
     def _page_by_offset(self, ctx: CityContext, query: FeatureQuery) -> FeaturePage:
         """The page ``query.offset`` features into the order ``query.sortby`` (then fid),
@@ -86,7 +95,12 @@ class StoredLayerProvider(Provider):
         if query.bbox is not None:
             read["bbox"] = query.bbox
         frame = store.read(
-            self.layer.name, limit=query.limit, sort=query.sortby, offset=offset, **read
+            self.layer.name,
+            limit=query.limit,
+            sort=query.sortby,
+            offset=offset,
+            columns=self._columns(query),
+            **read,
         )
         if query.bbox is None and found.area is None:
             matched = store.count(self.layer.name, filters=conditions)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
 
 import geopandas as gpd
@@ -106,6 +107,20 @@ def test_stored_pages_follow_each_other_without_gaps(store: Store) -> None:
         assert page.matched is None
         after = page.next
     assert seen == [f"Q{i}" for i in range(1, 7)]
+
+
+def test_stored_provider_reads_only_the_fields_asked_for(store: Store) -> None:
+    ctx = _city(store)
+    provider = provider_for("problems")
+    everything = provider.query({}, bbox=(120.60, 31.30, 120.62, 31.31))
+    wanted = replace(everything, fields=("status",))
+    for query in (wanted, replace(wanted, sortby=(("reported_at", True),), offset=1)):
+        frame = provider.features(ctx, query).frame
+        assert {"code", "status", "geometry"} <= set(frame.columns)
+        assert "reported_at" not in frame.columns
+        full = provider.features(ctx, replace(query, fields=None)).frame
+        assert frame["status"].tolist() == full["status"].tolist()
+        assert "reported_at" in full.columns
 
 
 def test_stored_feature_by_code_and_by_fid(store: Store) -> None:
