@@ -127,7 +127,7 @@ def test_map_page_in_the_browser(
 
 
 # The labels on the map, and each one's screen box; a strip too narrow for its long code
-# at zoom 16 and 17 (47 m wide: 23 and 46 px), wide enough at 18 (92 px).
+# at zoom 16 and 17 (47 m wide: 23 and 46 px), wide enough at 18 (92 px) in 10 px type.
 LABELS = """() => [...document.querySelectorAll('.citygrid-label')].map(element => {
     const box = element.getBoundingClientRect();
     return [element.textContent, box.left, box.top, box.right, box.bottom];

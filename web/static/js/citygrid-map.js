@@ -41,11 +41,6 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var CANVAS_ABOVE = 500;
   var MAX_LABELS = 200;
-  /* Estimated label widths in px (11 px type): a Latin letter or digit, a Chinese
-   * character, and the label's padding. */
-  var LABEL_CHAR_PX = 6.5;
-  var LABEL_WIDE_CHAR_PX = 11;
-  var LABEL_PADDING_PX = 6;
   var COLUMN_GAP = 10; // px between a top corner's column and the bottom corner below it
   var COLUMN_MIN = 120; // px: on a very short map a column overlaps the corner below it
 
@@ -116,16 +111,13 @@
     ));
   }
 
-  /* Whether a label of `text` fits across the layer's bounds at the map's zoom. */
-  function labelFits(map, layer, text) {
+  /* Whether the layer's label, as drawn, fits across the layer's bounds at the map's zoom. */
+  function labelFits(map, layer) {
     var bounds = layer.getBounds();
     var width = map.latLngToLayerPoint(bounds.getNorthEast()).x
       - map.latLngToLayerPoint(bounds.getSouthWest()).x;
-    var needed = LABEL_PADDING_PX;
-    for (var i = 0; i < text.length; i += 1) {
-      needed += text.charCodeAt(i) > 0x2e80 ? LABEL_WIDE_CHAR_PX : LABEL_CHAR_PX;
-    }
-    return width >= needed;
+    var element = layer.getTooltip().getElement();
+    return Boolean(element) && element.offsetWidth <= width;
   }
 
   /* The JSON body of a GET; an Error with the server's message when it refuses. */
@@ -295,13 +287,12 @@
       var shown = 0;
       this.eachLayer(function (layer) {
         var text = layer.feature && layer.feature.properties[label.field];
-        var wanted = show && text && shown < MAX_LABELS && view.intersects(layer.getBounds())
-          && labelFits(map, layer, String(text));
-        if (wanted) {
+        var wanted = show && text && shown < MAX_LABELS && view.intersects(layer.getBounds());
+        if (wanted && !layer.getTooltip()) {
+          layer.bindTooltip(String(text), { permanent: true, direction: "center", className: "citygrid-label" });
+        }
+        if (wanted && labelFits(map, layer)) {
           shown += 1;
-          if (!layer.getTooltip()) {
-            layer.bindTooltip(String(text), { permanent: true, direction: "center", className: "citygrid-label" });
-          }
         } else if (layer.getTooltip()) {
           layer.unbindTooltip();
         }
