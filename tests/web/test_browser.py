@@ -133,6 +133,12 @@ LABELS = """() => [...document.querySelectorAll('.citygrid-label')].map(element 
     return [element.textContent, box.left, box.top, box.right, box.bottom];
 })"""
 STRIP_CODE = "G0700000000"
+# Labels drawn and none fading: Leaflet fades a label in, and one taken off (a label that
+# does not fit is put on to be measured, then taken off) stays 200 ms at opacity 0.
+SETTLED_LABELS = """() => {
+    const labels = [...document.querySelectorAll('.citygrid-label')];
+    return labels.length > 0 && labels.every(element => element.style.opacity !== '0');
+}"""
 
 
 def test_cell_codes_label_the_cells_they_fit(
@@ -161,7 +167,7 @@ def test_cell_codes_label_the_cells_they_fit(
             ".setView([31.305, 120.6302], zoom, {animate: false})",
             zoom,
         )
-        page.wait_for_function("() => document.querySelectorAll('.citygrid-label').length > 0")
+        page.wait_for_function(SETTLED_LABELS)
         return page.evaluate(LABELS)
 
     for zoom, strip_labelled in ((16, False), (17, False), (18, True)):
