@@ -202,8 +202,8 @@ class FeatureEdits(FrameReads):
         """Insert the audit rows in bulk (one ``executemany`` or ``COPY``)."""
         if not entries:
             return
-        if any(not get_layer(e["layer"]).internal for e in entries):
-            mark_written(conn)  # accounts do not change what computed layers show
+        # Accounts do not change what computed layers show.
+        mark_written(conn, {e["layer"] for e in entries if not get_layer(e["layer"]).internal})
         at = datetime.now().replace(microsecond=0).strftime(DATETIME_TEXT)
         values = [(at, actor, 1, *(e[name] for name in _AUDIT_ENTRY)) for e in entries]
         table = self.table("audit")

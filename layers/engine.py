@@ -10,11 +10,13 @@ readers. A lock wait that still runs out, on either backend, becomes
 :class:`~citygrid.errors.StoreBusy` ("try again in a moment").
 
 Every committed transaction that wrote (:func:`mark_written`) adds one to
-the ``data_version`` counter in the same commit.
+the ``data_version`` counter, and to the counter of each layer it wrote
+(``data_version:<layer>``), in the same commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,17 @@ import sqlalchemy as sa
 
 from citygrid.errors import StoreBusy, StoreUnavailable
 from citygrid.layers.backends import Backend, backend_for, supported_dialects
-from citygrid.layers.schema import DATA_VERSION, META_TABLE
+from citygrid.layers.schema import DATA_VERSION, META_TABLE, layer_version_name
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 _READ_ONLY = "citygrid_read_only"
 _WROTE = "citygrid_wrote"
 _BUMP_DATA_VERSION = f"UPDATE {META_TABLE} SET value = value + 1 WHERE name = '{DATA_VERSION}'"
+# A layer's counter is made by its first write (both backends know ON CONFLICT).
+_BUMP_LAYER_VERSION = sa.text(
+    f"INSERT INTO {META_TABLE} (name, value) VALUES (:name, 1) "
+    f"ON CONFLICT (name) DO UPDATE SET value = {META_TABLE}.value + 1"
+)
 # SQLite result codes (the low byte of extended codes): SQLITE_BUSY, SQLITE_LOCKED.
 _SQLITE_LOCK_CODES = {5, 6}
 # PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
@@ -93,9 +100,10 @@ def reading(engine: sa.Engine) -> sa.Engine:
     return engine.execution_options(**{_READ_ONLY: True})
 
 
-def mark_written(conn: sa.Connection) -> None:
-    """Note that the transaction on ``conn`` wrote, so its commit counts a data version."""
-    conn.info[_WROTE] = True
+def mark_written(conn: sa.Connection, layers: Iterable[str]) -> None:
+    """Note that the transaction on ``conn`` wrote features of ``layers``, so its commit
+    counts a data version of the store and of each of them."""
+    conn.info.setdefault(_WROTE, set()).update(layers)
 
 
 def _sqlite_engine(parsed: sa.URL, must_exist: bool) -> sa.Engine:
@@ -153,8 +161,12 @@ def _sqlite_begin(conn: sa.Connection) -> None:
 
 
 def _count_write(conn: sa.Connection) -> None:
-    if conn.info.pop(_WROTE, False):
+    written = conn.info.pop(_WROTE, None)
+    if written:
         conn.exec_driver_sql(_BUMP_DATA_VERSION)
+        # One order for every writer, so two commits never wait on each other's rows.
+        names = [{"name": layer_version_name(layer)} for layer in sorted(written)]
+        conn.execute(_BUMP_LAYER_VERSION, names)
 
 
 def _forget_write(conn: sa.Connection) -> None:

@@ -7,7 +7,7 @@ business (:mod:`citygrid.layers.backends`): WKB plus an R*Tree table on
 SQLite, a PostGIS geometry column with a GiST index on PostgreSQL.
 
 Beside the layers, ``citygrid_meta`` holds counters of the store itself
-(``data_version``). This metadata is what Alembic's autogenerate compares
+(``data_version``, and ``data_version:<layer>`` of each layer written). This metadata is what Alembic's autogenerate compares
 the database with (:mod:`citygrid.layers.migrations`).
 """
 
@@ -37,6 +37,11 @@ def column_for(field: Field) -> sa.Column:
 
 META_TABLE = "citygrid_meta"
 DATA_VERSION = "data_version"
+
+
+def layer_version_name(layer_name: str) -> str:
+    """The name of the counter of writes to one layer in ``citygrid_meta``."""
+    return f"{DATA_VERSION}:{layer_name}"
 
 
 def build_metadata(geometry_column: Any) -> sa.MetaData:

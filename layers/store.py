@@ -32,7 +32,7 @@ from citygrid.layers import migrations
 from citygrid.layers.engine import open_engine
 from citygrid.layers.frames import STORAGE_CRS, Bbox
 from citygrid.layers.registry import get_layer, stored_layers
-from citygrid.layers.schema import DATA_VERSION, META_TABLE, missing_columns
+from citygrid.layers.schema import DATA_VERSION, META_TABLE, layer_version_name, missing_columns
 from citygrid.layers.writes import FeatureWrites
 
 __all__ = ["STORAGE_CRS", "Bbox", "Store"]
@@ -165,17 +165,21 @@ class Store(FeatureWrites):
 
     # -- what the store holds -------------------------------------------------------
 
-    def data_version(self) -> int:
-        """A counter that every committed transaction that wrote features increases.
+    def data_version(self, layer_name: str | None = None) -> int:
+        """A counter that every committed transaction that wrote features increases;
+        with ``layer_name``, the counter of the transactions that wrote that layer.
 
-        One indexed read; caches of computed layers key on it (a cached result
-        is stale when the counter moved). Inserts, updates, deletes, bulk
-        loads and imports through the store all count, on every backend.
+        One indexed read; caches of computed layers key on the store's counter
+        (a cached result is stale when it moved), caches of one layer's
+        features on the layer's. Inserts, updates, deletes, bulk loads and
+        imports through the store all count, on every backend. A layer never
+        written since its counter began is at 0.
         """
         meta = self.metadata.tables[META_TABLE]
+        name = DATA_VERSION if layer_name is None else layer_version_name(layer_name)
         with self.reader() as conn:
-            stmt = sa.select(meta.c.value).where(meta.c.name == DATA_VERSION)
-            return int(conn.execute(stmt).scalar_one())
+            value = conn.execute(sa.select(meta.c.value).where(meta.c.name == name)).scalar()
+        return int(value or 0)
 
     def counts(self) -> dict[str, int]:
         """Feature count of every stored layer."""

@@ -71,7 +71,7 @@ class FeatureWrites(FeatureEdits):
             )
         with self._conn(conn, write=True) as c:
             if not layer.internal:
-                mark_written(c)
+                mark_written(c, [layer.name])
             removed = 0
             if mode == "replace":
                 removed = self._delete_all(c, layer, table)

@@ -37,6 +37,14 @@ def _grids() -> gpd.GeoDataFrame:
     )
 
 
+def _points() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"code": ["P1"], "name": ["五一广场"], "point_type": ["community"]},
+        geometry=[shapely.Point(112.975, 28.195)],
+        crs="EPSG:4326",
+    )
+
+
 def _assign(unit: str) -> pd.DataFrame:
     return pd.DataFrame({"code": ["G1"], "unit_code": [unit], "version": [1]})
 
@@ -224,5 +232,21 @@ def test_data_version_counts_committed_writes_only(store: Store, tmp_path) -> No
     import_file(store, "grids", source, allow_missing_refs=True)
     steps = [start, after_insert, after_update, after_delete, after_bulk, store.data_version()]
     assert steps == sorted(set(steps)), steps
-    with store.engine.connect() as conn:  # one row, read without touching the layers
-        assert conn.execute(sa.text("SELECT count(*) FROM citygrid_meta")).scalar() == 1
+    assert store.data_version("grids") == 5  # only grids were written, five times
+    with store.engine.connect() as conn:  # counters read without touching the layers
+        names = conn.execute(sa.text("SELECT name FROM citygrid_meta ORDER BY name")).scalars()
+        assert list(names) == ["data_version", "data_version:grids"]
+
+
+def test_each_layer_counts_the_commits_that_wrote_it(store: Store) -> None:
+    store.write("grids", _grids())
+    grids, points = store.data_version("grids"), store.data_version("points")
+    assert points == 0  # never written
+    store.update("grids", _assign("U5"), actor="a")
+    assert (store.data_version("grids"), store.data_version("points")) == (grids + 1, points)
+    store.read("grids")
+    with store.transaction() as conn:  # one commit writing two layers counts once for each
+        store.delete("grids", ["G2"], actor="a", conn=conn)
+        store.write("points", _points(), conn=conn)
+    assert (store.data_version("grids"), store.data_version("points")) == (grids + 2, 1)
+    assert store.data_version("units") == 0
