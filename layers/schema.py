@@ -8,7 +8,8 @@ SQLite, a PostGIS geometry column with a GiST index on PostgreSQL.
 
 Beside the layers, ``citygrid_meta`` holds counters of the store itself
 (``data_version``, and ``data_version:<layer>`` of each layer written).
-This metadata is what Alembic's autogenerate compares the database with (:mod:`citygrid.layers.migrations`).
+This metadata is what Alembic's autogenerate compares the database with
+(:mod:`citygrid.layers.migrations`).
 """
 
 from __future__ import annotations
