@@ -26,6 +26,8 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from citygrid.web.feature_texts import FeatureTexts
+
 if TYPE_CHECKING:  # the API builds its answers through this module
     from citygrid.web.api import ApiResponse
 
@@ -50,10 +52,17 @@ class AnswerCache:
     max_bytes
         The most body bytes kept; an answer larger than a quarter of it is
         served but not kept.
+
+    Attributes
+    ----------
+    features
+        The texts of stored features the answers were made of, so the next
+        answer about the same features reuses them.
     """
 
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self.max_bytes = max_bytes
+        self.features = FeatureTexts()
         self._lock = threading.Lock()
         self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
         self._bytes = 0
@@ -79,10 +88,11 @@ class AnswerCache:
         return replace(kept.response, headers={**kept.response.headers, **headers})
 
     def clear(self) -> None:
-        """Forget every answer."""
+        """Forget every answer and feature text."""
         with self._lock:
             self._kept.clear()
             self._bytes = 0
+        self.features.clear()
 
     def _keep(self, key: Hashable, kept: _Kept) -> None:
         size = len(kept.response.body)

@@ -32,9 +32,11 @@ Endpoints
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import pandas as pd
 
 from citygrid.errors import CitygridError
 from citygrid.i18n import DEFAULT_LANGUAGE, translate
@@ -46,6 +48,7 @@ from citygrid.web import geojson
 from citygrid.web.answers import AnswerCache, params_key
 from citygrid.web.bodies import json_object
 from citygrid.web.describe import describe_collection
+from citygrid.web.feature_texts import FeatureTexts
 from citygrid.web.params import (
     RESERVED,
     parse_bbox,
@@ -148,25 +151,63 @@ def get_features(
     query = replace(_query(provider, request), fields=properties)
     if answers is None:
         return _features(ctx, provider, query, properties)
-    key = (
-        "features",
-        layer_name,
-        params_key(request.params),
-        request.lang,
-        ctx.principal,
-        provider.answer_key(ctx, query),
-    )
+    data = provider.answer_key(ctx, query)
+    key = ("features", layer_name, params_key(request.params), request.lang, ctx.principal, data)
+    texts = _KeptTexts(answers.features, (layer_name, data, properties))
     return answers.answer(
-        key, request.if_none_match, lambda: _features(ctx, provider, query, properties)
+        key, request.if_none_match, lambda: _features(ctx, provider, query, properties, texts)
     )
+
+
+def prepare_features(
+    ctx: CityContext, layer_name: str, properties: Sequence[str], answers: AnswerCache
+) -> None:
+    """Ready the answers about the features of ``layer_name`` around any view, with the
+    fields ``properties`` (as :func:`get_features` is asked by the map): the layer kept
+    whole by its provider and every feature's text kept in ``answers``.
+
+    Slow the first time for a version of the layer (a whole read and every
+    feature serialised): run it in the background.
+    """
+    provider = provider_for(layer_name)
+    fields = parse_properties(provider.layer, ",".join(properties))
+    query = FeatureQuery(fields=fields)
+    frame = provider.kept_whole(ctx, query)
+    if frame is not None:
+        data = provider.answer_key(ctx, query)
+        answers.features.texts((layer_name, data, fields), frame, _serialiser(provider, fields))
+
+
+def _serialiser(
+    provider: Provider, properties: tuple[str, ...] | None
+) -> Callable[[pd.DataFrame], list[str]]:
+    """What makes the GeoJSON texts of a frame of the provider's features."""
+    return lambda frame: geojson.feature_texts(frame, provider.layer, properties)
+
+
+@dataclass(frozen=True)
+class _KeptTexts:
+    """Where the texts of one layer's features at one data version are kept."""
+
+    kept: FeatureTexts
+    key: Hashable
 
 
 def _features(
-    ctx: CityContext, provider: Provider, query: FeatureQuery, properties: tuple[str, ...] | None
+    ctx: CityContext,
+    provider: Provider,
+    query: FeatureQuery,
+    properties: tuple[str, ...] | None,
+    texts: _KeptTexts | None = None,
 ) -> ApiResponse:
-    """The FeatureCollection of :func:`get_features`."""
+    """The FeatureCollection of :func:`get_features`; the texts of stored features are
+    reused from ``texts`` and kept there."""
     page = provider.features(ctx, query)
-    features = geojson.feature_texts(page.frame, provider.layer, properties)
+    serialise = _serialiser(provider, properties)
+    if texts is not None and provider.layer.stored:
+        features = texts.kept.texts(texts.key, page.frame, serialise)
+    else:
+        features = serialise(page.frame)
     members: dict[str, Any] = {
         "layer": provider.layer.name,
         "numberReturned": len(features),

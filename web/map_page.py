@@ -79,12 +79,16 @@ class RenderedMap:
     extent
         ``(minx, miny, maxx, maxy)`` in EPSG:4326 of the features the map
         opens on, ``None`` when the store holds none.
+    around_view
+        The layers on at opening that the page loads around its view (too
+        large to load whole), each with the fields it asks for.
     """
 
     header: str
     html: str
     script: str
     extent: Bbox | None
+    around_view: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def map_layers(ctx: CityContext) -> list[Layer]:
@@ -180,6 +184,7 @@ def build_map(
     layers = [layer for layer in map_layers(ctx) if problems is None or layer.name != PROBLEMS]
     shown = shown_by_default()
     z_index = {layer.name: _BASE_Z_INDEX + 5 * order for order, layer in enumerate(layers)}
+    around_view = []
     for layer in control_order(layers):
         count = provider_for(layer.name).count(ctx) or 0
         options = layer_options(
@@ -187,13 +192,16 @@ def build_map(
         )
         if _outline(layer):  # only the outline takes clicks: the cells below keep theirs
             options["style"] = {**options["style"], "fill": False}
+        properties = drawn_properties(layer, options["popup"])
+        if count > MAX_LIMIT and layer.name in shown:
+            around_view.append((layer.name, tuple(properties)))
         BboxGeoJson(
             layer.title(lang),
             {
                 **options,
                 "loadMinZoom": load_min_zoom(count, extent),
                 "whole": count <= MAX_LIMIT,
-                "properties": drawn_properties(layer, options["popup"]),
+                "properties": properties,
                 "label": cell_labels(layer),
             },
             show=layer.name in shown,
@@ -227,7 +235,7 @@ def build_map(
         lang,
         StateUrls(assets.citygrid_js, assets.state_js, problems.problems if problems else None),
     )
-    return _render(fmap, extent)
+    return _render(fmap, extent, tuple(around_view))
 
 
 LABEL_MIN_ZOOM = 16
@@ -252,7 +260,9 @@ def drawn_properties(layer: Layer, popup: list[dict[str, Any]]) -> list[str]:
     return [field.name for field in layer.fields if field.name in wanted]
 
 
-def _render(fmap: folium.Map, extent: Bbox | None) -> RenderedMap:
+def _render(
+    fmap: folium.Map, extent: Bbox | None, around_view: tuple[tuple[str, tuple[str, ...]], ...]
+) -> RenderedMap:
     figure = cast(Figure, fmap.get_root())
     figure.render()  # adds the script and style links of every element to the header
     return RenderedMap(
@@ -260,6 +270,7 @@ def _render(fmap: folium.Map, extent: Bbox | None) -> RenderedMap:
         html=figure.html.render(),
         script=figure.script.render(),
         extent=extent,
+        around_view=around_view,
     )
 
 

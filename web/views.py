@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Sequence
+
 from flask import Blueprint, g, render_template, url_for
 
-from citygrid.errors import Unauthorized
+from citygrid.errors import CitygridError, Unauthorized
 from citygrid.layers.registry import all_layers
+from citygrid.services.context import CityContext
 from citygrid.services.problems.summary import warm_counts
+from citygrid.web import api
+from citygrid.web.answers import AnswerCache
 from citygrid.web.map_page import MapAssets, RenderedMap, build_map
 from citygrid.web.map_problems import ProblemUrls
 from citygrid.web.state import request_context, web_state
+
+_LOG = logging.getLogger(__name__)
 
 bp = Blueprint("pages", __name__)
 
@@ -22,7 +31,8 @@ def map_page() -> str:
     An anonymous visitor is sent to the sign-in page unless some layers are public. The
     rendered map is kept for the principal and language while the data stays the same;
     building it also counts the problems per cell, for the first low-zoom view of the
-    problems layer.
+    problems layer, and readies the layers the page loads around its view, for the first
+    zoom-in, in the background.
     """
     state = web_state()
     ctx = request_context()
@@ -45,9 +55,29 @@ def map_page() -> str:
 
     def build() -> RenderedMap:
         warm_counts(ctx)
-        return build_map(ctx, g.lang, assets, features.__getitem__, problems)
+        rendered = build_map(ctx, g.lang, assets, features.__getitem__, problems)
+        _prepare_in_background(ctx, state.answers, rendered.around_view)
+        return rendered
 
     rendered = state.maps.get(
         state.store, (ctx.principal, g.lang, state.store.data_version()), build
     )
     return render_template("map.html", rendered=rendered, tiles=state.config.tiles)
+
+
+def _prepare_in_background(
+    ctx: CityContext, answers: AnswerCache, layers: Sequence[tuple[str, Sequence[str]]]
+) -> None:
+    """Ready the answers about ``layers`` around any view in a thread of its own, so the
+    first zoom-in of the page finds them ready (see :func:`api.prepare_features`)."""
+
+    def prepare() -> None:
+        for name, properties in layers:
+            try:
+                api.prepare_features(ctx, name, properties, answers)
+            except CitygridError as exc:  # the store was closed or changed meanwhile
+                _LOG.info("Did not prepare layer %s: %s", name, exc)
+            except Exception:  # a background task must not end the process
+                _LOG.warning("Could not prepare layer %s", name, exc_info=True)
+
+    threading.Thread(target=prepare, name="citygrid-prepare", daemon=True).start()

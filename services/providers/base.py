@@ -155,6 +155,12 @@ class Provider(ABC):
             No such feature.
         """
 
+    def kept_whole(self, ctx: CityContext, query: FeatureQuery) -> pd.DataFrame | None:
+        """Every feature the principal may see, with ``query.fields``, as the provider keeps
+        them in memory to answer requests around a view (made now when missing: slow);
+        ``None`` when it keeps none (the default)."""
+        return None
+
     def answer_key(self, ctx: CityContext, query: FeatureQuery) -> Hashable:
         """What the features ``query`` finds depend on beyond the query and the principal,
         for caches of answers: the store's ``data_version`` (a computed layer's result

@@ -4,16 +4,23 @@ Results are kept per store (weakly, so a closed and forgotten store takes
 its results with it) under a key that includes the data's version, so a
 write to the data makes every older result unreachable; it ages out.
 Concurrent requests for the same missing key compute it once: the others
-wait for it.
+wait for it; or, with :meth:`ResultCache.get_soon`, go on without it while
+a background thread computes it.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
+
+_LOG = logging.getLogger(__name__)
+
+BACKGROUND_THREAD = "citygrid-cache"
+"""The name of the threads :meth:`ResultCache.get_soon` computes in."""
 
 DEFAULT_ENTRIES = 8
 """Results kept per store: a few parameter sets of a few analyses."""
@@ -58,6 +65,34 @@ class ResultCache:
                 with self._lock:
                     self._computing.pop((id(store), key), None)
         return result
+
+    def get_soon(self, store: Any, key: Hashable, compute: Callable[[], Any]) -> Any | None:
+        """The result cached for ``(store, key)``; when missing, ``None`` at once, and
+        ``compute`` runs in a background thread (one at a time per key) to keep it.
+
+        An exception in ``compute`` (the store closed meanwhile) is logged and
+        nothing is kept; the next call tries again.
+        """
+        hit, found = self._lookup(store, key)
+        if hit:
+            return found
+        with self._lock:
+            if (id(store), key) in self._computing:
+                return None
+        worker = threading.Thread(
+            target=self._compute_quietly,
+            args=(store, key, compute),
+            name=BACKGROUND_THREAD,
+            daemon=True,
+        )
+        worker.start()
+        return None
+
+    def _compute_quietly(self, store: Any, key: Hashable, compute: Callable[[], Any]) -> None:
+        try:
+            self.get(store, key, compute)
+        except Exception:  # a background cache fill must not end the process
+            _LOG.warning("Could not compute %r in the background", key, exc_info=True)
 
     def clear(self) -> None:
         """Forget every result."""

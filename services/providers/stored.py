@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import pandas as pd
@@ -14,6 +15,7 @@ from citygrid.services.context import CityContext
 from citygrid.services.providers.base import Collection, FeaturePage, FeatureQuery, Provider
 from citygrid.services.providers.filters import sql_condition
 from citygrid.services.providers.scoping import ScopeFilter, scope_filter, withhold_personal
+from citygrid.services.providers.snapshots import LayerSnapshot, layer_snapshot
 
 
 class StoredLayerProvider(Provider):
@@ -53,11 +55,17 @@ class StoredLayerProvider(Provider):
         the bbox is then applied exactly (shapely) on the rows read.
         ``truncated`` counts bounding-box candidates: it may say more
         features match when the extra ones only touch the bbox's corner.
+        A request around a view (a bbox and nothing else) of a layer kept
+        whole in memory (:mod:`.snapshots`) is answered from there instead,
+        with the same features.
         """
         if query.offset is not None or query.sortby:
             return self._page_by_offset(ctx, query)
         store = ctx.store
         found = scope_filter(ctx, self.layer)
+        snapshot = self._snapshot(ctx, found, query)
+        if snapshot is not None and query.bbox is not None:
+            return self._page_in(ctx, snapshot, query.bbox, query.limit)
         table = store.table(self.layer.name)
         conditions = [sql_condition(table, found) for found in query.filters]
         if query.bbox is not None:
@@ -73,6 +81,42 @@ class StoredLayerProvider(Provider):
         if query.bbox is not None:
             frame = frame[frame.intersects(shapely.box(*query.bbox))]
         matched = len(frame) if not truncated and query.after is None else None
+        return FeaturePage(withhold_personal(ctx, self.layer, frame), truncated, following, matched)
+
+    def answer_key(self, ctx: CityContext, query: FeatureQuery) -> Hashable:
+        """The layer's own data version for a principal who sees every feature (nothing
+        else changes what they get); the store's when a scope, drawn from other layers,
+        narrows the features."""
+        if scope_filter(ctx, self.layer).everything:
+            return (self.layer.name, ctx.store.data_version(self.layer.name))
+        return ctx.store.data_version()
+
+    def kept_whole(self, ctx: CityContext, query: FeatureQuery) -> pd.DataFrame | None:
+        """The layer's snapshot (:mod:`.snapshots`) with ``query.fields``, built now when
+        missing, as the principal may see it; ``None`` for a principal with a scope, a
+        layer without geometry or one too large to keep."""
+        if not (scope_filter(ctx, self.layer).everything and self.layer.has_geometry):
+            return None
+        snapshot = layer_snapshot(ctx.store, self.layer, self._columns(query), wait=True)
+        return None if snapshot is None else withhold_personal(ctx, self.layer, snapshot.frame)
+
+    def _snapshot(
+        self, ctx: CityContext, found: ScopeFilter, query: FeatureQuery
+    ) -> LayerSnapshot | None:
+        """The layer kept whole in memory (:mod:`.snapshots`) for a request around a view
+        (a bbox, no filter, the first page, every feature in scope), if it is kept yet."""
+        plain = query.bbox is not None and not query.filters and query.after is None
+        if not (plain and found.everything and self.layer.has_geometry):
+            return None
+        return layer_snapshot(ctx.store, self.layer, self._columns(query))
+
+    def _page_in(
+        self, ctx: CityContext, snapshot: LayerSnapshot, bbox: Bbox, limit: int
+    ) -> FeaturePage:
+        """The first ``limit`` features of ``snapshot`` in ``bbox``."""
+        frame, truncated = snapshot.in_bbox(bbox, limit)
+        following = int(frame["fid"].iloc[-1]) if truncated else None
+        matched = None if truncated else len(frame)
         return FeaturePage(withhold_personal(ctx, self.layer, frame), truncated, following, matched)
 
     def _columns(self, query: FeatureQuery) -> list[str] | None:

@@ -28,7 +28,7 @@ from citygrid.services.providers import (
     collections,
     provider_for,
 )
-from citygrid.services.providers.cache import ResultCache
+from citygrid.services.providers.cache import BACKGROUND_THREAD, ResultCache
 
 CELLS = ("G1", "G2", "G3", "G4")
 
@@ -240,6 +240,41 @@ def test_result_cache_computes_once_for_concurrent_callers() -> None:
     cache.get(owner, "a", lambda: 1)
     cache.get(owner, "b", lambda: 2)
     assert cache.get(owner, "k", lambda: 0) == 0  # the oldest entry was dropped
+
+
+def test_result_cache_computes_soon_in_the_background_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cache = ResultCache()
+    owner = type("Owner", (), {})()
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def compute() -> str:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return "城市"
+
+    assert cache.get_soon(owner, "k", compute) is None  # at once, while it is computed
+    assert started.wait(10)
+    assert cache.get_soon(owner, "k", compute) is None  # no second computation
+    release.set()
+    deadline = time.monotonic() + 10
+    while cache.get_soon(owner, "k", compute) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache.get_soon(owner, "k", compute) == "城市"
+    assert calls == [1]
+
+    def fail() -> None:
+        raise RuntimeError("the store is gone")
+
+    assert cache.get_soon(owner, "bad", fail) is None
+    for thread in threading.enumerate():
+        if thread.name == BACKGROUND_THREAD:
+            thread.join(10)
+    assert "Could not compute 'bad' in the background" in caplog.text
+    assert cache.get(owner, "bad", lambda: "again") == "again"  # nothing was kept
 
 
 def test_choices_of_number_fields_filter_as_numbers() -> None:

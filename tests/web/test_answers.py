@@ -8,11 +8,12 @@ from __future__ import annotations
 import pandas as pd
 from flask import Flask
 from flask.testing import FlaskClient
-from web_city import EXTENT
+from web_city import EXTENT, WEST
 
 from citygrid.layers.store import Store
 from citygrid.web.answers import AnswerCache
 from citygrid.web.api import ApiResponse
+from citygrid.web.feature_texts import FeatureTexts
 from citygrid.web.geojson import COORDINATE_DECIMALS
 
 BBOX = ",".join(str(v) for v in EXTENT)
@@ -91,3 +92,49 @@ def test_the_cache_keeps_within_its_budget() -> None:
     refused = cache.answer("f", None, lambda: ApiResponse(400, {}, b"no"))
     assert refused.status == 400
     assert "ETag" not in refused.headers
+
+
+def test_a_view_beside_the_last_sees_an_edit_made_between(client: FlaskClient, city: Store) -> None:
+    first = client.get(GRIDS).get_json()["features"]
+    code = first[0]["id"]
+    city.update("grids", pd.DataFrame([{"code": code, "name": "新网格名"}]), actor="test")
+    west = ",".join(str(v) for v in WEST)
+    beside = client.get(f"/api/layers/grids/features?bbox={west}&limit=100").get_json()
+    names = {f["id"]: f["properties"]["name"] for f in beside["features"]}
+    assert names[code] == "新网格名"  # its kept text belongs to the older version
+    unchanged = {f["id"]: f for f in first if f["id"] != code and f["id"] in names}
+    assert unchanged
+    for feature in beside["features"]:
+        if feature["id"] in unchanged:
+            assert feature["properties"] == unchanged[feature["id"]]["properties"]
+
+
+def test_feature_texts_are_made_once_per_feature_and_key() -> None:
+    texts = FeatureTexts(max_texts=5)
+    made: list[int] = []
+
+    def serialise(frame: pd.DataFrame) -> list[str]:
+        made.extend(frame["fid"])
+        return [
+            f'{{"fid":{fid},"name":"{name}"}}'
+            for fid, name in zip(frame["fid"], frame["name"], strict=True)
+        ]
+
+    first = pd.DataFrame({"fid": [1, 2, 3], "name": ["甲", "乙", "丙"]})
+    beside = pd.DataFrame({"fid": [3, 4], "name": ["丙", "丁"]})
+    assert texts.texts("v1", first, serialise) == serialise(first)
+    made.clear()
+    assert texts.texts("v1", beside, serialise) == [
+        '{"fid":3,"name":"丙"}',
+        '{"fid":4,"name":"丁"}',
+    ]
+    assert made == [4]  # 3 was kept
+    texts.texts("v2", beside, serialise)  # another version: made again; six texts in all,
+    assert made == [4, 3, 4]  # so v1's four, the least recently used, leave
+    texts.texts("v2", beside.rename(columns={"name": "title"}).assign(name="丙"), serialise)
+    assert made == [4, 3, 4, 3, 4]  # other columns (fields withheld or added): other texts
+    made.clear()
+    texts.texts("v2", beside, serialise)
+    assert made == []
+    texts.texts("v1", first, serialise)
+    assert made == [1, 2, 3]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +19,7 @@ from citygrid.config import Config
 from citygrid.errors import BadInput
 from citygrid.i18n import _catalogue
 from citygrid.layers.store import Store
+from citygrid.web import geojson, map_page
 from citygrid.web.app import create_app
 from citygrid.web.map_page import load_min_zoom
 from citygrid.web.params import MAX_LIMIT
@@ -213,3 +215,26 @@ def test_the_page_asks_to_zoom_in_for_big_layers(city: Store, client: FlaskClien
     assert options["grids"] == "null"
     assert options["points"] != "null"
     assert int(options["points"]) == load_min_zoom(MAX_LIMIT + 7, (120.60, 31.30, 120.64, 31.32))
+
+
+def test_the_map_page_readies_the_layers_it_loads_around_its_view(
+    client: FlaskClient, city: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(map_page, "MAX_LIMIT", 3)  # six points: loaded around the view
+    html = _page(client)
+    for thread in threading.enumerate():
+        if thread.name == "citygrid-prepare":
+            thread.join(timeout=60)
+    options = re.search(r'"name": "points",.*?"properties": (\[[^\]]*\])', html)
+    assert options is not None
+    properties = ",".join(json.loads(options.group(1)))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read or serialised again")
+
+    monkeypatch.setattr(city, "read", refuse)
+    monkeypatch.setattr(geojson, "feature_texts", refuse)
+    url = f"/api/layers/points/features?bbox=120.60,31.30,120.62,31.32&properties={properties}"
+    body = client.get(url).get_json()
+    assert [f["id"] for f in body["features"]] == ["P01", "P02", "P03"]  # 平江街道's, from
+    assert body["features"][1]["properties"]["name"] == "平江公厕"  # what the page readied
