@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
@@ -62,9 +63,31 @@ class ScopeFilter:
         for name, values in self.where.items():
             held = frame[name] if name in frame.columns else pd.Series(None, index=frame.index)
             keep &= held.isin(list(values))
-        if self.area is not None:  # cells beside the scope touch it; they are not in it
-            keep &= frame.intersects(self.area) & ~frame.touches(self.area)
+        if self.area is not None:
+            keep &= inside_area(frame.geometry.to_numpy(), self.area)
         return keep
+
+
+SLIVER_SHARE = 0.001
+"""A polygon is in a scope when more than this share of its area is inside."""
+
+
+def inside_area(geometries: np.ndarray, area: shapely.Geometry) -> np.ndarray:
+    """Which geometries lie partly inside ``area``: polygons by more than a sliver (a
+    :data:`SLIVER_SHARE` of their area), lines and points by more than touching it.
+
+    A cell beside the scope shares an edge with it; in degrees, rounding makes
+    such neighbours seem to overlap it by a hair, so polygons are weighed by
+    the area they share, not by the topology alone.
+    """
+    meets = shapely.intersects(geometries, area) & ~shapely.touches(geometries, area)
+    polygons = meets & np.isin(shapely.get_type_id(geometries), _POLYGON_TYPES)
+    shared = shapely.area(shapely.intersection(geometries[polygons], area))
+    meets[polygons] = shared > SLIVER_SHARE * shapely.area(geometries[polygons])
+    return meets
+
+
+_POLYGON_TYPES = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
 def scope_filter(ctx: CityContext, layer: Layer) -> ScopeFilter:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -29,6 +30,7 @@ from citygrid.services.providers import (
     provider_for,
 )
 from citygrid.services.providers.cache import BACKGROUND_THREAD, ResultCache
+from citygrid.services.providers.scoping import inside_area
 
 CELLS = ("G1", "G2", "G3", "G4")
 
@@ -285,3 +287,29 @@ def test_choices_of_number_fields_filter_as_numbers() -> None:
         get_layer("hotspots"), {"gi_bin": ["3"], "置信度": ["冷点 (99% 置信度)"]}
     )
     assert found.values == (3, -3)
+
+
+def test_a_scope_holds_what_lies_inside_it_not_what_rounding_makes_touch_it() -> None:
+    cell = shapely.box(120.60, 31.30, 120.61, 31.31)
+    geometries = np.array(
+        [
+            shapely.box(120.61 - 1e-12, 31.30, 120.62, 31.31),  # the neighbour, by a hair
+            shapely.box(120.605, 31.305, 120.615, 31.315),  # a fishnet cell, a quarter in
+            shapely.box(120.61, 31.30, 120.62, 31.31),  # the neighbour, exactly
+            shapely.LineString([(120.61, 31.30), (120.61, 31.31)]),  # along the edge
+            shapely.LineString([(120.605, 31.305), (120.615, 31.305)]),  # half in
+            shapely.Point(120.605, 31.305),
+            shapely.Point(120.61, 31.305),  # on the edge
+            None,
+        ]
+    )
+    assert inside_area(geometries, cell).tolist() == [
+        False,
+        True,
+        False,
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
