@@ -19,7 +19,6 @@ import math
 import geopandas as gpd
 import h3
 import numpy as np
-import rasterio.features
 import shapely
 from affine import Affine
 from pyproj import CRS
@@ -359,6 +358,8 @@ def _raster_index(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     cols = max(1, math.ceil((maxx - minx) / pixel))
     rows = max(1, math.ceil((maxy - miny) / pixel))
     transform = Affine(pixel, 0.0, minx, 0.0, -pixel, miny + rows * pixel)
+    import rasterio.features  # only many points are placed by raster: commands start faster
+
     order = np.arange(len(polygons) - 1, -1, -1)  # burnt last = on top: the first cell wins
     ids = rasterio.features.rasterize(
         zip(polygons[order], order + 1, strict=True),
