@@ -1,7 +1,11 @@
 """Export layers to the files GIS users use, without ever losing a file.
 
 - :func:`export_layer` writes a stored layer, optionally cut to a bbox and
-  filtered with a ``--where`` expression (:mod:`citygrid.layers.where`).
+  filtered with a ``--where`` expression (:mod:`citygrid.layers.where`). A
+  whole layer of a SQLite store written unchanged to a GeoPackage or
+  FlatGeobuf goes from GDAL's read to GDAL's write as Arrow
+  (:mod:`citygrid.layers.arrow_reads`), never through a frame: the same
+  file, three times sooner for a city's million problems.
 - :func:`write_layer_file` writes any frame of a layer (stored or derived:
   hot spots, gaps, workload) to a file in any supported format and CRS,
   with the layer's style inside GeoPackages; :func:`write_layers_file`
@@ -29,6 +33,12 @@ import pyogrio
 from citygrid.errors import BadInput, NotFound
 from citygrid.gis import formats, qgis_style
 from citygrid.gis.crs import STORAGE_CRS, CrsSpec, from_storage, parse_crs
+from citygrid.layers.arrow_reads import (
+    GEOMETRY_COLUMN,
+    gdal_reads,
+    sqlite_file,
+    whole_layer_table,
+)
 from citygrid.layers.registry import Layer, get_layer
 from citygrid.layers.store import Store
 from citygrid.layers.where import parse_where
@@ -121,30 +131,64 @@ def export_layer(
     spec = parse_crs(crs) if crs is not None else None
     table = store.table(layer.name)
     filters = [parse_where(w, layer, table) for w in _as_list(where)]
-    frame = store.read(layer.name, bbox=bbox, filters=filters)
-    frame = frame.drop(columns=["fid", "version"])
-    if labels != "name":
-        frame = _with_labels(frame, layer, labels)
-    written = write_layer_file(
-        frame,
-        path,
-        layer=layer,
-        fmt=format_.name,
-        crs=spec,
-        encoding=encoding,
-        overwrite=overwrite,
-        protected=database_files(store),
-    )
+    unchanged = bbox is None and not filters and labels == "name" and spec is None
+    if unchanged and _written_from_gdal(store, layer, format_):
+        written, count = _write_whole(store, layer, path, format_, overwrite)
+    else:
+        frame = store.read(layer.name, bbox=bbox, filters=filters)
+        frame = frame.drop(columns=["fid", "version"])
+        if labels != "name":
+            frame = _with_labels(frame, layer, labels)
+        written = write_layer_file(
+            frame,
+            path,
+            layer=layer,
+            fmt=format_.name,
+            crs=spec,
+            encoding=encoding,
+            overwrite=overwrite,
+            protected=database_files(store),
+        )
+        count = len(frame)
     shortened = formats.read_mapping(written) if format_.name == "shp" else ()
     return ExportReport(
         layer=layer.name,
         path=str(written),
         format=format_.name,
         crs=spec.name if spec is not None else ("EPSG:4326" if layer.has_geometry else "-"),
-        features=len(frame),
+        features=count,
         seconds=time.perf_counter() - started,
         shortened={full: short for short, full in shortened},
     )
+
+
+def _written_from_gdal(store: Store, layer: Layer, format_: formats.Format) -> bool:
+    """Whether the whole layer goes from GDAL's read to the file as Arrow: a GeoPackage or
+    FlatGeobuf, a layer of one geometry type that GDAL reads from the store."""
+    one_type = layer.geometry_type in formats.ONE_GEOMETRY_TYPE
+    return format_.name in formats.ARROW_FORMATS and one_type and gdal_reads(store, layer)
+
+
+def _write_whole(
+    store: Store, layer: Layer, path: PathLike, format_: formats.Format, overwrite: bool
+) -> tuple[Path, int]:
+    """Write the whole layer read by GDAL as :func:`write_layer_file` writes its frame (the
+    target checked before anything is read); the file and the number of features."""
+    with formats.stage(
+        path, format_, overwrite=overwrite, protected=database_files(store)
+    ) as staged:
+        table = whole_layer_table(store, layer)
+        formats.write_table_into(
+            staged,
+            table,
+            format_,
+            layer.name,
+            geometry_column=GEOMETRY_COLUMN,
+            geometry_type=str(layer.geometry_type),
+        )
+        if format_.name == "gpkg":
+            _add_style(staged.path, layer.name, layer)
+    return staged.target, table.num_rows
 
 
 def _as_list(where: str | Sequence[str] | None) -> list[str]:
@@ -166,10 +210,9 @@ def _with_labels(frame: pd.DataFrame, layer: Layer, labels: Labels) -> pd.DataFr
 
 def database_files(store: Store) -> list[Path]:
     """The files of the store's own database (SQLite and its journals), never to be written."""
-    url = store.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    database = sqlite_file(store)
+    if database is None:
         return []
-    database = Path(url.database).expanduser()
     return [database.with_name(database.name + suffix) for suffix in _SQLITE_COMPANIONS]
 
 
@@ -293,8 +336,9 @@ def write_layers_file(
     spec = parse_crs(crs if crs is not None else "EPSG:4326")
     with formats.stage(path, format_, overwrite=overwrite, protected=protected) as staged:
         for name, frame in frames.items():
-            formats.write_into(staged, _in_crs(frame, spec), format_, name, encoding)
             style = _registered(styles.get(name) if styles is not None else name)
+            declared = style.geometry_type if style is not None else None
+            formats.write_into(staged, _in_crs(frame, spec), format_, name, encoding, declared)
             if format_.name == "gpkg" and style is not None and style.has_geometry:
                 _add_style(staged.path, name, style)
     return staged.target

@@ -42,11 +42,20 @@ from citygrid.gis.formats.shapefile import (
 )
 from citygrid.gis.formats.source import Source
 from citygrid.gis.formats.staging import StagedFile, check_target, staged_file
-from citygrid.gis.formats.writing import stage, write_frame, write_into
+from citygrid.gis.formats.writing import (
+    ARROW_FORMATS,
+    ONE_GEOMETRY_TYPE,
+    stage,
+    write_frame,
+    write_into,
+    write_table_into,
+)
 
 __all__ = [
+    "ARROW_FORMATS",
     "FORMATS",
     "MAPPING_SUFFIX",
+    "ONE_GEOMETRY_TYPE",
     "SHAPEFILE_NAME_BYTES",
     "Format",
     "Source",
@@ -66,4 +75,5 @@ __all__ = [
     "staged_file",
     "write_frame",
     "write_into",
+    "write_table_into",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 
 from citygrid.errors import BadInput
@@ -99,12 +100,15 @@ def write_into(
     format_: Format,
     layer: str | None = None,
     encoding: str | None = None,
+    geometry_type: str | None = None,
 ) -> None:
     """Write one frame (one layer) into a staged file of ``format_``.
 
     Several calls with different ``layer`` names fill one GeoPackage; a
     layer already in it is replaced. ``encoding`` is a shapefile's (GBK by
     default, see :func:`~.shapefile.dbf_encoding`); other formats are UTF-8.
+    ``geometry_type`` is the layer's declared type, which a frame without
+    features cannot show (``None``: found from the geometries).
     """
     layer = layer or staged.target.stem
     frame = frame.reset_index(drop=True)
@@ -125,7 +129,7 @@ def write_into(
             layer=layer,
             driver=format_.driver,
             use_arrow=True,
-            **_geometry_type(frame, format_),
+            **_geometry_type(frame, format_, geometry_type),
         )
 
 
@@ -143,8 +147,46 @@ def _write_table(table: pd.DataFrame, path: Path, format_: Format, layer: str) -
         )
 
 
-def _geometry_type(frame: gpd.GeoDataFrame, format_: Format) -> dict[str, Any]:
-    """Let formats with one geometry type per layer hold a frame of mixed types."""
+def _geometry_type(
+    frame: gpd.GeoDataFrame, format_: Format, declared: str | None
+) -> dict[str, Any]:
+    """Let formats with one geometry type per layer hold a frame of mixed types; give a
+    frame without features its layer's declared type."""
+    if frame.empty and declared in ONE_GEOMETRY_TYPE:
+        return {"geometry_type": declared}
     if format_.name in ("gpkg", "fgb") and frame.geometry.geom_type.nunique(dropna=True) > 1:
         return {"geometry_type": "Unknown"}
     return {}
+
+
+ONE_GEOMETRY_TYPE = ("Point", "MultiPoint", "MultiLineString", "MultiPolygon")
+"""Declared geometry types a file's layer is written as (the others say "any type")."""
+
+
+def write_table_into(
+    staged: StagedFile,
+    table: pa.Table,
+    format_: Format,
+    layer: str,
+    *,
+    geometry_column: str,
+    geometry_type: str,
+) -> None:
+    """Write an Arrow table with WKB geometries in EPSG:4326 (``geometry_column``, all of
+    ``geometry_type``) as one layer of a staged GeoPackage or FlatGeobuf, as
+    :func:`write_into` writes the same features from a frame."""
+    if format_.name not in ARROW_FORMATS:
+        raise BadInput("Format {format} is written from frames only.", format=format_.title)
+    pyogrio.write_arrow(
+        table,
+        staged.path,
+        layer=layer,
+        driver=format_.driver,
+        geometry_name=geometry_column,
+        geometry_type=geometry_type,
+        crs="EPSG:4326",
+    )
+
+
+ARROW_FORMATS = ("gpkg", "fgb")
+"""The formats :func:`write_table_into` writes."""

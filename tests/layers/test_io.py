@@ -315,6 +315,37 @@ def test_geopackage_export_carries_the_qgis_style(seeded: Store, tmp_path: Path)
     assert "PointSymbolizer" in sld
 
 
+@pytest.mark.parametrize("ext", ["gpkg", "fgb"])
+def test_a_whole_layer_export_read_by_gdal_equals_the_frame_s(
+    seeded: Store, tmp_path: Path, ext: str
+) -> None:
+    more = problems_frame(2, start=10).assign(发现时间="2025-03-01 09:30:00.123456")
+    more["反弹次数"] = [None, 2.0]  # an integer field with a null
+    write_frame(more, tmp_path / "more.gpkg")
+    import_file(seeded, "problems", tmp_path / "more.gpkg")
+    whole = tmp_path / f"whole.{ext}"
+    report = export_layer(seeded, "problems", whole)
+    framed = tmp_path / f"framed.{ext}"  # a bbox over the world reads the frame
+    export_layer(seeded, "problems", framed, bbox=(-180, -90, 180, 90))
+    assert report.features == 6
+    read = {"layer": "problems"} if ext == "gpkg" else {}
+    assert _info(whole, **read) == _info(framed, **read)
+    expected = pyogrio.read_dataframe(framed, **read)
+    assert expected["description"].str.contains("解放路").all()
+    pd.testing.assert_frame_equal(pyogrio.read_dataframe(whole, **read), expected)
+    empty = tmp_path / f"empty.{ext}"
+    export_layer(seeded, "grids", empty)  # no features: a layer all the same
+    grids = {"layer": "grids"} if ext == "gpkg" else {}
+    assert _info(empty, **grids)["geometry_type"] == "MultiPolygon"
+    assert pyogrio.read_dataframe(empty, **grids).empty
+
+
+def _info(path: Path, **read: str) -> dict[str, object]:
+    """What GDAL says of a file's layer (arrays as lists, comparable)."""
+    info = pyogrio.read_info(path, **read)
+    return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in info.items()}
+
+
 def test_write_layer_file_for_a_derived_frame(tmp_path: Path) -> None:
     cells = gpd.GeoDataFrame(
         {"cell": ["H1"], "z_score": [3.2], "类别": ["热点"]},
