@@ -176,7 +176,7 @@ def write_table_into(
     ``geometry_type``) as one layer of a staged GeoPackage or FlatGeobuf, as
     :func:`write_into` writes the same features from a frame."""
     if format_.name not in ARROW_FORMATS:
-        raise BadInput("Format {format} is written from frames only.", format=format_.title)
+        raise ValueError(f"{format_.title} is written from frames only")
     pyogrio.write_arrow(
         table,
         staged.path,
