@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +14,9 @@ from citygrid.layers.engine import reading
 from citygrid.layers.registry import get_layer
 from citygrid.layers.schema import build_metadata
 
+CLOSE_WAIT_S = 30.0
+"""How long closing a store waits for the work under way in other threads."""
+
 
 class StoreConnections:
     """The engine of one database, its backend and the registry's tables on it."""
@@ -23,6 +27,8 @@ class StoreConnections:
         self.metadata = build_metadata(backend.geometry_column)
         self._reader = reading(engine)
         self.closed = False
+        self._in_use = 0
+        self._returned = threading.Condition()
 
     def table(self, layer_name: str) -> sa.Table:
         """The SQLAlchemy table of a stored layer."""
@@ -41,16 +47,35 @@ class StoreConnections:
         On SQLite it takes the write lock when it begins (waiting up to the
         busy timeout for another writer, then :class:`~citygrid.errors.StoreBusy`).
         """
-        self._check_open()
-        with self.engine.begin() as conn:
+        with self._counted(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def reader(self) -> Iterator[sa.Connection]:
         """A read-only connection: one consistent snapshot, never waits for writers."""
-        self._check_open()
-        with self._reader.connect() as conn:
+        with self._counted(), self._reader.connect() as conn:
             yield conn
+
+    def close(self) -> None:
+        """Refuse new work, let the reads and writes under way (in other threads) end, up
+        to :data:`CLOSE_WAIT_S`, then close every connection."""
+        with self._returned:
+            self.closed = True
+            self._returned.wait_for(lambda: self._in_use == 0, timeout=CLOSE_WAIT_S)
+        self.engine.dispose()
+
+    @contextmanager
+    def _counted(self) -> Iterator[None]:
+        """Count a connection in use, so :meth:`close` waits for it to come back."""
+        with self._returned:
+            self._check_open()
+            self._in_use += 1
+        try:
+            yield
+        finally:
+            with self._returned:
+                self._in_use -= 1
+                self._returned.notify_all()
 
     @contextmanager
     def _conn(self, conn: sa.Connection | None, *, write: bool) -> Iterator[sa.Connection]:

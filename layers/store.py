@@ -83,11 +83,6 @@ class Store(FeatureWrites):
         """The database URL with any password hidden."""
         return self.engine.url.render_as_string(hide_password=True)
 
-    def close(self) -> None:
-        """Release the engine's connections; reading or writing afterwards is refused."""
-        self.closed = True
-        self.engine.dispose()
-
     # -- schema -----------------------------------------------------------------
 
     def init(self) -> str:

@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from citygrid.errors import CitygridError
+
 _LOG = logging.getLogger(__name__)
 
 BACKGROUND_THREAD = "citygrid-cache"
@@ -91,6 +93,8 @@ class ResultCache:
     def _compute_quietly(self, store: Any, key: Hashable, compute: Callable[[], Any]) -> None:
         try:
             self.get(store, key, compute)
+        except CitygridError as exc:  # the store was closed meanwhile
+            _LOG.info("Did not compute %r in the background: %s", key, exc)
         except Exception:  # a background cache fill must not end the process
             _LOG.warning("Could not compute %r in the background", key, exc_info=True)
 

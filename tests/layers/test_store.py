@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import geopandas as gpd
 import pandas as pd
@@ -255,6 +256,33 @@ def test_a_closed_store_refuses_reads_and_writes(database_url: str) -> None:
     reopened = Store.open(database_url)
     assert reopened.read("people")["code"].tolist() == ["P1"]
     reopened.close()
+
+
+def test_closing_waits_for_the_reads_under_way_in_other_threads(database_url: str) -> None:
+    closing = Store.open(database_url)
+    reading, release = threading.Event(), threading.Event()
+    found: list[int] = []
+
+    def read() -> None:
+        with closing.reader() as conn:
+            reading.set()
+            release.wait(10)
+            found.append(conn.exec_driver_sql("SELECT 1").scalar_one())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert reading.wait(10)
+    closer = threading.Thread(target=closing.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive()  # it waits for the read, which still has its connection
+    with pytest.raises(StoreUnavailable, match="is closed"):
+        closing.data_version()  # and refuses new work meanwhile
+    release.set()
+    reader.join(10)
+    closer.join(10)
+    assert found == [1]
+    assert not closer.is_alive()
 
 
 def test_unparseable_url_and_unreachable_server() -> None:
