@@ -172,9 +172,9 @@ def prepare_features(
     provider = provider_for(layer_name)
     fields = parse_properties(provider.layer, ",".join(properties))
     query = FeatureQuery(fields=fields)
+    data = provider.answer_key(ctx, query)  # before the read: texts never outdate their key
     frame = provider.kept_whole(ctx, query)
     if frame is not None:
-        data = provider.answer_key(ctx, query)
         answers.features.texts((layer_name, data, fields), frame, _serialiser(provider, fields))
 
 
