@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Sequence
+from functools import partial
 
 from flask import Blueprint, g, render_template, url_for
 
-from citygrid.errors import CitygridError, Unauthorized
+from citygrid.errors import Unauthorized
 from citygrid.layers.registry import all_layers
+from citygrid.services.background import in_background, quietly
 from citygrid.services.context import CityContext
 from citygrid.services.problems.summary import warm_counts
 from citygrid.web import api
@@ -17,8 +17,6 @@ from citygrid.web.answers import AnswerCache
 from citygrid.web.map_page import MapAssets, RenderedMap, build_map
 from citygrid.web.map_problems import ProblemUrls
 from citygrid.web.state import request_context, web_state
-
-_LOG = logging.getLogger(__name__)
 
 bp = Blueprint("pages", __name__)
 
@@ -70,14 +68,14 @@ def _prepare_in_background(
 ) -> None:
     """Ready the answers about ``layers`` around any view in a thread of its own, so the
     first zoom-in of the page finds them ready (see :func:`api.prepare_features`)."""
+    if not layers:
+        return
 
     def prepare() -> None:
         for name, properties in layers:
-            try:
-                api.prepare_features(ctx, name, properties, answers)
-            except CitygridError as exc:  # the store was closed or changed meanwhile
-                _LOG.info("Did not prepare layer %s: %s", name, exc)
-            except Exception:  # a background task must not end the process
-                _LOG.warning("Could not prepare layer %s", name, exc_info=True)
+            quietly(
+                f"prepare layer {name}",
+                partial(api.prepare_features, ctx, name, properties, answers),
+            )
 
-    threading.Thread(target=prepare, name="citygrid-prepare", daemon=True).start()
+    in_background("citygrid-prepare", prepare)

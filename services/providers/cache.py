@@ -10,16 +10,13 @@ a background thread computes it.
 
 from __future__ import annotations
 
-import logging
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from citygrid.errors import CitygridError
-
-_LOG = logging.getLogger(__name__)
+from citygrid.services.background import in_background, quietly
 
 BACKGROUND_THREAD = "citygrid-cache"
 """The name of the threads :meth:`ResultCache.get_soon` computes in."""
@@ -81,22 +78,13 @@ class ResultCache:
         with self._lock:
             if (id(store), key) in self._computing:
                 return None
-        worker = threading.Thread(
-            target=self._compute_quietly,
-            args=(store, key, compute),
-            name=BACKGROUND_THREAD,
-            daemon=True,
+        in_background(
+            BACKGROUND_THREAD,
+            lambda: quietly(
+                f"compute {key!r} in the background", lambda: self.get(store, key, compute)
+            ),
         )
-        worker.start()
         return None
-
-    def _compute_quietly(self, store: Any, key: Hashable, compute: Callable[[], Any]) -> None:
-        try:
-            self.get(store, key, compute)
-        except CitygridError as exc:  # the store was closed meanwhile
-            _LOG.info("Did not compute %r in the background: %s", key, exc)
-        except Exception:  # a background cache fill must not end the process
-            _LOG.warning("Could not compute %r in the background", key, exc_info=True)
 
     def clear(self) -> None:
         """Forget every result."""
