@@ -95,7 +95,7 @@ class StoredLayerProvider(Provider):
         """The layer's snapshot (:mod:`.snapshots`) with ``query.fields``, built now when
         missing, as the principal may see it; ``None`` for a principal with a scope, a
         layer without geometry or one too large to keep."""
-        if not (scope_filter(ctx, self.layer).everything and self.layer.has_geometry):
+        if not self._keeps_whole(scope_filter(ctx, self.layer)):
             return None
         snapshot = layer_snapshot(ctx.store, self.layer, self._columns(query), wait=True)
         return None if snapshot is None else withhold_personal(ctx, self.layer, snapshot.frame)
@@ -106,9 +106,14 @@ class StoredLayerProvider(Provider):
         """The layer kept whole in memory (:mod:`.snapshots`) for a request around a view
         (a bbox, no filter, the first page, every feature in scope), if it is kept yet."""
         plain = query.bbox is not None and not query.filters and query.after is None
-        if not (plain and found.everything and self.layer.has_geometry):
+        if not (plain and self._keeps_whole(found)):
             return None
         return layer_snapshot(ctx.store, self.layer, self._columns(query))
+
+    def _keeps_whole(self, found: ScopeFilter) -> bool:
+        """Whether the layer is kept whole for the principal of ``found``: they see every
+        feature, and the layer has geometries to look them up by."""
+        return found.everything and self.layer.has_geometry
 
     def _page_in(
         self, ctx: CityContext, snapshot: LayerSnapshot, bbox: Bbox, limit: int
