@@ -50,7 +50,6 @@ class FrameReads(StoreConnections):
         *,
         filters: Sequence[sa.ColumnElement[bool]] = (),
         month_of: str | None = None,
-        span_of: str | None = None,
         conn: sa.Connection | None = None,
     ) -> pd.DataFrame:
         """Count features per distinct value of ``fields`` with one GROUP BY in the database.
@@ -66,16 +65,13 @@ class FrameReads(StoreConnections):
         month_of
             A date or datetime field: also group by its month, given in a
             ``month`` column as the first instant of the month.
-        span_of
-            A date or datetime field whose smallest and largest value per
-            group come in ``first`` and ``last`` columns.
 
         Returns
         -------
         pandas.DataFrame
             One row per group (missing values form their own group, as
-            ``None``): the ``fields``, ``month``, ``count``, ``first`` and
-            ``last``, in no particular order. With no ``fields`` and no
+            ``None``): the ``fields``, ``month`` and ``count``, in no
+            particular order. With no ``fields`` and no
             ``month_of`` there is exactly one row.
         """
         layer = get_layer(layer_name)
@@ -85,22 +81,45 @@ class FrameReads(StoreConnections):
             keys.append(
                 self.backend.month_start(table.c[layer.field(month_of).name]).label("month")
             )
-        selected: list[sa.ColumnElement[Any]] = [*keys, sa.func.count().label("count")]
-        if span_of is not None:
-            column = table.c[layer.field(span_of).name]
-            selected += [sa.func.min(column).label("first"), sa.func.max(column).label("last")]
-        stmt = sa.select(*selected).select_from(table).where(*filters)
+        stmt = sa.select(*keys, sa.func.count().label("count")).select_from(table).where(*filters)
         if keys:
             stmt = stmt.group_by(*keys)
         kinds = {n: layer.field(n).type for n in fields}
-        kinds.update(
-            {n: "datetime" for n in ("month", "first", "last") if n in stmt.selected_columns}
-        )
+        if month_of is not None:
+            kinds["month"] = "datetime"
         kinds["count"] = "int"
         with self._conn(conn, write=False) as c:
             columns = fetch_columns(c, stmt, kinds, required=["count"])
         columns["count"] = columns["count"].astype("int64")
         return _frame(columns, kinds)
+
+    def value_range(
+        self,
+        layer_name: str,
+        field: str,
+        *,
+        filters: Sequence[sa.ColumnElement[bool]] = (),
+        conn: sa.Connection | None = None,
+    ) -> tuple[Any, Any]:
+        """The smallest and largest value of ``field`` among the features passing ``filters``
+        (``(None, None)`` when none has one): dates as ``numpy.datetime64``, numbers and texts
+        as they are.
+
+        Each bound is its own aggregate, so that an index on the field answers it at once
+        where one query taking both would scan the layer.
+        """
+        layer = get_layer(layer_name)
+        table = self.table(layer_name)
+        kind = layer.field(field).type
+        column = raw(table.c[layer.field(field).name], kind)
+
+        def bound(aggregate: Any) -> sa.ScalarSelect[Any]:
+            return sa.select(aggregate(column)).where(*filters).scalar_subquery()
+
+        stmt = sa.select(bound(sa.func.min).label("low"), bound(sa.func.max).label("high"))
+        with self._conn(conn, write=False) as c:
+            found = fetch_columns(c, stmt, {"low": kind, "high": kind})
+        return found["low"][0], found["high"][0]
 
     def read(
         self,

@@ -103,10 +103,8 @@ def span(ctx: CityContext, params: CellParams) -> Span:
     BadInput
         No problem matches (the message repeats the filters).
     """
-    found = ctx.store.count_by(
-        "problems", [], filters=conditions(ctx, params), span_of="reported_at"
-    )
-    return _span_of(found, params)
+    found = ctx.store.count_by("problems", [], filters=conditions(ctx, params))
+    return _span_of(ctx, params, int(found["count"].sum()))
 
 
 def _sees_every_problem(ctx: CityContext) -> bool:
@@ -115,12 +113,15 @@ def _sees_every_problem(ctx: CityContext) -> bool:
     return ctx.principal.city_wide and may_read(ctx, get_layer("problems"))
 
 
-def _span_of(groups: pd.DataFrame, params: CellParams) -> Span:
-    """The span of grouped counts (``count``, ``first``, ``last``), refusing none."""
-    total = int(groups["count"].sum())
+def _span_of(ctx: CityContext, params: CellParams, total: int) -> Span:
+    """The span of the ``total`` problems that match: their first and last report (each
+    read from the index on ``reported_at``), refusing none."""
     if total == 0:
         refuse_none(params)
-    return total, pd.Timestamp(groups["first"].min()), pd.Timestamp(groups["last"].max())
+    first, last = ctx.store.value_range(
+        "problems", "reported_at", filters=conditions(ctx, params)
+    )
+    return total, pd.Timestamp(first), pd.Timestamp(last)
 
 
 def _weights(store: Store, codes: pd.Series | None, n: int, weight_by: str) -> np.ndarray:
@@ -189,9 +190,8 @@ def grid_tallies(
             ["grid_code"] + (["catalogue_code"] if weighted else []),
             filters=conditions(ctx, params),
             month_of="reported_at" if monthly else None,
-            span_of="reported_at",
         )
-    found = _span_of(groups, params)
+    found = _span_of(ctx, params, int(groups["count"].sum()))
     position = pd.Series(np.arange(len(cells)), index=cells["cell_id"].to_numpy())
     cell_of = groups["grid_code"].map(position)
     routed = cell_of.notna().to_numpy()

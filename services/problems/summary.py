@@ -141,7 +141,7 @@ def warm_counts(ctx: CityContext) -> None:
 
 def cell_groups(ctx: CityContext, filters: ProblemFilters) -> pd.DataFrame:
     """The problems the caller sees and ``filters`` select, per ``grid_code`` (``None`` for
-    problems in no cell): ``count``, ``first`` and ``last`` report, from one GROUP BY.
+    problems in no cell): ``count``, from one GROUP BY on the index led by ``grid_code``.
 
     Kept in memory like the map's counts (which are made from it), so the hot spots on
     grid cells of a map whose counts are warm read no problem at all.
@@ -151,9 +151,7 @@ def cell_groups(ctx: CityContext, filters: ProblemFilters) -> pd.DataFrame:
 
     def count() -> pd.DataFrame:
         _, conditions = visible_problems(ctx, filters)
-        return ctx.store.count_by(
-            "problems", ["grid_code"], filters=conditions, span_of="reported_at"
-        )
+        return ctx.store.count_by("problems", ["grid_code"], filters=conditions)
 
     return _CACHE.get(ctx.store, key, count)  # type: ignore[no-any-return]
 

@@ -96,12 +96,23 @@ def test_count_by_groups_in_the_database(store: Store) -> None:
         (None, "2024-02-01"): 1,
         ("G2", "2024-03-01"): 1,
     }
-    span = store.count_by("problems", [], span_of="reported_at").iloc[0]
-    assert span["count"] == 4
-    assert span["first"] == pd.Timestamp("2024-01-31 23:59:59.5")
-    assert span["last"] == pd.Timestamp("2024-03-01")
+    assert store.count_by("problems", []).iloc[0]["count"] == 4
     nothing = store.count_by("problems", [], filters=[table.c.code == "none"]).iloc[0]
     assert nothing["count"] == 0
+
+
+def test_value_range_gives_the_first_and_last_value_of_a_field(store: Store) -> None:
+    store.write("problems", _problems())
+    table = store.table("problems")
+    first, last = store.value_range("problems", "reported_at")
+    assert pd.Timestamp(first) == pd.Timestamp("2024-01-31 23:59:59.5")
+    assert pd.Timestamp(last) == pd.Timestamp("2024-03-01")
+    in_g1 = store.value_range("problems", "reported_at", filters=[table.c.grid_code == "G1"])
+    assert pd.Timestamp(in_g1[1]) == pd.Timestamp("2024-02-01")
+    assert store.value_range("problems", "recurrence") == (-3, 2)
+    assert store.value_range("problems", "code") == ("P1", "P4")
+    none = store.value_range("problems", "reported_at", filters=[table.c.code == "none"])
+    assert all(pd.isna(v) for v in none)
 
 
 def test_any_of_a_list_longer_than_drivers_allow_parameters(store: Store) -> None:
