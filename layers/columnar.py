@@ -1,21 +1,27 @@
-"""Columnar reads: a query's result as one array per column, with no Python work per value.
+"""Columnar reads: a query's result as one array per column, with little Python work per value.
 
-:func:`fetch_columns` wraps a SELECT in one aggregate query that returns
-each column packed into a single value: numbers as one text (SQLite) or one
-big-endian binary string (PostgreSQL), texts, blobs and WKB geometries as
-their bytes concatenated plus their lengths, and a null mask where a column
-may be empty. numpy and pyarrow unpack those in C. The aggregates step
-through the rows of the (ordered) inner query together, so every column
-comes back in the same row order, the query's own.
+On PostgreSQL, :func:`fetch_columns` wraps a SELECT in one aggregate query
+that returns each column packed into a single value: numbers as one
+big-endian binary string, texts and WKB geometries as their bytes
+concatenated plus their lengths, and a null mask where a column may be
+empty; numpy and pyarrow unpack those in C. The aggregates step through the
+rows of the (ordered) inner query together, so every column comes back in
+the row order of the query.
 
-Reading a million points this way costs about what pyogrio takes to read
-them from a GeoPackage, where fetching rows through the driver and
-SQLAlchemy takes several times that.
+On SQLite, whose driver runs in the process, the rows are fetched from the
+DB-API cursor in large batches (no SQLAlchemy row per value, and the
+cyclic garbage collector paused while millions of values are made) and
+turned into columns by pyarrow and numpy. On the city's million problems
+this is twice as fast as packing them with ``group_concat``, and three
+times on a tenth of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import gc
+import threading
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,12 +33,11 @@ import sqlalchemy as sa
 KINDS = ("int", "float", "bool", "str", "datetime", "date", "bytes", "geometry")
 """The kinds of column :func:`fetch_columns` unpacks (dates come as text, see ``frames.raw``)."""
 
-# Constants as SQL literals: bound parameters make SQLite's aggregates twice as slow.
-_ONE: sa.ColumnElement[Any] = sa.literal_column("'1'")
-_ZERO: sa.ColumnElement[Any] = sa.literal_column("'0'")
-_EMPTY: sa.ColumnElement[Any] = sa.literal_column("''")
-_COMMA: sa.ColumnElement[Any] = sa.literal_column("','")
+# Constants as SQL literals, not bound parameters (one per row otherwise).
 _PG_ZERO: sa.ColumnElement[Any] = sa.literal_column("0")
+_PG_EMPTY: sa.ColumnElement[Any] = sa.literal_column("''::bytea")
+_PG_TRUE: sa.ColumnElement[Any] = sa.literal_column("'\\x01'::bytea")
+_PG_FALSE: sa.ColumnElement[Any] = sa.literal_column("'\\x00'::bytea")
 _POINT_WKB = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
 
 
@@ -53,7 +58,8 @@ def fetch_columns(
     kinds
         Kind of each column (one of :data:`KINDS`). Geometries are WKB.
     required
-        Columns that hold no missing value (NOT NULL): no null mask is sent.
+        Columns that hold no missing value (NOT NULL): PostgreSQL sends no null mask
+        for them.
 
     Returns
     -------
@@ -63,7 +69,9 @@ def fetch_columns(
         (missing is NaT), texts and bytes as object arrays (missing is
         ``None``), geometries as shapely arrays.
     """
-    packer = _Postgres() if conn.dialect.name == "postgresql" else _SQLite()
+    if conn.dialect.name != "postgresql":
+        return _fetch_rows(conn, stmt, kinds)
+    packer = _Postgres()
     inner = stmt.subquery("q")
     selected: list[sa.ColumnElement[Any]] = [sa.func.count().label("n")]
     for name, kind in kinds.items():
@@ -73,63 +81,148 @@ def fetch_columns(
     return {name: _unpack(packer, row, name, kind, n) for name, kind in kinds.items()}
 
 
-def _unpack(packer: _Packer, row: Any, name: str, kind: str, n: int) -> Any:
+_BATCH_ROWS = 100_000
+"""Rows fetched from the SQLite cursor at a time."""
+
+
+def _fetch_rows(
+    conn: sa.Connection, stmt: sa.Select[Any], kinds: Mapping[str, str]
+) -> dict[str, Any]:
+    """:func:`fetch_columns` on SQLite: the rows straight from the DB-API cursor."""
+    with _collector_paused():
+        result = conn.execute(stmt)
+        try:
+            names = list(result.keys())
+            values: list[list[Any]] = [[] for _ in names]
+            while batch := result.cursor.fetchmany(_BATCH_ROWS):
+                for column, batch_values in zip(values, zip(*batch, strict=True), strict=True):
+                    column.extend(batch_values)
+        finally:
+            result.close()
+        fetched = dict(zip(names, values, strict=True))
+        del values
+        # Each list of values goes as soon as its column is made.
+        return {name: _column(fetched.pop(name), kind) for name, kind in kinds.items()}
+
+
+def _column(values: list[Any], kind: str) -> Any:
+    """One fetched column as :func:`fetch_columns` returns it."""
+    if kind in ("int", "bool", "float"):
+        array = pa.array(values, type=pa.float64() if kind == "float" else pa.int64())
+        if kind == "float":
+            return array.to_numpy(zero_copy_only=False)  # missing values become NaN
+        missing = array.is_null().to_numpy(zero_copy_only=False)
+        numbers = array.fill_null(0).to_numpy()
+        if kind == "int":
+            return pd.arrays.IntegerArray(numbers, missing)
+        return pd.arrays.BooleanArray(numbers.astype(bool), missing)
+    if kind in ("datetime", "date"):
+        return _datetimes(values)
+    if kind == "geometry":
+        return _wkb_geometries(values)
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
+def _wkb_geometries(values: list[bytes | None]) -> np.ndarray:
+    """Shapely geometries from WKB values (``None`` for missing)."""
+    if None not in values:
+        data = b"".join(values)  # type: ignore[arg-type]
+        if len(data) == _POINT_WKB.itemsize * len(values):
+            points = _plain_points(data)
+            if points is not None:
+                return points
+    wkb = np.empty(len(values), dtype=object)
+    wkb[:] = values
+    return shapely.from_wkb(wkb)
+
+
+_collector_lock = threading.Lock()
+_collector_pausers = 0
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while fetched values pile up.
+
+    Millions of new row tuples set it off again and again, each time walking every
+    object alive, though none of them forms a cycle. Readers in several threads share
+    one pause; the collector runs again when the last of them is done, if it ran before.
+    """
+    global _collector_pausers, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pausers == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pausers += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pausers -= 1
+            if _collector_pausers == 0 and _collector_was_enabled:
+                gc.enable()
+
+
+def _unpack(packer: _Postgres, row: Any, name: str, kind: str, n: int) -> Any:
+    """One column of the packed row as :func:`fetch_columns` returns it."""
     flags = row.get(f"{name}__null")
     missing = np.zeros(n, dtype=bool) if flags is None else packer.mask(flags, n)
     if kind in ("int", "bool"):
-        values = packer.ints(row[f"{name}__v"], n)
+        values = packer.ints(row[f"{name}__v"])
         return (
             pd.arrays.IntegerArray(values, missing)
             if kind == "int"
             else (pd.arrays.BooleanArray(values.astype(bool), missing))
         )
     if kind == "float":
-        values = packer.floats(row[f"{name}__v"], n)
+        values = packer.floats(row[f"{name}__v"])
         values[missing] = np.nan
         return values
-    lengths = packer.ints(row[f"{name}__len"], n)
+    lengths = packer.ints(row[f"{name}__len"])
     data = bytes(row[f"{name}__v"] or b"")
-    if kind == "geometry":
-        return _geometries(data, lengths, missing)
+    if kind == "geometry" and n and not missing.any() and (lengths == _POINT_WKB.itemsize).all():
+        points = _plain_points(data)
+        if points is not None:
+            return points
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    arrow_type = pa.large_binary() if kind == "bytes" else pa.large_string()
+    arrow_type = pa.large_string() if kind in ("str", "datetime", "date") else pa.large_binary()
     validity = pa.array(~missing).buffers()[1] if missing.any() else None
     array = pa.Array.from_buffers(
         arrow_type, n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
     if kind in ("datetime", "date"):
-        try:  # ISO 8601 text parsed by Arrow; pandas parses what Arrow does not take
-            return (
-                array.cast(pa.timestamp("us"))
-                .to_numpy(zero_copy_only=False)
-                .astype("datetime64[ns]")
-            )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            text = array.to_numpy(zero_copy_only=False)
-            return pd.to_datetime(text, format="ISO8601").to_numpy(dtype="datetime64[ns]")
-    return array.to_numpy(zero_copy_only=False)
+        return _datetimes(array)
+    values = array.to_numpy(zero_copy_only=False)
+    return shapely.from_wkb(values) if kind == "geometry" else values
 
 
-def _geometries(data: bytes, lengths: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    """Shapely geometries from concatenated WKB; plain 2-D points straight from their bytes."""
-    n = len(lengths)
-    if n and not missing.any() and (lengths == _POINT_WKB.itemsize).all():
-        points = np.frombuffer(data, dtype=_POINT_WKB)
-        plain = (points["order"] == 1) & (points["type"] == 1)
-        if plain.all() and not (np.isnan(points["x"]).any() or np.isnan(points["y"]).any()):
-            return shapely.points(points["x"], points["y"])
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    validity = pa.array(~missing).buffers()[1] if missing.any() else None
-    array = pa.Array.from_buffers(
-        pa.large_binary(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    return shapely.from_wkb(array.to_numpy(zero_copy_only=False))
+def _plain_points(data: bytes) -> np.ndarray | None:
+    """Points from concatenated 21-byte WKB, if each is a plain 2-D point (else ``None``)."""
+    points = np.frombuffer(data, dtype=_POINT_WKB)
+    plain = (points["order"] == 1) & (points["type"] == 1)
+    if plain.all() and not (np.isnan(points["x"]).any() or np.isnan(points["y"]).any()):
+        return shapely.points(points["x"], points["y"])
+    return None
 
 
-class _Packer:
-    """How one database packs a column into one value, and how to unpack it."""
+def _datetimes(values: pa.Array | list[Any]) -> np.ndarray:
+    """ISO 8601 texts (``None`` for missing) as ``datetime64[ns]``: parsed by Arrow, or by
+    pandas where Arrow does not take them."""
+    try:
+        text = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+        return text.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        plain = values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else values
+        return pd.to_datetime(plain, format="ISO8601").to_numpy(dtype="datetime64[ns]")
+
+
+class _Postgres:
+    """How PostgreSQL packs a column into one value (numbers in their binary send form,
+    big-endian; bytes as one bytea), and how to unpack it."""
 
     def aggregates(
         self, column: sa.ColumnElement[Any], kind: str, name: str, nullable: bool
@@ -148,98 +241,22 @@ class _Packer:
         ]
 
     def null_flags(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        raise NotImplementedError
-
-    def pack_ints(self, column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
-        raise NotImplementedError
-
-    def pack_floats(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        raise NotImplementedError
-
-    def as_bytes(self, column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
-        raise NotImplementedError
-
-    def pack_bytes(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        raise NotImplementedError
-
-    def pack_lengths(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        raise NotImplementedError
+        return sa.func.string_agg(sa.case((column.is_(None), _PG_TRUE), else_=_PG_FALSE), _PG_EMPTY)
 
     def mask(self, value: Any, n: int) -> np.ndarray:
         """The null mask: one flag byte per row, ``1`` where the value is missing."""
         if n == 0:
             return np.zeros(0, dtype=bool)
-        flags = value.encode("ascii") if isinstance(value, str) else bytes(value)
-        return np.frombuffer(flags, dtype=np.uint8) == ord(self.null_flag)
-
-    null_flag = "1"
-
-    def ints(self, value: Any, n: int) -> np.ndarray:
-        raise NotImplementedError
-
-    def floats(self, value: Any, n: int) -> np.ndarray:
-        raise NotImplementedError
-
-
-class _SQLite(_Packer):
-    """Numbers as comma-separated text (floats with 17 digits: exact), bytes as one blob."""
-
-    def null_flags(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        return sa.func.group_concat(sa.case((column.is_(None), _ONE), else_=_ZERO), _EMPTY)
-
-    def pack_ints(self, column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
-        return sa.func.group_concat(sa.func.ifnull(column, _ZERO), _COMMA)
-
-    def pack_floats(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        exact = sa.func.printf(sa.literal_column("'%!.17g'"), column)
-        return sa.func.group_concat(sa.func.ifnull(exact, _ZERO), _COMMA)
-
-    def as_bytes(self, column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
-        return sa.cast(column, sa.LargeBinary)
-
-    def pack_bytes(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        # group_concat appends each value's bytes as they are; the cast keeps them bytes.
-        return sa.cast(sa.func.group_concat(column, _EMPTY), sa.LargeBinary)
-
-    def pack_lengths(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        return sa.func.group_concat(sa.func.ifnull(sa.func.length(column), _ZERO), _COMMA)
-
-    def ints(self, value: Any, n: int) -> np.ndarray:
-        return _parse(value, np.int64, n)
-
-    def floats(self, value: Any, n: int) -> np.ndarray:
-        return _parse(value, np.float64, n)
-
-
-def _parse(text: str | None, dtype: type, n: int) -> np.ndarray:
-    """Comma-separated numbers as an array (parsed in C)."""
-    if n == 0 or not text:
-        return np.zeros(n, dtype=dtype)
-    return np.fromstring(text, dtype=dtype, sep=",")  # type: ignore[call-overload]
-
-
-class _Postgres(_Packer):
-    """Numbers as their binary send form (big-endian), bytes as one bytea."""
-
-    def null_flags(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        return sa.func.string_agg(
-            sa.case(
-                (column.is_(None), sa.literal_column("'\\x01'::bytea")),
-                else_=sa.literal_column("'\\x00'::bytea"),
-            ),
-            sa.literal_column("''::bytea"),
-        )
-
-    null_flag = "\x01"
+        return np.frombuffer(bytes(value), dtype=np.uint8) == 1
 
     def pack_ints(self, column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
         number = sa.cast(sa.cast(column, sa.Integer), sa.BigInteger) if kind == "bool" else column
         value = sa.func.int8send(sa.func.coalesce(sa.cast(number, sa.BigInteger), _PG_ZERO))
-        return sa.func.string_agg(value, sa.literal_column("''::bytea"))
+        return sa.func.string_agg(value, _PG_EMPTY)
 
     def pack_floats(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         value = sa.func.float8send(sa.func.coalesce(sa.cast(column, sa.Float(53)), _PG_ZERO))
-        return sa.func.string_agg(value, sa.literal_column("''::bytea"))
+        return sa.func.string_agg(value, _PG_EMPTY)
 
     def as_bytes(self, column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
         if kind in ("bytes", "geometry"):
@@ -247,18 +264,16 @@ class _Postgres(_Packer):
         return sa.func.convert_to(sa.cast(column, sa.Text), "UTF8")
 
     def pack_bytes(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        return sa.type_coerce(
-            sa.func.string_agg(column, sa.literal_column("''::bytea")), sa.LargeBinary
-        )
+        return sa.type_coerce(sa.func.string_agg(column, _PG_EMPTY), sa.LargeBinary)
 
     def pack_lengths(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         value = sa.func.int8send(
             sa.func.coalesce(sa.cast(sa.func.octet_length(column), sa.BigInteger), _PG_ZERO)
         )
-        return sa.func.string_agg(value, sa.literal_column("''::bytea"))
+        return sa.func.string_agg(value, _PG_EMPTY)
 
-    def ints(self, value: Any, n: int) -> np.ndarray:
+    def ints(self, value: Any) -> np.ndarray:
         return np.frombuffer(bytes(value or b""), dtype=">i8").astype(np.int64)
 
-    def floats(self, value: Any, n: int) -> np.ndarray:
+    def floats(self, value: Any) -> np.ndarray:
         return np.frombuffer(bytes(value or b""), dtype=">f8").astype(np.float64)

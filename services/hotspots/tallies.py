@@ -118,9 +118,7 @@ def _span_of(ctx: CityContext, params: CellParams, total: int) -> Span:
     read from the index on ``reported_at``), refusing none."""
     if total == 0:
         refuse_none(params)
-    first, last = ctx.store.value_range(
-        "problems", "reported_at", filters=conditions(ctx, params)
-    )
+    first, last = ctx.store.value_range("problems", "reported_at", filters=conditions(ctx, params))
     return total, pd.Timestamp(first), pd.Timestamp(last)
 
 
