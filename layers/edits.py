@@ -51,6 +51,7 @@ class FeatureEdits(FrameReads):
         reason: str | None = None,
         conn: sa.Connection | None = None,
         audit_after: Mapping[str, Any] | None = None,
+        current: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Change features by code, bump their versions and audit every change.
 
@@ -66,6 +67,12 @@ class FeatureEdits(FrameReads):
             Values recorded in each audit row's ``after`` beside the changed
             fields (who reported a duplicate merged into a problem); personal
             data like the rest of ``after``.
+        current
+            The features as the caller has just read them (``fid``, ``version``,
+            the key and every field changed), to spare reading them again: a
+            large set-wise change that read them itself. Each row is still set
+            only at the version read, so one changed by someone else in
+            between is refused (:class:`Conflict`) with nothing changed.
 
         Returns
         -------
@@ -91,9 +98,12 @@ class FeatureEdits(FrameReads):
         fields = [c for c in changes.columns if c in layer.field_names and c != key]
         has_geometry = layer.has_geometry and "geometry" in changes.columns
         codes = list(changes[key])
+        if current is not None:
+            current = current[["fid", "version", key, *fields, *(["geometry"] * has_geometry)]]
         with self._conn(conn, write=True) as c:
-            _lock_rows(c, table, key, codes)
-            current = self.read(layer_name, where={key: codes}, columns=[key, *fields], conn=c)
+            if current is None:
+                _lock_rows(c, table, key, codes)
+                current = self.read(layer_name, where={key: codes}, columns=[key, *fields], conn=c)
             current = current.set_index(key)
             _check_codes(changes[key], current.index, layer)
             if "version" in changes.columns:

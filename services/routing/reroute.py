@@ -106,6 +106,7 @@ def route_problems(
             action="reroute",
             reason=reason,
             conn=conn,
+            current=problems,
         )
     return out
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -66,6 +69,23 @@ def test_columnar_read_keeps_values_types_and_missing_ones(store: Store) -> None
     assert np.isnan(catalogue["weight"].iloc[1])
     assert catalogue["negative_list"].dtype == "boolean"
     assert catalogue["negative_list"].isna().tolist() == [False, True]
+
+
+def test_a_read_leaves_the_garbage_collector_as_it_found_it(store: Store) -> None:
+    """SQLite reads pause the cyclic collector while they fetch; it runs again after,
+    also when reads overlap in threads, and stays off if it was off."""
+    store.write("problems", _problems())
+    assert gc.isenabled()
+    with ThreadPoolExecutor(4) as pool:
+        frames = list(pool.map(lambda _: store.read("problems"), range(8)))
+    assert all(len(frame) == 4 for frame in frames)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        store.read("problems")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_columnar_read_keeps_the_order_and_pages(store: Store) -> None:

@@ -162,6 +162,22 @@ def test_a_set_wise_update_changes_only_rows_still_at_the_version_read(store: St
     assert stored.loc["G001", "unit_code"] == "U01"
 
 
+def test_an_update_given_the_features_read_sets_them_at_the_version_read(store: Store) -> None:
+    store.write("grids", _grids())
+    read = store.read("grids", columns=["code", "unit_code"])
+    changes = pd.DataFrame({"code": ["G001", "G002"], "unit_code": ["U01", "U07"]})
+    log = store.update("grids", changes, actor="路由", action="reroute", current=read)
+    assert log["code"].tolist() == ["G002"]  # G001 held U01 as read: no change
+    assert store.read("grids").set_index("code").loc["G002", "unit_code"] == "U07"
+    store.update("grids", pd.DataFrame({"code": ["G003"], "unit_code": ["U05"]}), actor="张三")
+    stale = pd.DataFrame({"code": ["G002", "G003"], "unit_code": ["U08", "U09"]})
+    with pytest.raises(Conflict, match="changed by someone else"):
+        store.update("grids", stale, actor="路由", action="reroute", current=read)
+    stored = store.read("grids").set_index("code")
+    assert stored.loc[["G002", "G003"], "unit_code"].tolist() == ["U07", "U05"]
+    assert stored.loc[["G002", "G003"], "version"].tolist() == [2, 2]
+
+
 def test_an_update_of_many_features_audits_each_with_its_dates(store: Store) -> None:
     grids = pd.concat([_grids()] * 50, ignore_index=True)
     grids["code"] = [f"G{i:04d}" for i in range(len(grids))]
