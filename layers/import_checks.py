@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from citygrid.errors import BadInput
 from citygrid.gis.crs import STORAGE_CRS, CrsSpec, to_storage
 from citygrid.gis.validate import PLACE, rows_text, validate_geometries
+from citygrid.layers.columnar import fetch_columns
 from citygrid.layers.import_values import typed_column
 from citygrid.layers.registry import Field, Layer, get_layer
 from citygrid.layers.store import Store
@@ -172,13 +173,9 @@ class References:
         for name, parts in self.found.items():
             target = get_layer(self.layer.field(name).references or "")
             key = target.key or "code"
-            # The keys straight from the driver, without SQLAlchemy row objects.
-            held = {
-                str(code)
-                for (code,) in conn.exec_driver_sql(
-                    f'SELECT "{key}" FROM "{store.table(target.name).name}"'
-                ).fetchall()
-            }
+            column = store.table(target.name).c[key]
+            keys = fetch_columns(conn, sa.select(column), {key: "str"}, required=[key])[key]
+            held = set(keys.astype(str).tolist())
             rows = pd.concat(parts)
             found, codes = pd.factorize(rows.index.to_numpy(dtype=object))
             known = np.fromiter((c in held for c in codes), dtype=bool, count=len(codes))
