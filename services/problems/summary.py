@@ -144,7 +144,8 @@ def cell_groups(ctx: CityContext, filters: ProblemFilters) -> pd.DataFrame:
     problems in no cell): ``count``, from one GROUP BY on the index led by ``grid_code``.
 
     Kept in memory like the map's counts (which are made from it), so the hot spots on
-    grid cells of a map whose counts are warm read no problem at all.
+    grid cells of a map whose counts are warm read only the first and last report, from
+    the index on ``reported_at``.
     """
     scope_filter(ctx, get_layer("problems"))  # refuses a principal who may not read them
     key = ("cell-groups", *_cache_key(ctx, filters))
