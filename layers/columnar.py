@@ -107,15 +107,12 @@ def _fetch_rows(
 
 def _column(values: list[Any], kind: str) -> Any:
     """One fetched column as :func:`fetch_columns` returns it."""
-    if kind in ("int", "bool", "float"):
-        array = pa.array(values, type=pa.float64() if kind == "float" else pa.int64())
-        if kind == "float":
-            return array.to_numpy(zero_copy_only=False)  # missing values become NaN
+    if kind == "float":
+        return pa.array(values, type=pa.float64()).to_numpy(zero_copy_only=False)  # None: NaN
+    if kind in ("int", "bool"):
+        array = pa.array(values, type=pa.int64())
         missing = array.is_null().to_numpy(zero_copy_only=False)
-        numbers = array.fill_null(0).to_numpy()
-        if kind == "int":
-            return pd.arrays.IntegerArray(numbers, missing)
-        return pd.arrays.BooleanArray(numbers.astype(bool), missing)
+        return _masked(array.fill_null(0).to_numpy(), missing, kind)
     if kind in ("datetime", "date"):
         return _datetimes(values)
     if kind == "geometry":
@@ -171,12 +168,7 @@ def _unpack(packer: _Postgres, row: Any, name: str, kind: str, n: int) -> Any:
     flags = row.get(f"{name}__null")
     missing = np.zeros(n, dtype=bool) if flags is None else packer.mask(flags, n)
     if kind in ("int", "bool"):
-        values = packer.ints(row[f"{name}__v"])
-        return (
-            pd.arrays.IntegerArray(values, missing)
-            if kind == "int"
-            else (pd.arrays.BooleanArray(values.astype(bool), missing))
-        )
+        return _masked(packer.ints(row[f"{name}__v"]), missing, kind)
     if kind == "float":
         values = packer.floats(row[f"{name}__v"])
         values[missing] = np.nan
@@ -198,6 +190,13 @@ def _unpack(packer: _Postgres, row: Any, name: str, kind: str, n: int) -> Any:
         return _datetimes(array)
     values = array.to_numpy(zero_copy_only=False)
     return shapely.from_wkb(values) if kind == "geometry" else values
+
+
+def _masked(numbers: np.ndarray, missing: np.ndarray, kind: str) -> Any:
+    """64-bit integers and their null mask as an ``Int64`` array, or a ``boolean`` one."""
+    if kind == "int":
+        return pd.arrays.IntegerArray(numbers, missing)
+    return pd.arrays.BooleanArray(numbers.astype(bool), missing)
 
 
 def _plain_points(data: bytes) -> np.ndarray | None:

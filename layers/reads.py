@@ -116,9 +116,9 @@ class FrameReads(StoreConnections):
         filters: Sequence[sa.ColumnElement[bool]] = (),
         conn: sa.Connection | None = None,
     ) -> tuple[Any, Any]:
-        """The smallest and largest value of ``field`` among the features passing ``filters``
-        (``(None, None)`` when none has one): dates as ``numpy.datetime64``, numbers and texts
-        as they are.
+        """The smallest and largest value of ``field`` among the features passing ``filters``:
+        dates as ``numpy.datetime64``, numbers and texts as they are; both missing (``NaT``,
+        ``<NA>``, ``None``, as :meth:`read` gives them) when no feature has a value.
 
         Each bound is its own aggregate, so that an index on the field answers it at once
         where one query taking both would scan the layer.

@@ -24,7 +24,8 @@ def in_background(name: str, work: Callable[[], object]) -> None:
 
 
 def quietly(what: str, work: Callable[[], object]) -> None:
-    """Run ``work``, logging a failure as "Could not ``what``" instead of raising it."""
+    """Run ``work``, logging a failure instead of raising it: "Did not ``what``" for the
+    store closed or changed meanwhile, "Could not ``what``" for anything else."""
     try:
         work()
     except CitygridError as exc:  # the store was closed or changed meanwhile

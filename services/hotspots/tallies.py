@@ -103,8 +103,9 @@ def span(ctx: CityContext, params: CellParams) -> Span:
     BadInput
         No problem matches (the message repeats the filters).
     """
-    found = ctx.store.count_by("problems", [], filters=conditions(ctx, params))
-    return _span_of(ctx, params, int(found["count"].sum()))
+    matching = conditions(ctx, params)
+    found = ctx.store.count_by("problems", [], filters=matching)
+    return _span_of(ctx, params, matching, int(found["count"].sum()))
 
 
 def _sees_every_problem(ctx: CityContext) -> bool:
@@ -113,12 +114,18 @@ def _sees_every_problem(ctx: CityContext) -> bool:
     return ctx.principal.city_wide and may_read(ctx, get_layer("problems"))
 
 
-def _span_of(ctx: CityContext, params: CellParams, total: int) -> Span:
-    """The span of the ``total`` problems that match: their first and last report (each
-    read from the index on ``reported_at``), refusing none."""
+def _span_of(
+    ctx: CityContext,
+    params: CellParams,
+    matching: Sequence[sa.ColumnElement[bool]],
+    total: int,
+) -> Span:
+    """The span of the ``total`` problems passing ``matching`` (the conditions of
+    ``params``): their first and last report (each read from the index on
+    ``reported_at``), refusing none."""
     if total == 0:
         refuse_none(params)
-    first, last = ctx.store.value_range("problems", "reported_at", filters=conditions(ctx, params))
+    first, last = ctx.store.value_range("problems", "reported_at", filters=matching)
     return total, pd.Timestamp(first), pd.Timestamp(last)
 
 
@@ -180,16 +187,17 @@ def grid_tallies(
     store = ctx.store
     table = store.table("problems")
     weighted = params.weight_by == "deduction"
+    matching = conditions(ctx, params)
     if not (weighted or monthly) and _sees_every_problem(ctx):
         groups = cell_groups(ctx, params)  # kept in memory with the map's counts
     else:
         groups = store.count_by(
             "problems",
             ["grid_code"] + (["catalogue_code"] if weighted else []),
-            filters=conditions(ctx, params),
+            filters=matching,
             month_of="reported_at" if monthly else None,
         )
-    found = _span_of(ctx, params, int(groups["count"].sum()))
+    found = _span_of(ctx, params, matching, int(groups["count"].sum()))
     position = pd.Series(np.arange(len(cells)), index=cells["cell_id"].to_numpy())
     cell_of = groups["grid_code"].map(position)
     routed = cell_of.notna().to_numpy()
