@@ -456,8 +456,9 @@ PROBLEMS = register(
             Field("point_code", "str", "点位", "point", references="points", indexed=True),
             Field("street_code", "str", "街道", "street", references="streets"),
             Field("alley_code", "str", "小巷", "alley", references="alleys"),
-            # Indexed below, first in the index that counts problems per cell.
-            Field("grid_code", "str", "网格", "grid cell", references="grids"),
+            # Indexed alone (all problems per cell: a narrow index scans in a third of the
+            # time) and first in the covering index below (per cell under filters).
+            Field("grid_code", "str", "网格", "grid cell", references="grids", indexed=True),
             Field("subdistrict_code", "str", "镇街", "sub-district", references="jurisdictions"),
             Field("routed_by", "str", "派遣依据", "routed by", choices=ROUTING_RULES),
             Field("inspection_code", "str", "检查记录", "inspection", references="inspections"),
@@ -482,8 +483,8 @@ PROBLEMS = register(
         popup=("code", "catalogue_code", "status", "reported_at", "deadline", "unit_code"),
         group="work",
         access=Access(grid_field="grid_code", unit_field="unit_code"),
-        # Problems per cell (hot spots, the map's counts) by GROUP BY grid_code over this
-        # index alone, with the status, overdue and date filters it covers.
+        # Problems per cell under the status, overdue and date filters (hot spots, the
+        # map's counts) by GROUP BY grid_code over this index alone.
         indexes=(("grid_code", "status", "deadline", "reported_at"),),
     )
 )

@@ -91,28 +91,29 @@ def default_distance_band(
 
 def moran_profile(xy: np.ndarray, values: np.ndarray, distances: list[float]) -> list[float]:
     """Moran's I z-scores (as :func:`moran_z`) of ``values`` under distance bands of increasing
-    ``distances`` (metres), from one set of pairs sorted by distance."""
+    ``distances`` (metres), from one set of pairs, each tallied in the first band holding it."""
     y = np.asarray(values, dtype=float)
-    n = len(y)
+    n, m = len(y), len(distances)
     dev = y - y.mean()
     ss = float(dev @ dev)
     if not distances or ss == 0 or n < 3:
-        return [0.0] * len(distances)
+        return [0.0] * m
     pairs = cKDTree(xy).query_pairs(max(distances), output_type="ndarray")
     gaps = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
-    order = np.argsort(gaps, kind="stable")
-    pairs, gaps = pairs[order], gaps[order]
-    cross = np.cumsum(dev[pairs[:, 0]] * dev[pairs[:, 1]])
+    band = np.searchsorted(distances, gaps, side="left")  # m: beyond the widest (rounding)
+    in_band = np.cumsum(np.bincount(band, minlength=m + 1)[:m])
+    cross = np.cumsum(np.bincount(band, dev[pairs[:, 0]] * dev[pairs[:, 1]], minlength=m + 1)[:m])
+    ends = np.repeat(band, 2) * n + pairs.ravel()
+    degrees = np.cumsum(np.bincount(ends, minlength=(m + 1) * n).reshape(m + 1, n)[:m], axis=0)
     expected = -1.0 / (n - 1)
     zs = []
-    for end in np.searchsorted(gaps, distances, side="right"):
-        if end == 0:
+    for pairs_in, cross_in, degree in zip(in_band, cross, degrees, strict=True):
+        if pairs_in == 0:
             zs.append(0.0)
             continue
-        s0 = 2.0 * end  # both directions of every pair, binary weights
-        degree = np.bincount(pairs[:end].ravel(), minlength=n).astype(float)
-        s1, s2 = 2.0 * s0, float((4.0 * degree**2).sum())
-        moran = n / s0 * 2.0 * float(cross[end - 1]) / ss
+        s0 = 2.0 * pairs_in  # both directions of every pair, binary weights
+        s1, s2 = 2.0 * s0, float((4.0 * degree.astype(float) ** 2).sum())
+        moran = n / s0 * 2.0 * float(cross_in) / ss
         variance = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n * n - 1) * s0 * s0) - expected**2
         zs.append(float((moran - expected) / math.sqrt(variance)) if variance > 0 else 0.0)
     return zs

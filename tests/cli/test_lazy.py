@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -94,3 +96,29 @@ def test_an_unknown_command_is_refused() -> None:
     result = CliRunner().invoke(main, ["--lang", "en", "nosuch"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_command_is_imported_with_the_collector_paused_and_left_as_found(
+    enabled: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lazy_probe_command.py").write_text(
+        "import gc\n"
+        "import click\n"
+        "COLLECTING_DURING_IMPORT = gc.isenabled()\n"
+        "@click.command()\n"
+        "def probe():\n"
+        "    '''A probe.'''\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lazy_probe_command", raising=False)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        command = LazyCommand("probe", "lazy_probe_command:probe", "A probe.").load()
+        after = gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert command.name == "probe"
+    assert sys.modules["lazy_probe_command"].COLLECTING_DURING_IMPORT is False
+    assert after is enabled

@@ -53,7 +53,7 @@ def test_upgrading_an_empty_database_gives_exactly_the_registrys_schema(
     empty_database_url: str,
 ) -> None:
     store = Store.open(empty_database_url, check_schema=False)
-    assert store.init() == migrations.head() == "0008"
+    assert store.init() == migrations.head() == "0009"
     assert _differences(store.engine) == []
     with store.engine.connect() as conn:
         inspector = sa.inspect(conn)
