@@ -11,6 +11,7 @@ shows its progress on stderr when that is a terminal (:mod:`citygrid.progress`).
 
 from __future__ import annotations
 
+import gc
 from contextlib import suppress
 from typing import Any
 
@@ -219,6 +220,22 @@ def main(ctx: click.Context, database_url: str | None, lang: str | None, actor: 
     ctx.call_on_close(ctx.obj.close)
     progress.enable()
     ctx.call_on_close(progress.disable)
+
+
+def run() -> None:
+    """The ``citygrid`` program: :func:`main`, then an exit that skips a last collection.
+
+    When the command is done, every object left is frozen out of the cyclic
+    garbage collector's reach (:func:`gc.freeze`), so the interpreter's
+    shutdown does not walk the million objects geopandas, SQLAlchemy and the
+    command made: about 0.2 s of every command. What the command opened is
+    closed by then (the store, files, progress bars); shutdown still runs
+    the ``atexit`` handlers and frees what is not in a cycle.
+    """
+    try:
+        main()
+    finally:
+        gc.freeze()
 
 
 @main.group(cls=LazyGroup, lazy=ANALYSE_COMMANDS)

@@ -7,10 +7,14 @@ import importlib
 import pkgutil
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
+import geopandas as gpd
+import pyogrio
 import pytest
+import shapely
 
 import citygrid.cli
 from citygrid import __version__
@@ -122,3 +126,31 @@ def test_a_command_is_imported_with_the_collector_paused_and_left_as_found(
     assert command.name == "probe"
     assert sys.modules["lazy_probe_command"].COLLECTING_DURING_IMPORT is False
     assert after is enabled
+
+
+def test_the_program_is_run_which_freezes_the_collector_on_exit() -> None:
+    (entry,) = entry_points(group="console_scripts", name="citygrid")
+    assert entry.value == "citygrid.cli:run"
+
+
+def test_the_program_keeps_what_its_commands_write_and_their_exit_status(tmp_path: Path) -> None:
+    program = Path(sys.executable).with_name("citygrid")
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    gpd.GeoDataFrame(
+        {"code": ["G1"], "name": ["五一网格"]},
+        geometry=[shapely.box(112.97, 28.19, 112.98, 28.20)],
+        crs="EPSG:4326",
+    ).to_file(tmp_path / "grids.gpkg", layer="grids")
+
+    def citygrid(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(program), "--db", url, "--lang", "en", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    assert citygrid("init").returncode == 0
+    assert citygrid("import", "grids", str(tmp_path / "grids.gpkg")).returncode == 0
+    exported = citygrid("export", "grids", "--out", str(tmp_path / "out.gpkg"))
+    assert exported.returncode == 0, exported.stderr
+    assert pyogrio.read_dataframe(tmp_path / "out.gpkg")["name"].tolist() == ["五一网格"]
+    refused = citygrid("export", "grids", "--out", str(tmp_path / "out.gpkg"))
+    assert refused.returncode == 2
+    assert "out.gpkg" in refused.stderr
