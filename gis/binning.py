@@ -17,10 +17,8 @@ from __future__ import annotations
 import math
 
 import geopandas as gpd
-import h3
 import numpy as np
 import shapely
-from affine import Affine
 from pyproj import CRS
 
 from citygrid.errors import BadInput
@@ -227,6 +225,8 @@ def h3_cells(
         if CRS.from_user_input(crs).is_projected
         else float(gpd.GeoSeries([shape], crs=crs).to_crs(_utm_of(shape, crs)).area.iloc[0])
     )
+    import h3  # only H3 cells need it: commands start faster
+
     estimate = math.ceil(area_m2 / h3.average_hexagon_area(resolution, unit="m^2"))
     _refuse_too_many(estimate, max_cells, f"h3:{resolution}")
     lonlat = gpd.GeoSeries([shape], crs=crs).to_crs(4326).iloc[0]
@@ -357,8 +357,11 @@ def _raster_index(polygons: np.ndarray, xy: np.ndarray) -> np.ndarray:
     )
     cols = max(1, math.ceil((maxx - minx) / pixel))
     rows = max(1, math.ceil((maxy - miny) / pixel))
+    # Imported here: only many points are placed by raster, and commands start faster.
+    import rasterio.features
+    from affine import Affine
+
     transform = Affine(pixel, 0.0, minx, 0.0, -pixel, miny + rows * pixel)
-    import rasterio.features  # only many points are placed by raster: commands start faster
 
     order = np.arange(len(polygons) - 1, -1, -1)  # burnt last = on top: the first cell wins
     ids = rasterio.features.rasterize(

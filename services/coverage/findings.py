@@ -61,8 +61,7 @@ def shaped_as(
     data = {**{c: frame[c] for c in frame.columns if c != frame.geometry.name}, **(extra or {})}
     columns: dict[str, Any] = {}
     for f in layer.fields:
-        values = data.get(f.name, [None] * len(frame))
-        columns[f.name] = _typed(np.asarray(values, dtype=object), f.type)
+        columns[f.name] = _typed(np.asarray(data.get(f.name, [None] * len(frame))), f.type)
     geoms = frame.geometry.to_numpy()
     if layer.geometry_type and layer.geometry_type.startswith("Multi"):
         geoms = promote_to_multi(geoms, layer.geometry_type)
@@ -70,8 +69,12 @@ def shaped_as(
 
 
 def _typed(values: np.ndarray, kind: str) -> pd.Series:
-    """A column of the declared type; text stays ``object`` with ``None`` for missing."""
-    series = pd.Series(values, dtype=object)
+    """A column of the declared type; text stays ``object`` with ``None`` for missing.
+
+    Numbers and times already of their type are kept as they are, not
+    round-tripped through Python objects.
+    """
+    series = pd.Series(values, dtype=values.dtype if kind in _KEPT_TYPED else object)
     if kind == "float":
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if kind == "int":
@@ -82,6 +85,9 @@ def _typed(values: np.ndarray, kind: str) -> pd.Series:
         return series.astype("boolean")
     return series.where(series.notna(), None)
 
+
+_KEPT_TYPED = ("float", "int", "datetime", "date")
+"""Declared types whose values are converted from the dtype they come in."""
 
 LINE_TYPES = ("LineString", "MultiLineString")
 """Geometry types measured by the length they have outside every cell."""

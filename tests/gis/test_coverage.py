@@ -256,3 +256,20 @@ def test_areas_are_measured_in_the_metric_crs() -> None:
     square = gpd.GeoSeries([box(0, 0, 100, 100)], crs=CRS).to_crs("EPSG:4326")
     area = geo.area_m2(square.to_numpy(), crs="EPSG:4326", metric_crs=CRS)
     assert area[0] == pytest.approx(10_000.0, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], [None], [shapely.Point()], [shapely.Point(112.99, 28.2, 5.0)], [shapely.box(0, 0, 1, 1)]],
+    ids=["points", "a missing one", "an empty one", "one in 3-D", "a polygon"],
+)
+def test_to_metric_projects_as_geopandas_does(extra: list[object]) -> None:
+    points = [shapely.Point(112.98, 28.19), shapely.Point(113.01, 28.21)]
+    geoms = np.array([*points, *extra], dtype=object)
+    got = geo.to_metric(geoms, 4326, 32649)
+    expected = gpd.GeoSeries(geoms, crs=4326).to_crs(32649).to_numpy()
+    assert len(got) == len(geoms)
+    assert all(
+        (a is None and b is None) or shapely.equals_exact(a, b, tolerance=1e-6)
+        for a, b in zip(got, expected, strict=True)
+    )

@@ -413,3 +413,36 @@ def test_every_defect_planted_in_the_demo_city_is_found(store: Store) -> None:
 
 
 _KINDS = ("gap", "sliver_gap", "overlap", "sliver_overlap")
+
+
+def test_a_finding_keeps_typed_values_and_the_order_of_its_rows() -> None:
+    from citygrid.layers.registry import get_layer
+    from citygrid.services.coverage.findings import shaped_as
+
+    frame = gpd.GeoDataFrame(
+        {
+            "layer": ["points"] * 3,
+            "feature_code": ["P1", "P2", "P3"],
+            "name": ["五一路口", "解放西路", "坡子街"],
+            "head_code": [None, "H1", ""],
+            "last_inspected_at": pd.to_datetime(["2026-11-01 08:30", None, "2025-01-02 00:00"]),
+            "days_since": pd.array([27, None, 695], dtype="Int64"),
+        },
+        geometry=[shapely.Point(112.98, 28.19 + i / 100) for i in range(3)],
+        crs="EPSG:4326",
+        index=[7, 5, 6],
+    )
+    shaped = shaped_as(get_layer("gap_stale"), frame, {"id": ["STL-1", "STL-2", "STL-3"]})
+    assert shaped["id"].tolist() == ["STL-1", "STL-2", "STL-3"]
+    assert shaped["name"].tolist() == ["五一路口", "解放西路", "坡子街"]
+    assert shaped["head_code"].tolist() == [None, "H1", ""]
+    assert shaped["unit_code"].tolist() == [None, None, None]
+    assert str(shaped["last_inspected_at"].dtype).startswith("datetime64")
+    assert shaped["last_inspected_at"].tolist()[::2] == [
+        pd.Timestamp("2026-11-01 08:30"),
+        pd.Timestamp("2025-01-02"),
+    ]
+    assert shaped["last_inspected_at"].isna().tolist() == [False, True, False]
+    assert shaped["days_since"].dtype == "Int64"
+    assert shaped["days_since"].tolist()[::2] == [27, 695]
+    assert shaped.geometry.y.round(2).tolist() == [28.19, 28.2, 28.21]
