@@ -50,12 +50,12 @@ class LazyCommand:
         a command tens of milliseconds.
         """
         module_name, _, attribute = self.target.partition(":")
-        paused = gc.isenabled()
+        was_enabled = gc.isenabled()
         gc.disable()
         try:
             module = importlib.import_module(module_name)
         finally:
-            if paused:
+            if was_enabled:
                 gc.enable()
         command = getattr(module, attribute)
         if not isinstance(command, click.Command):

@@ -68,6 +68,10 @@ def shaped_as(
     return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geoms, crs=frame.crs))
 
 
+_KEPT_TYPED = ("float", "int", "datetime", "date")
+"""Declared types whose values are converted from the dtype they come in."""
+
+
 def _typed(values: np.ndarray, kind: str) -> pd.Series:
     """A column of the declared type; text stays ``object`` with ``None`` for missing.
 
@@ -85,9 +89,6 @@ def _typed(values: np.ndarray, kind: str) -> pd.Series:
         return series.astype("boolean")
     return series.where(series.notna(), None)
 
-
-_KEPT_TYPED = ("float", "int", "datetime", "date")
-"""Declared types whose values are converted from the dtype they come in."""
 
 LINE_TYPES = ("LineString", "MultiLineString")
 """Geometry types measured by the length they have outside every cell."""
