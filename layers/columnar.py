@@ -18,10 +18,7 @@ times on a tenth of them.
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,6 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 import sqlalchemy as sa
+
+from citygrid import collector
 
 KINDS = ("int", "float", "bool", "str", "datetime", "date", "bytes", "geometry")
 """The kinds of column :func:`fetch_columns` unpacks (dates come as text, see ``frames.raw``)."""
@@ -89,7 +88,7 @@ def _fetch_rows(
     conn: sa.Connection, stmt: sa.Select[Any], kinds: Mapping[str, str]
 ) -> dict[str, Any]:
     """:func:`fetch_columns` on SQLite: the rows straight from the DB-API cursor."""
-    with _collector_paused():
+    with collector.paused():  # millions of row tuples, none of them in a cycle
         result = conn.execute(stmt)
         try:
             names = list(result.keys())
@@ -133,34 +132,6 @@ def _wkb_geometries(values: list[bytes | None]) -> np.ndarray:
     wkb = np.empty(len(values), dtype=object)
     wkb[:] = values
     return shapely.from_wkb(wkb)
-
-
-_collector_lock = threading.Lock()
-_collector_pausers = 0
-_collector_was_enabled = False
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while fetched values pile up.
-
-    Millions of new row tuples set it off again and again, each time walking every
-    object alive, though none of them forms a cycle. Readers in several threads share
-    one pause; the collector runs again when the last of them is done, if it ran before.
-    """
-    global _collector_pausers, _collector_was_enabled
-    with _collector_lock:
-        if _collector_pausers == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _collector_pausers += 1
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_pausers -= 1
-            if _collector_pausers == 0 and _collector_was_enabled:
-                gc.enable()
 
 
 def _unpack(packer: _Postgres, row: Any, name: str, kind: str, n: int) -> Any:

@@ -24,6 +24,7 @@ PACKAGES = {
 # Root modules every layer may use.
 SHARED = {
     "citygrid",
+    "citygrid.collector",
     "citygrid.config",
     "citygrid.declarations",
     "citygrid.errors",
@@ -83,7 +84,16 @@ def test_imports_point_down(package: str, path: Path) -> None:
 
 
 def test_root_modules_import_no_subpackage() -> None:
-    for name in ("config", "declarations", "errors", "i18n", "params", "progress", "__init__"):
+    for name in (
+        "collector",
+        "config",
+        "declarations",
+        "errors",
+        "i18n",
+        "params",
+        "progress",
+        "__init__",
+    ):
         for module in _imports(ROOT / "citygrid" / f"{name}.py"):
             assert _package_of(module) is None, f"citygrid/{name}.py imports {module}"
 

@@ -9,7 +9,6 @@ real commands' own.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from typing import Any
 
 import click
 
+from citygrid import collector
 from citygrid.cli.help import LocalizedContext, adopt, short_help_rows
 from citygrid.errors import CitygridError
 
@@ -50,13 +50,8 @@ class LazyCommand:
         a command tens of milliseconds.
         """
         module_name, _, attribute = self.target.partition(":")
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector.paused():
             module = importlib.import_module(module_name)
-        finally:
-            if was_enabled:
-                gc.enable()
         command = getattr(module, attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{self.target} is not a click command")
