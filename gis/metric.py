@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from pyproj import CRS
+import numpy as np
+from pyproj import CRS, Transformer
 
 from citygrid.errors import BadInput
+
+
+def project_xy(xy: np.ndarray, crs: Any, to_crs: Any) -> np.ndarray:
+    """``(n, 2)`` coordinates (x, y; longitude, latitude) in ``crs`` as ``(n, 2)`` in ``to_crs``,
+    projected as arrays: no geometry is made."""
+    transformer = Transformer.from_crs(crs, to_crs, always_xy=True)
+    x, y = transformer.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
 
 
 def utm_crs(lon: float, lat: float) -> CRS:

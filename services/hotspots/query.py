@@ -16,9 +16,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 import sqlalchemy as sa
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from citygrid.errors import BadInput
+from citygrid.gis.metric import project_xy
 from citygrid.services.context import CityContext
 from citygrid.services.problems.filters import ProblemFilters
 from citygrid.services.problems.selection import problem_conditions
@@ -65,7 +66,4 @@ def refuse_none(filters: ProblemFilters) -> None:
 def metric_xy(points: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
     """``(n, 2)`` coordinates in metres (``crs``) of EPSG:4326 points, projected as arrays
     (no new geometries made)."""
-    lonlat = shapely.get_coordinates(points.geometry.to_numpy())
-    transformer = Transformer.from_crs(points.crs or 4326, crs, always_xy=True)
-    x, y = transformer.transform(lonlat[:, 0], lonlat[:, 1])
-    return np.column_stack([x, y])
+    return project_xy(shapely.get_coordinates(points.geometry.to_numpy()), points.crs or 4326, crs)
