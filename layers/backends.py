@@ -15,15 +15,20 @@ A third backend registers itself with :func:`register_backend`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
-import geopandas as gpd
 import numpy as np
 import shapely
 import sqlalchemy as sa
 
+from citygrid.gis.hilbert import hilbert_order
+from citygrid.layers.packed_rtree import write_packed
 from citygrid.layers.registry import Layer
+
+_DEFERRED_RTREES = "citygrid_deferred_rtrees"  # conn.info: layers whose R*Tree waits for the end
+_BOUNDS_BATCH = 100_000  # geometries read at a time to build an R*Tree
 
 _BACKENDS: dict[str, type[Backend]] = {}
 
@@ -107,6 +112,15 @@ class Backend:
     def clear_index(self, conn: sa.Connection, layer: Layer) -> None:
         """Empty the backend-kept index of a layer whose features were all deleted."""
 
+    @contextmanager
+    def deferred_index(self, conn: sa.Connection, table: sa.Table) -> Iterator[None]:
+        """Build the backend-kept spatial index of ``table`` once, when the block ends well.
+
+        For a bulk load (:meth:`~citygrid.layers.writes.FeatureWrites.bulk_load`);
+        nothing by default.
+        """
+        yield
+
     def after_bulk_load(self, conn: sa.Connection, table: sa.Table) -> None:
         """Bring the planner's statistics up to date after a large load (nothing by default)."""
 
@@ -114,19 +128,15 @@ class Backend:
 def _bounds_rows(fids: np.ndarray, wkb: np.ndarray) -> list[tuple[int, float, float, float, float]]:
     """Return ``(fid, minx, maxx, miny, maxy)`` for the non-empty geometries.
 
-    Rows come in a space-filling (Hilbert) order: an R*Tree fills several
-    times faster when neighbours arrive together.
+    Rows come in the Hilbert order of their boxes, so that neighbours are
+    inserted together.
     """
-    geoms = shapely.from_wkb(wkb)
-    bounds = shapely.bounds(geoms)
-    keep = np.flatnonzero(~np.isnan(bounds[:, 0]))
-    if len(keep) > 1:
-        centres = gpd.GeoSeries(shapely.centroid(geoms[keep]))
-        keep = keep[np.argsort(centres.hilbert_distance(), kind="stable")]
-    b = bounds[keep]
+    fids, bounds = _bounds(fids, wkb)
+    order = hilbert_order(bounds)
+    fids, b = fids[order], bounds[order]
     return list(
         zip(
-            fids[keep].tolist(),
+            fids.tolist(),
             b[:, 0].tolist(),
             b[:, 2].tolist(),
             b[:, 1].tolist(),
@@ -134,6 +144,13 @@ def _bounds_rows(fids: np.ndarray, wkb: np.ndarray) -> list[tuple[int, float, fl
             strict=True,
         )
     )
+
+
+def _bounds(fids: np.ndarray, wkb: Sequence[bytes] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The fids of the non-empty geometries and their ``(minx, miny, maxx, maxy)``."""
+    bounds = shapely.bounds(shapely.from_wkb(np.asarray(wkb, dtype=object)))
+    keep = ~np.isnan(bounds[:, 0])
+    return np.asarray(fids, dtype=np.int64)[keep], bounds[keep]
 
 
 class SQLiteBackend(Backend):
@@ -229,6 +246,8 @@ class SQLiteBackend(Backend):
     def _index(
         self, conn: sa.Connection, table: sa.Table, fids: np.ndarray, wkb: np.ndarray
     ) -> None:
+        if _deferred(conn, table):
+            return
         rows = _bounds_rows(fids, wkb)
         if rows:
             conn.exec_driver_sql(
@@ -255,10 +274,40 @@ class SQLiteBackend(Backend):
 
     def delete_index_rows(self, conn: sa.Connection, table: sa.Table, fids: np.ndarray) -> None:
         """Remove the R*Tree entries of ``fids``."""
-        if len(fids):
+        if len(fids) and not _deferred(conn, table):
             conn.exec_driver_sql(
                 f"DELETE FROM rtree_{table.name} WHERE id = ?", [(int(f),) for f in fids]
             )
+
+    @contextmanager
+    def deferred_index(self, conn: sa.Connection, table: sa.Table) -> Iterator[None]:
+        """Leave the layer's R*Tree alone inside the block, then build it whole, packed.
+
+        When the block ends well, the tree is made from every geometry of the
+        table (:func:`~citygrid.layers.packed_rtree.write_packed`), several
+        times faster than inserting the entries one by one; bbox reads of the
+        layer inside the block do not see what the block wrote.
+        """
+        deferred = conn.info.setdefault(_DEFERRED_RTREES, set())
+        deferred.add(table.name)
+        try:
+            yield
+        finally:
+            deferred.discard(table.name)
+        parts = [
+            _bounds(np.array([fid for fid, _ in rows], dtype=np.int64), [g for _, g in rows])
+            for rows in conn.exec_driver_sql(
+                f'SELECT fid, geom FROM "{table.name}" WHERE geom IS NOT NULL'
+            ).partitions(_BOUNDS_BATCH)
+        ]
+        fids = np.concatenate([np.empty(0, np.int64), *(f for f, _ in parts)])
+        bounds = np.concatenate([np.empty((0, 4)), *(b for _, b in parts)])
+        write_packed(conn, f"rtree_{table.name}", fids, bounds)
+
+
+def _deferred(conn: sa.Connection, table: sa.Table) -> bool:
+    """Whether the R*Tree of ``table`` is built at the end of a bulk load on ``conn``."""
+    return table.name in conn.info.get(_DEFERRED_RTREES, ())
 
 
 class PostGISBackend(Backend):

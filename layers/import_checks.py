@@ -149,23 +149,32 @@ def check_unique(
 
 @dataclass
 class References:
-    """The codes a file refers to (a unit, a head, a parent...), with their rows.
+    """The codes a file refers to (a unit, a head, a parent...), with their first rows.
 
     Feed each converted batch to :meth:`add`; :meth:`dangling` then reads,
     inside the import's transaction, which codes no feature holds (the
-    file's own features count, for a layer that refers to itself).
+    file's own features count, for a layer that refers to itself). Each
+    batch keeps only the first :data:`MAX_CODES_NAMED` rows of each code, as
+    Arrow strings: a million problems naming a few hundred units keep a few
+    thousand rows, not a million Python strings.
     """
 
     layer: Layer
-    found: dict[str, list[pd.Series]] = field(default_factory=dict)
+    found: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
 
     def add(self, frame: pd.DataFrame) -> None:
         """Note the reference codes of one converted batch (index: file positions)."""
         for f in self.layer.fields:
             if f.references is not None and f.name in frame.columns:
                 values = frame[f.name].dropna()
-                rows = pd.Series(values.index.to_numpy() + 1, index=values.astype(str).to_numpy())
-                self.found.setdefault(f.name, []).append(rows)
+                rows = pd.DataFrame(
+                    {
+                        "code": values.astype("string[pyarrow]").to_numpy(),
+                        "row": values.index.to_numpy() + 1,
+                    }
+                )
+                firsts = rows.groupby("code", sort=False).head(MAX_CODES_NAMED)
+                self.found.setdefault(f.name, []).append(firsts)
 
     def dangling(self, store: Store, conn: sa.Connection) -> dict[str, dict[str, list[int]]]:
         """``{field: {code: first rows}}`` for codes the referenced layers do not hold."""
@@ -176,14 +185,15 @@ class References:
             column = store.table(target.name).c[key]
             keys = fetch_columns(conn, sa.select(column), {key: "str"}, required=[key])[key]
             held = set(keys.astype(str).tolist())
-            rows = pd.concat(parts)
-            found, codes = pd.factorize(rows.index.to_numpy(dtype=object))
+            rows = pd.concat(parts, ignore_index=True)
+            found, codes = pd.factorize(rows["code"])
             known = np.fromiter((c in held for c in codes), dtype=bool, count=len(codes))
             absent = rows[~known[found]]
             if len(absent):
-                firsts = absent.groupby(level=0, sort=False).head(MAX_CODES_NAMED)
+                firsts = absent.groupby("code", sort=False).head(MAX_CODES_NAMED)
                 missing[name] = {
-                    str(code): group.tolist() for code, group in firsts.groupby(level=0, sort=False)
+                    str(code): group["row"].tolist()
+                    for code, group in firsts.groupby("code", sort=False)
                 }
         return missing
 

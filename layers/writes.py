@@ -103,10 +103,11 @@ class FeatureWrites(FeatureEdits):
         """Load many features into a layer with its indexes built once, at the end.
 
         Inside the block the layer's secondary indexes (the unique code, the
-        field indexes, PostGIS's GiST) are dropped; they are built again when
-        the block ends, which is several times faster than keeping them up to
-        date row by row. Use it with ``conn`` from :meth:`transaction`, so a
-        failure restores the indexes with everything else. Nested calls for
+        field indexes, PostGIS's GiST) are dropped and SQLite's R*Tree is left
+        alone; they are built again when the block ends, which is several
+        times faster than keeping them up to date row by row. Use it with
+        ``conn`` from :meth:`transaction`, so a failure restores the indexes
+        with everything else. Nested calls for
         the same layer on the same connection do nothing.
 
         Raises
@@ -125,7 +126,8 @@ class FeatureWrites(FeatureEdits):
             index.drop(conn)
         loading.add(layer.name)
         try:
-            yield
+            with self.backend.deferred_index(conn, table):
+                yield
         finally:
             loading.discard(layer.name)
         try:

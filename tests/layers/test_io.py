@@ -669,6 +669,29 @@ def test_dangling_reference_codes_are_refused_or_reported(seeded: Store, tmp_pat
     }
 
 
+def test_dangling_codes_name_their_first_rows_across_batches(seeded: Store, tmp_path: Path) -> None:
+    frame = problems_frame(25, start=10)
+    frame["责任单位"] = [
+        "U1" if i % 5 == 0 else ("网格单位甲" if i % 2 else "U404") for i in range(25)
+    ]
+    write_frame(frame, tmp_path / "many.gpkg")
+    report = import_file(
+        seeded, "problems", tmp_path / "many.gpkg", batch_size=4, allow_missing_refs=True
+    )
+    assert report.features == 25
+    rows = [i + 1 for i in range(25) if i % 5]
+    assert report.missing_refs == {
+        "unit_code": {
+            "网格单位甲": [r for r in rows if (r - 1) % 2][:10],
+            "U404": [r for r in rows if (r - 1) % 2 == 0][:10],
+        }
+    }
+    assert list(report.missing_refs["unit_code"]) == [
+        "网格单位甲",
+        "U404",
+    ]  # as the file names them
+
+
 def test_a_layer_referring_to_itself_may_name_codes_of_the_same_file(
     store: Store, tmp_path: Path
 ) -> None:

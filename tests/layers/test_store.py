@@ -408,6 +408,35 @@ def test_bulk_load_rebuilds_indexes_and_refuses_clashing_codes(store: Store) -> 
         store.write("grids", _grids().iloc[:1])
 
 
+def test_a_bulk_load_indexes_every_geometry_as_it_stands_when_the_load_ends(
+    store: Store,
+) -> None:
+    store.write("grids", _grids().iloc[:1])
+    moved = gpd.GeoDataFrame(
+        {"code": ["G001"]}, geometry=[shapely.box(113.02, 28.19, 113.03, 28.20)], crs="EPSG:4326"
+    )
+    with store.transaction() as conn, store.bulk_load("grids", conn):
+        store.write("grids", _grids().iloc[1:], conn=conn)
+        store.update("grids", moved, actor="planner", conn=conn)
+    assert store.read("grids", bbox=(113.021, 28.191, 113.022, 28.192))["code"].tolist() == ["G001"]
+    assert store.read("grids", bbox=(112.971, 28.191, 112.972, 28.192)).empty
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT rtreecheck('rtree_grids')").scalar() == "ok"
+            assert conn.exec_driver_sql("SELECT count(*) FROM rtree_grids").scalar() == 3
+
+    def failed_load() -> None:
+        with store.transaction() as conn, store.bulk_load("grids", conn):
+            store.write("grids", _grids().iloc[:0].assign(code=[]), conn=conn)
+            raise RuntimeError("the load broke off")
+
+    with pytest.raises(RuntimeError):
+        failed_load()
+    later = _grids().iloc[:1].assign(code="G004", geometry=[shapely.box(113.1, 28.3, 113.2, 28.4)])
+    store.write("grids", later)  # indexed as it is written: the failed load deferred nothing
+    assert store.read("grids", bbox=(113.15, 28.35, 113.16, 28.36))["code"].tolist() == ["G004"]
+
+
 def test_declared_multi_field_indexes_exist(store: Store) -> None:
     with store.engine.connect() as conn:
         indexes = {
