@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, ClassVar
 
 import numpy as np
@@ -146,9 +147,9 @@ def _bounds_rows(fids: np.ndarray, wkb: np.ndarray) -> list[tuple[int, float, fl
     )
 
 
-def _bounds(fids: np.ndarray, wkb: Sequence[bytes] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(fids: np.ndarray, wkb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The fids of the non-empty geometries and their ``(minx, miny, maxx, maxy)``."""
-    bounds = shapely.bounds(shapely.from_wkb(np.asarray(wkb, dtype=object)))
+    bounds = shapely.bounds(shapely.from_wkb(wkb))
     keep = ~np.isnan(bounds[:, 0])
     return np.asarray(fids, dtype=np.int64)[keep], bounds[keep]
 
@@ -294,15 +295,21 @@ class SQLiteBackend(Backend):
             yield
         finally:
             deferred.discard(table.name)
-        parts = [
-            _bounds(np.array([fid for fid, _ in rows], dtype=np.int64), [g for _, g in rows])
-            for rows in conn.exec_driver_sql(
-                f'SELECT fid, geom FROM "{table.name}" WHERE geom IS NOT NULL'
-            ).partitions(_BOUNDS_BATCH)
-        ]
-        fids = np.concatenate([np.empty(0, np.int64), *(f for f, _ in parts)])
-        bounds = np.concatenate([np.empty((0, 4)), *(b for _, b in parts)])
-        write_packed(conn, f"rtree_{table.name}", fids, bounds)
+        write_packed(conn, f"rtree_{table.name}", *_stored_bounds(conn, table))
+
+
+def _stored_bounds(conn: sa.Connection, table: sa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """The fids and boxes of every non-empty geometry of ``table``, read in slices."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.execute(f'SELECT fid, geom FROM "{table.name}" WHERE geom IS NOT NULL')
+    parts = [(np.empty(0, np.int64), np.empty((0, 4)))]
+    while rows := cursor.fetchmany(_BOUNDS_BATCH):
+        fids = np.fromiter(map(itemgetter(0), rows), dtype=np.int64, count=len(rows))
+        wkb = np.fromiter(map(itemgetter(1), rows), dtype=object, count=len(rows))
+        parts.append(_bounds(fids, wkb))
+    cursor.close()
+    return np.concatenate([f for f, _ in parts]), np.concatenate([b for _, b in parts])
 
 
 def _deferred(conn: sa.Connection, table: sa.Table) -> bool:

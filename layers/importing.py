@@ -29,14 +29,14 @@ from citygrid.gis.crs import CrsSpec, parse_crs
 from citygrid.gis.validate import rows_text
 from citygrid.layers.import_checks import (
     References,
-    check_unique,
+    SeenCodes,
     convert_batch,
     refuse_dangling,
 )
 from citygrid.layers.registry import Field, Layer, get_layer, stored_layers
 from citygrid.layers.store import Store
 
-DEFAULT_BATCH_SIZE = 100_000
+DEFAULT_BATCH_SIZE = 50_000
 BULK_IMPORT_FEATURES = 50_000  # imports this large build the layer's indexes once, at the end
 Progress = Callable[[int, int], None]
 # Formats whose files say nothing about their CRS when they say nothing: refuse;
@@ -192,7 +192,7 @@ def import_file(
     )
     if source.feature_count == 0:
         raise _no_features(source.path)
-    seen_codes: set[str] = set()
+    seen_codes = SeenCodes()
     references = References(layer)
     frame = pd.DataFrame()
     try:
@@ -202,7 +202,7 @@ def import_file(
                     batch, layer, fields, spec, str(source.path), strict
                 )
                 report.repaired_rows.extend(int(r) for r in repaired)
-                check_unique(frame, layer, seen_codes, batch.index.to_numpy() + 1, source.path)
+                seen_codes.check(frame, layer, batch.index.to_numpy() + 1, source.path)
                 references.add(frame)
                 if len(frame):
                     store.write(
