@@ -190,7 +190,7 @@ class References:
                 values = frame[f.name].dropna()
                 rows = pd.DataFrame(
                     {
-                        "code": values.astype("string[pyarrow]").to_numpy(),
+                        "code": values.astype("string[pyarrow]").array,
                         "row": values.index.to_numpy() + 1,
                     }
                 )
@@ -209,10 +209,13 @@ class References:
             named = pa.array(codes.array, type=pa.string())
             known = np.zeros(len(codes), dtype=bool)
             # The stored keys a slice at a time: a million codes at once would take 100 MB.
-            stored = conn.execute(sa.select(column).where(column.is_not(None))).scalars()
-            for keys in stored.partitions(_KEYS_AT_A_TIME):
-                held = pc.is_in(named, value_set=pa.array(keys, type=pa.string()))
-                known |= held.to_numpy(zero_copy_only=False)
+            stored = conn.execute(sa.select(column).where(column.is_not(None)))
+            try:
+                while keys := stored.cursor.fetchmany(_KEYS_AT_A_TIME):
+                    held = pa.array([key for (key,) in keys], type=pa.string())
+                    known |= pc.is_in(named, value_set=held).to_numpy(zero_copy_only=False)
+            finally:
+                stored.close()
             absent = rows[~known[found]]
             if len(absent):
                 firsts = absent.groupby("code", sort=False).head(MAX_CODES_NAMED)
