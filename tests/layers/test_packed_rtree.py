@@ -77,6 +77,7 @@ def test_sqlite_goes_on_inserting_and_deleting_in_a_packed_tree(conn: sa.Connect
 
 def test_a_second_packing_replaces_the_first(conn: sa.Connection) -> None:
     write_packed(conn, "r", *_boxes(3_000, seed=2))
+    assert len(_found(conn, (112.0, 27.0, 114.0, 29.0))) == 3_000  # SQLite has read the tree
     ids, bounds = _boxes(10, seed=3)
     write_packed(conn, "r", ids, bounds)
     assert conn.exec_driver_sql("SELECT rtreecheck('r')").scalar() == "ok"
