@@ -28,6 +28,7 @@ from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 
 from citygrid.errors import BadInput, NotFound
@@ -35,6 +36,8 @@ from citygrid.gis import formats, qgis_style
 from citygrid.gis.crs import STORAGE_CRS, CrsSpec, from_storage, parse_crs
 from citygrid.layers.arrow_reads import (
     GEOMETRY_COLUMN,
+    LayerBatches,
+    arrow_typed,
     gdal_reads,
     sqlite_file,
     whole_layer_table,
@@ -132,7 +135,7 @@ def export_layer(
     table = store.table(layer.name)
     filters = [parse_where(w, layer, table) for w in _as_list(where)]
     unchanged = bbox is None and not filters and labels == "name" and spec is None
-    if unchanged and _written_from_gdal(store, layer, format_):
+    if unchanged and _written_as_arrow(layer, format_):
         written, count = _write_whole(store, layer, path, format_, overwrite)
     else:
         frame = store.read(layer.name, bbox=bbox, filters=filters)
@@ -162,25 +165,30 @@ def export_layer(
     )
 
 
-def _written_from_gdal(store: Store, layer: Layer, format_: formats.Format) -> bool:
-    """Whether the whole layer goes from GDAL's read to the file as Arrow: a GeoPackage or
-    FlatGeobuf, a layer of one geometry type that GDAL reads from the store."""
+def _written_as_arrow(layer: Layer, format_: formats.Format) -> bool:
+    """Whether the whole layer goes to the file as Arrow: a GeoPackage or FlatGeobuf, a
+    layer of one geometry type whose fields all have Arrow types."""
     one_type = layer.geometry_type in formats.ONE_GEOMETRY_TYPE
-    return format_.name in formats.ARROW_FORMATS and one_type and gdal_reads(store, layer)
+    return format_.name in formats.ARROW_FORMATS and one_type and arrow_typed(layer)
 
 
 def _write_whole(
     store: Store, layer: Layer, path: PathLike, format_: formats.Format, overwrite: bool
 ) -> tuple[Path, int]:
-    """Write the whole layer read by GDAL as :func:`write_layer_file` writes its frame (the
-    target checked before anything is read); the file and the number of features."""
+    """Write the whole layer as :func:`write_layer_file` writes its frame (the target
+    checked before anything is read): read by GDAL from a SQLite file, else a slice at a
+    time. Returns the file and the number of features."""
     with formats.stage(
         path, format_, overwrite=overwrite, protected=database_files(store)
     ) as staged:
-        table = whole_layer_table(store, layer)
+        source = (
+            whole_layer_table(store, layer)
+            if gdal_reads(store, layer)
+            else LayerBatches(store, layer)
+        )
         formats.write_table_into(
             staged,
-            table,
+            source,
             format_,
             layer.name,
             geometry_column=GEOMETRY_COLUMN,
@@ -188,7 +196,7 @@ def _write_whole(
         )
         if format_.name == "gpkg":
             _add_style(staged.path, layer.name, layer)
-    return staged.target, table.num_rows
+    return staged.target, source.num_rows if isinstance(source, pa.Table) else source.features
 
 
 def _as_list(where: str | Sequence[str] | None) -> list[str]:

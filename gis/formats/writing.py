@@ -6,7 +6,7 @@ import os
 from collections.abc import Collection
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import pandas as pd
@@ -159,21 +159,27 @@ def _geometry_type(
     return {}
 
 
+class ArrowStream(Protocol):
+    """Anything that gives an Arrow C stream (a ``pyarrow.RecordBatchReader``, ...)."""
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object: ...
+
+
 ONE_GEOMETRY_TYPE = ("Point", "MultiPoint", "MultiLineString", "MultiPolygon")
 """Declared geometry types a file's layer is written as (the others say "any type")."""
 
 
 def write_table_into(
     staged: StagedFile,
-    table: pa.Table,
+    table: pa.Table | ArrowStream,
     format_: Format,
     layer: str,
     *,
     geometry_column: str,
     geometry_type: str,
 ) -> None:
-    """Write an Arrow table with WKB geometries in EPSG:4326 (``geometry_column``, all of
-    ``geometry_type``) as one layer of a staged GeoPackage or FlatGeobuf, as
+    """Write an Arrow table or stream with WKB geometries in EPSG:4326 (``geometry_column``,
+    all of ``geometry_type``) as one layer of a staged GeoPackage or FlatGeobuf, as
     :func:`write_into` writes the same features from a frame."""
     if format_.name not in ARROW_FORMATS:
         raise ValueError(f"{format_.title} is written from frames only")

@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
@@ -21,7 +22,9 @@ from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from citygrid.gis.formats import write_frame
 from citygrid.i18n import language
+from citygrid.layers.arrow_reads import GEOMETRY_COLUMN, LayerBatches, layer_schema
 from citygrid.layers.io import export_layer, import_file, write_layer_file, write_layers_file
+from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
 
 FORMATS = ["gpkg", "geojson", "shp", "zip", "kml", "fgb", "parquet", "csv"]
@@ -338,6 +341,23 @@ def test_a_whole_layer_export_read_by_gdal_equals_the_frame_s(
     grids = {"layer": "grids"} if ext == "gpkg" else {}
     assert _info(empty, **grids)["geometry_type"] == "MultiPolygon"
     assert pyogrio.read_dataframe(empty, **grids).empty
+
+
+def test_layer_batches_give_every_feature_a_slice_at_a_time_in_the_layer_schema(
+    seeded: Store,
+) -> None:
+    problems = get_layer("problems")
+    batches = LayerBatches(seeded, problems, size=3)
+    read = list(pa.RecordBatchReader.from_stream(batches))
+    assert [b.num_rows for b in read] == [3, 1]
+    assert batches.features == 4
+    table = pa.Table.from_batches(read)
+    assert table.schema == layer_schema(problems)
+    stored = seeded.read("problems")
+    assert table.column("code").to_pylist() == stored["code"].tolist()
+    assert table.column("description").to_pylist() == stored["description"].tolist()
+    points = shapely.from_wkb(table.column(GEOMETRY_COLUMN).to_numpy(zero_copy_only=False))
+    assert shapely.equals(points, stored.geometry.to_numpy()).all()
 
 
 def _info(path: Path, **read: str) -> dict[str, object]:
