@@ -55,7 +55,8 @@ def test_the_tree_is_sound_holds_every_box_and_answers_as_a_scan(
     order = np.argsort(ids)
     assert stored_ids.tolist() == ids[order].tolist()
     # Each stored box is the 32-bit float box around the entry's own.
-    assert (stored[:, :2] <= bounds[order, :2]).all() and (stored[:, 2:] >= bounds[order, 2:]).all()
+    assert (stored[:, :2] <= bounds[order, :2]).all()
+    assert (stored[:, 2:] >= bounds[order, 2:]).all()
     assert np.allclose(stored, bounds[order], rtol=0, atol=1e-5)
     for q in [(112.9, 28.1, 112.95, 28.2), (112.0, 27.0, 114.0, 29.0), (0.0, 0.0, 1.0, 1.0)]:
         scan = (stored[:, 0] <= q[2]) & (stored[:, 2] >= q[0])
@@ -94,5 +95,6 @@ def test_levels_fill_from_the_leaves_up_with_the_root_as_node_one() -> None:
     assert len(root) == node_size
     assert int.from_bytes(root[:2], "big") == 2  # depth
     assert int.from_bytes(root[2:4], "big") == 2  # cells
-    assert len(tree.rowids) == n and len(tree.parents) == 52 + 2
+    assert len(tree.rowids) == n
+    assert len(tree.parents) == 52 + 2
     assert {parent for _, parent in tree.parents} == {1, 2, 3}
