@@ -126,7 +126,8 @@ class FeatureWrites(FeatureEdits):
             index.drop(conn)
         loading.add(layer.name)
         try:
-            with self.backend.deferred_index(conn, table):
+            spatial = layer.has_geometry
+            with self.backend.deferred_index(conn, table) if spatial else nullcontext():
                 yield
         finally:
             loading.discard(layer.name)

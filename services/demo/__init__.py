@@ -398,17 +398,20 @@ def load_demo(
         )
         with store.transaction() as conn:
             for name, frame in frames.items():
-                for k in range(chunks[name]):
-                    report(_("Writing {layer}").format(layer=get_layer(name).title()), done, total)
-                    store.write(
-                        name,
-                        frame.iloc[k * CHUNK_ROWS : (k + 1) * CHUNK_ROWS],
-                        mode="replace" if k == 0 else "append",
-                        actor=actor,
-                        reason=reason,
-                        conn=conn,
-                    )
-                    done += 1
+                # Each layer's indexes (and SQLite's R*Tree) are built once, after its chunks.
+                with store.bulk_load(name, conn):
+                    for k in range(chunks[name]):
+                        title = get_layer(name).title()
+                        report(_("Writing {layer}").format(layer=title), done, total)
+                        store.write(
+                            name,
+                            frame.iloc[k * CHUNK_ROWS : (k + 1) * CHUNK_ROWS],
+                            mode="replace" if k == 0 else "append",
+                            actor=actor,
+                            reason=reason,
+                            conn=conn,
+                        )
+                        done += 1
             report(_("Committing"), done, total)
         report(_("Demo city ready"), done, total)
         return {name: len(frame) for name, frame in frames.items()}
