@@ -22,7 +22,7 @@ def hilbert_order(bounds: np.ndarray) -> np.ndarray:
     low, high = centres.min(axis=0), centres.max(axis=0)
     side = (1 << _LEVEL) - 1
     span = np.where(high > low, high - low, 1.0)
-    grid = np.floor((centres - low) / span * side).astype(np.uint64)
+    grid = np.floor((centres - low) / span * side).astype(np.uint32)
     return np.argsort(curve_distances(grid[:, 0], grid[:, 1], _LEVEL), kind="stable")
 
 

@@ -8,7 +8,7 @@ stays WKB). An export that writes a whole layer unchanged needs nothing more:
 the table goes to the file's writer as it is (:func:`whole_layer_table`).
 GDAL's wheels have no PostgreSQL driver: a PostGIS layer comes as Arrow
 batches of the same schema, read a slice of features at a time in one
-snapshot (:func:`layer_batches`), so a million problems never stand in
+snapshot (:class:`LayerBatches`), so a million problems never stand in
 memory at once.
 """
 
@@ -26,7 +26,7 @@ from citygrid.layers.registry import Layer
 from citygrid.layers.store import Store
 
 BATCH_FEATURES = 100_000
-"""Features read at a time by :func:`layer_batches`."""
+"""Features read at a time by :class:`LayerBatches`."""
 
 GEOMETRY_COLUMN = "geom"
 """The column of the WKB geometries in the store's tables and in the tables read here."""

@@ -107,8 +107,8 @@ class FeatureWrites(FeatureEdits):
         alone; they are built again when the block ends, which is several
         times faster than keeping them up to date row by row. Use it with
         ``conn`` from :meth:`transaction`, so a failure restores the indexes
-        with everything else. Nested calls for
-        the same layer on the same connection do nothing.
+        with everything else. Nested calls for the same layer on the same
+        connection do nothing.
 
         Raises
         ------

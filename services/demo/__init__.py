@@ -399,10 +399,10 @@ def load_demo(
         with store.transaction() as conn:
             for name, frame in frames.items():
                 # Each layer's indexes (and SQLite's R*Tree) are built once, after its chunks.
+                writing = _("Writing {layer}").format(layer=get_layer(name).title())
                 with store.bulk_load(name, conn):
                     for k in range(chunks[name]):
-                        title = get_layer(name).title()
-                        report(_("Writing {layer}").format(layer=title), done, total)
+                        report(writing, done, total)
                         store.write(
                             name,
                             frame.iloc[k * CHUNK_ROWS : (k + 1) * CHUNK_ROWS],
