@@ -28,7 +28,6 @@ from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
-import pyarrow as pa
 import pyogrio
 
 from citygrid.errors import BadInput, NotFound
@@ -36,11 +35,11 @@ from citygrid.gis import formats, qgis_style
 from citygrid.gis.crs import STORAGE_CRS, CrsSpec, from_storage, parse_crs
 from citygrid.layers.arrow_reads import (
     GEOMETRY_COLUMN,
+    GdalLayerRead,
     LayerBatches,
     arrow_typed,
     gdal_reads,
     sqlite_file,
-    whole_layer_table,
 )
 from citygrid.layers.registry import Layer, get_layer
 from citygrid.layers.store import Store
@@ -176,15 +175,13 @@ def _write_whole(
     store: Store, layer: Layer, path: PathLike, format_: formats.Format, overwrite: bool
 ) -> tuple[Path, int]:
     """Write the whole layer as :func:`write_layer_file` writes its frame (the target
-    checked before anything is read): read by GDAL from a SQLite file, else a slice at a
-    time. Returns the file and the number of features."""
+    checked before anything is read): read by GDAL from a SQLite file, in a child process,
+    else a slice at a time. Returns the file and the number of features."""
     with formats.stage(
         path, format_, overwrite=overwrite, protected=database_files(store)
     ) as staged:
         source = (
-            whole_layer_table(store, layer)
-            if gdal_reads(store, layer)
-            else LayerBatches(store, layer)
+            GdalLayerRead(store, layer) if gdal_reads(store, layer) else LayerBatches(store, layer)
         )
         formats.write_table_into(
             staged,
@@ -196,7 +193,7 @@ def _write_whole(
         )
         if format_.name == "gpkg":
             _add_style(staged.path, layer.name, layer)
-    return staged.target, source.num_rows if isinstance(source, pa.Table) else source.features
+    return staged.target, source.features
 
 
 def _as_list(where: str | Sequence[str] | None) -> list[str]:

@@ -27,6 +27,7 @@ from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.gis import formats
 from citygrid.gis.crs import CrsSpec, parse_crs
 from citygrid.gis.validate import rows_text
+from citygrid.layers.exporting import database_files
 from citygrid.layers.import_checks import (
     References,
     SeenCodes,
@@ -97,6 +98,18 @@ class ImportReport:
 
 class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
+
+
+def _refuse_own_database(store: Store, path: str | os.PathLike[str]) -> None:
+    """Refuse the store's own database as a file to import (GDAL would open it in this
+    process, beside the store's SQLite; see :mod:`~citygrid.gis.formats.child_reads`)."""
+    own = {p.resolve() for p in database_files(store)}
+    if Path(path).expanduser().resolve() in own:
+        raise BadInput(
+            "{path} is this store's own database, not a file to import. Export the layer "
+            "to a file first (citygrid export), then import that file.",
+            path=os.fspath(path),
+        )
 
 
 def import_file(
@@ -170,6 +183,7 @@ def import_file(
     layer = _importable(layer_name)
     if mode not in ("append", "replace"):
         raise BadInput("Import mode must be append or replace, not {mode!r}.", mode=mode)
+    _refuse_own_database(store, path)
     source = formats.open_source(
         path,
         fmt=fmt,

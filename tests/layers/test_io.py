@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
+from sqlite_locks import second_writer_is_locked_out
 
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
@@ -341,6 +342,23 @@ def test_a_whole_layer_export_read_by_gdal_equals_the_frame_s(
     grids = {"layer": "grids"} if ext == "gpkg" else {}
     assert _info(empty, **grids)["geometry_type"] == "MultiPolygon"
     assert pyogrio.read_dataframe(empty, **grids).empty
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_whole_layer_export_leaves_the_store_s_write_lock_held(
+    seeded: Store, tmp_path: Path
+) -> None:
+    """GDAL reads the SQLite store in a child process: its own SQLite closing the file here
+    would drop the locks this process holds on it, and another process could write too."""
+    path = Path(str(seeded.engine.url.database))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        assert export_layer(seeded, "problems", tmp_path / "whole.gpkg").features == 4
+        assert second_writer_is_locked_out(path)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
 
 
 def test_layer_batches_give_every_feature_a_slice_at_a_time_in_the_layer_schema(
@@ -765,6 +783,15 @@ def test_export_never_writes_the_store_database(seeded: Store, tmp_path: Path) -
         export_layer(seeded, "problems", target, fmt="gpkg", overwrite=True)
     assert target.read_bytes() == before
     assert seeded.count("problems") == 4
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_import_refuses_the_store_s_own_database(seeded: Store) -> None:
+    before = snapshot(seeded)
+    own = Path(str(seeded.engine.url.database))
+    with pytest.raises(BadInput, match=r"store's own database.*citygrid export"):
+        import_file(seeded, "problems", own, fmt="gpkg", mode="replace")
+    assert snapshot(seeded) == before
 
 
 def test_export_refuses_an_existing_file_and_keeps_other_geopackage_layers(
