@@ -16,7 +16,7 @@ in memory at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -75,11 +75,14 @@ class _LayerStream:
 
     An Arrow stream (``__arrow_c_stream__``) that ``pyogrio.write_arrow`` takes
     and reads once; :attr:`features` counts the features it has given.
-    Subclasses say where the batches come from (``_batches``).
+    Subclasses say where the batches come from (``_batches``). ``progress``,
+    if given, is called with the features given so far after each batch.
     """
 
-    def __init__(self, store: Store, layer: Layer) -> None:
-        self.store, self.layer = store, layer
+    def __init__(
+        self, store: Store, layer: Layer, progress: Callable[[int], None] | None = None
+    ) -> None:
+        self.store, self.layer, self.progress = store, layer, progress
         self.schema = layer_schema(layer)
         self.features = 0
 
@@ -91,6 +94,8 @@ class _LayerStream:
     def _counted(self) -> Iterator[pa.RecordBatch]:
         for batch in self._batches():
             self.features += batch.num_rows
+            if self.progress is not None:
+                self.progress(self.features)
             yield batch
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
@@ -117,8 +122,14 @@ class LayerBatches(_LayerStream):
     """Every feature of a layer of any store, ``size`` at a time, from one snapshot (needs
     :func:`arrow_typed`)."""
 
-    def __init__(self, store: Store, layer: Layer, size: int = BATCH_FEATURES) -> None:
-        super().__init__(store, layer)
+    def __init__(
+        self,
+        store: Store,
+        layer: Layer,
+        size: int = BATCH_FEATURES,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__(store, layer, progress)
         self.size = size
 
     def _batches(self) -> Iterator[pa.RecordBatch]:

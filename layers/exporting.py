@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -79,6 +79,7 @@ def export_layer(
     labels: Labels = "name",
     encoding: str | None = None,
     overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportReport:
     """Write a stored layer to a file.
 
@@ -108,6 +109,10 @@ def export_layer(
     overwrite
         Replace an existing file (in a GeoPackage, only this layer). The
         store's own database is never written.
+    progress
+        Called with ``(features written, features in all)`` as a whole
+        layer goes to the file, a batch at a time (a filtered or relabelled
+        export is read at once: called when it is written).
 
     Returns
     -------
@@ -135,7 +140,7 @@ def export_layer(
     filters = [parse_where(w, layer, table) for w in _as_list(where)]
     unchanged = bbox is None and not filters and labels == "name" and spec is None
     if unchanged and _written_as_arrow(layer, format_):
-        written, count = _write_whole(store, layer, path, format_, overwrite)
+        written, count = _write_whole(store, layer, path, format_, overwrite, progress)
     else:
         frame = store.read(layer.name, bbox=bbox, filters=filters)
         frame = frame.drop(columns=["fid", "version"])
@@ -152,6 +157,8 @@ def export_layer(
             protected=database_files(store),
         )
         count = len(frame)
+        if progress is not None:
+            progress(count, count)
     shortened = formats.read_mapping(written) if format_.name == "shp" else ()
     return ExportReport(
         layer=layer.name,
@@ -172,7 +179,12 @@ def _written_as_arrow(layer: Layer, format_: formats.Format) -> bool:
 
 
 def _write_whole(
-    store: Store, layer: Layer, path: PathLike, format_: formats.Format, overwrite: bool
+    store: Store,
+    layer: Layer,
+    path: PathLike,
+    format_: formats.Format,
+    overwrite: bool,
+    progress: Callable[[int, int], None] | None,
 ) -> tuple[Path, int]:
     """Write the whole layer as :func:`write_layer_file` writes its frame (the target
     checked before anything is read): read by GDAL from a SQLite file, in a child process,
@@ -180,8 +192,11 @@ def _write_whole(
     with formats.stage(
         path, format_, overwrite=overwrite, protected=database_files(store)
     ) as staged:
+        given = None if progress is None else _out_of(progress, store.count(layer.name))
         source = (
-            GdalLayerRead(store, layer) if gdal_reads(store, layer) else LayerBatches(store, layer)
+            GdalLayerRead(store, layer, given)
+            if gdal_reads(store, layer)
+            else LayerBatches(store, layer, progress=given)
         )
         formats.write_table_into(
             staged,
@@ -194,6 +209,11 @@ def _write_whole(
         if format_.name == "gpkg":
             _add_style(staged.path, layer.name, layer)
     return staged.target, source.features
+
+
+def _out_of(progress: Callable[[int, int], None], total: int) -> Callable[[int], None]:
+    """``progress`` called with the features so far and ``total``."""
+    return lambda done: progress(done, total)
 
 
 def _as_list(where: str | Sequence[str] | None) -> list[str]:

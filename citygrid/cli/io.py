@@ -217,7 +217,7 @@ def export_command(
     overwrite: bool,
 ) -> None:
     """Export LAYER to a file for QGIS, ArcGIS or a report."""
-    with progress.phase(_("Exporting {layer}…").format(layer=layer)):
+    with progress.steps(_("Exporting {layer}…").format(layer=layer)) as update:
         report = export_layer(
             ctx.store(),
             layer,
@@ -229,6 +229,7 @@ def export_command(
             labels=labels,  # type: ignore[arg-type]
             encoding=encoding,
             overwrite=overwrite,
+            progress=update,
         )
     _print_export(report)
 

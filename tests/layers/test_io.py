@@ -344,6 +344,21 @@ def test_a_whole_layer_export_read_by_gdal_equals_the_frame_s(
     assert pyogrio.read_dataframe(empty, **grids).empty
 
 
+def test_an_export_reports_its_progress_in_features(seeded: Store, tmp_path: Path) -> None:
+    whole: list[tuple[int, int]] = []
+    export_layer(seeded, "problems", tmp_path / "whole.gpkg", progress=lambda *c: whole.append(c))
+    assert whole == [(4, 4)]
+    some: list[tuple[int, int]] = []
+    export_layer(
+        seeded,
+        "problems",
+        tmp_path / "some.gpkg",
+        where="code = WT00001",
+        progress=lambda *c: some.append(c),
+    )
+    assert some == [(1, 1)]
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_whole_layer_export_leaves_the_store_s_write_lock_held(
     seeded: Store, tmp_path: Path
@@ -365,10 +380,12 @@ def test_layer_batches_give_every_feature_a_slice_at_a_time_in_the_layer_schema(
     seeded: Store,
 ) -> None:
     problems = get_layer("problems")
-    batches = LayerBatches(seeded, problems, size=3)
+    given: list[int] = []
+    batches = LayerBatches(seeded, problems, size=3, progress=given.append)
     read = list(pa.RecordBatchReader.from_stream(batches))
     assert [b.num_rows for b in read] == [3, 1]
     assert batches.features == 4
+    assert given == [3, 4]
     table = pa.Table.from_batches(read)
     assert table.schema == layer_schema(problems)
     stored = seeded.read("problems")
