@@ -1,12 +1,13 @@
 """Columnar reads: a query's result as one array per column, with little Python work per value.
 
-On PostgreSQL, :func:`fetch_columns` wraps a SELECT in one aggregate query
-that returns each column packed into a single value: numbers as one
-big-endian binary string, texts and WKB geometries as their bytes
-concatenated plus their lengths, and a null mask where a column may be
-empty; numpy and pyarrow unpack those in C. The aggregates step through the
-rows of the (ordered) inner query together, so every column comes back in
-the row order of the query.
+On PostgreSQL, :func:`fetch_columns` runs the SELECT as ``COPY (...) TO
+STDOUT`` in CSV and Arrow's CSV reader parses the text in C, each column
+as the type its kind asks for: numbers and booleans as such, texts with
+NULL (an empty field) told apart from the empty string (``""``), and WKB
+geometries in PostgreSQL's ``\\x`` hex, which GEOS reads (plain points are
+decoded by numpy). COPY keeps the query's row order. On the city's million
+problems this takes a third of the time of packing each column into one
+value with ``string_agg``, the way before.
 
 On SQLite, whose driver runs in the process, the rows are fetched from the
 DB-API cursor in large batches (no SQLAlchemy row per value, and the
@@ -18,12 +19,15 @@ times on a tenth of them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import io
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import shapely
 import sqlalchemy as sa
 
@@ -32,19 +36,11 @@ from citygrid import collector
 KINDS = ("int", "float", "bool", "str", "datetime", "date", "bytes", "geometry")
 """The kinds of column :func:`fetch_columns` unpacks (dates come as text, see ``frames.raw``)."""
 
-# Constants as SQL literals, not bound parameters (one per row otherwise).
-_PG_ZERO: sa.ColumnElement[Any] = sa.literal_column("0")
-_PG_EMPTY: sa.ColumnElement[Any] = sa.literal_column("''::bytea")
-_PG_TRUE: sa.ColumnElement[Any] = sa.literal_column("'\\x01'::bytea")
-_PG_FALSE: sa.ColumnElement[Any] = sa.literal_column("'\\x00'::bytea")
 _POINT_WKB = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
 
 
 def fetch_columns(
-    conn: sa.Connection,
-    stmt: sa.Select[Any],
-    kinds: Mapping[str, str],
-    required: Collection[str] = (),
+    conn: sa.Connection, stmt: sa.Select[Any], kinds: Mapping[str, str]
 ) -> dict[str, Any]:
     """Run ``stmt`` and return its columns as arrays, in the statement's row order.
 
@@ -56,9 +52,6 @@ def fetch_columns(
         A SELECT whose selected columns are named as the keys of ``kinds``.
     kinds
         Kind of each column (one of :data:`KINDS`). Geometries are WKB.
-    required
-        Columns that hold no missing value (NOT NULL): PostgreSQL sends no null mask
-        for them.
 
     Returns
     -------
@@ -68,16 +61,9 @@ def fetch_columns(
         (missing is NaT), texts and bytes as object arrays (missing is
         ``None``), geometries as shapely arrays.
     """
-    if conn.dialect.name != "postgresql":
-        return _fetch_rows(conn, stmt, kinds)
-    packer = _Postgres()
-    inner = stmt.subquery("q")
-    selected: list[sa.ColumnElement[Any]] = [sa.func.count().label("n")]
-    for name, kind in kinds.items():
-        selected.extend(packer.aggregates(inner.c[name], kind, name, name not in required))
-    row = conn.execute(sa.select(*selected).select_from(inner)).one()._mapping
-    n = int(row["n"])
-    return {name: _unpack(packer, row, name, kind, n) for name, kind in kinds.items()}
+    if conn.dialect.name == "postgresql":
+        return _fetch_copy(conn, stmt, kinds)
+    return _fetch_rows(conn, stmt, kinds)
 
 
 _BATCH_ROWS = 100_000
@@ -134,35 +120,6 @@ def _wkb_geometries(values: list[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(wkb)
 
 
-def _unpack(packer: _Postgres, row: Any, name: str, kind: str, n: int) -> Any:
-    """One column of the packed row as :func:`fetch_columns` returns it."""
-    flags = row.get(f"{name}__null")
-    missing = np.zeros(n, dtype=bool) if flags is None else packer.mask(flags, n)
-    if kind in ("int", "bool"):
-        return _masked(packer.ints(row[f"{name}__v"]), missing, kind)
-    if kind == "float":
-        values = packer.floats(row[f"{name}__v"])
-        values[missing] = np.nan
-        return values
-    lengths = packer.ints(row[f"{name}__len"])
-    data = bytes(row[f"{name}__v"] or b"")
-    if kind == "geometry" and n and not missing.any() and (lengths == _POINT_WKB.itemsize).all():
-        points = _plain_points(data)
-        if points is not None:
-            return points
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    arrow_type = pa.large_string() if kind in ("str", "datetime", "date") else pa.large_binary()
-    validity = pa.array(~missing).buffers()[1] if missing.any() else None
-    array = pa.Array.from_buffers(
-        arrow_type, n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    if kind in ("datetime", "date"):
-        return _datetimes(array)
-    values = array.to_numpy(zero_copy_only=False)
-    return shapely.from_wkb(values) if kind == "geometry" else values
-
-
 def _masked(numbers: np.ndarray, missing: np.ndarray, kind: str) -> Any:
     """64-bit integers and their null mask as an ``Int64`` array, or a ``boolean`` one."""
     if kind == "int":
@@ -190,60 +147,84 @@ def _datetimes(values: pa.Array | list[Any]) -> np.ndarray:
         return pd.to_datetime(plain, format="ISO8601").to_numpy(dtype="datetime64[ns]")
 
 
-class _Postgres:
-    """How PostgreSQL packs a column into one value (numbers in their binary send form,
-    big-endian; bytes as one bytea), and how to unpack it."""
+# -- PostgreSQL: COPY to CSV, parsed by Arrow ---------------------------------------
 
-    def aggregates(
-        self, column: sa.ColumnElement[Any], kind: str, name: str, nullable: bool
-    ) -> list[sa.ColumnElement[Any]]:
-        """The aggregates packing one column: values, lengths (texts, bytes), null flags."""
-        nulls = [self.null_flags(column).label(f"{name}__null")] if nullable else []
-        if kind in ("int", "bool"):
-            return [self.pack_ints(column, kind).label(f"{name}__v"), *nulls]
-        if kind == "float":
-            return [self.pack_floats(column).label(f"{name}__v"), *nulls]
-        as_bytes = self.as_bytes(column, kind)
-        return [
-            self.pack_bytes(as_bytes).label(f"{name}__v"),
-            self.pack_lengths(as_bytes).label(f"{name}__len"),
-            *nulls,
-        ]
+_CSV_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+"""Arrow types the CSV reader parses into; every other kind is read as text."""
 
-    def null_flags(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        return sa.func.string_agg(sa.case((column.is_(None), _PG_TRUE), else_=_PG_FALSE), _PG_EMPTY)
+_HEX_DIGITS = np.full(256, 255, dtype=np.uint8)
+_HEX_DIGITS[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+_HEX_DIGITS[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
 
-    def mask(self, value: Any, n: int) -> np.ndarray:
-        """The null mask: one flag byte per row, ``1`` where the value is missing."""
-        if n == 0:
-            return np.zeros(0, dtype=bool)
-        return np.frombuffer(bytes(value), dtype=np.uint8) == 1
 
-    def pack_ints(self, column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
-        number = sa.cast(sa.cast(column, sa.Integer), sa.BigInteger) if kind == "bool" else column
-        value = sa.func.int8send(sa.func.coalesce(sa.cast(number, sa.BigInteger), _PG_ZERO))
-        return sa.func.string_agg(value, _PG_EMPTY)
-
-    def pack_floats(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        value = sa.func.float8send(sa.func.coalesce(sa.cast(column, sa.Float(53)), _PG_ZERO))
-        return sa.func.string_agg(value, _PG_EMPTY)
-
-    def as_bytes(self, column: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[Any]:
-        if kind in ("bytes", "geometry"):
-            return column
-        return sa.func.convert_to(sa.cast(column, sa.Text), "UTF8")
-
-    def pack_bytes(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        return sa.type_coerce(sa.func.string_agg(column, _PG_EMPTY), sa.LargeBinary)
-
-    def pack_lengths(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        value = sa.func.int8send(
-            sa.func.coalesce(sa.cast(sa.func.octet_length(column), sa.BigInteger), _PG_ZERO)
+def _fetch_copy(
+    conn: sa.Connection, stmt: sa.Select[Any], kinds: Mapping[str, str]
+) -> dict[str, Any]:
+    """:func:`fetch_columns` on PostgreSQL: the rows COPYed out as CSV, parsed by Arrow."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    text = io.BytesIO()
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy,
+    ):
+        for chunk in copy:
+            text.write(chunk)
+    names = list(kinds)
+    types = {n: _CSV_TYPES.get(k, pa.large_string()) for n, k in kinds.items()}
+    if not text.tell():
+        table = pa.table({n: pa.array([], t) for n, t in types.items()})
+    else:
+        text.seek(0)
+        table = pa_csv.read_csv(
+            text,
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                true_values=["t"],
+                false_values=["f"],
+            ),
         )
-        return sa.func.string_agg(value, _PG_EMPTY)
+    del text
+    return {name: _csv_column(table.column(name).combine_chunks(), kinds[name]) for name in names}
 
-    def ints(self, value: Any) -> np.ndarray:
-        return np.frombuffer(bytes(value or b""), dtype=">i8").astype(np.int64)
 
-    def floats(self, value: Any) -> np.ndarray:
-        return np.frombuffer(bytes(value or b""), dtype=">f8").astype(np.float64)
+def _csv_column(values: pa.Array, kind: str) -> Any:
+    """One parsed CSV column as :func:`fetch_columns` returns it."""
+    if kind in ("int", "bool"):
+        missing = values.is_null().to_numpy(zero_copy_only=False)
+        filled = values.fill_null(False if kind == "bool" else 0)
+        return _masked(filled.to_numpy(zero_copy_only=False), missing, kind)
+    if kind == "float":
+        return values.to_numpy(zero_copy_only=False)  # null: NaN
+    if kind in ("datetime", "date"):
+        return _datetimes(values)
+    if kind == "geometry":
+        return _hex_geometries(values)
+    column = values.to_numpy(zero_copy_only=False)
+    if kind == "bytes":
+        return np.array([None if v is None else bytes.fromhex(v[2:]) for v in column], object)
+    return column
+
+
+def _hex_geometries(values: pa.Array) -> np.ndarray:
+    """Shapely geometries from PostgreSQL's hex form of WKB (``\\x0101...``; null: ``None``)."""
+    n = len(values)
+    offsets = np.frombuffer(
+        values.buffers()[1], dtype=np.int64, count=n + 1, offset=8 * values.offset
+    )
+    point_text = 2 + 2 * _POINT_WKB.itemsize
+    if n and not values.null_count and (np.diff(offsets) == point_text).all():
+        text = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        digits = _HEX_DIGITS[text.reshape(n, point_text)[:, 2:]]
+        if (digits < 16).all():
+            points = _plain_points((digits[:, 0::2] * 16 + digits[:, 1::2]).tobytes())
+            if points is not None:
+                return points
+    hex_wkb = pc.utf8_slice_codeunits(values, 2).to_numpy(zero_copy_only=False)
+    return shapely.from_wkb(hex_wkb)

@@ -104,7 +104,7 @@ class FrameReads(StoreConnections):
             kinds["month"] = "datetime"
         kinds["count"] = "int"
         with self._conn(conn, write=False) as c:
-            columns = fetch_columns(c, stmt, kinds, required=["count"])
+            columns = fetch_columns(c, stmt, kinds)
         columns["count"] = columns["count"].astype("int64")
         return _frame(columns, kinds)
 
@@ -226,8 +226,7 @@ class FrameReads(StoreConnections):
         if layer.has_geometry:
             kinds["geom"] = "geometry"
         with self._conn(conn, write=False) as c:
-            required = [n for n in kinds if n in table.c and not table.c[n].nullable]
-            columns_read = fetch_columns(c, stmt, kinds, required)
+            columns_read = fetch_columns(c, stmt, kinds)
         geoms = columns_read.pop("geom", None)
         if geoms is None:
             return _frame(columns_read, kinds)

@@ -394,5 +394,5 @@ def last_inspected(ctx: CityContext, layer: str, as_of: date | None = None) -> p
     last = sa.select(sa.func.max(table.c.inspected_at)).where(*where).scalar_subquery()
     stmt = sa.select(features.c.code, last.label("last")).order_by(features.c.fid)
     with ctx.store.reader() as conn:
-        found = fetch_columns(conn, stmt, {"code": "str", "last": "datetime"}, ["code"])
+        found = fetch_columns(conn, stmt, {"code": "str", "last": "datetime"})
     return pd.Series(found["last"], index=found["code"], name="last_inspected_at")

@@ -71,6 +71,31 @@ def test_columnar_read_keeps_values_types_and_missing_ones(store: Store) -> None
     assert catalogue["negative_list"].isna().tolist() == [False, True]
 
 
+def test_texts_csv_would_quote_and_polygons_read_back_as_stored(store: Store) -> None:
+    """PostgreSQL's rows come as CSV: separators, quotes, line breaks and words a CSV
+    reader might take for something else stay texts; polygons come back whole."""
+    texts = ["第一行\n第二行", 'a,b "c"', "\\N", " t ", "NULL", "f", ""]
+    problems = _problems().iloc[[0] * len(texts)].reset_index(drop=True)
+    problems["code"] = [f"P{i}" for i in range(len(texts))]
+    problems["description"] = texts
+    store.write("problems", problems)
+    assert store.read("problems")["description"].tolist() == texts
+    cells = gpd.GeoDataFrame(
+        {"code": ["G1", "G2"], "name": ["一号网格", "二号网格"]},
+        geometry=[
+            shapely.MultiPolygon([shapely.box(112.9, 28.1, 112.95, 28.15)]),
+            shapely.MultiPolygon(
+                [shapely.box(113.0, 28.1, 113.05, 28.15), shapely.box(113.1, 28.1, 113.2, 28.2)]
+            ),
+        ],
+        crs="EPSG:4326",
+    )
+    store.write("grids", cells)
+    read = store.read("grids")
+    assert read["name"].tolist() == ["一号网格", "二号网格"]
+    assert shapely.equals(read.geometry.to_numpy(), cells.geometry.to_numpy()).all()
+
+
 def test_a_read_leaves_the_garbage_collector_as_it_found_it(store: Store) -> None:
     """SQLite reads pause the cyclic collector while they fetch; it runs again after,
     also when reads overlap in threads, and stays off if it was off."""
