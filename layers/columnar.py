@@ -164,13 +164,15 @@ def _fetch_copy(
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     raw = conn.connection.driver_connection
     assert raw is not None
+    sql, params = f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params
     text = io.BytesIO()
-    with (
-        raw.cursor() as cur,
-        cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy,
-    ):
-        for chunk in copy:
-            text.write(chunk)
+    with raw.cursor() as cur:
+        # The engine's listeners see the COPY as any statement SQLAlchemy runs.
+        conn.dispatch.before_cursor_execute(conn, cur, sql, params, None, False)
+        with cur.copy(sql, params) as copy:
+            for chunk in copy:
+                text.write(chunk)
+        conn.dispatch.after_cursor_execute(conn, cur, sql, params, None, False)
     names = list(kinds)
     types = {n: _CSV_TYPES.get(k, pa.large_string()) for n, k in kinds.items()}
     if not text.tell():
@@ -186,8 +188,8 @@ def _fetch_copy(
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
-                true_values=["t"],
-                false_values=["f"],
+                true_values=["t", "1"],  # a boolean column, or a flag computed as 1 or 0
+                false_values=["f", "0"],
             ),
         )
     del text
