@@ -57,11 +57,11 @@ def gdal_reads(store: Store, layer: Layer) -> bool:
     return sqlite_file(store) is not None and arrow_typed(layer)
 
 
-def layer_schema(layer: Layer, geometry_type: pa.DataType | None = None) -> pa.Schema:
+def layer_schema(layer: Layer) -> pa.Schema:
     """The Arrow schema of a whole layer: its fields in order, then its WKB geometry."""
     return pa.schema(
         [pa.field(f.name, _ARROW_TYPES[f.type]) for f in layer.fields]
-        + [pa.field(GEOMETRY_COLUMN, geometry_type or pa.binary())]
+        + [pa.field(GEOMETRY_COLUMN, pa.binary())]
     )
 
 

@@ -216,6 +216,7 @@ def _csv_column(values: pa.Array, kind: str) -> Any:
 
 def _hex_geometries(values: pa.Array) -> np.ndarray:
     """Shapely geometries from PostgreSQL's hex form of WKB (``\\x0101...``; null: ``None``)."""
+    values = values.cast(pa.large_string())  # 64-bit offsets, read below
     n = len(values)
     offsets = np.frombuffer(
         values.buffers()[1], dtype=np.int64, count=n + 1, offset=8 * values.offset

@@ -194,7 +194,7 @@ def _write_whole(
     ) as staged:
         given = None if progress is None else _out_of(progress, store.count(layer.name))
         source = (
-            GdalLayerRead(store, layer, given)
+            GdalLayerRead(store, layer, progress=given)
             if gdal_reads(store, layer)
             else LayerBatches(store, layer, progress=given)
         )
