@@ -15,7 +15,10 @@ the child costs a fraction of a second.
         for batch in batches: ...
 
 Run as a script (``python -I child_reads.py PATH SQL BATCH_SIZE``), this
-module is the child: it imports pyarrow and pyogrio only.
+module is the child: it imports pyarrow and pyogrio only. The child runs on
+:func:`child_python`: this process's own interpreter, or, inside a server
+that embeds Python (mod_wsgi, uWSGI: ``sys.executable`` names the server),
+the ``python3`` of the environment, or ``$CITYGRID_PYTHON``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +39,9 @@ BATCH_ROWS = 65_536
 
 _STDERR_LINES = 12
 """Lines of the child's error output a failure quotes."""
+
+PYTHON_VARIABLE = "CITYGRID_PYTHON"
+"""The environment variable naming the interpreter of the child, when set."""
 
 
 class ChildReadFailed(RuntimeError):
@@ -57,7 +64,7 @@ def query_batches(
         GDAL could not open the file or run the query, or the child failed
         before its last batch.
     """
-    command = [sys.executable, "-I", __file__, os.fspath(path), sql, str(batch_size)]
+    command = [child_python(), "-I", __file__, os.fspath(path), sql, str(batch_size)]
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
         assert child.stdout is not None  # stdout=PIPE
@@ -77,6 +84,46 @@ def query_batches(
             status = child.wait()
         if read_through and status != 0:
             raise ChildReadFailed(_failure(path, errors))
+
+
+def child_python() -> str:
+    """The Python interpreter the child runs on.
+
+    ``$CITYGRID_PYTHON`` if set; else ``sys.executable`` when it is a Python
+    interpreter; else the ``python3`` (``python.exe`` on Windows) in the
+    scripts folder of this environment, since a server that embeds Python
+    gives its own program as ``sys.executable``.
+
+    Raises
+    ------
+    ChildReadFailed
+        ``$CITYGRID_PYTHON`` names no file, or no interpreter is found.
+    """
+    named = os.environ.get(PYTHON_VARIABLE)
+    if named:
+        if not os.path.isfile(named):
+            raise ChildReadFailed(
+                f"{PYTHON_VARIABLE}={named} is not a file; set it to the Python interpreter "
+                "of citygrid's environment (its bin/python3)."
+            )
+        return named
+    if _is_python(sys.executable):
+        return sys.executable
+    scripts = sysconfig.get_path("scripts")
+    for name in ("python3", "python", "python.exe"):
+        candidate = os.path.join(scripts, name)
+        if os.path.isfile(candidate):
+            return candidate
+    raise ChildReadFailed(
+        f"No Python interpreter to read with: this process runs in {sys.executable!r} and "
+        f"{scripts} has no python3. Set {PYTHON_VARIABLE} to citygrid's Python interpreter."
+    )
+
+
+def _is_python(executable: str) -> bool:
+    """Whether ``executable`` is a Python interpreter's file, by its name."""
+    name = os.path.basename(executable).lower()
+    return os.path.isfile(executable) and name.startswith(("python", "pypy"))
 
 
 def _exhausted(reader: pa.RecordBatchReader) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import sys
+import sysconfig
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,7 +15,12 @@ import pytest
 import shapely
 from sqlite_locks import second_writer_is_locked_out
 
-from citygrid.gis.formats.child_reads import ChildReadFailed, query_batches
+from citygrid.gis.formats.child_reads import (
+    PYTHON_VARIABLE,
+    ChildReadFailed,
+    child_python,
+    query_batches,
+)
 
 
 @pytest.fixture
@@ -61,6 +69,32 @@ def test_a_block_that_stops_early_stops_the_child(places: Path) -> None:
 def test_a_block_that_raises_passes_its_error_on(places: Path) -> None:
     with pytest.raises(KeyError), query_batches(places, "SELECT * FROM places"):
         raise KeyError("stop")
+
+
+def test_inside_a_server_that_embeds_python_the_child_runs_on_the_environment_s_python(
+    places: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # mod_wsgi and uWSGI give their own program as sys.executable.
+    monkeypatch.delenv(PYTHON_VARIABLE, raising=False)
+    monkeypatch.setattr(sys, "executable", shutil.which("sh"))
+    python = child_python()
+    assert Path(python).name.startswith("python")
+    assert Path(python).parent == Path(sysconfig.get_path("scripts"))
+    with query_batches(places, "SELECT n FROM places") as batches:
+        assert pa.Table.from_batches(list(batches)).num_rows == 10
+
+
+def test_the_interpreter_can_be_named_and_a_wrong_name_is_refused_clearly(
+    places: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(PYTHON_VARIABLE, sys.executable)
+    assert child_python() == sys.executable
+    monkeypatch.setenv(PYTHON_VARIABLE, str(tmp_path / "no-python"))
+    with (
+        pytest.raises(ChildReadFailed, match=f"{PYTHON_VARIABLE}=.*no-python is not a file"),
+        query_batches(places, "SELECT n FROM places"),
+    ):
+        pass
 
 
 def test_reading_leaves_this_process_s_write_lock_held(tmp_path: Path) -> None:
