@@ -25,6 +25,7 @@ import shapely
 import sqlalchemy as sa
 
 from citygrid.gis.hilbert import hilbert_order
+from citygrid.layers.columnar import point_coordinates
 from citygrid.layers.packed_rtree import write_packed
 from citygrid.layers.registry import Layer
 
@@ -149,6 +150,9 @@ def _bounds_rows(fids: np.ndarray, wkb: np.ndarray) -> list[tuple[int, float, fl
 
 def _bounds(fids: np.ndarray, wkb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The fids of the non-empty geometries and their ``(minx, miny, maxx, maxy)``."""
+    xy = point_coordinates(wkb)
+    if xy is not None:  # a million plain points: numpy reads them, GEOS need not
+        return np.asarray(fids, dtype=np.int64), np.column_stack([*xy, *xy])
     bounds = shapely.bounds(shapely.from_wkb(wkb))
     keep = ~np.isnan(bounds[:, 0])
     return np.asarray(fids, dtype=np.int64)[keep], bounds[keep]

@@ -20,7 +20,7 @@ times on a tenth of them.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -109,15 +109,23 @@ def _column(values: list[Any], kind: str) -> Any:
 
 def _wkb_geometries(values: list[bytes | None]) -> np.ndarray:
     """Shapely geometries from WKB values (``None`` for missing)."""
-    if None not in values:
-        data = b"".join(values)  # type: ignore[arg-type]
-        if len(data) == _POINT_WKB.itemsize * len(values):
-            points = _plain_points(data)
-            if points is not None:
-                return points
+    xy = point_coordinates(values)
+    if xy is not None:
+        return shapely.points(*xy)
     wkb = np.empty(len(values), dtype=object)
     wkb[:] = values
     return shapely.from_wkb(wkb)
+
+
+def point_coordinates(values: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The x and y of WKB values that are all plain 2-D points, decoded by numpy at once
+    (several times faster than GEOS); ``None`` if any is missing or is anything else."""
+    if None in values:
+        return None
+    data = b"".join(values)  # type: ignore[arg-type]
+    if len(data) != _POINT_WKB.itemsize * len(values):
+        return None
+    return _plain_xy(data)
 
 
 def _masked(numbers: np.ndarray, missing: np.ndarray, kind: str) -> Any:
@@ -127,12 +135,12 @@ def _masked(numbers: np.ndarray, missing: np.ndarray, kind: str) -> Any:
     return pd.arrays.BooleanArray(numbers.astype(bool), missing)
 
 
-def _plain_points(data: bytes) -> np.ndarray | None:
-    """Points from concatenated 21-byte WKB, if each is a plain 2-D point (else ``None``)."""
+def _plain_xy(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """x and y from concatenated 21-byte WKB, if each is a plain 2-D point (else ``None``)."""
     points = np.frombuffer(data, dtype=_POINT_WKB)
     plain = (points["order"] == 1) & (points["type"] == 1)
     if plain.all() and not (np.isnan(points["x"]).any() or np.isnan(points["y"]).any()):
-        return shapely.points(points["x"], points["y"])
+        return points["x"], points["y"]
     return None
 
 
@@ -226,8 +234,8 @@ def _hex_geometries(values: pa.Array) -> np.ndarray:
         text = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
         digits = _HEX_DIGITS[text.reshape(n, point_text)[:, 2:]]
         if (digits < 16).all():
-            points = _plain_points((digits[:, 0::2] * 16 + digits[:, 1::2]).tobytes())
-            if points is not None:
-                return points
+            xy = _plain_xy((digits[:, 0::2] * 16 + digits[:, 1::2]).tobytes())
+            if xy is not None:
+                return shapely.points(*xy)
     hex_wkb = pc.utf8_slice_codeunits(values, 2).to_numpy(zero_copy_only=False)
     return shapely.from_wkb(hex_wkb)

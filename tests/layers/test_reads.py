@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from citygrid.layers.columnar import point_coordinates
 from citygrid.layers.store import Store
 
 
@@ -192,3 +193,19 @@ def test_one_plain_row_holds_what_the_frame_holds(store: Store) -> None:
     assert (first["name"], first["weight"], first["negative_list"]) == ("市容", 0.1 + 0.2, True)
     assert (second["name"], second["weight"], second["negative_list"]) == ("广告", None, None)
     assert store.row("problems", {"code": "P9"}) is None
+
+
+def test_plain_points_are_decoded_by_numpy_and_anything_else_is_left_to_geos() -> None:
+    points = shapely.points([113.0, 113.5], [28.0, 28.25])
+    xy = point_coordinates(list(shapely.to_wkb(points)))
+    assert xy is not None
+    assert xy[0].tolist() == [113.0, 113.5]
+    assert xy[1].tolist() == [28.0, 28.25]
+    others = [
+        [shapely.to_wkb(points[0]), None],  # a missing geometry
+        list(shapely.to_wkb(shapely.points([1.0, 2.0], [3.0, 4.0], [5.0, 6.0]))),  # 3-D
+        [shapely.to_wkb(points[0]), shapely.to_wkb(shapely.Point())],  # empty: NaN
+        list(shapely.to_wkb(points, byte_order=0)),  # big-endian
+        [shapely.to_wkb(shapely.box(0, 0, 1, 1))],
+    ]
+    assert all(point_coordinates(values) is None for values in others)
