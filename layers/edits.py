@@ -136,8 +136,8 @@ class FeatureEdits(FrameReads):
                         "after": _JSON.encode({**after, **(audit_after or {})}),
                         "reason": reason,
                     }
-                    for code, before, after in log[["code", "before", "after"]].itertuples(
-                        index=False
+                    for code, before, after in zip(
+                        log["code"].tolist(), log["before"], log["after"], strict=True
                     )
                 ],
                 actor,
@@ -264,7 +264,10 @@ def _set_fields(
 
 
 def _check_codes(wanted: pd.Series, found: pd.Index, layer: Layer) -> None:
-    missing = sorted(set(wanted.astype(str)) - set(found.astype(str)))
+    # Plain object arrays: hashed at once (Arrow-backed strings would go value by value).
+    wanted_text = pd.Index(wanted.astype(str).to_numpy(dtype=object), dtype=object)
+    absent = ~wanted_text.isin(found.astype(str).to_numpy(dtype=object))
+    missing = sorted(set(wanted_text[absent]))
     if missing:
         raise NotFound(
             "Layer {layer} has no feature with code {codes}; nothing was changed.",
@@ -308,32 +311,31 @@ def _diff(
         np.logical_or.reduce(list(changed.values())) if changed else np.zeros(len(codes), bool)
     )
     rows_changed = np.flatnonzero(any_change)
-    # Per changed row, only the fields that changed; lists index far faster than frames.
-    which = [
-        (
-            f,
-            layer.field(f).secret,
-            changed[f][rows_changed].tolist(),
-            old[f].to_numpy(dtype=object)[rows_changed],
-            upd[f].to_numpy(dtype=object)[rows_changed],
-        )
-        for f in fields
-    ]
-    records = []
-    for j, (i, code) in enumerate(
-        zip(rows_changed.tolist(), codes.to_numpy()[rows_changed].tolist(), strict=True)
-    ):
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        for f, secret, flags, old_values, new_values in which:
-            if not flags[j]:
-                continue
-            if secret:
-                before[f] = after[f] = SECRET_CHANGED
-            else:
-                before[f], after[f] = plain(old_values[j]), plain(new_values[j])
-        if has_geometry and changed["geometry"][i]:
-            before["geometry"] = None if old_g[i] is None else old_g[i].wkt
-            after["geometry"] = None if new_g[i] is None else new_g[i].wkt
-        records.append({"code": code, "before": before, "after": after})
-    return pd.DataFrame(records, columns=["code", "before", "after"])
+    # Field by field over the rows where it changed: one dict entry per changed value.
+    slot = np.zeros(len(codes), dtype=np.int64)
+    slot[rows_changed] = np.arange(len(rows_changed))
+    befores: list[dict[str, Any]] = [{} for _ in range(len(rows_changed))]
+    afters: list[dict[str, Any]] = [{} for _ in range(len(rows_changed))]
+    for f in fields:
+        hit = np.flatnonzero(changed[f])
+        if layer.field(f).secret:
+            for j in slot[hit].tolist():
+                befores[j][f] = afters[j][f] = SECRET_CHANGED
+            continue
+        olds = old[f].to_numpy(dtype=object)[hit]
+        news = upd[f].to_numpy(dtype=object)[hit]
+        for j, before, after in zip(slot[hit].tolist(), olds, news, strict=True):
+            befores[j][f], afters[j][f] = plain(before), plain(after)
+    if has_geometry:
+        for i in np.flatnonzero(changed["geometry"]).tolist():
+            j = int(slot[i])
+            befores[j]["geometry"] = None if old_g[i] is None else old_g[i].wkt
+            afters[j]["geometry"] = None if new_g[i] is None else new_g[i].wkt
+    return pd.DataFrame(
+        {
+            "code": codes.to_numpy(dtype=object)[rows_changed],
+            "before": pd.Series(befores, dtype=object),
+            "after": pd.Series(afters, dtype=object),
+        },
+        columns=["code", "before", "after"],
+    )
