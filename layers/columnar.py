@@ -122,6 +122,8 @@ def point_coordinates(values: Sequence[bytes | None]) -> tuple[np.ndarray, np.nd
     (several times faster than GEOS); ``None`` if any is missing or is anything else."""
     if None in values:
         return None
+    if len(values) and len(values[0]) != _POINT_WKB.itemsize:  # type: ignore[arg-type]
+        return None  # no join of a whole layer's polygons only to learn they are not points
     data = b"".join(values)  # type: ignore[arg-type]
     if len(data) != _POINT_WKB.itemsize * len(values):
         return None
