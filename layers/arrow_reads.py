@@ -17,6 +17,7 @@ in memory at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -77,6 +78,8 @@ class _LayerStream:
     and reads once; :attr:`features` counts the features it has given.
     Subclasses say where the batches come from (``_batches``). ``progress``,
     if given, is called with the features given so far after each batch.
+    A reader of the stream learns only that a batch could not be had;
+    :meth:`own_errors` raises what the stream itself raised.
     """
 
     def __init__(
@@ -85,18 +88,34 @@ class _LayerStream:
         self.store, self.layer, self.progress = store, layer, progress
         self.schema = layer_schema(layer)
         self.features = 0
+        self.failure: Exception | None = None
 
     def __arrow_c_stream__(self, requested_schema: object = None) -> object:
         """The batches as an Arrow C stream (the PyCapsule protocol)."""
         reader = pa.RecordBatchReader.from_batches(self.schema, self._counted())
         return reader.__arrow_c_stream__(requested_schema)
 
+    @contextmanager
+    def own_errors(self) -> Iterator[None]:
+        """Inside the block, a failure to read the stream raises the stream's own error
+        (GDAL's writer says only "Error while accessing batch from stream")."""
+        try:
+            yield
+        except Exception:
+            if self.failure is not None:
+                raise self.failure from None
+            raise
+
     def _counted(self) -> Iterator[pa.RecordBatch]:
-        for batch in self._batches():
-            self.features += batch.num_rows
-            if self.progress is not None:
-                self.progress(self.features)
-            yield batch
+        try:
+            for batch in self._batches():
+                self.features += batch.num_rows
+                if self.progress is not None:
+                    self.progress(self.features)
+                yield batch
+        except Exception as error:
+            self.failure = error
+            raise
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         raise NotImplementedError

@@ -198,14 +198,15 @@ def _write_whole(
             if gdal_reads(store, layer)
             else LayerBatches(store, layer, progress=given)
         )
-        formats.write_table_into(
-            staged,
-            source,
-            format_,
-            layer.name,
-            geometry_column=GEOMETRY_COLUMN,
-            geometry_type=str(layer.geometry_type),
-        )
+        with source.own_errors():
+            formats.write_table_into(
+                staged,
+                source,
+                format_,
+                layer.name,
+                geometry_column=GEOMETRY_COLUMN,
+                geometry_type=str(layer.geometry_type),
+            )
         if format_.name == "gpkg":
             _add_style(staged.path, layer.name, layer)
     return staged.target, source.features

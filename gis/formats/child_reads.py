@@ -96,15 +96,21 @@ def child_python() -> str:
 
     Raises
     ------
-    ChildReadFailed
-        ``$CITYGRID_PYTHON`` names no file, or no interpreter is found.
+    BadInput
+        ``$CITYGRID_PYTHON`` names no file, or no interpreter is found (a
+        setting to correct).
     """
+    # Here, not at the top: the child runs this file as a script, without citygrid.
+    from citygrid.errors import BadInput
+
     named = os.environ.get(PYTHON_VARIABLE)
     if named:
         if not os.path.isfile(named):
-            raise ChildReadFailed(
-                f"{PYTHON_VARIABLE}={named} is not a file; set it to the Python interpreter "
-                "of citygrid's environment (its bin/python3)."
+            raise BadInput(
+                "{variable}={value} is not a file; set it to the Python interpreter of "
+                "citygrid's environment (its bin/python3).",
+                variable=PYTHON_VARIABLE,
+                value=named,
             )
         return named
     if _is_python(sys.executable):
@@ -114,9 +120,12 @@ def child_python() -> str:
         candidate = os.path.join(scripts, name)
         if os.path.isfile(candidate):
             return candidate
-    raise ChildReadFailed(
-        f"No Python interpreter to read with: this process runs in {sys.executable!r} and "
-        f"{scripts} has no python3. Set {PYTHON_VARIABLE} to citygrid's Python interpreter."
+    raise BadInput(
+        "No Python interpreter to read with: this process runs in {program} and {folder} has "
+        "no python3. Set {variable} to citygrid's Python interpreter.",
+        program=sys.executable,
+        folder=scripts,
+        variable=PYTHON_VARIABLE,
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 import shapely
 from sqlite_locks import second_writer_is_locked_out
 
+from citygrid.errors import BadInput
 from citygrid.gis.formats.child_reads import (
     PYTHON_VARIABLE,
     ChildReadFailed,
@@ -91,7 +92,7 @@ def test_the_interpreter_can_be_named_and_a_wrong_name_is_refused_clearly(
     assert child_python() == sys.executable
     monkeypatch.setenv(PYTHON_VARIABLE, str(tmp_path / "no-python"))
     with (
-        pytest.raises(ChildReadFailed, match=f"{PYTHON_VARIABLE}=.*no-python is not a file"),
+        pytest.raises(BadInput, match=f"{PYTHON_VARIABLE}=.*no-python is not a file"),
         query_batches(places, "SELECT n FROM places"),
     ):
         pass

@@ -376,6 +376,23 @@ def test_a_whole_layer_export_leaves_the_store_s_write_lock_held(
         writer.close()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_whole_layer_export_with_no_python_to_read_with_says_so_and_keeps_the_old_file(
+    seeded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child's failure reaches the user as itself, not as GDAL's "Error while accessing
+    batch from stream", and the file it was to replace stays as it was."""
+    target = tmp_path / "whole.gpkg"
+    export_layer(seeded, "problems", target)
+    before = target.read_bytes()
+    monkeypatch.setenv("CITYGRID_PYTHON", str(tmp_path / "no-python"))
+    with pytest.raises(BadInput, match=r"CITYGRID_PYTHON=.*no-python is not a file"):
+        export_layer(seeded, "problems", target, overwrite=True)
+    assert target.read_bytes() == before
+    with language("zh_CN"), pytest.raises(BadInput, match="不是一个文件"):
+        export_layer(seeded, "problems", target, overwrite=True)
+
+
 def test_layer_batches_give_every_feature_a_slice_at_a_time_in_the_layer_schema(
     seeded: Store,
 ) -> None:
