@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -90,31 +91,99 @@ def _fetch_rows(
         return {name: _column(fetched.pop(name), kind) for name, kind in kinds.items()}
 
 
-def _column(values: list[Any], kind: str) -> Any:
-    """One fetched column as :func:`fetch_columns` returns it."""
+Arrow: TypeAlias = pa.Array | pa.ChunkedArray
+"""A column read into Arrow (a chunked one holds one chunk per range read)."""
+
+
+def arrow_columns(arrays: Mapping[str, Arrow], kinds: Mapping[str, str]) -> dict[str, Any]:
+    """Columns read into Arrow (each in its kind's stored type) as :func:`fetch_columns`
+    returns them.
+
+    The geometries are made in a thread of their own while the texts become Python
+    objects: GEOS lets go of the GIL, the texts hold it.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        geometries = {
+            name: pool.submit(_column, arrays[name], kind)
+            for name, kind in kinds.items()
+            if kind == "geometry"
+        }
+        columns = {
+            name: _column(arrays[name], kind) for name, kind in kinds.items() if kind != "geometry"
+        }
+        columns.update({name: made.result() for name, made in geometries.items()})
+    return {name: columns[name] for name in kinds}
+
+
+def _column(values: list[Any] | Arrow, kind: str) -> Any:
+    """One fetched column (a list of values or an Arrow array) as :func:`fetch_columns`
+    returns it."""
     if kind == "float":
-        return pa.array(values, type=pa.float64()).to_numpy(zero_copy_only=False)  # None: NaN
+        return _arrow(values, pa.float64()).to_numpy(zero_copy_only=False)  # None: NaN
     if kind in ("int", "bool"):
-        array = pa.array(values, type=pa.int64())
+        array = _arrow(values, pa.int64())
         missing = array.is_null().to_numpy(zero_copy_only=False)
         return _masked(array.fill_null(0).to_numpy(), missing, kind)
     if kind in ("datetime", "date"):
         return _datetimes(values)
     if kind == "geometry":
         return _wkb_geometries(values)
+    if isinstance(values, Arrow):
+        return _objects(values)
     column = np.empty(len(values), dtype=object)
     column[:] = values
     return column
 
 
-def _wkb_geometries(values: list[bytes | None]) -> np.ndarray:
+def _objects(values: Arrow) -> np.ndarray:
+    """An Arrow array as Python objects (``None`` for missing); a column of few distinct
+    values (judged on its first rows) makes each of them once and repeats it."""
+    if isinstance(values, pa.ChunkedArray):
+        return np.concatenate([_objects(chunk) for chunk in values.chunks])
+    sample = values.slice(0, _SAMPLE_ROWS)
+    if len(sample.unique()) > len(sample) // 2:  # codes, descriptions: hashing would not pay
+        return values.to_numpy(zero_copy_only=False)
+    encoded = values.dictionary_encode()
+    distinct = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last one: None
+    distinct[:-1] = encoded.dictionary.to_numpy(zero_copy_only=False)
+    return distinct[encoded.indices.fill_null(len(distinct) - 1).to_numpy()]
+
+
+_SAMPLE_ROWS = 10_000
+"""Rows whose distinct values tell whether a text column repeats itself."""
+
+
+def _arrow(values: list[Any] | Arrow, type_: pa.DataType) -> Arrow:
+    return values.cast(type_) if isinstance(values, Arrow) else pa.array(values, type=type_)
+
+
+def _wkb_geometries(values: list[bytes | None] | Arrow) -> np.ndarray:
     """Shapely geometries from WKB values (``None`` for missing)."""
-    xy = point_coordinates(values)
+    xy = _arrow_points(values) if isinstance(values, Arrow) else point_coordinates(values)
     if xy is not None:
         return shapely.points(*xy)
+    if isinstance(values, Arrow):
+        return shapely.from_wkb(values.to_numpy(zero_copy_only=False))
     wkb = np.empty(len(values), dtype=object)
     wkb[:] = values
     return shapely.from_wkb(wkb)
+
+
+def _arrow_points(values: Arrow) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`point_coordinates` of an Arrow binary array, straight from its data buffer."""
+    if isinstance(values, pa.ChunkedArray):
+        chunks = [_arrow_points(chunk) for chunk in values.chunks]
+        if not chunks or any(xy is None for xy in chunks):
+            return None
+        return np.concatenate([x for x, _ in chunks]), np.concatenate([y for _, y in chunks])  # type: ignore[misc]
+    if values.null_count or not len(values):
+        return None
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
+    offsets = offsets[values.offset : values.offset + len(values) + 1]
+    if not (np.diff(offsets) == _POINT_WKB.itemsize).all():
+        return None
+    data = values.buffers()[2]
+    return _plain_xy(data[int(offsets[0]) : int(offsets[-1])])
 
 
 def point_coordinates(values: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -137,7 +206,7 @@ def _masked(numbers: np.ndarray, missing: np.ndarray, kind: str) -> Any:
     return pd.arrays.BooleanArray(numbers.astype(bool), missing)
 
 
-def _plain_xy(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+def _plain_xy(data: bytes | pa.Buffer) -> tuple[np.ndarray, np.ndarray] | None:
     """x and y from concatenated 21-byte WKB, if each is a plain 2-D point (else ``None``)."""
     points = np.frombuffer(data, dtype=_POINT_WKB)
     plain = (points["order"] == 1) & (points["type"] == 1)
@@ -146,14 +215,14 @@ def _plain_xy(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def _datetimes(values: pa.Array | list[Any]) -> np.ndarray:
+def _datetimes(values: Arrow | list[Any]) -> np.ndarray:
     """ISO 8601 texts (``None`` for missing) as ``datetime64[ns]``: parsed by Arrow, or by
     pandas where Arrow does not take them."""
     try:
-        text = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+        text = values if isinstance(values, Arrow) else pa.array(values, type=pa.string())
         return text.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False).astype("datetime64[ns]")
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        plain = values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else values
+        plain = values.to_numpy(zero_copy_only=False) if isinstance(values, Arrow) else values
         return pd.to_datetime(plain, format="ISO8601").to_numpy(dtype="datetime64[ns]")
 
 

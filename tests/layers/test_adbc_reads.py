@@ -1,0 +1,174 @@
+"""Large SQLite reads through ADBC, in ranges of fid: the same frame as the DB-API path.
+
+The thresholds are lowered so that a few rows make several ranges; each
+test reads the same store both ways and compares, or shows which reads
+stay on the DB-API path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from citygrid.layers import adbc_reads
+from citygrid.layers.store import Store
+
+ROWS = 40
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A store on a SQLite file, with the current schema."""
+    store = Store.open(f"sqlite:///{tmp_path / '城市.db'}", check_schema=False)
+    store.init()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def ranges_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
+    """Reads of a few rows go through ADBC, ten fids a range; the queries each range ran."""
+    monkeypatch.setattr(adbc_reads, "MIN_FIDS", 1)
+    monkeypatch.setattr(adbc_reads, "RANGE_FIDS", 10)
+    monkeypatch.setattr(adbc_reads, "WORKERS", 3)
+    ran: list[tuple[str, tuple]] = []
+    read_range = adbc_reads._read_range
+
+    def counted(uri: str, sql: str, params: tuple, *, rows: int):  # type: ignore[no-untyped-def]
+        ran.append((sql, params))
+        return read_range(uri, sql, params, rows=rows)
+
+    monkeypatch.setattr(adbc_reads, "_read_range", counted)
+    return ran
+
+
+def _problems() -> gpd.GeoDataFrame:
+    """Texts missing in the first range and set after (the driver would guess a number),
+    a datetime, an integer missing at first, points and one missing geometry."""
+    late = [None] * 15 + [f"值{i % 3}" for i in range(15, ROWS)]
+    return gpd.GeoDataFrame(
+        {
+            "code": [f"P{i:03d}" for i in range(ROWS)],
+            "catalogue_code": ["C1"] * ROWS,
+            "description": late,
+            "status": ["open" if i % 4 else "closed" for i in range(ROWS)],
+            "reported_at": pd.date_range("2024-01-01 08:00:00.5", periods=ROWS, freq="h"),
+            "grid_code": [None] * 10 + [f"G{i % 7}" for i in range(10, ROWS)],
+            "recurrence": pd.array([None] * 12 + list(range(12, ROWS)), dtype="Int64"),
+        },
+        geometry=[None, *(shapely.Point(112.9 + i / 1000, 28.2) for i in range(1, ROWS))],
+        crs="EPSG:4326",
+    )
+
+
+def _by_db_api(store: Store, monkeypatch: pytest.MonkeyPatch, **read: object) -> pd.DataFrame:
+    with monkeypatch.context() as m:
+        m.setattr(adbc_reads, "MIN_FIDS", 10**12)
+        return store.read("problems", **read)  # type: ignore[arg-type]
+
+
+def test_ranges_read_the_same_frame_as_the_db_api(
+    sqlite_store: Store, ranges_read: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_store.write("problems", _problems())
+    through_adbc = sqlite_store.read("problems")
+    assert len(ranges_read) == 3
+    expected = _by_db_api(sqlite_store, monkeypatch)
+    pd.testing.assert_frame_equal(through_adbc, expected)
+    assert through_adbc["description"].iloc[20] == "值2"
+    assert through_adbc["description"].iloc[0] is None
+    assert through_adbc["recurrence"].dtype == "Int64"
+    assert through_adbc.geometry.iloc[0] is None
+
+
+def test_a_column_missing_in_every_row_of_a_range_is_still_of_its_type(
+    sqlite_store: Store, ranges_read: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problems = _problems()
+    problems["deadline"] = [None] * 30 + [datetime(2024, 3, 1, 17, 30)] * 10
+    sqlite_store.write("problems", problems)
+    frame = sqlite_store.read("problems", columns=["code", "deadline", "closed_at"])
+    assert ranges_read
+    assert frame["deadline"].dtype == "datetime64[ns]"
+    assert frame["deadline"].iloc[-1] == pd.Timestamp("2024-03-01 17:30")
+    assert frame["closed_at"].isna().all()
+    pd.testing.assert_frame_equal(
+        frame, _by_db_api(sqlite_store, monkeypatch, columns=["code", "deadline", "closed_at"])
+    )
+
+
+def test_polygons_and_filters_on_texts_go_through_ranges(
+    sqlite_store: Store, ranges_read: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problems = _problems()
+    problems.loc[5, "geometry"] = shapely.box(112.9, 28.2, 112.91, 28.21)
+    sqlite_store.write("problems", problems)
+    wanted = {"status": ["closed"], "grid_code": [f"G{i}" for i in range(5)]}
+    frame = sqlite_store.read("problems", where=wanted)
+    assert ranges_read
+    assert all(params for _, params in ranges_read)
+    pd.testing.assert_frame_equal(frame, _by_db_api(sqlite_store, monkeypatch, where=wanted))
+    assert set(frame["status"]) == {"closed"}
+    whole = sqlite_store.read("problems", order_by=None)
+    assert whole.geometry.iloc[5].equals(shapely.box(112.9, 28.2, 112.91, 28.21))
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        {"filters_on_reported_at": True},  # a datetime SQLAlchemy turns into text first
+        {"limit": 5},
+        {"offset": 3},
+        {"sort": [("code", True)]},
+        {"in_transaction": True},
+    ],
+    ids=lambda read: next(iter(read)),
+)
+def test_reads_adbc_cannot_serve_take_the_db_api_path(
+    sqlite_store: Store, ranges_read: list, read: dict
+) -> None:
+    sqlite_store.write("problems", _problems())
+    table = sqlite_store.table("problems")
+    if read.pop("filters_on_reported_at", False):
+        read["filters"] = [table.c.reported_at >= datetime(2024, 1, 2, 9)]
+    if read.pop("in_transaction", False):
+        with sqlite_store.transaction() as conn:
+            frame = sqlite_store.read("problems", conn=conn)
+    else:
+        frame = sqlite_store.read("problems", **read)
+    assert not ranges_read
+    assert len(frame) > 0
+    if "filters" in read:
+        assert frame["reported_at"].min() == pd.Timestamp("2024-01-02 09:00:00.5")
+
+
+def test_a_transaction_sees_its_own_changes_and_a_new_read_sees_them_once_committed(
+    sqlite_store: Store, ranges_read: list
+) -> None:
+    sqlite_store.write("problems", _problems())
+    with sqlite_store.transaction() as conn:
+        sqlite_store.update(
+            "problems",
+            pd.DataFrame({"code": ["P001"], "status": ["closed"]}),
+            actor="测试",
+            conn=conn,
+        )
+        assert sqlite_store.read("problems", conn=conn)["status"].iloc[1] == "closed"
+        assert not ranges_read
+    assert sqlite_store.read("problems")["status"].iloc[1] == "closed"
+    assert ranges_read
+
+
+def test_a_store_in_memory_reads_through_the_db_api(ranges_read: list) -> None:
+    store = Store.open("sqlite://", check_schema=False)
+    store.init()
+    store.write("problems", _problems())
+    assert len(store.read("problems")) == ROWS
+    assert not ranges_read
+    store.close()
