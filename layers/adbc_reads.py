@@ -13,8 +13,8 @@ rest, which take the DB-API path):
 - on a connection of the store's own, not in a caller's transaction (its
   changes are seen by no other connection);
 - in fid order or in none, without ``LIMIT`` or ``OFFSET``;
-- with parameters the driver takes as they are (texts and numbers; a
-  datetime, which SQLAlchemy first turns into text, takes the DB-API path);
+- with parameters SQLAlchemy converts one by one, as it does for the DB-API
+  (datetimes to text); a list of such values takes the DB-API path;
 - over at least :data:`MIN_FIDS` fids (a connection's set-up costs more
   than it saves on a small read).
 
@@ -46,6 +46,9 @@ WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 BUSY_TIMEOUT_MS = 5_000
 """How long a range's connection waits for a lock (SQLite's own default is not at all)."""
+
+_MOST_BATCH_ROWS = 2**31 - 2
+"""The largest batch the driver takes (it allocates as rows come, not the batch ahead)."""
 
 _ARROW_TYPES = {
     "int": pa.int64(),
@@ -79,19 +82,22 @@ def fetch_arrow(
         Kind of each column, as :func:`~citygrid.layers.columnar.fetch_columns` takes them.
     """
     uri = _database_uri(conn)
-    if uri is None or not _driver_takes(conn, stmt):
+    if uri is None:
         return None
     low, high = conn.execute(sa.select(sa.func.min(fid), sa.func.max(fid))).one()
-    if low is None or high - low + 1 < MIN_FIDS:
+    if low is None or high - low + 1 < MIN_FIDS or _compiled(conn, stmt) is None:
         return None
     count = max(1, min(WORKERS, (high - low + 1) // RANGE_FIDS))
     bounds = [low - 1 + (high - low + 1) * i // count for i in range(count)] + [high]
-    queries = [
-        (_compiled(conn, stmt.where(fid > start, fid <= end)), end - start)
-        for start, end in itertools.pairwise(bounds)
-    ]
+    queries = []
+    for start, end in itertools.pairwise(bounds):
+        query = _compiled(conn, stmt.where(fid > start, fid <= end))
+        assert query is not None  # as the whole statement's
+        queries.append((*query, end - start))
     with ThreadPoolExecutor(max_workers=count) as pool:
-        tables = list(pool.map(lambda query: _read_range(uri, *query[0], rows=query[1]), queries))
+        tables = list(
+            pool.map(lambda query: _read_range(*query[:2], uri=uri, rows=query[2]), queries)
+        )
     return _columns(tables, kinds)
 
 
@@ -106,24 +112,28 @@ def _database_uri(conn: sa.Connection) -> str | None:
     return f"{path.as_uri()}?mode=ro" if path.is_file() else None
 
 
-def _driver_takes(conn: sa.Connection, stmt: sa.Select[Any]) -> bool:
-    """Whether ``stmt``'s parameters need no conversion by SQLAlchemy (texts and numbers)."""
-    compiled = stmt.compile(dialect=conn.dialect)
+def _compiled(conn: sa.Connection, stmt: sa.Select[Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL of ``stmt`` for SQLite (lists expanded) and its positional parameters as
+    SQLAlchemy sends them (datetimes as text); ``None`` for a list of values that would
+    each need converting (the DB-API path converts them)."""
     dialect = conn.dialect
-    return all(
-        bind.type.dialect_impl(dialect).bind_processor(dialect) is None
-        for bind in compiled.binds.values()
-    )
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    processors = {}
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            if bind.expanding:
+                return None
+            processors[name] = process
+    given = compiled.construct_params()
+    params = []
+    for name in compiled.positiontup or ():
+        process = processors.get(name)
+        params.append(given[name] if process is None else process(given[name]))
+    return str(compiled), tuple(params)
 
 
-def _compiled(conn: sa.Connection, stmt: sa.Select[Any]) -> tuple[str, tuple[Any, ...]]:
-    """The SQL of ``stmt`` for SQLite, lists expanded, and its positional parameters."""
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    return str(compiled), tuple(params[name] for name in compiled.positiontup or ())
-
-
-def _read_range(uri: str, sql: str, params: tuple[Any, ...], *, rows: int) -> pa.Table:
+def _read_range(sql: str, params: tuple[Any, ...], *, uri: str, rows: int) -> pa.Table:
     """One range's rows, read on a connection of its own.
 
     The driver infers each column's type from its first batch and refuses a
@@ -136,7 +146,8 @@ def _read_range(uri: str, sql: str, params: tuple[Any, ...], *, rows: int) -> pa
         # Wait as the store's own connections do while another opens the write-ahead log.
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.fetchall()
-        cursor.adbc_statement.set_options(**{StatementOptions.BATCH_ROWS.value: str(rows + 1)})
+        batch = min(rows + 1, _MOST_BATCH_ROWS)  # fids may be sparse: the rows are fewer
+        cursor.adbc_statement.set_options(**{StatementOptions.BATCH_ROWS.value: str(batch)})
         cursor.execute(sql, params or None)
         return cursor.fetch_arrow_table()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import geopandas as gpd
@@ -213,9 +214,11 @@ class FeatureEdits(FrameReads):
         if not entries:
             return
         # Accounts do not change what computed layers show.
-        mark_written(conn, {e["layer"] for e in entries if not get_layer(e["layer"]).internal})
+        layers = {e["layer"] for e in entries}
+        mark_written(conn, {name for name in layers if not get_layer(name).internal})
         at = datetime.now().replace(microsecond=0).strftime(DATETIME_TEXT)
-        values = [(at, actor, 1, *(e[name] for name in _AUDIT_ENTRY)) for e in entries]
+        entry = itemgetter(*_AUDIT_ENTRY)
+        values = [(at, actor, 1, *entry(e)) for e in entries]
         table = self.table("audit")
         self.backend.insert_rows(
             conn, table, ["at", "actor", "version", *_AUDIT_ENTRY], values, None

@@ -40,9 +40,9 @@ def ranges_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
     ran: list[tuple[str, tuple]] = []
     read_range = adbc_reads._read_range
 
-    def counted(uri: str, sql: str, params: tuple, *, rows: int):  # type: ignore[no-untyped-def]
+    def counted(sql: str, params: tuple, *, uri: str, rows: int):  # type: ignore[no-untyped-def]
         ran.append((sql, params))
-        return read_range(uri, sql, params, rows=rows)
+        return read_range(sql, params, uri=uri, rows=rows)
 
     monkeypatch.setattr(adbc_reads, "_read_range", counted)
     return ran
@@ -119,10 +119,23 @@ def test_polygons_and_filters_on_texts_go_through_ranges(
     assert whole.geometry.iloc[5].equals(shapely.box(112.9, 28.2, 112.91, 28.21))
 
 
+def test_datetimes_in_a_filter_are_sent_as_the_store_keeps_them(
+    sqlite_store: Store, ranges_read: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_store.write("problems", _problems())
+    table = sqlite_store.table("problems")
+    since = [table.c.reported_at >= datetime(2024, 1, 2, 9)]
+    frame = sqlite_store.read("problems", filters=since)
+    assert ranges_read
+    assert all("2024-01-02 09:00:00.000000" in params for _, params in ranges_read)
+    assert frame["reported_at"].min() == pd.Timestamp("2024-01-02 09:00:00.5")
+    pd.testing.assert_frame_equal(frame, _by_db_api(sqlite_store, monkeypatch, filters=since))
+
+
 @pytest.mark.parametrize(
     "read",
     [
-        {"filters_on_reported_at": True},  # a datetime SQLAlchemy turns into text first
+        {"reported_at_any_of": True},  # a list of values SQLAlchemy would convert each
         {"limit": 5},
         {"offset": 3},
         {"sort": [("code", True)]},
@@ -135,8 +148,8 @@ def test_reads_adbc_cannot_serve_take_the_db_api_path(
 ) -> None:
     sqlite_store.write("problems", _problems())
     table = sqlite_store.table("problems")
-    if read.pop("filters_on_reported_at", False):
-        read["filters"] = [table.c.reported_at >= datetime(2024, 1, 2, 9)]
+    if read.pop("reported_at_any_of", False):
+        read["filters"] = [table.c.reported_at.in_([datetime(2024, 1, 2, 9, 0, 0, 500000)])]
     if read.pop("in_transaction", False):
         with sqlite_store.transaction() as conn:
             frame = sqlite_store.read("problems", conn=conn)
@@ -145,7 +158,7 @@ def test_reads_adbc_cannot_serve_take_the_db_api_path(
     assert not ranges_read
     assert len(frame) > 0
     if "filters" in read:
-        assert frame["reported_at"].min() == pd.Timestamp("2024-01-02 09:00:00.5")
+        assert frame["reported_at"].tolist() == [pd.Timestamp("2024-01-02 09:00:00.5")]
 
 
 def test_a_transaction_sees_its_own_changes_and_a_new_read_sees_them_once_committed(
@@ -172,3 +185,14 @@ def test_a_store_in_memory_reads_through_the_db_api(ranges_read: list) -> None:
     assert len(store.read("problems")) == ROWS
     assert not ranges_read
     store.close()
+
+
+def test_fids_far_apart_make_ranges_of_few_rows(sqlite_store: Store, ranges_read: list) -> None:
+    sqlite_store.write("problems", _problems())
+    with sqlite_store.transaction() as conn:
+        conn.exec_driver_sql("UPDATE problems SET fid = 5000000000 WHERE code = 'P039'")
+    frame = sqlite_store.read("problems")
+    assert ranges_read
+    assert frame["fid"].iloc[-1] == 5_000_000_000
+    assert frame["code"].iloc[-1] == "P039"
+    assert len(frame) == ROWS
