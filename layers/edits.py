@@ -11,7 +11,7 @@ the values before and after.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -126,6 +126,9 @@ class FeatureEdits(FrameReads):
                 )
                 self.backend.update_geometries(c, table, fids, wkb)
             log["version"] = stored["version"].to_numpy() + 1
+            afters = (
+                log["after"] if not audit_after else [{**a, **audit_after} for a in log["after"]]
+            )
             self._audit(
                 c,
                 [
@@ -133,12 +136,15 @@ class FeatureEdits(FrameReads):
                         "action": action,
                         "layer": layer.name,
                         "feature_code": code,
-                        "before": _JSON.encode(before),
-                        "after": _JSON.encode({**after, **(audit_after or {})}),
+                        "before": before,
+                        "after": after,
                         "reason": reason,
                     }
                     for code, before, after in zip(
-                        log["code"].tolist(), log["before"], log["after"], strict=True
+                        log["code"].tolist(),
+                        _json_texts(log["before"]),
+                        _json_texts(afters),
+                        strict=True,
                     )
                 ],
                 actor,
@@ -223,6 +229,25 @@ class FeatureEdits(FrameReads):
         self.backend.insert_rows(
             conn, table, ["at", "actor", "version", *_AUDIT_ENTRY], values, None
         )
+
+
+def _json_texts(values: Iterable[dict[str, Any]]) -> list[str]:
+    """Each dict as JSON text; equal dicts of plain values are encoded once (a reroute's
+    hundred thousand ``{"unit_code": ...}`` hold a few hundred distinct ones)."""
+    made: dict[tuple[Any, ...], str] = {}
+    texts = []
+    for value in values:
+        try:  # the type too: 1, 1.0 and True are equal keys but not equal JSON
+            key = tuple((name, v.__class__, v) for name, v in value.items())
+            text = made.get(key)
+        except TypeError:  # a list or dict among the values: encoded as it is
+            key, text = (), None
+        if text is None:
+            text = _JSON.encode(value)
+            if key:
+                made[key] = text
+        texts.append(text)
+    return texts
 
 
 def _lock_rows(conn: sa.Connection, table: sa.Table, key: str, codes: list[Any]) -> None:

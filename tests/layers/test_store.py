@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from citygrid.errors import BadInput, Conflict, NotFound, SchemaError, StoreUnavailable
 from citygrid.i18n import language
-from citygrid.layers.edits import _set_fields
+from citygrid.layers.edits import _json_texts, _set_fields
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
 
@@ -192,6 +192,19 @@ def test_an_update_of_many_features_audits_each_with_its_dates(store: Store) -> 
     assert history["action"].tolist() == ["assign"]
     assert history["after"].iloc[0] == '{"unit_code": "U09"}'
     assert pd.api.types.is_datetime64_any_dtype(pd.to_datetime(history["at"]))
+
+
+def test_audit_texts_of_equal_values_are_shared_but_never_across_types() -> None:
+    values = [{"n": 1}, {"n": True}, {"n": 1.0}, {"n": 1}, {"n": [1, "二"]}, {}, {"n": None}]
+    assert _json_texts(values) == [
+        '{"n": 1}',
+        '{"n": true}',
+        '{"n": 1.0}',
+        '{"n": 1}',
+        '{"n": [1, "二"]}',
+        "{}",
+        '{"n": null}',
+    ]
 
 
 def test_stale_edit_is_refused_naming_who_changed_first(store: Store) -> None:
