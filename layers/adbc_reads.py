@@ -1,10 +1,12 @@
-"""Large SQLite reads through ADBC: the rows into Arrow in C, several ranges of fid at once.
+"""Large SQLite reads through ADBC: the rows into Arrow in C, a whole layer in ranges of fid.
 
 Python's ``sqlite3`` module makes a Python object of every value it fetches;
 on the city's million problems that alone takes about 7 s. The ADBC SQLite
 driver (``adbc-driver-sqlite``, from Apache Arrow) steps the same statement
 in C, hands back Arrow arrays and lets go of the GIL while it works, so a
-read split into ranges of fid runs on every core.
+whole layer read in ranges of fid runs on every core. A filtered read runs
+as one statement: a range of fid added to it would steer SQLite off the
+filter's index and through every row of the range.
 
 Only reads worth it go this way (:func:`fetch_arrow` says ``None`` to the
 rest, which take the DB-API path):
@@ -84,14 +86,21 @@ def fetch_arrow(
     uri = _database_uri(conn)
     if uri is None:
         return None
-    low, high = conn.execute(sa.select(sa.func.min(fid), sa.func.max(fid))).one()
+    # One aggregate each: SQLite answers a lone min() or max() of the rowid at once, and
+    # scans the table for both in one SELECT.
+    table = fid.table
+    low = conn.execute(sa.select(sa.func.min(fid)).select_from(table)).scalar()
+    high = conn.execute(sa.select(sa.func.max(fid)).select_from(table)).scalar()
     if low is None or high - low + 1 < MIN_FIDS or _compiled(conn, stmt) is None:
         return None
-    count = max(1, min(WORKERS, (high - low + 1) // RANGE_FIDS))
+    # A filtered read runs as one statement (see above).
+    whole = stmt.whereclause is None
+    count = max(1, min(WORKERS, (high - low + 1) // RANGE_FIDS)) if whole else 1
     bounds = [low - 1 + (high - low + 1) * i // count for i in range(count)] + [high]
     queries = []
     for start, end in itertools.pairwise(bounds):
-        query = _compiled(conn, stmt.where(fid > start, fid <= end))
+        part = stmt.where(fid > start, fid <= end) if count > 1 else stmt
+        query = _compiled(conn, part)
         assert query is not None  # as the whole statement's
         queries.append((*query, end - start))
     with ThreadPoolExecutor(max_workers=count) as pool:
