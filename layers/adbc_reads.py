@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,10 +41,14 @@ MIN_FIDS = 50_000
 """Reads over fewer fids than this take the DB-API path."""
 
 RANGE_FIDS = 100_000
-"""Fids per range at least: a smaller range is not worth a thread of its own."""
+"""Fids per range of a whole layer at least (the ranges after the first few are read
+while those before become columns)."""
+
+MOST_RANGES = 16
+"""Ranges of a whole layer at most (fids far apart make a wide span of few rows)."""
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
-"""Ranges read at once, at most."""
+"""Ranges read at once, at most (one per CPU)."""
 
 BUSY_TIMEOUT_MS = 5_000
 """How long a range's connection waits for a lock (SQLite's own default is not at all)."""
@@ -67,9 +71,9 @@ _ARROW_TYPES = {
 
 def fetch_arrow(
     conn: sa.Connection, stmt: sa.Select[Any], fid: sa.Column[Any], kinds: Mapping[str, str]
-) -> dict[str, pa.ChunkedArray] | None:
-    """Read ``stmt`` (on the store's own connection ``conn``) as Arrow arrays, one per column
-    of ``kinds``, in ranges of ``fid`` at once; ``None`` when the read is not one for ADBC.
+) -> Iterator[dict[str, pa.Array]] | None:
+    """Read ``stmt`` (on the store's own connection ``conn``) into Arrow, range by range;
+    ``None`` when the read is not one for ADBC.
 
     Parameters
     ----------
@@ -82,6 +86,14 @@ def fetch_arrow(
         The table's ``fid`` column (its rowid).
     kinds
         Kind of each column, as :func:`~citygrid.layers.columnar.fetch_columns` takes them.
+
+    Returns
+    -------
+    iterator of dict, or None
+        The ranges in fid order, each as one array per column in its kind's Arrow
+        type, yielded as they are read (:data:`WORKERS` ranges are read at once while
+        the caller turns the ones before into columns). Iterating raises
+        :class:`RangeTypeMismatch` if a range's values are of another type.
     """
     uri = _database_uri(conn)
     if uri is None:
@@ -95,7 +107,7 @@ def fetch_arrow(
         return None
     # A filtered read runs as one statement (see above).
     whole = stmt.whereclause is None
-    count = max(1, min(WORKERS, (high - low + 1) // RANGE_FIDS)) if whole else 1
+    count = max(1, min(MOST_RANGES, (high - low + 1) // RANGE_FIDS)) if whole else 1
     bounds = [low - 1 + (high - low + 1) * i // count for i in range(count)] + [high]
     queries = []
     for start, end in itertools.pairwise(bounds):
@@ -103,11 +115,20 @@ def fetch_arrow(
         query = _compiled(conn, part)
         assert query is not None  # as the whole statement's
         queries.append((*query, end - start))
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        tables = list(
-            pool.map(lambda query: _read_range(*query[:2], uri=uri, rows=query[2]), queries)
-        )
-    return _columns(tables, kinds)
+    return _ranges(uri, queries, kinds)
+
+
+class RangeTypeMismatch(Exception):
+    """A range's values are not of their column's kind (the DB-API path reads them)."""
+
+
+def _ranges(
+    uri: str, queries: list[tuple[str, tuple[Any, ...], int]], kinds: Mapping[str, str]
+) -> Iterator[dict[str, pa.Array]]:
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(queries))) as pool:
+        tables = pool.map(lambda query: _read_range(*query[:2], uri=uri, rows=query[2]), queries)
+        for table in tables:
+            yield _typed(table, kinds)
 
 
 def _database_uri(conn: sa.Connection) -> str | None:
@@ -161,23 +182,18 @@ def _read_range(sql: str, params: tuple[Any, ...], *, uri: str, rows: int) -> pa
         return cursor.fetch_arrow_table()
 
 
-def _columns(tables: list[pa.Table], kinds: Mapping[str, str]) -> dict[str, pa.ChunkedArray] | None:
-    """Each column of the ranges (one chunk per range, not copied into one) in its kind's
-    Arrow type, or ``None`` when a range's values are of another type (then the DB-API
-    path reads them)."""
+def _typed(table: pa.Table, kinds: Mapping[str, str]) -> dict[str, pa.Array]:
+    """One range's columns, each in its kind's Arrow type."""
     out = {}
     for position, (name, kind) in enumerate(kinds.items()):
         wanted = _ARROW_TYPES[kind]
-        pieces = []
-        for table in tables:
-            piece = table.column(position).combine_chunks()
-            if piece.type != wanted:
-                if piece.null_count == len(piece):  # no value to infer a type from
-                    piece = pa.nulls(len(piece), wanted)
-                elif pa.types.is_integer(piece.type) and pa.types.is_floating(wanted):
-                    piece = piece.cast(wanted)
-                else:
-                    return None
-            pieces.append(piece)
-        out[name] = pa.chunked_array(pieces, type=wanted)
+        column = table.column(position).combine_chunks()
+        if column.type != wanted:
+            if column.null_count == len(column):  # no value to infer a type from
+                column = pa.nulls(len(column), wanted)
+            elif pa.types.is_integer(column.type) and pa.types.is_floating(wanted):
+                column = column.cast(wanted)
+            else:
+                raise RangeTypeMismatch(f"{name}: {column.type}, not {wanted}")
+        out[name] = column
     return out

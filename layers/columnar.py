@@ -20,7 +20,7 @@ times on a tenth of them.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeAlias
 
@@ -95,24 +95,40 @@ Arrow: TypeAlias = pa.Array | pa.ChunkedArray
 """A column read into Arrow (a chunked one holds one chunk per range read)."""
 
 
-def arrow_columns(arrays: Mapping[str, Arrow], kinds: Mapping[str, str]) -> dict[str, Any]:
-    """Columns read into Arrow (each in its kind's stored type) as :func:`fetch_columns`
-    returns them.
+def arrow_columns(
+    ranges: Iterable[Mapping[str, pa.Array]], kinds: Mapping[str, str]
+) -> dict[str, Any]:
+    """Columns read into Arrow range by range (each in its kind's stored type) as
+    :func:`fetch_columns` returns them.
 
-    The geometries are made in a thread of their own while the texts become Python
-    objects: GEOS lets go of the GIL, the texts hold it.
+    Each range is worked on as it arrives, while the ranges after it are still read:
+    its texts become Python objects here and its geometries are made on a thread of
+    their own (GEOS lets go of the GIL, the texts hold it). Numbers and dates, cheap
+    to convert, are converted once all ranges are in.
     """
+    pieces: dict[str, list[Any]] = {name: [] for name in kinds}
     with ThreadPoolExecutor(max_workers=1) as pool:
-        geometries = {
-            name: pool.submit(_column, arrays[name], kind)
-            for name, kind in kinds.items()
-            if kind == "geometry"
-        }
-        columns = {
-            name: _column(arrays[name], kind) for name, kind in kinds.items() if kind != "geometry"
-        }
-        columns.update({name: made.result() for name, made in geometries.items()})
-    return {name: columns[name] for name in kinds}
+        for arrays in ranges:
+            for name, kind in kinds.items():
+                if kind == "geometry":
+                    pieces[name].append(pool.submit(_wkb_geometries, arrays[name]))
+                elif kind in _OBJECT_KINDS:
+                    pieces[name].append(_objects(arrays[name]))
+                else:
+                    pieces[name].append(arrays[name])
+        columns = {}
+        for name, kind in kinds.items():
+            if kind == "geometry":
+                columns[name] = np.concatenate([made.result() for made in pieces[name]])
+            elif kind in _OBJECT_KINDS:
+                columns[name] = np.concatenate(pieces[name])
+            else:
+                columns[name] = _column(pa.chunked_array(pieces[name]), kind)
+    return columns
+
+
+_OBJECT_KINDS = ("str", "bytes")
+"""Kinds returned as Python objects (``None`` for missing)."""
 
 
 def _column(values: list[Any] | Arrow, kind: str) -> Any:
@@ -128,18 +144,14 @@ def _column(values: list[Any] | Arrow, kind: str) -> Any:
         return _datetimes(values)
     if kind == "geometry":
         return _wkb_geometries(values)
-    if isinstance(values, Arrow):
-        return _objects(values)
     column = np.empty(len(values), dtype=object)
     column[:] = values
     return column
 
 
-def _objects(values: Arrow) -> np.ndarray:
+def _objects(values: pa.Array) -> np.ndarray:
     """An Arrow array as Python objects (``None`` for missing); a column of few distinct
     values (judged on its first rows) makes each of them once and repeats it."""
-    if isinstance(values, pa.ChunkedArray):
-        return np.concatenate([_objects(chunk) for chunk in values.chunks])
     sample = values.slice(0, _SAMPLE_ROWS)
     if len(sample.unique()) > len(sample) // 2:  # codes, descriptions: hashing would not pay
         return values.to_numpy(zero_copy_only=False)
@@ -157,25 +169,20 @@ def _arrow(values: list[Any] | Arrow, type_: pa.DataType) -> Arrow:
     return values.cast(type_) if isinstance(values, Arrow) else pa.array(values, type=type_)
 
 
-def _wkb_geometries(values: list[bytes | None] | Arrow) -> np.ndarray:
+def _wkb_geometries(values: list[bytes | None] | pa.Array) -> np.ndarray:
     """Shapely geometries from WKB values (``None`` for missing)."""
-    xy = _arrow_points(values) if isinstance(values, Arrow) else point_coordinates(values)
+    xy = _arrow_points(values) if isinstance(values, pa.Array) else point_coordinates(values)
     if xy is not None:
         return shapely.points(*xy)
-    if isinstance(values, Arrow):
+    if isinstance(values, pa.Array):
         return shapely.from_wkb(values.to_numpy(zero_copy_only=False))
     wkb = np.empty(len(values), dtype=object)
     wkb[:] = values
     return shapely.from_wkb(wkb)
 
 
-def _arrow_points(values: Arrow) -> tuple[np.ndarray, np.ndarray] | None:
+def _arrow_points(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`point_coordinates` of an Arrow binary array, straight from its data buffer."""
-    if isinstance(values, pa.ChunkedArray):
-        chunks = [_arrow_points(chunk) for chunk in values.chunks]
-        if not chunks or any(xy is None for xy in chunks):
-            return None
-        return np.concatenate([x for x, _ in chunks]), np.concatenate([y for _, y in chunks])  # type: ignore[misc]
     if values.null_count or not len(values):
         return None
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)

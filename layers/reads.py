@@ -12,7 +12,7 @@ import shapely
 import sqlalchemy as sa
 
 from citygrid.errors import BadInput, NotFound
-from citygrid.layers.adbc_reads import fetch_arrow
+from citygrid.layers.adbc_reads import RangeTypeMismatch, fetch_arrow
 from citygrid.layers.columnar import arrow_columns, fetch_columns
 from citygrid.layers.connections import StoreConnections
 from citygrid.layers.frames import STORAGE_CRS, Bbox, raw, region
@@ -232,10 +232,7 @@ class FrameReads(StoreConnections):
         ranged = conn is None and not sort and order_by in ("fid", None)
         ranged = ranged and limit is None and not offset
         with self._conn(conn, write=False) as c:
-            arrays = fetch_arrow(c, stmt, table.c.fid, kinds) if ranged else None
-            columns_read = (
-                fetch_columns(c, stmt, kinds) if arrays is None else arrow_columns(arrays, kinds)
-            )
+            columns_read = self._fetch(c, stmt, table.c.fid, kinds, ranged=ranged)
         geoms = columns_read.pop("geom", None)
         if geoms is None:
             return _frame(columns_read, kinds)
@@ -246,6 +243,25 @@ class FrameReads(StoreConnections):
                 gdf = gdf.iloc[:limit]
             gdf = gdf.reset_index(drop=True)
         return gdf
+
+    def _fetch(
+        self,
+        conn: sa.Connection,
+        stmt: sa.Select[Any],
+        fid: sa.Column[Any],
+        kinds: Mapping[str, str],
+        *,
+        ranged: bool,
+    ) -> dict[str, Any]:
+        """The columns of ``stmt``: through ADBC in ranges of fid when ``ranged`` and the
+        read is one for it (:mod:`~citygrid.layers.adbc_reads`), else from the driver."""
+        ranges = fetch_arrow(conn, stmt, fid, kinds) if ranged else None
+        if ranges is not None:
+            try:
+                return arrow_columns(ranges, kinds)
+            except RangeTypeMismatch:  # a value stored as another type than its field's
+                pass
+        return fetch_columns(conn, stmt, kinds)
 
     def _conditions(
         self,

@@ -33,7 +33,8 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def ranges_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple]]:
-    """Reads of a few rows go through ADBC, ten fids a range; the queries each range ran."""
+    """Reads of a few rows go through ADBC, ten fids a range, three at once; the queries
+    each range ran."""
     monkeypatch.setattr(adbc_reads, "MIN_FIDS", 1)
     monkeypatch.setattr(adbc_reads, "RANGE_FIDS", 10)
     monkeypatch.setattr(adbc_reads, "WORKERS", 3)
@@ -78,7 +79,7 @@ def test_ranges_read_the_same_frame_as_the_db_api(
 ) -> None:
     sqlite_store.write("problems", _problems())
     through_adbc = sqlite_store.read("problems")
-    assert len(ranges_read) == 3
+    assert len(ranges_read) == 4  # forty fids, ten a range
     expected = _by_db_api(sqlite_store, monkeypatch)
     pd.testing.assert_frame_equal(through_adbc, expected)
     assert through_adbc["description"].iloc[20] == "值2"
@@ -192,7 +193,19 @@ def test_fids_far_apart_make_ranges_of_few_rows(sqlite_store: Store, ranges_read
     with sqlite_store.transaction() as conn:
         conn.exec_driver_sql("UPDATE problems SET fid = 5000000000 WHERE code = 'P039'")
     frame = sqlite_store.read("problems")
-    assert ranges_read
+    assert len(ranges_read) == adbc_reads.MOST_RANGES
     assert frame["fid"].iloc[-1] == 5_000_000_000
     assert frame["code"].iloc[-1] == "P039"
     assert len(frame) == ROWS
+
+
+def test_a_value_stored_as_another_type_falls_back_to_the_db_api(
+    sqlite_store: Store, ranges_read: list
+) -> None:
+    sqlite_store.write("problems", _problems())
+    with sqlite_store.transaction() as conn:  # SQLite keeps a blob in a TEXT column as a blob
+        conn.exec_driver_sql("UPDATE problems SET description = x'e5a4a7' WHERE code = 'P030'")
+    frame = sqlite_store.read("problems")
+    assert ranges_read
+    assert frame["description"].iloc[30] == "大".encode()
+    assert frame["description"].iloc[31] == "值1"
