@@ -53,12 +53,12 @@ class LazyLayers(Mapping[str, gpd.GeoDataFrame]):
         self._names = tuple(names)
         self._make = make
         self._made: dict[str, gpd.GeoDataFrame] = {}
-        self._lock = threading.RLock()
+        self._locks = {name: threading.RLock() for name in self._names}
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame:
         if name not in self._names:
             raise KeyError(name)
-        with self._lock:
+        with self._locks[name]:  # one lock a layer: two layers may be made at once
             if name not in self._made:
                 self._made[name] = self._make(name)
             return self._made[name]
