@@ -27,10 +27,12 @@ half of one row (the isolation of ``READ COMMITTED`` between ranges).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +63,13 @@ _ARROW_TYPES = {
     "bool": pa.int64(),
     "float": pa.float64(),
     "str": pa.string(),
-    "datetime": pa.string(),
-    "date": pa.string(),
+    "datetime": pa.timestamp("us"),
+    "date": pa.timestamp("us"),
     "bytes": pa.binary(),
     "geometry": pa.binary(),
 }
-"""The Arrow type each kind of column comes as (dates are stored as text)."""
+"""The Arrow type each kind of column is given in (SQLite's dates come as text and are
+parsed by Arrow, PostgreSQL's as timestamps)."""
 
 
 def fetch_arrow(
@@ -95,8 +98,8 @@ def fetch_arrow(
         the caller turns the ones before into columns). Iterating raises
         :class:`RangeTypeMismatch` if a range's values are of another type.
     """
-    uri = _database_uri(conn)
-    if uri is None:
+    source = _source(conn)
+    if source is None:
         return None
     # One aggregate each: SQLite answers a lone min() or max() of the rowid at once, and
     # scans the table for both in one SELECT.
@@ -105,6 +108,10 @@ def fetch_arrow(
     high = conn.execute(sa.select(sa.func.max(fid)).select_from(table)).scalar()
     if low is None or high - low + 1 < MIN_FIDS or _compiled(conn, stmt) is None:
         return None
+    if source.postgres:  # every range reads in the snapshot of the store's reader
+        source = replace(
+            source, snapshot=conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+        )
     # A filtered read runs as one statement (see above).
     whole = stmt.whereclause is None
     count = max(1, min(MOST_RANGES, (high - low + 1) // RANGE_FIDS)) if whole else 1
@@ -115,38 +122,56 @@ def fetch_arrow(
         query = _compiled(conn, part)
         assert query is not None  # as the whole statement's
         queries.append((*query, end - start))
-    return _ranges(uri, queries, kinds)
+    return _ranges(source, queries, kinds)
 
 
 class RangeTypeMismatch(Exception):
     """A range's values are not of their column's kind (the DB-API path reads them)."""
 
 
+@dataclass(frozen=True)
+class _Source:
+    """The database the ranges are read from."""
+
+    uri: str
+    postgres: bool
+    snapshot: str | None = None
+    """PostgreSQL: the snapshot every range reads in (``pg_export_snapshot()``)."""
+
+
+def _source(conn: sa.Connection) -> _Source | None:
+    """The database of ``conn`` as ADBC reaches it: a SQLite file (read-only) or a
+    PostgreSQL server; ``None`` for an in-memory database."""
+    url = conn.engine.url
+    if conn.dialect.name == "postgresql":
+        return _Source(url.set(drivername="postgresql").render_as_string(False), postgres=True)
+    database = url.database or ""
+    if (
+        conn.dialect.name != "sqlite"
+        or database in ("", ":memory:")
+        or database.startswith("file:")
+    ):
+        return None
+    path = Path(database).expanduser().resolve()
+    return _Source(f"{path.as_uri()}?mode=ro", postgres=False) if path.is_file() else None
+
+
 def _ranges(
-    uri: str, queries: list[tuple[str, tuple[Any, ...], int]], kinds: Mapping[str, str]
+    source: _Source, queries: list[tuple[str, tuple[Any, ...], int]], kinds: Mapping[str, str]
 ) -> Iterator[dict[str, pa.Array]]:
+    read = _read_postgres if source.postgres else _read_sqlite
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(queries))) as pool:
-        tables = pool.map(lambda query: _read_range(*query[:2], uri=uri, rows=query[2]), queries)
+        tables = pool.map(lambda query: read(source, *query), queries)
         for table in tables:
             yield _typed(table, kinds)
 
 
-def _database_uri(conn: sa.Connection) -> str | None:
-    """A read-only ``file:`` URI of the SQLite database file, or ``None``."""
-    if conn.dialect.name != "sqlite":
-        return None
-    database = conn.engine.url.database or ""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    path = Path(database).expanduser().resolve()
-    return f"{path.as_uri()}?mode=ro" if path.is_file() else None
-
-
 def _compiled(conn: sa.Connection, stmt: sa.Select[Any]) -> tuple[str, tuple[Any, ...]] | None:
-    """The SQL of ``stmt`` for SQLite (lists expanded) and its positional parameters as
-    SQLAlchemy sends them (datetimes as text); ``None`` for a list of values that would
-    each need converting (the DB-API path converts them)."""
-    dialect = conn.dialect
+    """The SQL of ``stmt`` (lists expanded; PostgreSQL's parameters numbered ``$1``...,
+    as ADBC takes them) and its positional parameters as SQLAlchemy sends them (SQLite's
+    datetimes as text); ``None`` for a list of values that would each need converting
+    (the DB-API path converts them)."""
+    dialect = _numbered(conn.dialect) if conn.dialect.name == "postgresql" else conn.dialect
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     processors = {}
     for name, bind in compiled.binds.items():
@@ -163,8 +188,15 @@ def _compiled(conn: sa.Connection, stmt: sa.Select[Any]) -> tuple[str, tuple[Any
     return str(compiled), tuple(params)
 
 
-def _read_range(sql: str, params: tuple[Any, ...], *, uri: str, rows: int) -> pa.Table:
-    """One range's rows, read on a connection of its own.
+@functools.cache
+def _numbered(dialect: sa.Dialect) -> sa.Dialect:
+    """A dialect like ``dialect`` writing parameters as ``$1``, ``$2``..."""
+    made: Any = type(dialect)  # every SQLAlchemy dialect takes its paramstyle
+    return made(paramstyle="numeric_dollar")
+
+
+def _read_sqlite(source: _Source, sql: str, params: tuple[Any, ...], rows: int) -> pa.Table:
+    """One range's rows from SQLite, read on a connection of its own.
 
     The driver infers each column's type from its first batch and refuses a
     later value of another type; one batch holding every row of the range
@@ -172,7 +204,7 @@ def _read_range(sql: str, params: tuple[Any, ...], *, uri: str, rows: int) -> pa
     """
     from adbc_driver_sqlite import StatementOptions, dbapi  # a read of this size only
 
-    with dbapi.connect(uri) as connection, connection.cursor() as cursor:
+    with dbapi.connect(source.uri) as connection, connection.cursor() as cursor:
         # Wait as the store's own connections do while another opens the write-ahead log.
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.fetchall()
@@ -180,6 +212,21 @@ def _read_range(sql: str, params: tuple[Any, ...], *, uri: str, rows: int) -> pa
         cursor.adbc_statement.set_options(**{StatementOptions.BATCH_ROWS.value: str(batch)})
         cursor.execute(sql, params or None)
         return cursor.fetch_arrow_table()
+
+
+def _read_postgres(source: _Source, sql: str, params: tuple[Any, ...], rows: int) -> pa.Table:
+    """One range's rows from PostgreSQL (``COPY`` in binary, by the driver), read in the
+    snapshot of the store's reader."""
+    from adbc_driver_postgresql import dbapi  # a read of this size only
+
+    del rows  # the server says each column's type
+    with dbapi.connect(source.uri) as connection, connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute(f"SET TRANSACTION SNAPSHOT '{source.snapshot}'")
+        cursor.execute(sql, params or None)
+        table = cursor.fetch_arrow_table()
+        connection.rollback()
+        return table
 
 
 def _typed(table: pa.Table, kinds: Mapping[str, str]) -> dict[str, pa.Array]:
@@ -191,9 +238,31 @@ def _typed(table: pa.Table, kinds: Mapping[str, str]) -> dict[str, pa.Array]:
         if column.type != wanted:
             if column.null_count == len(column):  # no value to infer a type from
                 column = pa.nulls(len(column), wanted)
-            elif pa.types.is_integer(column.type) and pa.types.is_floating(wanted):
-                column = column.cast(wanted)
+            elif _castable(column.type, wanted):
+                try:
+                    column = column.cast(wanted)
+                except pa.ArrowInvalid as error:  # a date Arrow does not read
+                    raise RangeTypeMismatch(f"{name}: {error}") from error
             else:
                 raise RangeTypeMismatch(f"{name}: {column.type}, not {wanted}")
         out[name] = column
     return out
+
+
+def _castable(given: pa.DataType, wanted: pa.DataType) -> bool:
+    """Whether values of type ``given`` stand for the same values in type ``wanted``."""
+    types = pa.types
+    if types.is_timestamp(wanted):
+        return (
+            types.is_string(given)
+            or types.is_large_string(given)
+            or types.is_timestamp(given)
+            or types.is_date(given)
+        )
+    if types.is_integer(given) or types.is_boolean(given):
+        return types.is_integer(wanted) or types.is_floating(wanted)
+    if types.is_floating(given):
+        return types.is_floating(wanted)
+    return (types.is_large_string(given) and types.is_string(wanted)) or (
+        types.is_large_binary(given) and types.is_binary(wanted)
+    )
