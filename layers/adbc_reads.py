@@ -1,28 +1,33 @@
-"""Large SQLite reads through ADBC: the rows into Arrow in C, a whole layer in ranges of fid.
+"""Large reads through ADBC: the rows into Arrow in C, a whole layer in ranges of fid.
 
 Python's ``sqlite3`` module makes a Python object of every value it fetches;
-on the city's million problems that alone takes about 7 s. The ADBC SQLite
-driver (``adbc-driver-sqlite``, from Apache Arrow) steps the same statement
-in C, hands back Arrow arrays and lets go of the GIL while it works, so a
-whole layer read in ranges of fid runs on every core. A filtered read runs
-as one statement: a range of fid added to it would steer SQLite off the
-filter's index and through every row of the range.
+on the city's million problems that alone takes about 7 s. The ADBC drivers
+(``adbc-driver-sqlite`` and ``adbc-driver-postgresql``, from Apache Arrow)
+run the same statement in C (PostgreSQL's as a binary ``COPY``), hand back
+Arrow arrays and let go of the GIL while they work, so a whole layer read
+in ranges of fid runs on every core, and each range is turned into columns
+while the ones after it are read. A filtered read runs as one statement: a
+range of fid added to it would steer the planner off the filter's index and
+through every row of the range.
 
 Only reads worth it go this way (:func:`fetch_arrow` says ``None`` to the
 rest, which take the DB-API path):
 
-- from a database file (an in-memory database lives in one connection);
+- from a SQLite file or a PostgreSQL server (an in-memory database lives
+  in one connection);
 - on a connection of the store's own, not in a caller's transaction (its
   changes are seen by no other connection);
 - in fid order or in none, without ``LIMIT`` or ``OFFSET``;
 - with parameters SQLAlchemy converts one by one, as it does for the DB-API
-  (datetimes to text); a list of such values takes the DB-API path;
+  (SQLite's datetimes to text); a list of such values takes the DB-API path;
 - over at least :data:`MIN_FIDS` fids (a connection's set-up costs more
   than it saves on a small read).
 
-Each range is read in a read transaction of its own: a change committed
-while the read runs may be seen in some ranges and not in others, never
-half of one row (the isolation of ``READ COMMITTED`` between ranges).
+On PostgreSQL every range reads in the snapshot of the store's reader
+(``pg_export_snapshot``), so a read is one consistent view. SQLite cannot
+share a snapshot between connections: each range is a read transaction of
+its own, and a change committed while the read runs may be seen in some
+ranges and not in others, never half of one row.
 """
 
 from __future__ import annotations
@@ -86,7 +91,7 @@ def fetch_arrow(
         A SELECT of one table whose columns are named as the keys of ``kinds``,
         ordered by ``fid`` or not at all, without ``LIMIT`` or ``OFFSET``.
     fid
-        The table's ``fid`` column (its rowid).
+        The table's integer key ``fid`` (SQLite's rowid).
     kinds
         Kind of each column, as :func:`~citygrid.layers.columnar.fetch_columns` takes them.
 
