@@ -78,9 +78,9 @@ def test_planner_assigns_on_the_map(
     page.locator(".citygrid-planner-head-select").select_option("P_ZH")
     page.locator(".citygrid-planner-reason").fill("人民路整治")
     page.locator(".citygrid-planner-assign").click()
-    page.locator(".citygrid-planner-ok").wait_for(timeout=10000)
+    page.locator(".citygrid-planner-ok").wait_for(timeout=20000)
     assert "姑苏区城管局" in panel.locator(".citygrid-planner-unit").inner_text()
-    page.locator(".citygrid-planner-entry").first.wait_for(timeout=10000)
+    page.locator(".citygrid-planner-entry").first.wait_for(timeout=20000)
     assert "钱规划" in panel.locator(".citygrid-planner-entry").first.inner_text()
     page.screenshot(path=str(tmp_path / "planner.png"))
 
