@@ -111,7 +111,10 @@ def fetch_arrow(
     table = fid.table
     low = conn.execute(sa.select(sa.func.min(fid)).select_from(table)).scalar()
     high = conn.execute(sa.select(sa.func.max(fid)).select_from(table)).scalar()
-    if low is None or high - low + 1 < MIN_FIDS or _compiled(conn, stmt) is None:
+    if low is None or high - low + 1 < MIN_FIDS:
+        return None
+    whole_query = _compiled(conn, stmt)
+    if whole_query is None:
         return None
     if source.postgres:  # every range reads in the snapshot of the store's reader
         source = replace(
@@ -120,13 +123,15 @@ def fetch_arrow(
     # A filtered read runs as one statement (see above).
     whole = stmt.whereclause is None
     count = max(1, min(MOST_RANGES, (high - low + 1) // RANGE_FIDS)) if whole else 1
-    bounds = [low - 1 + (high - low + 1) * i // count for i in range(count)] + [high]
-    queries = []
-    for start, end in itertools.pairwise(bounds):
-        part = stmt.where(fid > start, fid <= end) if count > 1 else stmt
-        query = _compiled(conn, part)
-        assert query is not None  # as the whole statement's
-        queries.append((*query, end - start))
+    if count == 1:
+        queries = [(*whole_query, high - low + 1)]
+    else:
+        bounds = [low - 1 + (high - low + 1) * i // count for i in range(count)] + [high]
+        queries = []
+        for start, end in itertools.pairwise(bounds):
+            query = _compiled(conn, stmt.where(fid > start, fid <= end))
+            assert query is not None  # as the whole statement's
+            queries.append((*query, end - start))
     return _ranges(source, queries, kinds)
 
 

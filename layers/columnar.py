@@ -132,8 +132,8 @@ _OBJECT_KINDS = ("str", "bytes")
 
 
 def _column(values: list[Any] | Arrow, kind: str) -> Any:
-    """One fetched column (a list of values or an Arrow array) as :func:`fetch_columns`
-    returns it."""
+    """One fetched column as :func:`fetch_columns` returns it: a list of values, or Arrow
+    numbers and dates (texts from Arrow go through :func:`_objects`)."""
     if kind == "float":
         return _arrow(values, pa.float64()).to_numpy(zero_copy_only=False)  # None: NaN
     if kind in ("int", "bool"):
