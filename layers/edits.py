@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -110,25 +112,27 @@ class FeatureEdits(FrameReads):
             if "version" in changes.columns:
                 self._check_versions(c, layer, changes, current)
             by_code = changes.set_index(key)
-            log = _diff(by_code, current, fields, has_geometry, layer)
-            if log.empty:
-                return log
-            new_values = by_code.loc[log["code"]]
-            stored = current.loc[log["code"]]
+            compared = _compare(by_code, current, fields, has_geometry, layer)
+            if not len(compared.rows):
+                return compared.log()[0]
+            changed_codes = compared.codes()
+            new_values = by_code.loc[changed_codes]
+            stored = current.loc[changed_codes]
             fids = stored["fid"].to_numpy()
             # Only the columns some row changes: an unchanged column's indexes stay untouched.
-            touched = set().union(*log["after"])
-            changing = [f for f in fields if f in touched]
-            _set_fields(c, layer, table, stored, changing, rows(new_values, layer, changing))
-            if has_geometry:
-                wkb = storage_wkb(
-                    gpd.GeoDataFrame(new_values, geometry="geometry", crs=STORAGE_CRS), layer
-                )
-                self.backend.update_geometries(c, table, fids, wkb)
+            changing = [f for f in fields if compared.changed[f].any()]
+            # The audit's dicts and JSON are made in a thread while the database writes
+            # (SQLite and psycopg let go of the GIL): a reroute's 100,000 of them.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                audited = pool.submit(compared.log, audit_after)
+                _set_fields(c, layer, table, stored, changing, rows(new_values, layer, changing))
+                if has_geometry:
+                    wkb = storage_wkb(
+                        gpd.GeoDataFrame(new_values, geometry="geometry", crs=STORAGE_CRS), layer
+                    )
+                    self.backend.update_geometries(c, table, fids, wkb)
+                log, befores, afters = audited.result()
             log["version"] = stored["version"].to_numpy() + 1
-            afters = (
-                log["after"] if not audit_after else [{**a, **audit_after} for a in log["after"]]
-            )
             self._audit(
                 c,
                 [
@@ -141,10 +145,7 @@ class FeatureEdits(FrameReads):
                         "reason": reason,
                     }
                     for code, before, after in zip(
-                        log["code"].tolist(),
-                        _json_texts(log["before"]),
-                        _json_texts(afters),
-                        strict=True,
+                        log["code"].tolist(), befores, afters, strict=True
                     )
                 ],
                 actor,
@@ -305,17 +306,74 @@ def _check_codes(wanted: pd.Series, found: pd.Index, layer: Layer) -> None:
         )
 
 
-def _diff(
-    new: pd.DataFrame, current: pd.DataFrame, fields: list[str], has_geometry: bool, layer: Layer
-) -> pd.DataFrame:
-    """Per changed feature: the before and after values of the fields that differ.
+@dataclass(frozen=True)
+class _Comparison:
+    """Stored and new values of the features an update names, and which of them differ."""
 
-    A secret field (a password hash) that changed is logged as
-    :data:`SECRET_CHANGED`, never with its values.
+    codes_in_order: pd.Index
+    old: pd.DataFrame
+    new: pd.DataFrame
+    changed: dict[str, np.ndarray]
+    rows: np.ndarray
+    fields: list[str]
+    layer: Layer
+
+    def codes(self) -> np.ndarray:
+        """The codes of the features that change, in the order of the update."""
+        return self.codes_in_order.to_numpy(dtype=object)[self.rows]
+
+    def log(
+        self, audit_after: Mapping[str, Any] | None = None
+    ) -> tuple[pd.DataFrame, list[str], list[str]]:
+        """Per changed feature the before and after values of the fields that differ
+        (``code``, ``before``, ``after``), and the audit's JSON of both, ``after`` with
+        ``audit_after`` beside the changed fields.
+
+        A secret field (a password hash) that changed is logged as
+        :data:`SECRET_CHANGED`, never with its values.
+        """
+        slot = np.zeros(len(self.codes_in_order), dtype=np.int64)
+        slot[self.rows] = np.arange(len(self.rows))
+        befores: list[dict[str, Any]] = [{} for _ in range(len(self.rows))]
+        afters: list[dict[str, Any]] = [{} for _ in range(len(self.rows))]
+        # Field by field over the rows where it changed: one dict entry per changed value.
+        for f in self.fields:
+            hit = np.flatnonzero(self.changed[f])
+            if self.layer.field(f).secret:
+                for j in slot[hit].tolist():
+                    befores[j][f] = afters[j][f] = SECRET_CHANGED
+                continue
+            olds = self.old[f].to_numpy(dtype=object)[hit]
+            news = self.new[f].to_numpy(dtype=object)[hit]
+            for j, before, after in zip(slot[hit].tolist(), olds, news, strict=True):
+                befores[j][f], afters[j][f] = plain(before), plain(after)
+        if "geometry" in self.changed:
+            old_g = self.old["geometry"].to_numpy(dtype=object)
+            new_g = self.new["geometry"].to_numpy(dtype=object)
+            for i in np.flatnonzero(self.changed["geometry"]).tolist():
+                j = int(slot[i])
+                befores[j]["geometry"] = None if old_g[i] is None else old_g[i].wkt
+                afters[j]["geometry"] = None if new_g[i] is None else new_g[i].wkt
+        log = pd.DataFrame(
+            {
+                "code": self.codes(),
+                "before": pd.Series(befores, dtype=object),
+                "after": pd.Series(afters, dtype=object),
+            },
+            columns=["code", "before", "after"],
+        )
+        audited = afters if not audit_after else [{**a, **audit_after} for a in afters]
+        return log, _json_texts(befores), _json_texts(audited)
+
+
+def _compare(
+    new: pd.DataFrame, current: pd.DataFrame, fields: list[str], has_geometry: bool, layer: Layer
+) -> _Comparison:
+    """Which fields of which features differ from the stored values.
 
     The comparison runs column by column on values converted to each field's
     type, so ``"2024-01-01"`` equals a stored midnight timestamp and ``3``
-    equals ``3.0``; only the rows that differ are turned into dicts.
+    equals ``3.0``.
     """
     codes = new.index
     old = current.loc[codes].reset_index(drop=True)
@@ -326,8 +384,9 @@ def _diff(
         same = old[f].eq(upd[f]).fillna(False).to_numpy(dtype=bool)
         changed[f] = ~(same | both_missing)
     if has_geometry:
+        upd["geometry"] = new["geometry"].to_numpy(dtype=object)
         old_g = old["geometry"].to_numpy(dtype=object)
-        new_g = new["geometry"].to_numpy(dtype=object)
+        new_g = upd["geometry"].to_numpy(dtype=object)
         old_none, new_none = pd.isna(old_g), pd.isna(new_g)
         same_g = np.where(
             old_none | new_none,
@@ -338,32 +397,4 @@ def _diff(
     any_change = (
         np.logical_or.reduce(list(changed.values())) if changed else np.zeros(len(codes), bool)
     )
-    rows_changed = np.flatnonzero(any_change)
-    # Field by field over the rows where it changed: one dict entry per changed value.
-    slot = np.zeros(len(codes), dtype=np.int64)
-    slot[rows_changed] = np.arange(len(rows_changed))
-    befores: list[dict[str, Any]] = [{} for _ in range(len(rows_changed))]
-    afters: list[dict[str, Any]] = [{} for _ in range(len(rows_changed))]
-    for f in fields:
-        hit = np.flatnonzero(changed[f])
-        if layer.field(f).secret:
-            for j in slot[hit].tolist():
-                befores[j][f] = afters[j][f] = SECRET_CHANGED
-            continue
-        olds = old[f].to_numpy(dtype=object)[hit]
-        news = upd[f].to_numpy(dtype=object)[hit]
-        for j, before, after in zip(slot[hit].tolist(), olds, news, strict=True):
-            befores[j][f], afters[j][f] = plain(before), plain(after)
-    if has_geometry:
-        for i in np.flatnonzero(changed["geometry"]).tolist():
-            j = int(slot[i])
-            befores[j]["geometry"] = None if old_g[i] is None else old_g[i].wkt
-            afters[j]["geometry"] = None if new_g[i] is None else new_g[i].wkt
-    return pd.DataFrame(
-        {
-            "code": codes.to_numpy(dtype=object)[rows_changed],
-            "before": pd.Series(befores, dtype=object),
-            "after": pd.Series(afters, dtype=object),
-        },
-        columns=["code", "before", "after"],
-    )
+    return _Comparison(codes, old, upd, changed, np.flatnonzero(any_change), fields, layer)
