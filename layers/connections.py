@@ -30,6 +30,12 @@ class StoreConnections:
         self._in_use = 0
         self._returned = threading.Condition()
 
+    @property
+    def shared_across_threads(self) -> bool:
+        """Whether reads from other threads see the same database: not so for an in-memory
+        SQLite database, of which every thread has its own (empty) one."""
+        return not isinstance(self.engine.pool, sa.pool.SingletonThreadPool)
+
     def table(self, layer_name: str) -> sa.Table:
         """The SQLAlchemy table of a stored layer."""
         layer = get_layer(layer_name)

@@ -95,8 +95,10 @@ class CoverageReport:
         """Every layer to write: the findings, then the summary.
 
         The findings are made two at a time: much of their work (SQLite's, GEOS's,
-        PROJ's) lets go of the GIL.
+        PROJ's) lets go of the GIL. A store in memory is read from this thread only.
         """
+        if not self.city.context().store.shared_across_threads:
+            return {**self.findings, GAP_SUMMARY.name: self.summary}
         with ThreadPoolExecutor(max_workers=2) as pool:
             made = [
                 pool.submit(contextvars.copy_context().run, self.findings.__getitem__, name)

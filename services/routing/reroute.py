@@ -12,6 +12,7 @@ without a location are left alone.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -77,7 +78,15 @@ def route_problems(
     where: dict[str, Any] = {"status": list(statuses)}
     if codes is not None:
         where["code"] = list(codes)
-    problems = store.read("problems", where=where, columns=["code", *fields], conn=conn)
+    columns = ["code", *fields]
+    if index is None and codes is None and conn is None and store.shared_across_threads:
+        # Every open problem of the city: its whole index is built while they are read.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            building = pool.submit(RoutingIndex.from_store, ctx)
+            problems = store.read("problems", where=where, columns=columns)
+            index = building.result()
+    else:
+        problems = store.read("problems", where=where, columns=columns, conn=conn)
     routable = (problems["routed_by"] != "manual") & ~problems.geometry.is_empty
     problems = problems[routable & problems.geometry.notna()].reset_index(drop=True)
     if problems.empty:

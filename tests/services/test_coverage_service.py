@@ -191,6 +191,20 @@ def test_every_layer_has_exactly_its_declared_fields(report: CoverageReport) -> 
     assert list(report.findings) == [layer.name for layer in FINDING_LAYERS]
 
 
+def test_a_store_in_memory_makes_every_layer_in_its_own_thread(report: CoverageReport) -> None:
+    memory = Store.open("sqlite://", check_schema=False)
+    memory.init()
+    build_city(memory)
+    assert not memory.shared_across_threads
+    in_memory = analyse_coverage(CityContext(memory, CONFIG), OPTIONS).layers()
+    for name, found in report.layers().items():
+        assert len(in_memory[name]) == len(found), name
+    assert in_memory["gap_unassigned"]["feature_code"].tolist() == (
+        report.findings["gap_unassigned"]["feature_code"].tolist()
+    )
+    memory.close()
+
+
 def test_a_clean_tiling_has_no_tiling_findings(store: Store) -> None:
     store.write(
         "jurisdictions",

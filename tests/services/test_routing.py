@@ -244,6 +244,21 @@ def test_route_problems_dry_run_then_apply_keeps_closed_and_manual(city: Store) 
     assert route_problems(CityContext(city, CONFIG, "t")).empty
 
 
+def test_problems_of_a_store_in_memory_are_routed_as_on_a_file(city: Store) -> None:
+    memory = Store.open("sqlite://", check_schema=False)
+    memory.init()
+    build_city(memory)
+    add_problems(memory)
+    add_problems(city)
+    assert not memory.shared_across_threads
+    assert city.shared_across_threads
+    in_memory = route_problems(CityContext(memory, CONFIG, "t"), dry_run=False)
+    stored = route_problems(CityContext(city, CONFIG, "t"), dry_run=False)
+    pd.testing.assert_frame_equal(in_memory, stored)
+    assert memory.get("problems", "W002")["unit_code"] == "U_PZ"
+    memory.close()
+
+
 def test_correcting_a_location_reroutes_open_problems_only(city: Store) -> None:
     add_problems(city)
     route_problems(CityContext(city, CONFIG, "t"), dry_run=False)
