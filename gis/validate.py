@@ -85,6 +85,17 @@ def rows_text(rows: Sequence[int] | np.ndarray) -> str:
     return text
 
 
+def _flat(geoms: np.ndarray) -> np.ndarray:
+    """The geometries without Z or M values; only those that have some are rebuilt (a
+    million plain points would otherwise be copied for nothing)."""
+    extra = shapely.has_z(geoms) | shapely.has_m(geoms)
+    if not extra.any():
+        return geoms
+    flat = geoms.copy()
+    flat[extra] = shapely.force_2d(geoms[extra])
+    return flat
+
+
 def validate_geometries(
     geoms: np.ndarray,
     rows: np.ndarray,
@@ -127,7 +138,7 @@ def validate_geometries(
     geoms = np.asarray(geoms, dtype=object)
     rows = np.asarray(rows)
     _check_present(geoms, rows, path)
-    geoms = shapely.force_2d(geoms)
+    geoms = _flat(geoms)
     _check_types(geoms, rows, geometry_type, path)
     _check_coordinates(geoms, rows, geographic, path)
     geoms = _single_points(geoms, rows, path) if geometry_type in ("Point", PLACE) else geoms

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from citygrid.ahead import made_ahead
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.gis import formats
 from citygrid.gis.crs import CrsSpec, parse_crs
@@ -210,14 +211,15 @@ def import_file(
     references = References(layer)
     frame = pd.DataFrame()
     try:
-        with store.transaction() as conn, _bulk(store, layer, source, conn):
-            for batch in formats.read_batches(source, batch_size):
-                frame, repaired = convert_batch(
-                    batch, layer, fields, spec, str(source.path), strict
-                )
-                report.repaired_rows.extend(int(r) for r in repaired)
-                seen_codes.check(frame, layer, batch.index.to_numpy() + 1, source.path)
-                references.add(frame)
+        checked = _checked_batches(
+            source, batch_size, layer, fields, spec, strict, report, seen_codes, references
+        )
+        with (
+            store.transaction() as conn,
+            _bulk(store, layer, source, conn),
+            made_ahead(checked) as frames,
+        ):
+            for frame in frames:
                 if len(frame):
                     store.write(
                         layer.name,
@@ -244,6 +246,27 @@ def import_file(
         raise _already_stored(store, layer, frame, source.path) from None
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _checked_batches(
+    source: formats.Source,
+    batch_size: int,
+    layer: Layer,
+    fields: Mapping[Field, str],
+    spec: CrsSpec | None,
+    strict: bool,
+    report: ImportReport,
+    seen_codes: SeenCodes,
+    references: References,
+) -> Iterator[pd.DataFrame]:
+    """The file's batches as the layer's frames, each checked (types, geometries, codes
+    seen before, references noted); repaired rows are added to ``report``."""
+    for batch in formats.read_batches(source, batch_size):
+        frame, repaired = convert_batch(batch, layer, fields, spec, str(source.path), strict)
+        report.repaired_rows.extend(int(r) for r in repaired)
+        seen_codes.check(frame, layer, batch.index.to_numpy() + 1, source.path)
+        references.add(frame)
+        yield frame
 
 
 def _bulk(

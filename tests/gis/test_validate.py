@@ -76,9 +76,26 @@ def test_geometry_layer_takes_any_simple_type() -> None:
     assert len(result.geometries) == 3
 
 
-def test_z_coordinates_are_dropped() -> None:
-    result = check([shapely.Point(116.4, 39.9, 45.0)], geometry_type="Point")
-    assert not result.geometries[0].has_z
+def test_z_and_m_values_are_dropped_and_plain_geometries_kept() -> None:
+    plain = shapely.Point(116.3, 39.9)
+    result = check(
+        [
+            shapely.Point(116.4, 39.9, 45.0),
+            plain,
+            shapely.from_wkt("POINT M (116.5 39.9 7)"),
+            shapely.from_wkt("POINT ZM (116.6 39.9 45 7)"),
+        ],
+        geometry_type="Point",
+    )
+    assert shapely.to_wkt(result.geometries).tolist() == [
+        "POINT (116.4 39.9)",
+        "POINT (116.3 39.9)",
+        "POINT (116.5 39.9)",
+        "POINT (116.6 39.9)",
+    ]
+    assert not shapely.has_z(result.geometries).any()
+    assert not shapely.has_m(result.geometries).any()
+    assert result.geometries[1] is plain
 
 
 def test_swapped_lat_lon_is_spotted() -> None:
