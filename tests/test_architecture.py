@@ -24,6 +24,7 @@ PACKAGES = {
 # Root modules every layer may use.
 SHARED = {
     "citygrid",
+    "citygrid.ahead",
     "citygrid.collector",
     "citygrid.config",
     "citygrid.declarations",
