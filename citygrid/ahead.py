@@ -8,8 +8,9 @@ their work, so on two cores the two overlap.
         for batch in batches:
             store.write(..., batch)
 
-The items are made in order, at most ``depth`` ahead of the caller. An
-exception raised making an item is raised in the caller when it reaches
+The items are made in order, one ahead of the caller: the next is made
+while the caller works on this one, and no further (a batch of a million
+rows is large). An exception raised making an item is raised in the caller when it reaches
 that item. When the caller leaves the block early (an error of its own),
 no more items are made and the iterator is closed, in its thread, before
 the block ends.
@@ -31,13 +32,13 @@ _STOP_POLL_S = 0.05
 
 
 @contextmanager
-def made_ahead(items: Iterable[T], depth: int = 1) -> Iterator[Iterator[T]]:
-    """Iterate over ``items`` with up to ``depth`` of them made ahead, in a thread.
+def made_ahead(items: Iterable[T]) -> Iterator[Iterator[T]]:
+    """Iterate over ``items`` with the next one made ahead, in a thread.
 
     The thread runs in a copy of the caller's context (its language for
     messages, for one).
     """
-    ready: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
+    ready: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
     def make() -> None:
@@ -45,6 +46,7 @@ def made_ahead(items: Iterable[T], depth: int = 1) -> Iterator[Iterator[T]]:
         try:
             for item in source:
                 ready.put((True, item))
+                ready.join()  # taken: the caller works on it while the next is made
                 if stop.is_set():
                     return
             ready.put((False, None))
@@ -63,6 +65,7 @@ def made_ahead(items: Iterable[T], depth: int = 1) -> Iterator[Iterator[T]]:
     def taken() -> Iterator[T]:
         while True:
             is_item, value = ready.get()
+            ready.task_done()
             if not is_item:
                 if isinstance(value, BaseException):
                     raise value
@@ -76,4 +79,5 @@ def made_ahead(items: Iterable[T], depth: int = 1) -> Iterator[Iterator[T]]:
         while maker.is_alive():  # make room, so that the maker sees stop and ends
             with suppress(queue.Empty):
                 ready.get(timeout=_STOP_POLL_S)
+                ready.task_done()
         maker.join()
