@@ -139,6 +139,7 @@ class SeenCodes:
 
     hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
     codes: list[pa.Array] = field(default_factory=list)
+    rows: list[np.ndarray] = field(default_factory=list)
 
     def check(self, frame: pd.DataFrame, layer: Layer, rows: np.ndarray, path: Path) -> None:
         """Refuse the batch if a code repeats in it or in an earlier batch, naming the rows."""
@@ -166,6 +167,16 @@ class SeenCodes:
             )
         self.hashes = np.sort(np.concatenate([self.hashes, hashes]), kind="stable")
         self.codes.append(codes)
+        self.rows.append(np.asarray(rows))
+
+    def among(self, keys: pa.Array) -> tuple[np.ndarray, list[str]]:
+        """The rows (from 1) of the codes checked so far that are among ``keys``, and those
+        codes."""
+        if not self.codes:
+            return np.empty(0, dtype=np.int64), []
+        codes = pa.chunked_array(self.codes, type=pa.string()).combine_chunks()
+        found = pc.is_in(codes, value_set=keys).to_numpy(zero_copy_only=False)
+        return np.concatenate(self.rows)[found], codes.filter(pa.array(found)).to_pylist()
 
 
 @dataclass

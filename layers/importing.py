@@ -19,8 +19,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 
 from citygrid.ahead import made_ahead
@@ -209,7 +209,6 @@ def import_file(
         raise _no_features(source.path)
     seen_codes = SeenCodes()
     references = References(layer)
-    frame = pd.DataFrame()
     try:
         checked = _checked_batches(
             source, batch_size, layer, fields, spec, strict, report, seen_codes, references
@@ -243,7 +242,7 @@ def import_file(
         pass
     except Conflict:
         # The transaction is rolled back; name the rows whose codes are stored already.
-        raise _already_stored(store, layer, frame, source.path) from None
+        raise _already_stored(store, layer, seen_codes, source.path) from None
     report.seconds = time.perf_counter() - started
     return report
 
@@ -278,19 +277,19 @@ def _bulk(
     return nullcontext()
 
 
-def _already_stored(store: Store, layer: Layer, frame: pd.DataFrame, path: Path) -> Conflict:
-    """The conflict of an append whose codes the layer holds already, naming the rows."""
+def _already_stored(store: Store, layer: Layer, seen: SeenCodes, path: Path) -> Conflict:
+    """The conflict of an append whose codes the layer holds already, naming the rows of
+    every batch read (a bulk load finds the clash only when it builds its indexes)."""
     key = layer.key or "code"
-    stored = set(store.read(layer.name, columns=[key], order_by=None)[key].astype(str))
-    codes = frame[key].astype(str).to_numpy()
-    clash = np.fromiter((c in stored for c in codes), dtype=bool, count=len(codes))
+    stored = store.read(layer.name, columns=[key], order_by=None)[key]
+    rows, codes = seen.among(pa.array(stored.astype(str).to_numpy(dtype=object), pa.string()))
     return Conflict(
         "{path}: rows {rows} have codes that layer {layer} holds already ({codes}); nothing "
         "was imported. Use --replace, or leave those rows out.",
         path=str(path),
-        rows=rows_text(frame.index.to_numpy()[clash] + 1),
+        rows=rows_text(rows),
         layer=layer.name,
-        codes=", ".join(codes[clash][:10]),
+        codes=", ".join(codes[:10]),
     )
 
 

@@ -23,6 +23,7 @@ from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from citygrid.gis.formats import write_frame
 from citygrid.i18n import language
+from citygrid.layers import importing
 from citygrid.layers.arrow_reads import GEOMETRY_COLUMN, LayerBatches, layer_schema
 from citygrid.layers.io import export_layer, import_file, write_layer_file, write_layers_file
 from citygrid.layers.registry import get_layer
@@ -850,3 +851,15 @@ def test_csv_export_neutralises_formulas_in_text_only(seeded: Store, tmp_path: P
     written = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
     assert written["description"].tolist() == ['\'=HYPERLINK("http://evil")']
     assert written["recurrence"].tolist() == [-2]
+
+
+def test_a_bulk_append_names_the_stored_codes_of_every_batch(
+    seeded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BULK_IMPORT_FEATURES", 1)  # indexes built at the end
+    early = pd.concat([problems_frame(1, start=1), problems_frame(4, start=60)], ignore_index=True)
+    write_frame(early, tmp_path / "early.gpkg")
+    before = snapshot(seeded)
+    with pytest.raises(Conflict, match=r"early\.gpkg: rows 1 have codes .*\(WT00001\)"):
+        import_file(seeded, "problems", tmp_path / "early.gpkg", batch_size=2)
+    assert snapshot(seeded) == before
