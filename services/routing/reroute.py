@@ -23,7 +23,7 @@ from citygrid.errors import BadInput
 from citygrid.layers.base_layers import OPEN_STATUSES
 from citygrid.layers.registry import get_layer
 from citygrid.layers.sql import one_of
-from citygrid.layers.store import STORAGE_CRS
+from citygrid.layers.store import STORAGE_CRS, Store
 from citygrid.services.context import CityContext
 from citygrid.services.routing.chain import route_locations, routed_fields
 from citygrid.services.routing.index import RoutingIndex
@@ -79,7 +79,8 @@ def route_problems(
     if codes is not None:
         where["code"] = list(codes)
     columns = ["code", *fields]
-    if index is None and codes is None and conn is None and store.shared_across_threads:
+    every_problem = index is None and codes is None and conn is None
+    if every_problem and store.shared_across_threads and _any_in(store, statuses):
         # Every open problem of the city: its whole index is built while they are read.
         with ThreadPoolExecutor(max_workers=1) as pool:
             building = pool.submit(RoutingIndex.from_store, ctx)
@@ -118,6 +119,12 @@ def route_problems(
             current=problems,
         )
     return out
+
+
+def _any_in(store: Store, statuses: Sequence[str]) -> bool:
+    """Whether any problem is in one of ``statuses`` (a count on the status index)."""
+    status = store.table("problems").c.status
+    return store.count("problems", filters=[status.in_(list(statuses))]) > 0
 
 
 def _no_changes() -> pd.DataFrame:

@@ -259,6 +259,16 @@ def test_problems_of_a_store_in_memory_are_routed_as_on_a_file(city: Store) -> N
     memory.close()
 
 
+def test_a_city_with_no_open_problem_builds_no_routing_index(
+    city: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> RoutingIndex:
+        raise AssertionError("the routing index was built")
+
+    monkeypatch.setattr(RoutingIndex, "from_store", refuse)
+    assert route_problems(CityContext(city, CONFIG, "t"), dry_run=False).empty
+
+
 def test_correcting_a_location_reroutes_open_problems_only(city: Store) -> None:
     add_problems(city)
     route_problems(CityContext(city, CONFIG, "t"), dry_run=False)
