@@ -97,15 +97,15 @@ class CoverageReport:
         The findings are made two at a time: much of their work (SQLite's, GEOS's,
         PROJ's) lets go of the GIL. A store in memory is read from this thread only.
         """
-        if not self.city.context().store.shared_across_threads:
-            return {**self.findings, GAP_SUMMARY.name: self.summary}
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            made = [
-                pool.submit(contextvars.copy_context().run, self.findings.__getitem__, name)
-                for name in reversed(list(self.findings))  # the costliest (blind spots) first
-            ]
-            for finding_made in made:
-                finding_made.result()
+        if self.city.context().store.shared_across_threads:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                # The costliest (blind spots) first.
+                made = [
+                    pool.submit(contextvars.copy_context().run, self.findings.__getitem__, name)
+                    for name in reversed(list(self.findings))
+                ]
+                for finding_made in made:
+                    finding_made.result()
         return {**self.findings, GAP_SUMMARY.name: self.summary}
 
     def totals(self) -> dict[str, float]:

@@ -78,16 +78,14 @@ def route_problems(
     where: dict[str, Any] = {"status": list(statuses)}
     if codes is not None:
         where["code"] = list(codes)
-    columns = ["code", *fields]
     every_problem = index is None and codes is None and conn is None
-    if every_problem and store.shared_across_threads and _any_in(store, statuses):
-        # Every open problem of the city: its whole index is built while they are read.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            building = pool.submit(RoutingIndex.from_store, ctx)
-            problems = store.read("problems", where=where, columns=columns)
+    # Every open problem of the city: its whole index is built while they are read.
+    beside = every_problem and store.shared_across_threads and _any_in(store, statuses)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        building = pool.submit(RoutingIndex.from_store, ctx) if beside else None
+        problems = store.read("problems", where=where, columns=["code", *fields], conn=conn)
+        if building is not None:
             index = building.result()
-    else:
-        problems = store.read("problems", where=where, columns=columns, conn=conn)
     routable = (problems["routed_by"] != "manual") & ~problems.geometry.is_empty
     problems = problems[routable & problems.geometry.notna()].reset_index(drop=True)
     if problems.empty:
