@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from citygrid.gis.hilbert import hilbert_order
 from citygrid.layers.columnar import point_coordinates
+from citygrid.layers.frames import ColumnValues
 from citygrid.layers.packed_rtree import write_packed
 from citygrid.layers.registry import Layer
 
@@ -96,10 +97,10 @@ class Backend:
         conn: sa.Connection,
         table: sa.Table,
         columns: list[str],
-        rows: list[tuple[Any, ...]],
+        values: ColumnValues,
         wkb: np.ndarray | None,
     ) -> np.ndarray:
-        """Insert ``rows`` (and their WKB geometries) and return the new fids."""
+        """Insert the rows of ``values`` (and their WKB geometries) and return the new fids."""
         raise NotImplementedError
 
     def update_geometries(
@@ -229,19 +230,16 @@ class SQLiteBackend(Backend):
         conn: sa.Connection,
         table: sa.Table,
         columns: list[str],
-        rows: list[tuple[Any, ...]],
+        values: ColumnValues,
         wkb: np.ndarray | None,
     ) -> np.ndarray:
         """Insert with explicit fids after the current maximum, then fill the R*Tree."""
         start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.fid), 0))).scalar_one()
-        fids = np.arange(start + 1, start + 1 + len(rows), dtype=np.int64)
+        fids = np.arange(start + 1, start + 1 + values.count, dtype=np.int64)
         names = ["fid", *columns] + (["geom"] if wkb is not None else [])
         placeholders = ", ".join("?" for _ in names)
         sql = f'INSERT INTO "{table.name}" ({", ".join(names)}) VALUES ({placeholders})'
-        if wkb is not None:
-            payload = [(int(f), *r, g) for f, r, g in zip(fids, rows, wkb, strict=True)]
-        else:
-            payload = [(int(f), *r) for f, r in zip(fids, rows, strict=True)]
+        payload = values.rows(fids.tolist(), after=wkb)
         if payload:
             conn.exec_driver_sql(sql, payload)
         if wkb is not None and len(fids):
@@ -381,14 +379,14 @@ class PostGISBackend(Backend):
         conn: sa.Connection,
         table: sa.Table,
         columns: list[str],
-        rows: list[tuple[Any, ...]],
+        values: ColumnValues,
         wkb: np.ndarray | None,
     ) -> np.ndarray:
         """Load with ``COPY ... FROM STDIN`` and return the new fids."""
         import psycopg
 
         try:
-            return self._copy_rows(conn, table, columns, rows, wkb)
+            return self._copy_rows(conn, table, columns, values, wkb)
         except psycopg.IntegrityError as exc:
             raise sa.exc.IntegrityError("COPY", None, exc) from exc
 
@@ -397,7 +395,7 @@ class PostGISBackend(Backend):
         conn: sa.Connection,
         table: sa.Table,
         columns: list[str],
-        rows: list[tuple[Any, ...]],
+        values: ColumnValues,
         wkb: np.ndarray | None,
     ) -> np.ndarray:
         names = list(columns) + (["geom"] if wkb is not None else [])
@@ -407,18 +405,14 @@ class PostGISBackend(Backend):
             cur.execute(
                 f"SELECT nextval(pg_get_serial_sequence('\"{table.name}\"', 'fid')) "
                 "FROM generate_series(1, %s)",
-                (len(rows),),
+                (values.count,),
             )
             fids = np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
             quoted = ", ".join(f'"{n}"' for n in ["fid", *names])
+            geoms = None if wkb is None else _ewkb_hex(wkb)
             with cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-                if wkb is None:
-                    for fid, row in zip(fids, rows, strict=True):
-                        copy.write_row((int(fid), *row))
-                else:
-                    ewkb = _ewkb_hex(wkb)
-                    for fid, row, geom in zip(fids, rows, ewkb, strict=True):
-                        copy.write_row((int(fid), *row, geom))
+                for row in values.rows(fids.tolist(), after=geoms):
+                    copy.write_row(row)
         return fids
 
     def update_geometries(

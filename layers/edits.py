@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 import geopandas as gpd
@@ -26,7 +25,15 @@ import sqlalchemy as sa
 
 from citygrid.errors import BadInput, Conflict, NotFound
 from citygrid.layers.engine import mark_written
-from citygrid.layers.frames import DATETIME_TEXT, STORAGE_CRS, plain, rows, storage_wkb, typed
+from citygrid.layers.frames import (
+    DATETIME_TEXT,
+    STORAGE_CRS,
+    ColumnValues,
+    column_lists,
+    plain,
+    storage_wkb,
+    typed,
+)
 from citygrid.layers.reads import FrameReads
 from citygrid.layers.registry import Layer, get_layer
 from citygrid.layers.setwise import update_versioned
@@ -125,7 +132,9 @@ class FeatureEdits(FrameReads):
             # (SQLite and psycopg let go of the GIL): a reroute's 100,000 of them.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 audited = pool.submit(compared.log, audit_after)
-                _set_fields(c, layer, table, stored, changing, rows(new_values, layer, changing))
+                _set_fields(
+                    c, layer, table, stored, changing, column_lists(new_values, layer, changing)
+                )
                 if has_geometry:
                     wkb = storage_wkb(
                         gpd.GeoDataFrame(new_values, geometry="geometry", crs=STORAGE_CRS), layer
@@ -224,11 +233,11 @@ class FeatureEdits(FrameReads):
         layers = {e["layer"] for e in entries}
         mark_written(conn, {name for name in layers if not get_layer(name).internal})
         at = datetime.now().replace(microsecond=0).strftime(DATETIME_TEXT)
-        entry = itemgetter(*_AUDIT_ENTRY)
-        values = [(at, actor, 1, *entry(e)) for e in entries]
+        n = len(entries)
+        lists = [[at] * n, [actor] * n, [1] * n, *([e[k] for e in entries] for k in _AUDIT_ENTRY)]
         table = self.table("audit")
         self.backend.insert_rows(
-            conn, table, ["at", "actor", "version", *_AUDIT_ENTRY], values, None
+            conn, table, ["at", "actor", "version", *_AUDIT_ENTRY], ColumnValues(lists, n), None
         )
 
 
@@ -271,7 +280,7 @@ def _set_fields(
     table: sa.Table,
     stored: pd.DataFrame,
     fields: list[str],
-    values: list[tuple[Any, ...]],
+    values: ColumnValues,
 ) -> None:
     """Set ``fields`` and bump the version of each row still at the version read, set-wise.
 
@@ -283,7 +292,7 @@ def _set_fields(
     """
     fids = stored["fid"].to_numpy(dtype=np.int64).tolist()
     versions = stored["version"].to_numpy(dtype=np.int64).tolist()
-    params = [(f, v, *row) for f, v, row in zip(fids, versions, values, strict=True)]
+    params = values.rows(fids, versions)
     if update_versioned(conn, table, fields, params) != len(params):
         raise Conflict(
             "Some features of layer {layer} were changed by someone else during this "

@@ -7,12 +7,15 @@ EPSG:4326 as WKB, multi-typed as the layer declares.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 import sqlalchemy as sa
 from pyproj import CRS
@@ -109,12 +112,11 @@ def _whole_column(series: pd.Series, field_type: str) -> np.ndarray | None:
     dtype = series.dtype
     if field_type in ("datetime", "date") and pd.api.types.is_datetime64_any_dtype(dtype):
         stamps = series.dt.tz_localize(None) if getattr(dtype, "tz", None) else series
-        if field_type == "date":
-            return np.datetime_as_string(stamps.to_numpy(dtype="datetime64[D]"), unit="D").astype(
-                object
-            )
-        text = np.datetime_as_string(stamps.to_numpy(dtype="datetime64[us]"), unit="us")
-        return np.char.replace(text, "T", " ").astype(object)
+        unit = "datetime64[D]" if field_type == "date" else "datetime64[us]"
+        # Arrow writes the ISO text ("YYYY-MM-DD", DATETIME_TEXT) in C: a tenth of the time
+        # numpy's datetime_as_string and a replace of its "T" take.
+        stamped = pa.array(stamps.to_numpy(dtype=unit), from_pandas=True)
+        return stamped.cast(pa.string()).to_numpy(zero_copy_only=False)
     if field_type == "str" and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
         return series.to_numpy(dtype=object, copy=True)
     numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
@@ -128,12 +130,30 @@ def _whole_column(series: pd.Series, field_type: str) -> np.ndarray | None:
     return None
 
 
-def rows(frame: pd.DataFrame, layer: Layer, columns: list[str]) -> list[tuple[Any, ...]]:
-    """Row tuples of the given fields, converted to the layer's types."""
-    if not columns:
-        return [() for _ in range(len(frame))]
-    values = [column_values(frame[c], layer.field(c).type) for c in columns]
-    return list(zip(*values, strict=True))
+@dataclass(frozen=True)
+class ColumnValues:
+    """Some columns' values as the database takes them, column by column, for ``count`` rows."""
+
+    lists: list[list[Any]]
+    count: int
+
+    def rows(
+        self, *before: Sequence[Any], after: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Row tuples: the ``before`` columns, these columns, then ``after``.
+
+        One tuple per row, built once: adding a fid or a geometry to ready-made
+        row tuples would copy a million of them again.
+        """
+        columns = [*before, *self.lists, *([] if after is None else [after])]
+        if not columns:
+            return [()] * self.count
+        return list(zip(*columns, strict=True))
+
+
+def column_lists(frame: pd.DataFrame, layer: Layer, columns: list[str]) -> ColumnValues:
+    """The given fields' values, converted to the layer's types, column by column."""
+    return ColumnValues([column_values(frame[c], layer.field(c).type) for c in columns], len(frame))
 
 
 def typed(frame: pd.DataFrame, layer: Layer, names: list[str]) -> pd.DataFrame:

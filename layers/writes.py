@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from citygrid.errors import BadInput, Conflict
 from citygrid.layers.edits import FeatureEdits
 from citygrid.layers.engine import mark_written
-from citygrid.layers.frames import rows, storage_wkb
+from citygrid.layers.frames import column_lists, storage_wkb
 from citygrid.layers.registry import Layer, get_layer
 
 _BULK_ROWS = 50_000  # replace-loads at least this large rebuild the indexes after loading
@@ -58,7 +58,7 @@ class FeatureWrites(FeatureEdits):
         layer = get_layer(layer_name)
         table = self.table(layer_name)
         columns = [name for name in layer.field_names if name in frame.columns]
-        values = rows(frame, layer, columns)
+        values = column_lists(frame, layer, columns)
         wkb = storage_wkb(frame, layer) if layer.has_geometry else None
         _check_required(frame, layer)
         duplicated = _duplicated_keys(frame, layer)
@@ -75,7 +75,7 @@ class FeatureWrites(FeatureEdits):
             removed = 0
             if mode == "replace":
                 removed = self._delete_all(c, layer, table)
-            large_replace = mode == "replace" and len(values) >= _BULK_ROWS
+            large_replace = mode == "replace" and values.count >= _BULK_ROWS
             with self.bulk_load(layer.name, c) if large_replace else nullcontext():
                 try:
                     fids = self.backend.insert_rows(c, table, columns, values, wkb)
@@ -90,7 +90,7 @@ class FeatureWrites(FeatureEdits):
                             "layer": layer.name,
                             "feature_code": None,
                             "before": json.dumps({"features": removed}),
-                            "after": json.dumps({"features": len(values)}),
+                            "after": json.dumps({"features": values.count}),
                             "reason": reason,
                         }
                     ],

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from citygrid.errors import BadInput, Conflict, NotFound, SchemaError, StoreUnavailable
 from citygrid.i18n import language
 from citygrid.layers.edits import _json_texts, _set_fields
+from citygrid.layers.frames import ColumnValues
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
 
@@ -155,7 +156,7 @@ def test_a_set_wise_update_changes_only_rows_still_at_the_version_read(store: St
             table,
             pd.DataFrame({"fid": [1, 2], "version": [1, 1]}),
             ["unit_code"],
-            [("U07",), ("U08",)],
+            ColumnValues([["U07", "U08"]], 2),
         )
     stored = store.read("grids").set_index("code")
     assert stored["version"].tolist() == [1, 5, 1]  # the refusal rolled G001's change back
