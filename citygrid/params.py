@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Self
 
 from citygrid.errors import BadInput
-from citygrid.i18n import get_language
+from citygrid.i18n import get_language, gettext
 
 ParamType = Literal["int", "float", "str", "bool", "date", "bbox"]
 Bbox = tuple[float, float, float, float]
@@ -129,19 +129,9 @@ class Param:
         if self.type == "bbox":
             _check_bbox(value, self)
         if self.minimum is not None and value < self.minimum:
-            raise self._error(
-                "Parameter {param} ({label}) is {value}{unit}, below its minimum {bound}{unit}.",
-                value=value,
-                bound=self.minimum,
-                unit=self.unit or "",
-            )
+            raise self._beyond(value, self.minimum, below=True)
         if self.maximum is not None and value > self.maximum:
-            raise self._error(
-                "Parameter {param} ({label}) is {value}{unit}, above its maximum {bound}{unit}.",
-                value=value,
-                bound=self.maximum,
-                unit=self.unit or "",
-            )
+            raise self._beyond(value, self.maximum, below=False)
         if self.choices is not None and value not in self.choices:
             raise self._error(
                 "Parameter {param} ({label}): {value!r} is not one of {known}.",
@@ -175,6 +165,36 @@ class Param:
 
     def _error(self, message: str, **params: Any) -> BadInput:
         return BadInput(message, param=self.name, label=self.label(), **params)
+
+    def _beyond(self, value: Any, bound: Any, *, below: bool) -> BadInput:
+        """The error for a value under the minimum or over the maximum; the unit, if any,
+        is named once beside the label, in the user's language (``天``, not ``1days``)."""
+        if not self.unit:
+            if below:
+                return self._error(
+                    "Parameter {param} ({label}) is {value}, below its minimum {bound}.",
+                    value=value,
+                    bound=bound,
+                )
+            return self._error(
+                "Parameter {param} ({label}) is {value}, above its maximum {bound}.",
+                value=value,
+                bound=bound,
+            )
+        unit = gettext(self.unit)
+        if below:
+            return self._error(
+                "Parameter {param} ({label}, in {unit}) is {value}, below its minimum {bound}.",
+                value=value,
+                bound=bound,
+                unit=unit,
+            )
+        return self._error(
+            "Parameter {param} ({label}, in {unit}) is {value}, above its maximum {bound}.",
+            value=value,
+            bound=bound,
+            unit=unit,
+        )
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON schema of the value (for the OpenAPI document)."""

@@ -113,12 +113,18 @@ def test_propose_then_apply(city: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--min-area", "-1"], "Option --min-area: Parameter min_area_m2 (Minimum area) is -1.0m²"),
+        (
+            ["--min-area", "-1"],
+            "Option --min-area: Parameter min_area_m2 (Minimum area, in m²) is -1.0,",
+        ),
         (["--min-area", "abc"], "Option --min-area: Parameter min_area_m2 (Minimum area): 'abc'"),
         (["--stale-days", "-3"], "Option --stale-days: Parameter stale_days"),
         (["--stale-days", "thirty"], "Parameter stale_days (Days without inspection): 'thirty'"),
         (["--as-of", "11/20/2026"], "Option --as-of: Parameter as_of (As of): '11/20/2026'"),
-        (["--cluster-r", "0"], "Option --cluster-r: Parameter cluster_r_m (Cluster radius)"),
+        (
+            ["--cluster-r", "0"],
+            "Option --cluster-r: Parameter cluster_r_m (Cluster radius, in m) is 0.0",
+        ),
         (["--far-m", "NaN"], "Option --far-m: Parameter far_m"),
         (["--outside-tolerance-m", "-1"], "Parameter outside_tolerance_m"),
         (["--out", "gaps.shp"], "give a path ending in .gpkg"),
@@ -161,7 +167,10 @@ def test_a_bad_value_is_named_in_chinese(city: str, tmp_path: Path) -> None:
     out = tmp_path / "gaps.gpkg"
     result = run("--db", city, "analyse", "gaps", "--min-width", "-2", "--out", str(out))
     assert result.exit_code == 2
-    assert "选项 --min-width：参数 min_width_m（最小宽度）" in result.output
+    assert (
+        "选项 --min-width：参数 min_width_m（最小宽度，单位：米）为 -2.0，小于下限 0.0。"
+        in result.output
+    )
     assert not out.exists()
 
 

@@ -267,10 +267,14 @@ def test_an_empty_database_says_what_to_load(store: Store) -> None:
 @pytest.mark.parametrize(
     ("raw", "param", "message"),
     [
-        ({"min_area_m2": "-5"}, "min_area_m2", "below its minimum 0.0m²"),
+        (
+            {"min_area_m2": "-5"},
+            "min_area_m2",
+            "(Minimum area, in m²) is -5.0, below its minimum 0.0.",
+        ),
         ({"min_area_m2": "大"}, "min_area_m2", "is not valid"),
         ({"min_width_m": "nan"}, "min_width_m", "is not valid"),
-        ({"stale_days": "-1"}, "stale_days", "below its minimum 1days"),
+        ({"stale_days": "-1"}, "stale_days", "in days) is -1, below its minimum 1"),
         ({"stale_days": "ten"}, "stale_days", "'ten' is not valid"),
         ({"stale_days": "1.5"}, "stale_days", "is not valid"),
         ({"cluster_r_m": "0"}, "cluster_r_m", "below its minimum"),
@@ -289,6 +293,18 @@ def test_bad_params_are_refused_naming_the_parameter(
         CoverageParams.from_text(raw)
     assert message in caught.value.message()
     assert caught.value.params.get("param") == param
+
+
+def test_a_bound_names_its_unit_once_in_the_users_language() -> None:
+    with language("zh_CN"), pytest.raises(BadInput) as caught:
+        CoverageParams.from_text({"stale_days": "-5"})
+    with language("zh_CN"):
+        assert caught.value.message() == "参数 stale_days（巡查期限，单位：天）为 -5，小于下限 1。"
+    with language("en"), pytest.raises(BadInput) as caught:
+        CoverageParams.from_text({"far_m": "-1"})
+    assert caught.value.message("en").endswith(
+        "(Blind-spot distance, in m) is -1.0, below its minimum 0.0."
+    )
 
 
 def test_params_parse_user_text_and_python_values() -> None:
