@@ -8,6 +8,7 @@ asked for, and that the table comes out.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -80,3 +81,42 @@ def test_the_table_on_postgis(tmp_path: Path, server: str) -> None:
     out = bench(tmp_path, "--only", "read", "--backend", "postgis", "--postgis", server)
     assert "Building the small demo into PostGIS" in out
     assert "read 1M problems into a GeoDataFrame (`Store.read`)  postgis" in out
+
+
+def test_the_floor_scripts_write_back_and_index_what_the_store_holds(tmp_path: Path) -> None:
+    bench(tmp_path, "--only", "route", "--backend", "sqlite")
+    (store,) = tmp_path.glob("demo-*.db")
+    (gpkg,) = tmp_path.glob("files-*/demo.gpkg")
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(store.read_bytes())
+    engine = sa.create_engine(f"sqlite:///{copy}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE problems SET unit_code = NULL WHERE status <> 'closed'")
+        unrouted = conn.exec_driver_sql("SELECT count(*) FROM problems WHERE unit_code IS NULL")
+        before = unrouted.scalar_one()
+    routed = _plain("route-written", str(gpkg), str(copy))
+    with engine.connect() as conn:
+        left = conn.exec_driver_sql("SELECT count(*) FROM problems WHERE unit_code IS NULL")
+        assert left.scalar_one() < before / 2  # the cells' units, written back
+    engine.dispose()
+    assert " written" in routed
+
+    indexed = _plain("import-indexed", str(gpkg), str(store), str(tmp_path / "out.gpkg"))
+    with sqlite3.connect(store) as con:
+        held = con.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'problems' "
+            "AND sql IS NOT NULL"
+        ).fetchone()[0]
+    assert held >= 9
+    assert f"{held} indexes built" in indexed
+
+
+def _plain(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "plain.py"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
