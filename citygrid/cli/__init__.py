@@ -19,6 +19,7 @@ import click
 
 from citygrid import __version__, progress
 from citygrid.cli.context import CliContext
+from citygrid.cli.help import translate_click_messages
 from citygrid.cli.lazy import LazyCommand, LazyGroup
 from citygrid.config import Config
 from citygrid.errors import CitygridError
@@ -168,7 +169,8 @@ class _Main(LazyGroup):
     """The root group: sets the language from the environment before parsing.
 
     So ``citygrid --help`` is in ``$CITYGRID_LANG`` (zh_CN by default), and
-    ``--lang`` (eager) switches it before a later ``--help`` is shown.
+    ``--lang`` (eager) switches it before a later ``--help`` is shown; click's
+    own usage errors follow it too.
     """
 
     def make_context(
@@ -178,6 +180,7 @@ class _Main(LazyGroup):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
+        translate_click_messages()
         with suppress(CitygridError):  # a bad setting: main() reports it
             set_language(Config.from_env().language)
         return super().make_context(info_name, args, parent, **extra)

@@ -1,4 +1,5 @@
-"""Help pages in the user's language, translated when click renders them.
+"""Help pages and click's own messages in the user's language, translated when click renders
+them.
 
 Commands declare their help (docstrings and ``help=``) as English message
 ids. click formats a help page through ``ctx.make_formatter()``; the
@@ -7,16 +8,41 @@ ids. click formats a help page through ``ctx.make_formatter()``; the
 option help through :mod:`citygrid.i18n` at that moment. So ``--lang`` and
 ``CITYGRID_LANG`` decide the language of ``--help``, and a command module
 needs nothing special: the lazy group adopts each command as it loads it
-(:func:`adopt`).
+(:func:`adopt`). click's own messages (``Error: No such option``, ``Missing
+option``, prompts) go through citygrid's catalogues too
+(:func:`translate_click_messages`).
 """
 
 from __future__ import annotations
 
+import gettext as stdlib_gettext
 from collections.abc import Iterable, Sequence
 
 import click
+import click._termui_impl
+import click.core
+import click.exceptions
+import click.formatting
+import click.parser
+import click.termui
+import click.types
+import click.utils
 
 from citygrid.i18n import gettext
+
+#: click's modules that mark messages with the standard library's gettext when they are
+#: shown (``click.decorators`` marks option help when a command is declared: the help
+#: formatter translates that when it renders).
+_CLICK_MODULES = (
+    click._termui_impl,
+    click.core,
+    click.exceptions,
+    click.formatting,
+    click.parser,
+    click.termui,
+    click.types,
+    click.utils,
+)
 
 #: What click appends to an option's help, mapped to the message id that renders it.
 _EXTRA_PREFIXES = {
@@ -105,3 +131,27 @@ def adopt(command: click.Command) -> click.Command:
 def short_help_rows(entries: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """``(name, one-line help)`` rows with the help translated whole, before any wrapping."""
     return [(name, gettext(text)) for name, text in entries]
+
+
+def translate_click_messages() -> None:
+    """Have click's own messages (usage errors, prompts) translated by
+    citygrid's catalogues, in the current language.
+
+    click marks them with the standard library's ``gettext`` and ``ngettext``,
+    imported into each of its modules, and offers no other hook: the standard
+    one needs compiled ``.mo`` files and a process-wide language. Those names
+    are pointed at :func:`citygrid.i18n.gettext` instead, whose language is a
+    context variable, so ``--lang`` decides. Only names still bound to the
+    standard library's functions are replaced, so it can run any number of times.
+    """
+    for module in _CLICK_MODULES:
+        if getattr(module, "_", None) is stdlib_gettext.gettext:
+            module._ = gettext  # type: ignore[attr-defined]
+        if getattr(module, "ngettext", None) is stdlib_gettext.ngettext:
+            module.ngettext = _ngettext  # type: ignore[attr-defined]
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    """The English form for ``n``, translated (zh_CN has one form: both ids are in
+    the catalogue)."""
+    return gettext(singular if n == 1 else plural)

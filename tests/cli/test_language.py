@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 import pytest
+from babel.messages.extract import extract_from_dir
 from click.testing import CliRunner
 
 from citygrid.cli import ANALYSE_COMMANDS, COMMANDS, main
@@ -193,3 +194,55 @@ def test_the_po_reader_handles_flags_continuations_and_escapes() -> None:
         'msgid "last"\nmsgstr "最后"'
     )
     assert read_po(text) == {'two lines "quoted"': "两行", "last": "最后"}
+
+
+def _fails(*args: str, env: dict[str, str] | None = None) -> str:
+    result = CliRunner().invoke(main, list(args), env=DEFAULT_ENV if env is None else env)
+    assert result.exit_code == 2, result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "chinese", "english"),
+    [
+        (["route", "--nope"], "错误：没有选项 '--nope'。", "Error: No such option '--nope'."),
+        (["users", "add", "张三"], "错误：缺少选项 '--role'", "Error: Missing option '--role'"),
+        (
+            ["who", "112.9", "28.1", "3"],
+            "错误：多出了参数（3）",
+            "Got unexpected extra argument (3)",
+        ),
+        (
+            ["users", "token", "张三", "--days", "soon"],
+            "'--days' 的值无效：'soon' 不是有效的数值（integer）。",
+            "Invalid value for '--days': 'soon' is not a valid integer.",
+        ),
+        (
+            ["--lang", "xx", "layers"],
+            "'--lang' 的值无效：'xx' 不在可选值",
+            "Invalid value for '--lang': 'xx' is not one of",
+        ),
+    ],
+)
+def test_clicks_own_usage_errors_follow_the_language(
+    args: list[str], chinese: str, english: str
+) -> None:
+    shown = _fails(*args)
+    assert chinese in shown
+    assert "查看帮助" in shown
+    assert english in _fails(*args, env={"CITYGRID_LANG": "en", "COLUMNS": "200"})
+
+
+def test_every_click_message_translated_is_one_click_still_marks() -> None:
+    click_root = Path(click.__file__).parent
+    marked = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        click_root, keywords={"_": None, "ngettext": (1, 2)}
+    ):
+        marked.update(message if isinstance(message, tuple) else (message,))
+    po = Path(__file__).parents[2] / "citygrid/locale/zh_CN/LC_MESSAGES/click.po"
+    translated = set(read_po(po.read_text(encoding="utf-8")))
+    assert translated <= marked, sorted(translated - marked)
+    # Every usage error click can raise is among them.
+    errors = {"Error: {message}", "No such option {name!r}.", "Missing option", "Aborted!"}
+    assert errors <= translated
