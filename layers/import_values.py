@@ -127,7 +127,10 @@ def _choice_column(
         for key in (choice.value, choice.zh, choice.en):
             lookup[key.lower()] = choice.value
     text = _text_column(series, present)
-    values = text.str.lower().map(lookup) if len(text) else text
+    # A choice column holds a handful of distinct texts: each is looked up once.
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    known = np.array([lookup.get(str(u).lower()) for u in uniques] + [None], dtype=object)
+    values = pd.Series(known[codes], index=text.index, dtype=object)
     bad = present & values.isna().to_numpy()
     if bad.any():
         unknown = sorted(set(text[bad].astype(str)))
@@ -140,7 +143,7 @@ def _choice_column(
             values=", ".join(unknown[:10]),
             known=", ".join(f.choice_values()),
         )
-    return values.astype(object).where(present, None)
+    return values.where(present, None)
 
 
 def _datetimes(series: pd.Series) -> pd.Series:

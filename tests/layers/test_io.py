@@ -25,6 +25,7 @@ from citygrid.gis.formats import write_frame
 from citygrid.i18n import language
 from citygrid.layers import importing
 from citygrid.layers.arrow_reads import GEOMETRY_COLUMN, LayerBatches, layer_schema
+from citygrid.layers.import_values import typed_column
 from citygrid.layers.io import export_layer, import_file, write_layer_file, write_layers_file
 from citygrid.layers.registry import get_layer
 from citygrid.layers.store import Store
@@ -863,3 +864,13 @@ def test_a_bulk_append_names_the_stored_codes_of_every_batch(
     with pytest.raises(Conflict, match=r"early\.gpkg: rows 1 have codes .*\(WT00001\)"):
         import_file(seeded, "problems", tmp_path / "early.gpkg", batch_size=2)
     assert snapshot(seeded) == before
+
+
+def test_choices_are_read_from_values_and_labels_in_either_language() -> None:
+    status = get_layer("problems").field("status")
+    given = pd.Series(["CLOSED", "已派遣", " open ", None, "  ", "Rectified, To Verify", "返工"])
+    values = typed_column(given, status, np.arange(1, 8), "问题.csv")
+    expected = ["closed", "dispatched", "open", None, None, "rectified", "reopened"]
+    assert values.tolist() == expected
+    with pytest.raises(BadInput, match="rows 2, 3 have values not allowed in status: 不知道, 丢了"):
+        typed_column(pd.Series(["open", "不知道", "丢了"]), status, np.arange(1, 4), "问题.csv")
