@@ -88,9 +88,11 @@
       this._message = element("p", "citygrid-planner-message");
       this._message.setAttribute("role", "status");
       this._history = element("div", "citygrid-planner-history");
-      div.append(this._feature, this._message, this._history);
+      // The steps come first: the feature, its form and its history below them load
+      // after each step, and would move the step buttons under the pointer.
       this._steps = {};
       STEPS.forEach(function (name) { div.appendChild(this._stepper(name)); }, this);
+      div.append(this._feature, this._message, this._history);
       this._highlight = L.featureGroup().addTo(map);
       this._choices = null;
       L.DomEvent.disableClickPropagation(div);
