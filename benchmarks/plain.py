@@ -77,20 +77,23 @@ def export(source: str, out: str) -> None:
     pyogrio.write_dataframe(gpd.read_parquet(source), out, layer="problems", use_arrow=True)
 
 
+def _joined_to_cells(source: str, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+    """The problems not closed (their ``columns``, default all), each joined to its cell."""
+    problems = _read(source, "problems", where="status <> 'closed'", columns=columns)
+    cells = _read(source, "grids", columns=["code", "unit_code"])
+    return gpd.sjoin(problems, cells, predicate="within", how="left")
+
+
 def route(source: str) -> None:
     """Join the problems not closed to the grid cell each lies in."""
-    problems = _read(source, "problems", where="status <> 'closed'")
-    cells = _read(source, "grids", columns=["code", "unit_code"])
-    joined = gpd.sjoin(problems, cells, predicate="within", how="left")
+    joined = _joined_to_cells(source)
     print(f"{len(joined):,} problems joined")
 
 
 def route_written(source: str, store: str) -> None:
     """:func:`route`, then each problem's cell unit written back to the store's problems table
     in one ``UPDATE ... FROM`` and committed (no audit, no version check, no other level)."""
-    problems = _read(source, "problems", where="status <> 'closed'", columns=["code"])
-    cells = _read(source, "grids", columns=["code", "unit_code"])
-    joined = gpd.sjoin(problems, cells, predicate="within", how="left")
+    joined = _joined_to_cells(source, columns=["code"])
     con = sqlite3.connect(store, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
         con.execute(f"PRAGMA {pragma}")

@@ -29,6 +29,14 @@ from typing import Any, ClassVar, Literal, Self
 from citygrid.errors import BadInput
 from citygrid.i18n import get_language, gettext
 
+#: A value out of bounds, by (below the minimum, the parameter has a unit).
+_BOUND_MESSAGES = {
+    (True, False): "Parameter {param} ({label}) is {value}, below its minimum {bound}.",
+    (False, False): "Parameter {param} ({label}) is {value}, above its maximum {bound}.",
+    (True, True): "Parameter {param} ({label}, in {unit}) is {value}, below its minimum {bound}.",
+    (False, True): "Parameter {param} ({label}, in {unit}) is {value}, above its maximum {bound}.",
+}
+
 ParamType = Literal["int", "float", "str", "bool", "date", "bbox"]
 Bbox = tuple[float, float, float, float]
 """``(minx, miny, maxx, maxy)`` in EPSG:4326 degrees."""
@@ -169,32 +177,9 @@ class Param:
     def _beyond(self, value: Any, bound: Any, *, below: bool) -> BadInput:
         """The error for a value under the minimum or over the maximum; the unit, if any,
         is named once beside the label, in the user's language (``天``, not ``1days``)."""
-        if not self.unit:
-            if below:
-                return self._error(
-                    "Parameter {param} ({label}) is {value}, below its minimum {bound}.",
-                    value=value,
-                    bound=bound,
-                )
-            return self._error(
-                "Parameter {param} ({label}) is {value}, above its maximum {bound}.",
-                value=value,
-                bound=bound,
-            )
-        unit = gettext(self.unit)
-        if below:
-            return self._error(
-                "Parameter {param} ({label}, in {unit}) is {value}, below its minimum {bound}.",
-                value=value,
-                bound=bound,
-                unit=unit,
-            )
-        return self._error(
-            "Parameter {param} ({label}, in {unit}) is {value}, above its maximum {bound}.",
-            value=value,
-            bound=bound,
-            unit=unit,
-        )
+        message = _BOUND_MESSAGES[below, bool(self.unit)]
+        unit = gettext(self.unit) if self.unit else ""
+        return self._error(message, value=value, bound=bound, unit=unit)
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON schema of the value (for the OpenAPI document)."""

@@ -23,9 +23,9 @@ from citygrid.layers.store import Store
 DEFAULT_ENV = {"CITYGRID_LANG": "", "COLUMNS": "200"}
 
 
-def _invoke(*args: str, env: dict[str, str] | None = None) -> str:
+def _invoke(*args: str, env: dict[str, str] | None = None, exit_code: int = 0) -> str:
     result = CliRunner().invoke(main, list(args), env=DEFAULT_ENV if env is None else env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return result.output
 
 
@@ -196,12 +196,6 @@ def test_the_po_reader_handles_flags_continuations_and_escapes() -> None:
     assert read_po(text) == {'two lines "quoted"': "两行", "last": "最后"}
 
 
-def _fails(*args: str, env: dict[str, str] | None = None) -> str:
-    result = CliRunner().invoke(main, list(args), env=DEFAULT_ENV if env is None else env)
-    assert result.exit_code == 2, result.output
-    return result.output
-
-
 @pytest.mark.parametrize(
     ("args", "chinese", "english"),
     [
@@ -227,10 +221,11 @@ def _fails(*args: str, env: dict[str, str] | None = None) -> str:
 def test_clicks_own_usage_errors_follow_the_language(
     args: list[str], chinese: str, english: str
 ) -> None:
-    shown = _fails(*args)
+    shown = _invoke(*args, exit_code=2)
     assert chinese in shown
     assert "查看帮助" in shown
-    assert english in _fails(*args, env={"CITYGRID_LANG": "en", "COLUMNS": "200"})
+    english_env = {"CITYGRID_LANG": "en", "COLUMNS": "200"}
+    assert english in _invoke(*args, env=english_env, exit_code=2)
 
 
 def test_every_click_message_translated_is_one_click_still_marks() -> None:
